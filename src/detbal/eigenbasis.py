@@ -1,0 +1,154 @@
+"""The energy eigenbasis of a Hamiltonian: the single place where ``eigh(H)`` happens.
+
+Conventions (THEORY.md §1): H = Σ_i E_i |i⟩⟨i| with energies ascending; Bohr frequencies
+ν_ij = E_i − E_j. Energies (and Bohr frequencies) closer than a tolerance are treated as equal.
+The default tolerance is relative to the spectral width and never below the round-off of eigh:
+
+    tol = max(1e-9 · (E_max − E_min), 1e3 · ε_machine · max|E|),
+
+so adding a constant to H or rescaling it does not change which levels count as degenerate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._checks import as_operator
+from .errors import InputError
+
+__all__ = ["Eigenbasis", "eigenbasis", "default_tolerance", "group_values"]
+
+_REL_TOL = 1e-9
+
+
+def default_tolerance(energies: np.ndarray) -> float:
+    """Default grouping tolerance for energies and Bohr frequencies (module docstring)."""
+    e = np.asarray(energies, dtype=float)
+    width = float(e.max() - e.min()) if e.size else 0.0
+    scale = float(np.abs(e).max()) if e.size else 0.0
+    return max(_REL_TOL * width, 1e3 * np.finfo(float).eps * scale, np.finfo(float).tiny)
+
+
+def group_values(values: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster real values: consecutive sorted values closer than ``tol`` share a group.
+
+    Returns:
+        (centers, labels): the mean value of each group (ascending) and, for every input value,
+        the index of its group. Shapes (n_groups,) and values.shape.
+    """
+    v = np.asarray(values, dtype=float)
+    flat = v.ravel()
+    if flat.size == 0:
+        return np.zeros(0), np.zeros(v.shape, dtype=np.intp)
+    order = np.argsort(flat, kind="stable")
+    s = flat[order]
+    new_group = np.empty(s.size, dtype=bool)
+    new_group[0] = True
+    new_group[1:] = np.diff(s) > tol
+    sorted_labels = np.cumsum(new_group) - 1
+    labels = np.empty(flat.size, dtype=np.intp)
+    labels[order] = sorted_labels
+    counts = np.bincount(sorted_labels)
+    centers = np.bincount(sorted_labels, weights=s) / counts
+    return centers, labels.reshape(v.shape)
+
+
+@dataclass(frozen=True, eq=False)
+class Eigenbasis:
+    """Energies and eigenvectors of a Hermitian H, with degeneracy information.
+
+    Attributes:
+        energies: (d,) float ndarray, ascending.
+        vectors: (d, d) complex ndarray V with H = V diag(E) V†; column i is |i⟩.
+        tol: tolerance used to group energies and Bohr frequencies.
+        level_labels: (d,) ints: index of the degenerate level each eigenvector belongs to.
+        levels: (n_levels,) distinct energies (group means).
+    """
+
+    energies: np.ndarray
+    vectors: np.ndarray
+    tol: float
+    level_labels: np.ndarray = field(repr=False)
+    levels: np.ndarray = field(repr=False)
+
+    @property
+    def dim(self) -> int:
+        return int(self.energies.shape[0])
+
+    @property
+    def degeneracies(self) -> np.ndarray:
+        """(n_levels,) multiplicity of each distinct energy."""
+        return np.bincount(self.level_labels)
+
+    @property
+    def is_degenerate(self) -> bool:
+        return self.levels.shape[0] < self.dim
+
+    def to_eigen(self, X: np.ndarray) -> np.ndarray:
+        """Matrix elements in the eigenbasis: V† X V.  (d, d) → (d, d)."""
+        V = self.vectors
+        if sp.issparse(X):
+            return V.conj().T @ (X @ V)
+        return V.conj().T @ X @ V
+
+    def from_eigen(self, Y: np.ndarray) -> np.ndarray:
+        """Back to the computational basis: V Y V†."""
+        V = self.vectors
+        return V @ Y @ V.conj().T
+
+    def bohr_frequencies(self, tol: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Grouped Bohr frequencies ν_ij = E_i − E_j.
+
+        Returns:
+            (nu, labels): the distinct frequencies ascending (shape (n_ν,)) and a (d, d) integer
+            array with labels[i, j] = index of the group of E_i − E_j. The group containing 0 is
+            the population sector (it also holds coherences inside degenerate levels).
+        """
+        t = self.tol if tol is None else float(tol)
+        # Round-off in E_i − E_j is about twice that of the energies, so group on the level
+        # means: exactly degenerate levels then give exactly equal differences.
+        e = self.levels[self.level_labels]
+        diffs = e[:, None] - e[None, :]
+        return group_values(diffs, t)
+
+    def operator(self) -> np.ndarray:
+        """The Hamiltonian rebuilt from the decomposition, V diag(E) V†."""
+        return (self.vectors * self.energies) @ self.vectors.conj().T
+
+
+def eigenbasis(H, tol: float | None = None, name: str = "H") -> Eigenbasis:
+    """Diagonalise a Hermitian Hamiltonian once (dense ``eigh``).
+
+    Args:
+        H: (d, d) Hermitian operator (ndarray, sparse, Qobj) or an existing :class:`Eigenbasis`
+            (returned unchanged unless ``tol`` differs) — lets sweeps reuse a factorisation.
+        tol: grouping tolerance for degenerate energies; default :func:`default_tolerance`.
+
+    Returns:
+        Eigenbasis with energies ascending.
+
+    Example:
+        >>> import numpy as np
+        >>> eb = eigenbasis(np.diag([1.0, 0.0, 1.0]))
+        >>> eb.energies.tolist(), eb.degeneracies.tolist()
+        ([0.0, 1.0, 1.0], [1, 2])
+    """
+    if isinstance(H, Eigenbasis):
+        if tol is None or float(tol) == H.tol:
+            return H
+        return _make(H.energies, H.vectors, float(tol))
+    h = as_operator(H, name, hermitian=True, sparse_ok=False)
+    energies, vectors = np.linalg.eigh(h)
+    if tol is not None:
+        tol = float(tol)
+        if not np.isfinite(tol) or tol < 0:
+            raise InputError(f"`tol` must be a finite number ≥ 0, got {tol}")
+    return _make(energies, vectors, default_tolerance(energies) if tol is None else tol)
+
+
+def _make(energies: np.ndarray, vectors: np.ndarray, tol: float) -> Eigenbasis:
+    levels, labels = group_values(energies, tol)
+    return Eigenbasis(energies=energies, vectors=vectors, tol=tol, level_labels=labels, levels=levels)

@@ -1,0 +1,249 @@
+"""The Generator protocol, dense/sparse matrix generators and sums of generators.
+
+A generator 𝓛 acts on density matrices (Schrödinger picture, dρ/dt = 𝓛(ρ)); its Heisenberg
+dual is :meth:`Generator.adjoint` (⟨A, 𝓛(B)⟩ = ⟨𝓛†(A), B⟩ with ⟨A, B⟩ = Tr A†B). Matrices of
+superoperators use column stacking, vec(X)[i + d·j] = X_ij, vec(AXB) = (Bᵀ ⊗ A) vec(X) — QuTiP's
+layout (THEORY.md §1).
+
+Every generator exposes ``dim``, ``hamiltonian`` (or None), ``apply``, ``adjoint``, ``to_dense``
+(guarded by ``detbal.config.memory_budget``), ``channels`` (named parts whose sum is the
+generator, up to its coherent part), ``name`` and ``beta`` (inverse temperature of a thermal
+channel, None when unknown). ``L1 + L2`` is a generator whose channels are the union.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from .. import config
+from .._checks import as_operator
+from ..errors import InputError
+
+__all__ = ["Generator", "DenseGenerator", "SumGenerator", "as_generator", "vec", "unvec"]
+
+
+def vec(X: np.ndarray) -> np.ndarray:
+    """Column-stacking vectorisation: vec(X)[i + d·j] = X[i, j]."""
+    return np.asarray(X).reshape(-1, order="F")
+
+
+def unvec(v: np.ndarray, d: int) -> np.ndarray:
+    """Inverse of :func:`vec`: a length-d² vector to a (d, d) matrix."""
+    return np.asarray(v).reshape((d, d), order="F")
+
+
+class Generator(ABC):
+    """Abstract generator of a quantum dynamical semigroup (see module docstring)."""
+
+    name: str = "generator"
+
+    @property
+    @abstractmethod
+    def dim(self) -> int:
+        """Hilbert-space dimension d."""
+
+    @property
+    def hamiltonian(self):
+        """The system Hamiltonian H (d, d), or None when the generator does not know it."""
+        return None
+
+    @property
+    def beta(self) -> float | None:
+        """Inverse temperature of a thermal channel (Davies bath), None when not thermal."""
+        return None
+
+    @property
+    def eigenbasis(self):
+        """Eigenbasis of the Hamiltonian when the generator stores it, else None."""
+        return None
+
+    @property
+    def channels(self) -> tuple["Generator", ...]:
+        """Named parts of the generator (one per bath or jump); default: itself."""
+        return (self,)
+
+    @abstractmethod
+    def _apply(self, rho: np.ndarray) -> np.ndarray:
+        """𝓛(ρ) for a (d, d) complex ndarray, without validation."""
+
+    @abstractmethod
+    def _adjoint(self, X: np.ndarray) -> np.ndarray:
+        """𝓛†(X) for a (d, d) complex ndarray, without validation."""
+
+    def _check_matrix(self, X, name: str) -> np.ndarray:
+        return as_operator(X, name, dim=self.dim, sparse_ok=False)
+
+    def apply(self, rho) -> np.ndarray:
+        """𝓛(ρ): the Schrödinger-picture action on a (d, d) matrix (not necessarily a state)."""
+        return self._apply(self._check_matrix(rho, "rho"))
+
+    def adjoint(self, X) -> np.ndarray:
+        """𝓛†(X): the Heisenberg-picture action, Tr[X 𝓛(ρ)] = Tr[𝓛†(X) ρ] for Hermitian X."""
+        return self._adjoint(self._check_matrix(X, "X"))
+
+    def __call__(self, rho) -> np.ndarray:
+        return self.apply(rho)
+
+    def to_dense(self) -> np.ndarray:
+        """Column-stacked d²×d² matrix (guarded by the memory budget).
+
+        Default: apply 𝓛 to the d² matrix units |i⟩⟨j|.
+        """
+        d = self.dim
+        config.check_memory(config.superoperator_bytes(d), f"dense superoperator (d = {d})",
+                            "a matrix-free method (method='probe' / apply)")
+        out = np.empty((d * d, d * d), dtype=np.complex128)
+        unit = np.zeros((d, d), dtype=np.complex128)
+        for col in range(d * d):
+            i, j = col % d, col // d
+            unit[i, j] = 1.0
+            out[:, col] = vec(self._apply(unit))
+            unit[i, j] = 0.0
+        return out
+
+    def to_sparse(self) -> sp.csr_array:
+        """Column-stacked d²×d² matrix as a sparse array (default: from ``to_dense``)."""
+        return sp.csr_array(self.to_dense())
+
+    def linear_operator(self) -> spla.LinearOperator:
+        """Matrix-free d²×d² LinearOperator on column-stacked vectors (``rmatvec`` = adjoint)."""
+        d = self.dim
+
+        def matvec(v):
+            return vec(self._apply(unvec(np.asarray(v, dtype=np.complex128).ravel(), d)))
+
+        def rmatvec(v):
+            return vec(self._adjoint(unvec(np.asarray(v, dtype=np.complex128).ravel(), d)))
+
+        return spla.LinearOperator((d * d, d * d), matvec=matvec, rmatvec=rmatvec, dtype=np.complex128)
+
+    def __add__(self, other: "Generator") -> "Generator":
+        if not isinstance(other, Generator):
+            return NotImplemented
+        return SumGenerator((self, other))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
+
+
+class DenseGenerator(Generator):
+    """A generator given by its column-stacked d²×d² matrix (dense ndarray or sparse).
+
+    Args:
+        matrix: (d², d²) array, sparse matrix or QuTiP superoperator (``.full()``).
+        hamiltonian: optional system Hamiltonian (needed for ``detailed_balance(beta=...)``).
+        name: channel name.
+        beta: inverse temperature if this is a thermal channel.
+    """
+
+    def __init__(self, matrix, hamiltonian=None, name: str = "generator", beta: float | None = None):
+        m = as_operator(matrix, "matrix", sparse_ok=True)
+        n = m.shape[0]
+        d = math.isqrt(n)
+        if d * d != n:
+            raise InputError(f"`matrix` must be d²×d² for a d-level system; got {n}×{n}, not a square number")
+        self._matrix = m
+        self._d = d
+        self._H = None if hamiltonian is None else as_operator(hamiltonian, "hamiltonian", dim=d, hermitian=True)
+        self.name = str(name)
+        self._beta = beta
+
+    @property
+    def dim(self) -> int:
+        return self._d
+
+    @property
+    def hamiltonian(self):
+        return self._H
+
+    @property
+    def beta(self):
+        return self._beta
+
+    def _apply(self, rho):
+        return unvec(self._matrix @ vec(rho), self._d)
+
+    def _adjoint(self, X):
+        return unvec(self._matrix.conj().T @ vec(X), self._d)
+
+    def to_dense(self):
+        if sp.issparse(self._matrix):
+            config.check_memory(config.superoperator_bytes(self._d), f"dense superoperator (d = {self._d})",
+                                "to_sparse() or a matrix-free method")
+            return self._matrix.toarray()
+        return self._matrix.copy()
+
+    def to_sparse(self):
+        return sp.csr_array(self._matrix)
+
+
+class SumGenerator(Generator):
+    """𝓛 = Σ_k 𝓛_k. Channels are the union of the terms' channels; the Hamiltonian is the sum
+    of the terms' Hamiltonians that are known (each term's coherent part adds)."""
+
+    def __init__(self, terms, name: str | None = None):
+        flat: list[Generator] = []
+        for t in terms:
+            if not isinstance(t, Generator):
+                raise InputError(f"`terms` must be Generators, got {type(t).__name__}")
+            flat.extend(t.terms if isinstance(t, SumGenerator) else (t,))
+        dims = {t.dim for t in flat}
+        if len(dims) != 1:
+            raise InputError(f"cannot add generators of different dimensions {sorted(dims)}")
+        self.terms = tuple(flat)
+        self.name = name or " + ".join(t.name for t in flat)
+
+    @property
+    def dim(self):
+        return self.terms[0].dim
+
+    @property
+    def hamiltonian(self):
+        hs = [t.hamiltonian for t in self.terms if t.hamiltonian is not None]
+        if not hs:
+            return None
+        total = hs[0]
+        for h in hs[1:]:
+            total = total + h
+        return total
+
+    @property
+    def channels(self):
+        return tuple(c for t in self.terms for c in t.channels)
+
+    def _apply(self, rho):
+        return sum(t._apply(rho) for t in self.terms)
+
+    def _adjoint(self, X):
+        return sum(t._adjoint(X) for t in self.terms)
+
+    def to_dense(self):
+        d = self.dim
+        config.check_memory(config.superoperator_bytes(d), f"dense superoperator (d = {d})",
+                            "a matrix-free method")
+        return sum(t.to_dense() for t in self.terms)
+
+    def to_sparse(self):
+        out = self.terms[0].to_sparse()
+        for t in self.terms[1:]:
+            out = out + t.to_sparse()
+        return sp.csr_array(out)
+
+
+def as_generator(L, hamiltonian=None, name: str = "generator") -> Generator:
+    """Return ``L`` if it is a Generator, else wrap a d²×d² matrix / sparse / QuTiP superoperator.
+
+    A matrix-only generator has ``hamiltonian=None`` unless one is passed: detailed balance
+    w.r.t. a Gibbs state then needs ``state=`` or this ``hamiltonian`` (never the GKSL
+    normal-form Hamiltonian, which for Gibbs samplers contains non-σ-commuting terms; THEORY §4).
+    """
+    if isinstance(L, Generator):
+        return L
+    if hasattr(L, "superrep") and getattr(L, "superrep", None) not in (None, "super"):
+        raise InputError(f"`L`: QuTiP superoperator must be in 'super' representation, got {L.superrep!r}")
+    return DenseGenerator(L, hamiltonian=hamiltonian, name=name)

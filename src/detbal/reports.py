@@ -1,0 +1,107 @@
+"""Result types shared by the classical and quantum detailed-balance tests.
+
+One :class:`BalanceReport` type is printed for a quantum generator, a Davies Pauli matrix and a
+classical rate matrix, so reports of all three read the same.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+__all__ = ["BalanceReport", "ChannelBalance"]
+
+
+def _jsonable(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class ChannelBalance:
+    """Detailed-balance verdict of one channel (a bath, or a jump with its partner).
+
+    Attributes:
+        name: channel name ("hot", "jump pair 2", "edge 0-1", ...).
+        residual: the channel's own residual w.r.t. the report's reference state
+            (same normalisation as :attr:`BalanceReport.residual`).
+        contribution: share of the total violation carried by this channel (fractions sum to 1
+            over channels when the total is nonzero; 0 when everything is balanced).
+        holds: ``residual <= tolerance``.
+        note: a sentence in the physicist's terms, e.g. "rate ratio implies T = 0.7 but β says T = 1.0".
+    """
+
+    name: str
+    residual: float
+    contribution: float
+    holds: bool
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return _jsonable(asdict(self))
+
+
+@dataclass(frozen=True)
+class BalanceReport:
+    """Verdict and diagnostics of a detailed-balance test (THEORY.md §3, §4, §8).
+
+    Attributes:
+        holds: detailed balance holds to ``tolerance`` (``residual <= tolerance``).
+        residual: max(dissipative_residual, hamiltonian_residual): the normalised size of the
+            part of the generator that violates detailed balance.
+        dissipative_residual: ‖𝓓̂ − 𝓓̂†‖_F/‖𝓓̂‖_F, the σ-asymmetry of the dissipative part.
+        hamiltonian_residual: failure of the coherent part K to commute with σ,
+            ‖[K, σ]‖_F/(‖K‖_F ‖σ‖_F) (0 when K = 0).
+        symmetric: the generator itself is σ-self-adjoint (K = 0), e.g. a Gibbs sampler.
+        symmetric_residual: ‖𝓛̂ − 𝓛̂†‖_F/‖𝓛̂‖_F.
+        stationary_residual: ‖𝓛(σ)‖_F/(‖𝓛̂‖_F ‖σ‖_F): is the reference state stationary?
+        inner: "kms", "gns", "classical" or the value of s as a string.
+        method: "dense", "structured", "probe" or "classical".
+        tolerance: the threshold used for ``holds``.
+        reference: how the reference state was chosen ("gibbs(beta=1)", "state", "stationary").
+        channels: per-channel verdicts, sorted by decreasing contribution.
+        error_bar: for ``method="probe"`` the statement of the estimator's confidence, else "".
+        details: extra method-specific diagnostics (worst cycle, affinities, ...), JSON-friendly.
+    """
+
+    holds: bool
+    residual: float
+    dissipative_residual: float
+    hamiltonian_residual: float
+    symmetric: bool
+    symmetric_residual: float
+    stationary_residual: float
+    inner: str
+    method: str
+    tolerance: float
+    reference: str
+    channels: tuple[ChannelBalance, ...] = ()
+    error_bar: str = ""
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable dictionary (non-finite floats as strings)."""
+        out = {k: v for k, v in asdict(self).items() if k != "channels"}
+        out["channels"] = [c.to_dict() for c in self.channels]
+        return _jsonable(out)
+
+    def __str__(self) -> str:
+        verdict = "holds" if self.holds else "FAILS"
+        lines = [
+            f"detailed balance ({self.inner}, w.r.t. {self.reference}, {self.method}): {verdict}",
+            f"  residual {self.residual:.3e} (dissipative {self.dissipative_residual:.3e}, "
+            f"hamiltonian {self.hamiltonian_residual:.3e}; tolerance {self.tolerance:.1e})",
+            f"  stationary residual {self.stationary_residual:.3e}; symmetric: {self.symmetric}",
+        ]
+        if self.error_bar:
+            lines.append(f"  {self.error_bar}")
+        for c in self.channels:
+            mark = "ok" if c.holds else "breaks DB"
+            note = f" — {c.note}" if c.note else ""
+            lines.append(f"  channel {c.name}: residual {c.residual:.3e} ({100 * c.contribution:.1f} %) {mark}{note}")
+        return "\n".join(lines)

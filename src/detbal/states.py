@@ -1,0 +1,164 @@
+"""Gibbs states, equilibrium thermodynamics and entropies, in the log domain (THEORY.md §2).
+
+With shifted energies ε_i = E_i − E_min ≥ 0: log Z = −βE_min + log Σ_i e^{−βε_i} (the sum is ≥ 1,
+so nothing overflows), p_i = e^{−βε_i}/Σ_j e^{−βε_j}. ``beta=inf`` gives the ground-space
+projector divided by its degeneracy; ``beta=0`` the maximally mixed state.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from ._checks import as_beta, as_operator, as_state
+from .eigenbasis import Eigenbasis, eigenbasis
+
+__all__ = [
+    "gibbs_state",
+    "gibbs_populations",
+    "log_gibbs_populations",
+    "thermodynamics",
+    "Thermodynamics",
+    "von_neumann_entropy",
+    "relative_entropy",
+]
+
+#: eigenvalues below this (relative to 1) count as outside the support of a state
+SUPPORT_TOL = 1e-13
+
+
+def log_gibbs_populations(H, beta: float) -> np.ndarray:
+    """log p_i of the Gibbs state in the eigenbasis of H (−inf where p_i = 0 at β = inf).
+
+    Args:
+        H: Hamiltonian or :class:`~detbal.eigenbasis.Eigenbasis`.
+        beta: inverse temperature ≥ 0 or inf.
+
+    Returns:
+        (d,) float ndarray, energies ascending as in ``eigenbasis(H)``.
+    """
+    eb = eigenbasis(H)
+    b = as_beta(beta)
+    eps = eb.levels[eb.level_labels] - eb.levels[0]
+    if math.isinf(b):
+        g = int(np.count_nonzero(eb.level_labels == 0))
+        return np.where(eb.level_labels == 0, -math.log(g), -np.inf)
+    x = -b * eps
+    return x - _logsumexp_shifted(x)
+
+
+def _logsumexp_shifted(x: np.ndarray) -> float:
+    """log Σ e^{x_i} for x ≤ 0 with max x = 0 (the shifted-energy case)."""
+    m = float(x.max())
+    return m + math.log(float(np.sum(np.exp(x - m))))
+
+
+def gibbs_populations(H, beta: float) -> np.ndarray:
+    """Gibbs populations p_i in the eigenbasis of H (ascending energies)."""
+    return np.exp(log_gibbs_populations(H, beta))
+
+
+def gibbs_state(H, beta: float) -> np.ndarray:
+    """Gibbs state σ_β = e^{−βH}/Z, stable at any β (energies shifted by E_min).
+
+    Args:
+        H: (d, d) Hermitian Hamiltonian or an Eigenbasis.
+        beta: inverse temperature ≥ 0; ``float("inf")`` gives P_ground/g.
+
+    Returns:
+        (d, d) complex128 ndarray, Hermitian, trace 1.
+
+    Example:
+        >>> import numpy as np
+        >>> gibbs_state(np.diag([0.0, 1.0]), float("inf")).real.tolist()
+        [[1.0, 0.0], [0.0, 0.0]]
+    """
+    eb = eigenbasis(H)
+    p = gibbs_populations(eb, beta)
+    V = eb.vectors
+    sigma = (V * p) @ V.conj().T
+    return (sigma + sigma.conj().T) / 2
+
+
+@dataclass(frozen=True)
+class Thermodynamics:
+    """Equilibrium thermodynamics of H at inverse temperature β (ħ = k_B = 1).
+
+    Attributes:
+        beta: inverse temperature.
+        log_Z: log of the partition function (±inf at β = inf unless E_min = 0).
+        energy: ⟨H⟩ = Σ p_i E_i.
+        free_energy: F = −log Z / β (E_min at β = inf; −inf at β = 0).
+        entropy: S = −Σ p_i log p_i.
+        heat_capacity: C = β² Var_σ(H) (0 at β = inf).
+    """
+
+    beta: float
+    log_Z: float
+    energy: float
+    free_energy: float
+    entropy: float
+    heat_capacity: float
+
+    def to_dict(self) -> dict:
+        return {k: (v if math.isfinite(v) else str(v)) for k, v in asdict(self).items()}
+
+
+def thermodynamics(H, beta: float) -> Thermodynamics:
+    """log Z, ⟨H⟩, F, S and C of the Gibbs state, computed with shifted energies (THEORY §2).
+
+    Example:
+        >>> import numpy as np
+        >>> th = thermodynamics(np.diag([0.0, 1.0]), 0.7)
+        >>> round(th.energy, 7), round(th.heat_capacity, 7)
+        (0.3318122, 0.1086393)
+    """
+    eb = eigenbasis(H)
+    b = as_beta(beta)
+    E = eb.levels[eb.level_labels]
+    e_min = float(eb.levels[0])
+    if math.isinf(b):
+        g = int(np.count_nonzero(eb.level_labels == 0))
+        log_z = math.log(g) if e_min == 0 else (-math.inf if e_min > 0 else math.inf)
+        return Thermodynamics(b, log_z, e_min, e_min, math.log(g), 0.0)
+    logp = log_gibbs_populations(eb, b)
+    p = np.exp(logp)
+    x = -b * (E - e_min)
+    log_z = -b * e_min + _logsumexp_shifted(x)
+    energy = float(np.dot(p, E))
+    entropy = float(-np.dot(p[p > 0], logp[p > 0]))
+    var = float(np.dot(p, (E - energy) ** 2))
+    free = -math.inf if b == 0 else -log_z / b
+    return Thermodynamics(b, float(log_z), energy, free, entropy, b * b * var if b > 0 else 0.0)
+
+
+def von_neumann_entropy(rho) -> float:
+    """S(ρ) = −Tr ρ log ρ = −Σ λ log λ over eigenvalues λ > 1e-13 (0 log 0 = 0)."""
+    r = as_state(rho, "rho")
+    lam = np.linalg.eigvalsh(r)
+    lam = lam[lam > SUPPORT_TOL]
+    return float(-np.dot(lam, np.log(lam)))
+
+
+def relative_entropy(rho, sigma) -> float:
+    """Quantum relative entropy S(ρ‖σ) = Tr ρ(log ρ − log σ) ≥ 0 (THEORY §2).
+
+    Computed from the eigendecompositions ρ = Σ λ_a |r_a⟩⟨r_a|, σ = Σ μ_b |s_b⟩⟨s_b|:
+    S = Σ λ_a log λ_a − Σ_{a,b} λ_a |⟨r_a|s_b⟩|² log μ_b. Returns ``inf`` when the support of ρ
+    is not contained in that of σ (some λ_a|⟨r_a|s_b⟩|² > 1e-13 with μ_b ≤ 1e-13), never NaN.
+    """
+    r = as_state(rho, "rho")
+    s = as_state(sigma, "sigma", dim=r.shape[0])
+    lam, R = np.linalg.eigh(r)
+    mu, S = np.linalg.eigh(s)
+    overlap = np.abs(R.conj().T @ S) ** 2  # [a, b] = |⟨r_a|s_b⟩|²
+    keep = lam > SUPPORT_TOL
+    weights = lam[keep, None] * overlap[keep]  # λ_a |⟨r_a|s_b⟩|²
+    outside = mu <= SUPPORT_TOL
+    if np.any(weights[:, outside] > SUPPORT_TOL):
+        return math.inf
+    log_mu = np.log(np.where(outside, 1.0, mu))
+    value = float(np.dot(lam[keep], np.log(lam[keep])) - np.sum(weights[:, ~outside] * log_mu[~outside]))
+    return max(value, 0.0) if value > -1e-12 else value

@@ -1,0 +1,55 @@
+"""Every bad input raises a detbal error naming the argument — never a bare NumPy traceback."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import detbal as db
+from systems import thermal_qubit
+
+H2 = np.diag([0.0, 1.0])
+SM = np.array([[0, 1], [0, 0]])
+L2 = db.Lindbladian(*thermal_qubit()[:2])
+
+CASES = [
+    ("non-square H", lambda: db.gibbs_state(np.ones((2, 3)), 1.0), db.InputError, "square"),
+    ("3-D H", lambda: db.gibbs_state(np.ones((2, 2, 2)), 1.0), db.InputError, "2-D"),
+    ("empty H", lambda: db.gibbs_state(np.zeros((0, 0)), 1.0), db.InputError, "dimension"),
+    ("NaN in H", lambda: db.gibbs_state(np.array([[np.nan, 0], [0, 1]]), 1.0), db.InputError, "NaN"),
+    ("inf in H", lambda: db.thermodynamics(np.array([[np.inf, 0], [0, 1]]), 1.0), db.InputError, "infinite"),
+    ("non-Hermitian H", lambda: db.gibbs_state(np.array([[0, 1], [0, 0]]), 1.0), db.InputError, "Hermitian"),
+    ("string H", lambda: db.gibbs_state("X0", 1.0), db.InputError, "numeric"),
+    ("object H", lambda: db.gibbs_state(np.array([[None, 1], [1, None]]), 1.0), db.InputError, "numeric dtype"),
+    ("negative beta", lambda: db.gibbs_state(H2, -1.0), db.InputError, "beta"),
+    ("NaN beta", lambda: db.gibbs_state(H2, float("nan")), db.InputError, "beta"),
+    ("complex beta", lambda: db.gibbs_state(H2, 1j), db.InputError, "beta"),
+    ("string beta", lambda: db.thermodynamics(H2, "hot"), db.InputError, "beta"),
+    ("negative rate", lambda: db.Lindbladian(H2, [SM], [-0.1]), db.InputError, "rates"),
+    ("NaN rate", lambda: db.Lindbladian(H2, [SM], [np.nan]), db.InputError, "rates"),
+    ("rates length", lambda: db.Lindbladian(H2, [SM], [1.0, 2.0]), db.InputError, "rates"),
+    ("jump dimension", lambda: db.Lindbladian(H2, [np.eye(3)]), db.InputError, r"jumps\[0\]"),
+    ("single jump not in list", lambda: db.Lindbladian(H2, SM), db.InputError, "sequence"),
+    ("sparse non-Hermitian H", lambda: db.Lindbladian(sp.csr_array(SM), []), db.InputError, "Hermitian"),
+    ("generator matrix not d²", lambda: db.as_generator(np.eye(3)), db.InputError, "square number"),
+    ("rho wrong dim", lambda: L2.apply(np.eye(3)), db.InputError, "rho"),
+    ("state not trace one", lambda: db.relative_entropy(np.eye(2), np.eye(2) / 2), db.InputError, "trace 1"),
+    ("state not PSD", lambda: db.von_neumann_entropy(np.diag([1.5, -0.5])), db.InputError, "positive semidefinite"),
+    ("state non-Hermitian", lambda: db.von_neumann_entropy(np.array([[0.5, 0.5], [0, 0.5]])), db.InputError, "Hermitian"),
+    ("inner unknown", lambda: db.detailed_balance(L2, beta=1.0, inner="bkm"), db.InputError, "inner"),
+    ("inner s > 1", lambda: db.detailed_balance(L2, beta=1.0, inner=1.5), db.InputError, "inner"),
+    ("inner s < 0", lambda: db.detailed_balance(L2, beta=1.0, inner=-0.1), db.InputError, "inner"),
+    ("both beta and state", lambda: db.detailed_balance(L2, beta=1.0, state=np.eye(2) / 2), db.InputError, "exactly one"),
+    ("neither beta nor state", lambda: db.detailed_balance(L2), db.InputError, "exactly one"),
+    ("unknown method", lambda: db.detailed_balance(L2, beta=1.0, method="magic"), db.InputError, "method"),
+    ("bad tolerance", lambda: db.detailed_balance(L2, beta=1.0, tolerance=-1), db.InputError, "tolerance"),
+    ("state wrong dimension", lambda: db.detailed_balance(L2, state=np.eye(3) / 3), db.InputError, "state"),
+    ("singular reference", lambda: db.detailed_balance(L2, state=np.diag([1.0, 0.0])), db.NotFaithfulError, "full rank"),
+]
+
+
+@pytest.mark.parametrize("label, call, error, match", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_raises_named_detbal_error(label, call, error, match):
+    with pytest.raises(error, match=match) as info:
+        call()
+    assert isinstance(info.value, db.DetbalError)
+    assert isinstance(info.value, ValueError)
