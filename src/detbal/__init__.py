@@ -6,6 +6,7 @@ THEORY.md for every formula and convention.
 
 from . import config
 from .balance import detailed_balance
+from .classical import KolmogorovResult, RateMatrix, pauli_rate_matrix
 from .eigenbasis import Eigenbasis, eigenbasis
 from .errors import (
     ConvergenceError,
@@ -41,6 +42,9 @@ __all__ = [
     "Lindbladian",
     "as_generator",
     "detailed_balance",
+    "RateMatrix",
+    "KolmogorovResult",
+    "pauli_rate_matrix",
     "BalanceReport",
     "ChannelBalance",
 ]
