@@ -6,6 +6,7 @@ THEORY.md for every formula and convention.
 
 from . import config
 from .balance import detailed_balance
+from .baths import Bath
 from .classical import KolmogorovResult, RateMatrix, pauli_rate_matrix
 from .eigenbasis import Eigenbasis, eigenbasis
 from .errors import (
@@ -18,6 +19,7 @@ from .errors import (
 )
 from .generators import DenseGenerator, Generator, Lindbladian, SumGenerator, as_generator
 from .reports import BalanceReport, ChannelBalance
+from .reversal import TimeReversal, gns_dual, kms_dual
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
 
 __version__ = "0.1.0"
@@ -42,6 +44,10 @@ __all__ = [
     "Lindbladian",
     "as_generator",
     "detailed_balance",
+    "Bath",
+    "TimeReversal",
+    "kms_dual",
+    "gns_dual",
     "RateMatrix",
     "KolmogorovResult",
     "pauli_rate_matrix",

@@ -147,6 +147,17 @@ def _commutator_matrix(K: np.ndarray) -> np.ndarray:
     return -1j * (np.kron(eye, K) - np.kron(K.T, eye))
 
 
+def _hamiltonian_residual(K: np.ndarray, log_p: np.ndarray, norm_hat: float) -> float:
+    """‖[K, σ]‖_F/(‖K‖_F‖σ‖_F) in σ's eigenbasis; ‖K‖ floored at 1e-6‖𝓛̂‖_F/√(2d) (round-off)."""
+    d = log_p.shape[0]
+    p = np.exp(log_p)
+    comm = K * (p[None, :] - p[:, None])
+    k_norm = max(float(np.linalg.norm(K)), _FLOOR * norm_hat / math.sqrt(2 * d))
+    if k_norm == 0:
+        return 0.0
+    return float(np.linalg.norm(comm)) / (k_norm * float(np.linalg.norm(p)))
+
+
 @dataclass(frozen=True)
 class _Residuals:
     dissipative: float
@@ -175,9 +186,7 @@ def _residuals(Lh: np.ndarray, log_p: np.ndarray, M: np.ndarray) -> _Residuals:
     d_norm = max(float(np.linalg.norm(D_hat)), _FLOOR * norm)
     dissipative = 2 * remainder / d_norm
     p = np.exp(log_p)
-    comm = K * (p[None, :] - p[:, None])  # [K, σ] in σ's eigenbasis
-    k_norm = max(float(np.linalg.norm(K)), _FLOOR * norm / math.sqrt(2 * d))
-    hamiltonian = float(np.linalg.norm(comm)) / (k_norm * float(np.linalg.norm(p)))
+    hamiltonian = _hamiltonian_residual(K, log_p, norm)
     symmetric = 2 * float(np.linalg.norm(A)) / norm
     L_sigma = M @ np.diag(p).reshape(-1, order="F")
     stationary = float(np.linalg.norm(L_sigma)) / (norm * float(np.linalg.norm(p)))
@@ -185,76 +194,206 @@ def _residuals(Lh: np.ndarray, log_p: np.ndarray, M: np.ndarray) -> _Residuals:
 
 
 # -- channels: the parts that can be blamed ------------------------------------------------------
-def _partner_groups(L: Lindbladian) -> list[tuple[str, list[int]]]:
-    """Group jumps with their adjoint partner (A_l ∝ A_k†); Hermitian jumps stand alone."""
-    jumps = [A.toarray() if hasattr(A, "toarray") else A for A in L.jumps]
+def _dense_op(A):
+    return A.toarray() if hasattr(A, "toarray") else A
+
+
+def _flat_jumps(L: Generator):
+    """(jumps, rates, names) of a Lindbladian or a sum of Lindbladians, else None."""
+    from ._probe import _lindblad_terms
+
+    terms = _lindblad_terms(L)
+    if terms is None:
+        return None
+    jumps = [_dense_op(A) for t in terms for A in t.jumps]
+    rates = np.concatenate([t.rates for t in terms]) if terms else np.zeros(0)
+    names = [n for t in terms for n in t.names]
+    return jumps, rates, names
+
+
+def _partner_groups(jumps, names) -> list[tuple[str, list[int]]]:
+    """Group each jump with its adjoint partner (A_l ∝ A_k†); Hermitian jumps stand alone.
+
+    A lone non-Hermitian jump is never detailed-balanced on its own (its reverse process is
+    missing), so it is reported as "lone jump".
+    """
     left = list(range(len(jumps)))
     groups = []
     while left:
         k = left.pop(0)
-        Ak = jumps[k]
+        Bk = jumps[k].conj().T
         partner = None
+        denom = np.vdot(Bk, Bk).real
         for l in left:
-            Al, Bk = jumps[l], Ak.conj().T
-            denom = np.vdot(Bk, Bk)
-            if denom == 0:
-                continue
-            c = np.vdot(Bk, Al) / denom
-            if np.linalg.norm(Al - c * Bk) <= 1e-10 * max(np.linalg.norm(Al), 1e-300):
-                partner = l
-                break
+            Al = jumps[l]
+            if denom > 0:
+                c = np.vdot(Bk, Al) / denom
+                if np.linalg.norm(Al - c * Bk) <= 1e-10 * max(np.linalg.norm(Al), 1e-300):
+                    partner = l
+                    break
         if partner is not None:
             left.remove(partner)
-            groups.append((f"jump pair {L.names[k]}/{L.names[partner]}", [k, partner]))
+            groups.append((f"jump pair {names[k]}/{names[partner]}", [k, partner]))
         else:
-            herm = np.linalg.norm(Ak - Ak.conj().T) <= 1e-10 * max(np.linalg.norm(Ak), 1e-300)
-            groups.append((f"{'jump' if herm else 'lone jump'} {L.names[k]}", [k]))
+            herm = np.linalg.norm(jumps[k] - Bk) <= 1e-10 * max(np.linalg.norm(jumps[k]), 1e-300)
+            groups.append((f"{'jump' if herm else 'lone jump'} {names[k]}", [k]))
     return groups
 
 
-def _channel_parts(L: Generator) -> list[tuple[str, Generator]]:
-    if isinstance(L, Lindbladian):
-        if len(L.jumps) == 0:
-            return []
+def _pair_note(jumps, rates, idx, ref: "ReferenceState", beta) -> str:
+    """Explain a failing group in the physicist's terms (rate ratio vs temperature)."""
+    V, lp = ref.vectors, ref.log_p
+    A = V.conj().T @ jumps[idx[0]] @ V
+    nz = np.abs(A) > 1e-12 * np.abs(A).max() if np.abs(A).max() > 0 else np.zeros(A.shape, bool)
+    gaps = (lp[:, None] - lp[None, :])[nz]  # log p_i − log p_j over nonzero A_ij (σAσ⁻¹ = e^c A)
+    if gaps.size == 0:
+        return ""
+    c = float(gaps.mean())
+    if np.ptp(gaps) > 1e-8 * max(1.0, abs(c)):
+        return ("not an eigenoperator of σ's modular group (mixes Bohr frequencies): it can be "
+                "KMS-balanced only together with a coherent correction (THEORY §12)")
+    if len(idx) != 2:
+        return "" if abs(c) < 1e-12 else "no reverse jump: the reverse process is missing"
+    B = V.conj().T @ jumps[idx[1]] @ V
+    coef = np.vdot(A.conj().T, B) / np.vdot(A.conj().T, A.conj().T)
+    g_fwd, g_bwd = rates[idx[0]], rates[idx[1]] * abs(coef) ** 2
+    if g_fwd <= 0 or g_bwd <= 0 or c == 0:
+        return "one direction has zero rate" if (g_fwd <= 0) != (g_bwd <= 0) else ""
+    implied = -math.log(g_bwd / g_fwd)  # detailed balance needs γ_rev/γ_fwd = e^{−c}
+    if beta is not None and math.isfinite(beta) and beta > 0:
+        return f"rate ratio implies T = {c / implied / beta:.4g} but β says T = {1 / beta:.4g}"
+    return f"rate ratio gives log(p_i/p_j) = {implied:.4g} but σ has {c:.4g}"
+
+
+def _channel_parts(L: Generator) -> list[tuple[str, Generator, list[int] | None]]:
+    flat = _flat_jumps(L)
+    if flat is not None:
+        jumps, rates, names = flat
         zero = np.zeros((L.dim, L.dim), complex)
-        return [(name, Lindbladian(zero, [L.jumps[k] for k in idx], L.rates[idx]))
-                for name, idx in _partner_groups(L)]
-    if isinstance(L, SumGenerator):
-        return [part for t in L.terms for part in _channel_parts(t)]
+        parts = [(name, Lindbladian(zero, [jumps[k] for k in idx], rates[idx]), idx)
+                 for name, idx in _partner_groups(jumps, names)]
+        H = L.hamiltonian
+        if H is not None and np.linalg.norm(_dense_op(H)) > 0:
+            parts.append(("coherent part", Lindbladian(H, []), None))
+        return parts
     chans = L.channels
     if len(chans) == 1 and chans[0] is L:
         return []
-    return [(c.name, c) for c in chans]
+    return [(c.name, c, None) for c in chans]
 
 
-def _channel_report(parts, ref: ReferenceState, s: float, tolerance: float) -> tuple[ChannelBalance, ...]:
+def _notes(L, parts, failing, ref, beta) -> dict:
+    flat = _flat_jumps(L)
+    if flat is None:
+        return {}
+    jumps, rates, _ = flat
+    return {name: _pair_note(jumps, rates, idx, ref, beta) for name, _, idx in parts
+            if idx is not None and name in failing}
+
+
+def _rows_to_channels(rows, tolerance, notes) -> tuple[ChannelBalance, ...]:
+    """rows: (name, residual, weight ‖𝓜_g‖²) → sorted ChannelBalance with contributions."""
+    total = sum(w for name, res, w in rows if res > tolerance)
+    out = [ChannelBalance(name, res, (w / total) if total > 0 and res > tolerance else 0.0,
+                          res <= tolerance, notes.get(name, "")) for name, res, w in rows]
+    return tuple(sorted(out, key=lambda c: (-c.contribution, -c.residual)))
+
+
+def _dense_channel_rows(parts, ref: ReferenceState, s: float):
     rows = []
-    for name, part in parts:
+    for name, part, _ in parts:
         M = _eigenframe(part, ref.vectors)
         r = _residuals(_hat(M, ref.log_p, s), ref.log_p, M)
         rows.append((name, max(r.dissipative, r.hamiltonian), r.antisym_norm ** 2))
-    total = sum(w for _, _, w in rows)
-    out = [ChannelBalance(name, res, (w / total) if total > 0 and res > tolerance else 0.0, res <= tolerance)
-           for name, res, w in rows]
-    return tuple(sorted(out, key=lambda c: (-c.contribution, -c.residual)))
+    return rows
+
+
+# -- methods -------------------------------------------------------------------------------------
+def _resolve_method(L: Generator, method: str, ref: ReferenceState, reversal) -> str:
+    d = L.dim
+    fits = 3 * config.superoperator_bytes(d) <= config.memory_budget
+    if method == "auto":
+        if reversal is not None:
+            return "dense"
+        if hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref):
+            return "structured"
+        return "dense" if (fits and d <= DENSE_MAX_DIM) else "probe"
+    if method == "structured" and not (hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref)):
+        raise InputError("method='structured' needs a Davies generator and a reference state diagonal in "
+                         "its energy eigenbasis (e.g. beta=...); use method='dense' or 'probe'")
+    if method == "probe" and reversal is not None:
+        raise InputError("`reversal` is supported by method='dense' only")
+    return method
+
+
+def _shares_eigenbasis(L, ref: ReferenceState) -> bool:
+    eb = getattr(L, "eigenbasis", None)
+    return eb is not None and ref.vectors is eb.vectors
+
+
+def _dense_report(L, ref, s, tol, reversal):
+    M = _eigenframe(L, ref.vectors)
+    Lh = _hat(M, ref.log_p, s)
+    if reversal is not None:
+        return _reversal_residuals(L, ref, Lh, M, reversal)
+    r = _residuals(Lh, ref.log_p, M)
+    return r.dissipative, r.hamiltonian, r.symmetric, r.stationary, {}
+
+
+def _reversal_residuals(L, ref, Lh, M, reversal):
+    """DB with time reversal (THEORY §10): 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H."""
+    from ._probe import pinch
+    from .reversal import TimeReversal
+
+    if not isinstance(reversal, TimeReversal):
+        raise InputError(f"`reversal` must be a TimeReversal, got {type(reversal).__name__}")
+    if reversal.dim != L.dim:
+        raise InputError(f"`reversal` acts on dimension {reversal.dim}, the generator on {L.dim}")
+    V, lp = ref.vectors, ref.log_p
+    sigma = ref.matrix()
+    theta_sigma = reversal.apply(sigma)
+    if np.linalg.norm(theta_sigma - sigma) > 1e-10 * np.linalg.norm(sigma):
+        raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
+    d = L.dim
+    H = L.hamiltonian
+    K = np.zeros((d, d), complex) if H is None else pinch(V.conj().T @ _dense_op(H) @ V, lp)
+    D_hat = Lh + 1j * (np.kron(np.eye(d), K) - np.kron(K.T, np.eye(d)))
+    theta = reversal.in_basis(V)
+    norm = float(np.linalg.norm(Lh))
+    d_norm = max(float(np.linalg.norm(D_hat)), _FLOOR * norm)
+    dissipative = float(np.linalg.norm(D_hat.conj().T - theta.superoperator(D_hat))) / d_norm if norm else 0.0
+    k_norm = max(float(np.linalg.norm(K)), _FLOOR * norm / math.sqrt(2 * d))
+    theta_k = theta.U @ K.conj() @ theta.U.conj().T
+    hamiltonian = float(np.linalg.norm(theta_k - K)) / k_norm if k_norm else 0.0
+    plain = _residuals(Lh, lp, M)
+    stationary = plain.stationary
+    return dissipative, hamiltonian, plain.symmetric, stationary, {
+        "reversal_square": reversal.square, "plain_residual": max(plain.dissipative, plain.hamiltonian)}
 
 
 # -- public entry point --------------------------------------------------------------------------
 def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float = DEFAULT_TOLERANCE,
-                     method: str = "auto") -> BalanceReport:
+                     method: str = "auto", reversal=None, probes: int = 8, seed=None) -> BalanceReport:
     """Test quantum detailed balance of a generator w.r.t. a faithful reference state.
 
     Args:
         L: a Generator, or a d²×d² matrix / QuTiP superoperator (then pass ``state=``).
         beta: reference σ = gibbs_state(L.hamiltonian, beta).
-        state: reference σ as a (d, d) density matrix (full rank).
+        state: reference σ as a (d, d) density matrix (full rank), or "stationary" for the
+            generator's own steady state.
         inner: "kms" (s = ½, default), "gns" (s = 1) or a number s ∈ [0, 1].
         tolerance: ``holds`` ⇔ residual ≤ tolerance (default 1e-8).
-        method: "auto" or "dense" (the d²×d² σ-transformed generator, d ≤ 64 for "auto").
+        method: "auto" (structured for Davies generators → dense if d ≤ 64 and it fits the memory
+            budget → probe), "structured", "dense" (the d²×d² σ-transformed generator) or
+            "probe" (matrix-free random probes, THEORY §8; memory O(d²)).
+        reversal: a :class:`~detbal.reversal.TimeReversal` Θ: test 𝓛̃_s = 𝚯∘𝓛∘𝚯⁻¹ (THEORY §10).
+        probes, seed: number of complex Gaussian probes and RNG seed for method="probe".
 
     Returns:
         BalanceReport with the verdict, the dissipative/Hamiltonian split, the stationarity of σ
-        and per-channel verdicts (a bath, or a jump grouped with its adjoint partner).
+        and per-channel verdicts (a bath, or a jump grouped with its adjoint partner). When
+        ``beta`` is given and Gibbs is not stationary, ``details["steady_state"]`` holds the
+        verdict w.r.t. the generator's own steady state.
 
     Raises:
         NotFaithfulError: σ not full rank. MemoryBudgetError: the dense test does not fit.
@@ -270,26 +409,91 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     """
     L = as_generator(L)
     s, label = inner_parameter(inner)
-    tol = float(tolerance)
+    tol = float(tolerance) if isinstance(tolerance, numbers.Real) else float("nan")
     if not (tol > 0 and math.isfinite(tol)):
         raise InputError(f"`tolerance` must be a positive finite number, got {tolerance!r}")
-    method = as_choice(method, "method", ("auto", "dense"))
-    ref = reference_state(L, beta=beta, state=state, inner_label=label)
-    M = _eigenframe(L, ref.vectors)
-    r = _residuals(_hat(M, ref.log_p, s), ref.log_p, M)
-    residual = max(r.dissipative, r.hamiltonian)
-    channels = _channel_report(_channel_parts(L), ref, s, tol)
-    return BalanceReport(
-        holds=residual <= tol,
-        residual=residual,
-        dissipative_residual=r.dissipative,
-        hamiltonian_residual=r.hamiltonian,
-        symmetric=r.symmetric <= tol,
-        symmetric_residual=r.symmetric,
-        stationary_residual=r.stationary,
-        inner=label,
-        method="dense",
-        tolerance=tol,
-        reference=ref.label,
-        channels=channels,
-    )
+    method = as_choice(method, "method", ("auto", "dense", "probe", "structured"))
+    if isinstance(probes, bool) or not isinstance(probes, numbers.Integral) or probes < 1:
+        raise InputError(f"`probes` must be an integer ≥ 1, got {probes!r}")
+    if isinstance(state, str):
+        if state != "stationary":
+            raise InputError(f"`state` must be a density matrix or 'stationary', got {state!r}")
+        from .dynamics import steady_state
+
+        ref = reference_state(L, state=steady_state(L).state, inner_label=label)
+        ref = ReferenceState(ref.vectors, ref.log_p, "steady state")
+    else:
+        ref = reference_state(L, beta=beta, state=state, inner_label=label)
+    chosen = _resolve_method(L, method, ref, reversal)
+    details: dict = {}
+    error_bar = ""
+    parts = _channel_parts(L)
+    if chosen == "structured":
+        dis, ham, sym, stat, rows, details = _structured(L, ref, s)
+    elif chosen == "probe":
+        dis, ham, sym, stat, rows, details, error_bar = _probe(L, ref, s, parts, probes, seed)
+    else:
+        dis, ham, sym, stat, details = _dense_report(L, ref, s, tol, reversal)
+        rows = [] if reversal is not None else _dense_channel_rows(parts, ref, s)
+    residual = max(dis, ham)
+    holds = residual <= tol
+    if chosen == "probe":
+        holds = max(details["residual_upper"], ham) <= tol
+    failing = {name for name, res, _ in rows if res > tol}
+    channels = _rows_to_channels(rows, tol, _notes(L, parts, failing, ref, beta))
+    if beta is not None and stat > tol and state is None and _has_dynamics():
+        details["steady_state"] = _steady_state_verdict(L, s, label, tol)
+    return BalanceReport(holds=holds, residual=residual, dissipative_residual=dis, hamiltonian_residual=ham,
+                         symmetric=sym <= tol, symmetric_residual=sym, stationary_residual=stat, inner=label,
+                         method=chosen, tolerance=tol, reference=ref.label, channels=channels,
+                         error_bar=error_bar, details=details)
+
+
+def _has_dynamics() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("detbal.dynamics") is not None
+
+
+def _steady_state_verdict(L, s, label, tol) -> dict:
+    """Verdict w.r.t. the generator's own steady state (when Gibbs is not stationary)."""
+    from .dynamics import steady_state
+    from .errors import DetbalError
+
+    try:
+        rep = detailed_balance(L, state=steady_state(L).state, inner=s, tolerance=tol)
+    except DetbalError as exc:
+        return {"holds": None, "reason": str(exc).splitlines()[0]}
+    sentence = ("balanced w.r.t. its steady state, but that steady state is not the Gibbs state"
+                if rep.holds else "not balanced w.r.t. its steady state either: the steady state carries currents")
+    return {"holds": rep.holds, "residual": rep.residual, "inner": label, "summary": sentence}
+
+
+def _probe(L, ref, s, parts, probes, seed):
+    from ._probe import probe_certificate
+
+    flat = _flat_jumps(L)
+    groups = [] if flat is None else _partner_groups(flat[0], flat[2])
+    res = probe_certificate(L, ref.vectors, ref.log_p, s, groups, probes, seed)
+    lh_norm = 1.0  # the Hamiltonian residual is scale-free; floor relative to ‖K‖ only
+    ham = _hamiltonian_residual(res.coherent_hamiltonian, ref.log_p, lh_norm * 0)
+    rows = [(name, res.channel_residuals[name], res.channel_weights[name]) for name in res.channel_residuals]
+    stat = _stationary_matrix_free(L, ref)
+    details = {"residual_upper": res.upper, "residual_lower": res.lower, "probes": res.probes}
+    return res.residual, ham, float("nan"), stat, rows, details, res.statement
+
+
+def _stationary_matrix_free(L, ref) -> float:
+    """‖𝓛(σ)‖_F/(‖𝓛‖_est ‖σ‖_F) with ‖𝓛‖ estimated from one Gaussian probe (matrix-free)."""
+    sigma = ref.matrix()
+    rng = np.random.default_rng(0)
+    d = L.dim
+    X = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))) / np.sqrt(2)
+    scale = float(np.linalg.norm(L._apply(X)))
+    if scale == 0:
+        return 0.0
+    return float(np.linalg.norm(L._apply(sigma))) / (scale * float(np.linalg.norm(sigma)))
+
+
+def _structured(L, ref, s):
+    raise InputError("method='structured' needs a Davies generator")  # replaced when Davies lands
