@@ -1,0 +1,151 @@
+"""Detailed balance at scale: matrix-free probes, blame, time reversal (THEORY.md §8, §10)."""
+
+import numpy as np
+import pytest
+
+import detbal as db
+from systems import eigenoperator_db_lindbladian, random_hermitian, random_matrix
+
+
+def random_generator(seed, d, balanced):
+    rng = np.random.default_rng(seed)
+    beta = rng.uniform(0.2, 2.0)
+    if balanced:
+        H, jumps, rates, _ = eigenoperator_db_lindbladian(rng, d, beta)
+    else:
+        H = random_hermitian(rng, d)
+        jumps = [random_matrix(rng, d) for _ in range(2)]
+        rates = rng.uniform(0.2, 1.0, 2)
+    return db.Lindbladian(H, jumps, rates), beta
+
+
+@pytest.mark.parametrize("seed", range(50))
+def test_probe_agrees_with_dense_within_error_bar(seed):
+    d = 16 if seed % 10 == 3 else 2 + seed % 9
+    L, beta = random_generator(seed, d, balanced=seed % 2 == 0)
+    dense = db.detailed_balance(L, beta=beta, method="dense")
+    probe = db.detailed_balance(L, beta=beta, method="probe", probes=10, seed=seed)
+    assert dense.holds == probe.holds
+    lo, hi = probe.details["residual_lower"], probe.details["residual_upper"]
+    if dense.holds:
+        assert hi < 1e-10
+    else:
+        assert lo <= dense.dissipative_residual <= hi
+        assert probe.hamiltonian_residual == pytest.approx(dense.hamiltonian_residual, rel=1e-8, abs=1e-12)
+
+
+def test_probe_detects_relative_violation_of_1e_minus_6(rng):
+    H, jumps, rates, _ = eigenoperator_db_lindbladian(rng, 6, beta=0.9)
+    rates = np.array(rates)
+    rates[3] *= 1 + 2.5e-5  # gives a generator-relative violation of about 1e-6
+    L = db.Lindbladian(H, jumps, rates)
+    dense = db.detailed_balance(L, beta=0.9, method="dense")
+    probe = db.detailed_balance(L, beta=0.9, method="probe", probes=8, seed=1)
+    assert 5e-7 < dense.residual < 5e-6
+    assert not probe.holds and probe.details["residual_lower"] > 1e-8
+
+
+def three_level_blocks(seed, d=256):
+    """H with three degenerate levels in a random basis and 4 dense eigenoperator jumps (2 pairs)."""
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(random_matrix(rng, d))
+    sizes = [d // 3, d // 3, d - 2 * (d // 3)]
+    energies = np.repeat([0.0, 0.8, 1.9], sizes)
+    H = (Q * energies) @ Q.conj().T
+    P = [Q[:, energies == e] @ Q[:, energies == e].conj().T for e in (0.0, 0.8, 1.9)]
+    beta = 0.7
+    jumps, rates, names = [], [], []
+    for n, (lo, hi) in enumerate([(0, 1), (1, 2)]):
+        A = P[lo] @ random_matrix(rng, d) @ P[hi] / np.sqrt(d)  # lowers the energy by E_hi − E_lo
+        w = [0.0, 0.8, 1.9][hi] - [0.0, 0.8, 1.9][lo]
+        jumps += [A, A.conj().T]
+        rates += [0.5 + n, (0.5 + n) * np.exp(-beta * w)]
+        names += [f"down{n}", f"up{n}"]
+    return H, jumps, np.array(rates), names, beta
+
+
+def test_dense_jumps_at_d256_certify_and_blame_the_perturbed_channel():
+    H, jumps, rates, names, beta = three_level_blocks(7)
+    good = db.detailed_balance(db.Lindbladian(H, jumps, rates, names=names), beta=beta, seed=3)
+    assert good.method == "probe" and good.holds and good.residual < 1e-12
+    rates[3] *= 1.01
+    bad = db.detailed_balance(db.Lindbladian(H, jumps, rates, names=names), beta=beta, seed=3)
+    assert not bad.holds
+    worst = bad.channels[0]
+    assert worst.name == "jump pair down1/up1" and not worst.holds and worst.contribution > 0.99
+    assert "T = " in worst.note and "β says T = 1.429" in worst.note
+    assert all(c.holds for c in bad.channels[1:])
+
+
+def test_non_eigenoperator_jump_is_explained():
+    beta = omega = 1.0
+    H = np.diag([0.0, omega])
+    L = db.Lindbladian(H, [np.array([[0, 1.0], [1.0, 0]])])  # σ_x: mixes +ω and −ω
+    rep = db.detailed_balance(L, beta=beta)
+    assert not rep.holds
+    assert "eigenoperator" not in rep.channels[0].note or "coherent correction" in rep.channels[0].note
+
+
+def reversal_example(a=0.5, c=0.3, g=0.2, beta=1.0, omega=1.0, extra=0.0):
+    """THEORY §10: |0⟩ (E=0), |+⟩, |−⟩ (E=ω); Θ swaps |+⟩ and |−⟩."""
+    e = np.exp(beta * omega)
+    rates = {(0, 1): a, (2, 0): a * e, (0, 2): c, (1, 0): c * e, (2, 1): g, (1, 2): g + (a - c) * e + extra}
+    jumps, values = [], []
+    for (n, m), r in rates.items():  # r(n → m): jump |m⟩⟨n|
+        A = np.zeros((3, 3))
+        A[m, n] = 1.0
+        jumps.append(A)
+        values.append(r)
+    H = np.diag([0.0, omega, omega])
+    U = np.array([[1, 0, 0], [0, 0, 1], [0, 1, 0]])
+    return db.Lindbladian(H, jumps, values), db.TimeReversal(U), beta
+
+
+def test_time_reversal_example():
+    L, theta, beta = reversal_example()
+    plain = db.detailed_balance(L, beta=beta)
+    assert not plain.holds and plain.stationary_residual < 1e-15
+    assert plain.dissipative_residual > 0.1
+    with_theta = db.detailed_balance(L, beta=beta, reversal=theta)
+    assert with_theta.holds and with_theta.residual < 1e-14
+    assert with_theta.details["plain_residual"] == pytest.approx(plain.residual)
+    broken, theta, _ = reversal_example(extra=0.05)
+    assert not db.detailed_balance(broken, beta=beta, reversal=theta).holds
+
+
+def test_time_reversal_operator():
+    theta = db.TimeReversal(np.array([[0, 1], [-1, 0]]))
+    assert theta.square == -1
+    sx = np.array([[0, 1], [1, 0]])
+    assert np.allclose(theta.apply(sx), -sx)  # spin flips under Θ = iσ_y K
+    L, theta3, _ = reversal_example()
+    M = L.to_dense()
+    rho = random_matrix(np.random.default_rng(0), 3)
+    direct = theta3.apply(L.apply(np.asarray(theta3.U.T @ rho.conj() @ theta3.U.conj())))
+    assert np.allclose(theta3.superoperator(M) @ rho.reshape(-1, order="F"), direct.reshape(-1, order="F"))
+
+
+def test_sigma_duals(rng):
+    H, jumps, rates, sigma = eigenoperator_db_lindbladian(rng, 3, beta=0.6)
+    L = db.Lindbladian(H, jumps, rates)
+    for dual in (db.kms_dual(L, sigma), db.gns_dual(L, sigma)):
+        # DB: 𝓛̃_s = 𝓛 + 2i[H,·] (the dual flips the sign of the σ-commuting Hamiltonian)
+        flipped = db.Lindbladian(-H, jumps, rates).to_dense()
+        assert np.allclose(dual.to_dense(), flipped, atol=1e-10)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda L: db.TimeReversal(np.array([[1, 1], [0, 1]])), "unitary"),
+    (lambda L: db.TimeReversal(np.array([[0, 1], [1j, 0]])), "±I"),
+    (lambda L: db.detailed_balance(L, beta=1.0, inner=2.0), "inner"),
+    (lambda L: db.detailed_balance(L, beta=1.0, method="probe", probes=0), "probes"),
+    (lambda L: db.detailed_balance(L, state=np.diag([0.7, 0.5, -0.2])), "positive semidefinite"),
+    (lambda L: db.detailed_balance(L, state=np.diag([0.7, 0.5, 0.2])), "trace 1"),
+    (lambda L: db.detailed_balance(L, state="gibbs"), "stationary"),
+    (lambda L: db.detailed_balance(L, beta=1.0, reversal=np.eye(3)), "TimeReversal"),
+    (lambda L: db.detailed_balance(L, beta=1.0, method="probe", reversal=db.TimeReversal(np.eye(3))), "dense"),
+])
+def test_bad_balance_arguments(call, match):
+    L, _, _ = reversal_example()
+    with pytest.raises(db.InputError, match=match):
+        call(L)
