@@ -177,13 +177,14 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         for name, part in parts:
             fwd = part.forward(X)
             Kp = getattr(part, "K", K)
-            m = fwd - part.backward(X) + 2j * _commutator(Kp, X)
-            dp = fwd + 1j * _commutator(Kp, X)
+            comm = _commutator(Kp, X) if np.any(Kp) else 0.0
+            m = fwd - part.backward(X) + 2j * comm
+            dp = fwd + 1j * comm
             stats[name][0] += float(np.vdot(m, m).real)
             stats[name][1] += float(np.vdot(dp, dp).real)
             M_total += m
             L_total += fwd
-        D_total = L_total + 1j * _commutator(K, X)
+        D_total = L_total + 1j * _commutator(K, X) if np.any(K) else L_total
         m_sq.append(float(np.vdot(M_total, M_total).real))
         d_sq.append(float(np.vdot(D_total, D_total).real))
         l_sq.append(float(np.vdot(L_total, L_total).real))

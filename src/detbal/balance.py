@@ -131,13 +131,17 @@ def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
 
 
 def _hat(M: np.ndarray, log_p: np.ndarray, s: float) -> np.ndarray:
-    """Entrywise Γ_s^{−1/2} ∘ 𝓛 ∘ Γ_s^{1/2} in σ's eigenbasis (module docstring formula)."""
+    """Entrywise Γ_s^{−1/2} ∘ 𝓛 ∘ Γ_s^{1/2} in σ's eigenbasis (module docstring formula).
+
+    With f(i, j) = (s log p_i + (1 − s) log p_j)/2 the factor of entry (ij),(kl) is
+    exp(f(k, l) − f(i, j)), evaluated as one exponent and clipped at 300 (a violation anyway).
+    """
     d = log_p.shape[0]
-    lp_row = np.tile(log_p, d)  # index i + d·j ↦ log p_i
-    lp_col = np.repeat(log_p, d)  # index i + d·j ↦ log p_j
-    expo = (s * (lp_row[None, :] - lp_row[:, None]) + (1 - s) * (lp_col[None, :] - lp_col[:, None])) / 2
-    factor = np.exp(np.minimum(expo, _EXP_CLIP))
-    return np.where(M == 0, 0.0, M * factor)
+    f = (s * np.tile(log_p, d) + (1 - s) * np.repeat(log_p, d)) / 2  # index i + d·j
+    factor = np.subtract.outer(-f, -f)  # [r, c] = f[c] − f[r]
+    np.minimum(factor, _EXP_CLIP, out=factor)
+    np.exp(factor, out=factor)
+    return M * factor
 
 
 def _commutator_matrix(K: np.ndarray) -> np.ndarray:
