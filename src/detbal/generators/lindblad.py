@@ -135,11 +135,13 @@ class Lindbladian(Generator):
         d = self._d
         eye = sp.identity(d, dtype=np.complex128, format="csr")
         Heff = sp.csr_array(self._Heff)
-        L = -1j * sp.kron(eye, Heff) + 1j * sp.kron(Heff.conj(), eye)
-        for g, A in zip(self._rates, self._jumps):
-            if g:
-                As = sp.csr_array(A)
-                L = L + g * sp.kron(As.conj(), As)
+        jumps = [(g, sp.csr_array(A)) for g, A in zip(self._rates, self._jumps) if g]
+        nnz = 2 * d * Heff.nnz + sum(A.nnz ** 2 for _, A in jumps)
+        config.check_memory(2 * 28 * nnz, f"sparse Lindbladian superoperator (d = {d}, ~{nnz:.2e} nonzeros)",
+                            "apply()/adjoint() (matrix-free methods)")
+        L = -1j * sp.kron(eye, Heff, format="csr") + 1j * sp.kron(Heff.conj(), eye, format="csr")
+        for g, As in jumps:
+            L = L + g * sp.kron(As.conj(), As, format="csr")
         return sp.csr_array(L)
 
     def to_dense(self) -> np.ndarray:
