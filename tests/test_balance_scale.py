@@ -149,3 +149,9 @@ def test_bad_balance_arguments(call, match):
     L, _, _ = reversal_example()
     with pytest.raises(db.InputError, match=match):
         call(L)
+def test_reference_state_stationary():
+    L, _, beta = reversal_example()
+    rep = db.detailed_balance(L, state="stationary")
+    assert rep.reference == "steady state" and not rep.holds
+
+

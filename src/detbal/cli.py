@@ -1,49 +1,247 @@
-"""The ``detbal`` command line."""
+"""The ``detbal`` command (Typer + rich).
+
+    detbal                                   analyse the default pair (merry-go-round and its
+                                             one-bath thermal counterpart) side by side
+    detbal analyze TARGET... [--json OUT] [--plots DIR] [--beta B] [-p KEY=VALUE] [--quiet] [--debug]
+                                             TARGET = model file (*.toml) or zoo name
+    detbal models                            list the zoo
+    detbal check FILE.toml...                validate model files only
+
+Exit status: 0 ok, 2 bad input (one-line message on stderr; ``--debug`` shows the traceback),
+1 unexpected failure. The report is rendered by :mod:`detbal._render` from
+:class:`detbal.analysis.Analysis` objects; ``--json`` writes ``{"detbal": version, "analyses": [...]}``.
+"""
 
 from __future__ import annotations
 
-import numpy as np
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
 import typer
-from rich.console import Console
-from rich.table import Table
 
-app = typer.Typer(add_completion=False, help="detbal — quantum detailed balance for open quantum systems.")
+app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None,
+                  help="detbal — quantum detailed balance for open quantum systems.")
+
+_STATE = {"debug": False, "quiet": False}
 
 
-def _thermal_qubit_report(console: Console, omega: float = 1.0, beta: float = 1.0) -> None:
-    import detbal as db
+class _BadInput(Exception):
+    pass
 
-    H = np.diag([0.0, omega])
-    sm = np.array([[0, 1], [0, 0]], dtype=complex)
-    th = db.thermodynamics(H, beta)
-    table = Table(title=f"thermal qubit E = (0, {omega:g}), β = {beta:g}")
-    table.add_column("generator")
-    table.add_column("KMS")
-    table.add_column("GNS")
-    table.add_column("residual")
-    for label, ratio in [("γ↑/γ↓ = e^{−βω}", np.exp(-beta * omega)), ("γ↑/γ↓ = 2·e^{−βω}", 2 * np.exp(-beta * omega))]:
-        L = db.Lindbladian(H, [sm, sm.T], [1.0, ratio])
-        kms = db.detailed_balance(L, beta=beta)
-        gns = db.detailed_balance(L, beta=beta, inner="gns")
-        table.add_row(label, "holds" if kms.holds else "fails", "holds" if gns.holds else "fails", f"{kms.residual:.2e}")
-    p = np.diag(db.gibbs_state(H, beta)).real
-    console.print(f"Gibbs populations {p.round(6).tolist()}, log Z = {th.log_Z:.6f}, F = {th.free_energy:.6f}, "
-                  f"S = {th.entropy:.6f}, C = {th.heat_capacity:.6f}")
-    console.print(table)
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 110
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+
+
+def _fail(exc: BaseException, code: int) -> None:
+    """Print a one-line error on stderr and exit with ``code`` (re-raise under --debug)."""
+    if _STATE["debug"]:
+        raise exc
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    prefix = "error" if code == 2 else f"internal error ({type(exc).__name__})"
+    sys.stderr.write(f"detbal: {prefix}: {first}\n")
+    raise typer.Exit(code)
+
+
+def _run(fn, *args, **kw):
+    """Call fn, mapping bad input to exit 2 and anything else to exit 1."""
+    from .errors import DetbalError
+
+    try:
+        return fn(*args, **kw)
+    except typer.Exit:
+        raise
+    except (DetbalError, _BadInput) as exc:
+        _fail(exc, 2)
+    except KeyboardInterrupt:
+        sys.stderr.write("detbal: interrupted\n")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # noqa: BLE001 - the CLI boundary
+        _fail(exc, 1)
+
+
+def _parse_value(text: str):
+    low = text.strip().lower()
+    if low in ("true", "false"):
+        return low == "true"
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return text.strip()
+
+
+def _params(items: List[str]) -> dict:
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise _BadInput(f"--param must look like KEY=VALUE, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k.strip()] = _parse_value(v)
+    return out
+
+
+def _load(target: str, params: dict):
+    """A model from a file path (anything ending in .toml or an existing file) or a zoo name."""
+    from . import models
+    from .io import load_model
+
+    p = Path(target)
+    if target.endswith(".toml") or p.exists():
+        if params:
+            raise _BadInput(f"--param applies to zoo models only, not to the file {target!r} (edit the file)")
+        return load_model(p)
+    return models.get(target, **params)
+
+
+def _analyze_all(targets: List[str], beta: Optional[float], params: dict, quiet: bool):
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from .analysis import analyze
+
+    err = _console(stderr=True)
+    show = not quiet and err.is_terminal
+    results = []
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not show) as progress:
+        for target in targets:
+            task = progress.add_task(f"{target}: loading", total=7)
+            model = _load(target, params)
+
+            def step(label, task=task, name=model.info.name):
+                progress.update(task, description=f"{name}: {label}", advance=1)
+
+            results.append((model, analyze(model, beta=beta, step=step)))
+            progress.update(task, completed=7)
+    return results
+
+
+def _write_json(path: str, analyses) -> None:
+    from . import __version__
+
+    doc = {"detbal": __version__, "analyses": [a.to_dict() for a in analyses]}
+    try:
+        Path(path).write_text(json.dumps(doc, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise _BadInput(f"cannot write --json file {path!r}: {exc.strerror or exc}") from None
+
+
+def _write_plots(directory: str, results, quiet: bool) -> list:
+    from .plots import write_plots
+
+    out = Path(directory)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _BadInput(f"cannot create --plots directory {directory!r}: {exc.strerror or exc}") from None
+    files, skipped = [], []
+    for model, analysis in results:
+        files += write_plots(model, analysis, out, skipped)
+    if not quiet:
+        for name, reason in skipped:
+            _console(stderr=True).print(f"plot {name} not written: {reason}", markup=False)
+    return files
+
+
+def _do_analyze(targets, json_out, plots, beta, param, quiet):
+    from ._render import render
+
+    if beta is not None and not beta > 0:
+        raise _BadInput(f"--beta must be > 0 (inverse temperature of the reference Gibbs state), got {beta}")
+    from .models import DEFAULT
+
+    results = _analyze_all(list(targets) or list(DEFAULT), beta, _params(param), quiet)
+    analyses = [a for _, a in results]
+    console = _console()
+    render(console, analyses)
+    if json_out:
+        _write_json(json_out, analyses)
+        if not quiet:
+            console.print(f"JSON written to {json_out}")
+    if plots:
+        files = _write_plots(plots, results, quiet)
+        if not quiet:
+            console.print(f"{len(files)} plots written to {plots}/: " + ", ".join(f.name for f in files))
+
+
+_DEBUG = typer.Option(False, "--debug", help="Show the full traceback on errors.")
+_QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar and no file notices.")
 
 
 @app.callback(invoke_without_command=True)
-def main_callback(ctx: typer.Context) -> None:
-    """Without a command: analyse the built-in default model."""
+def _main(ctx: typer.Context, debug: bool = _DEBUG, quiet: bool = _QUIET) -> None:
+    """Without a command: analyse the merry-go-round and its one-bath thermal counterpart."""
+    _STATE["debug"], _STATE["quiet"] = debug, quiet
     if ctx.invoked_subcommand is None:
-        _thermal_qubit_report(Console())
+        _run(_do_analyze, [], None, None, None, [], quiet)
 
 
 @app.command()
-def analyze() -> None:
-    """Analyse the built-in thermal qubit."""
-    _thermal_qubit_report(Console())
+def analyze(
+    targets: List[str] = typer.Argument(None, help="Model files (*.toml) or zoo names; default: the "
+                                                  "merry-go-round and its thermal counterpart."),
+    json_out: Optional[str] = typer.Option(None, "--json", help="Write the analysis as JSON to this file."),
+    plots: Optional[str] = typer.Option(None, "--plots", help="Write PNG figures into this directory."),
+    beta: Optional[float] = typer.Option(None, "--beta", help="Inverse temperature of the reference Gibbs "
+                                                              "state (default: the model's)."),
+    param: List[str] = typer.Option(None, "--param", "-p", help="Zoo parameter KEY=VALUE (repeatable)."),
+    quiet: bool = _QUIET,
+    debug: bool = _DEBUG,
+) -> None:
+    """Analyse models: detailed balance (KMS/GNS, Gibbs/steady state), currents, entropy production, gap."""
+    _STATE["debug"] = _STATE["debug"] or debug
+    _run(_do_analyze, targets or [], json_out, plots, beta, param or [], quiet or _STATE["quiet"])
+
+
+@app.command("models")
+def models_cmd() -> None:
+    """List the model zoo with default parameters."""
+    from rich.table import Table
+
+    from . import models
+
+    table = Table(title="detbal model zoo (use: detbal analyze NAME [-p KEY=VALUE])", show_lines=False)
+    table.add_column("name", style="bold")
+    table.add_column("model")
+    table.add_column("defaults")
+    for name in models.list():
+        defaults = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                             for k, v in models.parameters(name).items())
+        table.add_row(name, models.describe(name), defaults)
+    _console().print(table)
+
+
+@app.command()
+def check(
+    files: List[str] = typer.Argument(..., help="Model files to validate."),
+    debug: bool = _DEBUG,
+) -> None:
+    """Validate model files (syntax, keys, expressions, Hermiticity, baths) without analysing them."""
+    _STATE["debug"] = _STATE["debug"] or debug
+
+    def _check():
+        from .io import load_model
+
+        for f in files:
+            m = load_model(f)
+            baths = ", ".join(f"{b.name} (T = {b.temperature:g})" for b in m.baths) or "none"
+            jumps = len(m.info.spec.jumps) if m.info.spec else 0
+            _console().print(f"ok: {f} — {m.info.name!r}, d = {m.info.dim}, baths: {baths}"
+                             + (f", {jumps} jumps" if jumps else ""))
+
+    _run(_check)
 
 
 def main() -> None:  # console-script entry point
     app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -141,7 +141,10 @@ def eigenbasis(H, tol: float | None = None, name: str = "H") -> Eigenbasis:
             return H
         return _make(H.energies, H.vectors, float(tol))
     h = as_operator(H, name, hermitian=True, sparse_ok=False)
-    energies, vectors = np.linalg.eigh(h)
+    if not np.any(h.imag):  # real symmetric H: the real eigh is about 4× cheaper
+        energies, vectors = np.linalg.eigh(np.ascontiguousarray(h.real))
+    else:
+        energies, vectors = np.linalg.eigh(h)
     if tol is not None:
         tol = float(tol)
         if not np.isfinite(tol) or tol < 0:

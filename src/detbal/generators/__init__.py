@@ -1,5 +1,8 @@
-"""Generators of quantum dynamical semigroups (GKSL, Davies, Redfield, Gibbs samplers)."""
+"""Generators of quantum dynamical semigroups (GKSL, Davies, Redfield)."""
 from .base import DenseGenerator, Generator, SumGenerator, as_generator
+from .davies import DaviesGenerator, davies
 from .lindblad import Lindbladian
+from .redfield import RedfieldGenerator, complete_positivity, redfield
 
-__all__ = ["Generator", "DenseGenerator", "SumGenerator", "as_generator", "Lindbladian"]
+__all__ = ["Generator", "DenseGenerator", "SumGenerator", "as_generator", "Lindbladian",
+           "DaviesGenerator", "davies", "RedfieldGenerator", "redfield", "complete_positivity"]

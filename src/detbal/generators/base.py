@@ -24,7 +24,7 @@ from .. import config
 from .._checks import as_operator
 from ..errors import InputError
 
-__all__ = ["Generator", "DenseGenerator", "SumGenerator", "as_generator", "vec", "unvec"]
+__all__ = ["DenseGenerator", "Generator", "SumGenerator", "as_generator", "unvec", "vec"]
 
 
 def vec(X: np.ndarray) -> np.ndarray:
@@ -63,7 +63,7 @@ class Generator(ABC):
         return None
 
     @property
-    def channels(self) -> tuple["Generator", ...]:
+    def channels(self) -> tuple[Generator, ...]:
         """Named parts of the generator (one per bath or jump); default: itself."""
         return (self,)
 
@@ -122,7 +122,7 @@ class Generator(ABC):
 
         return spla.LinearOperator((d * d, d * d), matvec=matvec, rmatvec=rmatvec, dtype=np.complex128)
 
-    def __add__(self, other: "Generator") -> "Generator":
+    def __add__(self, other: Generator) -> Generator:
         if not isinstance(other, Generator):
             return NotImplemented
         return SumGenerator((self, other))

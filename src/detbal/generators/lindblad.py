@@ -104,7 +104,7 @@ class Lindbladian(Generator):
         return self._beta
 
     @property
-    def channels(self) -> tuple["Lindbladian", ...]:
+    def channels(self) -> tuple[Lindbladian, ...]:
         """One dissipative channel per jump (no Hamiltonian part), named after the jump."""
         zero = sp.csr_array((self._d, self._d), dtype=np.complex128)
         return tuple(
@@ -159,8 +159,10 @@ class Lindbladian(Generator):
         return L
 
     def __add__(self, other):
-        """Lindbladian + Lindbladian stays a Lindbladian (Hamiltonians add, jumps concatenate)."""
-        if isinstance(other, Lindbladian) and other.dim == self.dim:
+        """Lindbladian + Lindbladian stays a Lindbladian (Hamiltonians add, jumps concatenate) unless
+        either is a thermal channel (``beta`` set): then the sum keeps them as separate baths."""
+        if (isinstance(other, Lindbladian) and other.dim == self.dim
+                and self._beta is None and other._beta is None):
             names = list(self._names)
             for n in other._names:
                 names.append(n if n not in names else f"{n}'")

@@ -1,0 +1,96 @@
+"""The model zoo: each function returns a :class:`Model` (hamiltonian, generator, baths, info).
+
+=========================  ===================================================================
+name                       model (defaults in the function signatures)
+=========================  ===================================================================
+thermal_qubit              qubit H = (ω/2)Z in one ohmic bath (DB w.r.t. Gibbs)
+oscillator                 truncated oscillator H = ω a†a, coupling a + a† (degenerate Bohr sectors)
+merry_go_round             three levels between a hot and a cold bath: cyclic current (§3, §7)
+merry_go_round_thermal     the same levels in one bath: relaxes to Gibbs
+ssd_maser                  Scovil–Schulz-DuBois three-level maser, output as a load bath (§14)
+xxz_chain                  XXZ spin chain, one bath or two boundary baths
+ising_chain                transverse-field Ising chain, one bath or two boundary baths
+heisenberg_chain           random-field Heisenberg chain, one bath or two boundary baths
+lps_refrigerator           Linden–Popescu–Skrzypczyk three-qubit absorption refrigerator (§14)
+=========================  ===================================================================
+
+Every zoo model is built from a :class:`ModelSpec` of operator expressions, so
+``detbal.save_model(m, "m.toml")`` writes a model file that loads back identically.
+
+Example:
+    >>> import detbal.models as zoo
+    >>> m = zoo.get("thermal_qubit", temperature=2.0)
+    >>> m.info.dim, [b.name for b in m.baths]
+    (2, ['bath'])
+"""
+
+from __future__ import annotations
+
+import builtins
+import inspect
+import re
+
+from ..errors import InputError
+from .chains import heisenberg_chain, ising_chain, xxz_chain
+from .oscillator import oscillator
+from .qubit import thermal_qubit
+from .refrigerator import lps_refrigerator
+from .spec import BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SpecError, build
+from .three_level import merry_go_round, merry_go_round_thermal, ssd_maser
+
+__all__ = [
+    "Model", "ModelInfo", "ModelSpec", "BathSpec", "JumpSpec", "SpecError", "build",
+    "thermal_qubit", "oscillator", "merry_go_round", "merry_go_round_thermal", "ssd_maser",
+    "xxz_chain", "ising_chain", "heisenberg_chain", "lps_refrigerator",
+    "list", "get", "describe", "parameters", "DEFAULT",
+]
+
+_ZOO = {
+    f.__name__: f
+    for f in (thermal_qubit, oscillator, merry_go_round, merry_go_round_thermal, ssd_maser, xxz_chain,
+              ising_chain, heisenberg_chain, lps_refrigerator)
+}
+
+#: the models analysed by ``detbal`` without arguments, side by side
+DEFAULT = ("merry_go_round", "merry_go_round_thermal")
+
+
+def list() -> builtins.list[str]:  # noqa: A001 - the documented name is db.models.list()
+    """Names of the zoo models, in the order of the table in the module docstring."""
+    return builtins.list(_ZOO)
+
+
+def _lookup(name: str):
+    key = str(name).strip().lower().replace("-", "_")
+    if key not in _ZOO:
+        raise InputError(f"unknown model {name!r}; the zoo has: {', '.join(_ZOO)}")
+    return _ZOO[key]
+
+
+def get(name: str, **params) -> Model:
+    """Build zoo model ``name`` ("merry_go_round", "merry-go-round", ...) with keyword parameters.
+
+    Raises:
+        InputError: unknown model or parameter (the message lists the valid ones).
+    """
+    fn = _lookup(name)
+    valid = parameters(name)
+    for key in params:
+        if key not in valid:
+            raise InputError(f"model {fn.__name__!r} has no parameter {key!r}; parameters: "
+                             + ", ".join(f"{k}={v!r}" for k, v in valid.items()))
+    return fn(**params)
+
+
+def describe(name: str) -> str:
+    """First sentence(s) of the zoo function's docstring (plain text)."""
+    doc = inspect.getdoc(_lookup(name)) or ""
+    first = doc.split("\n\n")[0].replace("\n", " ")
+    first = re.sub(r":\w+:`([^`]*)`", r"\1", first)          # :func:`x` → x
+    return re.sub(r"\s*\(module doc(string)?\)", "", first)
+
+
+def parameters(name: str) -> dict:
+    """Default parameters {name: value} of zoo model ``name``."""
+    sig = inspect.signature(_lookup(name))
+    return {k: p.default for k, p in sig.parameters.items()}

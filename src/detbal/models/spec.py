@@ -1,0 +1,321 @@
+"""Models as data: a :class:`ModelSpec` (expressions + baths) and :func:`build` → :class:`Model`.
+
+A model is written down once as text — the operator expressions of :mod:`detbal.expressions`
+for H, the bath couplings S_b and optional extra GKSL jumps — so that the same object can be
+built from the zoo, read from a TOML file (:mod:`detbal.io`) and written back identically.
+
+Generator built from a spec (THEORY.md §6, §7):
+
+    𝓛 = 𝓛_Davies(H, {(S_b, bath_b)}) + Σ_k γ_k 𝓓[A_k]
+
+with one Davies channel per ``[[bath]]`` (rates γ_b(ω) = 2πJ_b(ω)(n_B(ω)+1), KMS at β_b) and one
+GKSL channel per ``[[jump]]`` (operator A_k, rate γ_k; no temperature). A model with jumps only
+is a plain :class:`~detbal.generators.lindblad.Lindbladian` with Hamiltonian H.
+
+Errors raised while building carry the key path of the offending entry (``SpecError.key``, e.g.
+``("bath", 1, "coupling")``) and, for expression errors, the offset inside the expression, so
+that :mod:`detbal.io` can point at the line and column of the file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._checks import hermiticity_error
+from ..errors import InputError
+
+__all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build",
+           "SPECTRAL_KINDS"]
+
+#: spectral-density kinds and their parameters (THEORY.md §5), in the order of the Bath constructors
+SPECTRAL_KINDS = {
+    "ohmic": ("alpha", "cutoff"),
+    "power_law": ("alpha", "s", "cutoff"),
+    "drude_lorentz": ("lam", "gamma"),
+}
+
+
+class SpecError(InputError):
+    """A model specification is invalid.
+
+    Attributes:
+        reason: the message without location.
+        key: key path of the offending entry, e.g. ("system", "hamiltonian") or ("bath", 0, "temperature").
+        position: for expression errors, the 0-based offset inside the expression text (else None).
+    """
+
+    def __init__(self, reason: str, key: tuple = (), position: int | None = None):
+        self.reason, self.key, self.position = reason, tuple(key), position
+        super().__init__(f"{format_key(self.key)}: {reason}" if self.key else reason)
+
+    def __reduce__(self):
+        return (type(self), (self.reason, self.key, self.position))
+
+
+def format_key(key: tuple) -> str:
+    """("bath", 1, "coupling") → "bath[1].coupling"."""
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+@dataclass(frozen=True)
+class BathSpec:
+    """One bosonic bath: Davies channel with coupling H_I = S ⊗ B.
+
+    Attributes:
+        name: channel name (unique in a model).
+        temperature: T ≥ 0 (T = 0 means β = inf).
+        coupling: operator expression for S (Hermitian).
+        kind: "ohmic" | "power_law" | "drude_lorentz" (see :data:`SPECTRAL_KINDS`).
+        params: ((name, value), ...) of the spectral density, in :data:`SPECTRAL_KINDS` order.
+    """
+
+    name: str
+    temperature: float
+    coupling: str
+    kind: str = "ohmic"
+    params: tuple = (("alpha", 0.05), ("cutoff", 10.0))
+
+    @property
+    def beta(self) -> float:
+        return math.inf if self.temperature == 0 else 1.0 / self.temperature
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "temperature": self.temperature, "coupling": self.coupling,
+                "spectral_density": {"kind": self.kind, **dict(self.params)}}
+
+
+@dataclass(frozen=True)
+class JumpSpec:
+    """An extra GKSL channel γ (A ρ A† − ½{A†A, ρ}) with operator expression A and rate γ ≥ 0."""
+
+    name: str
+    operator: str
+    rate: float
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "operator": self.operator, "rate": self.rate}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Text description of a model (the content of a model file).
+
+    Attributes:
+        name: short identifier.
+        hamiltonian: operator expression for H (Hermitian).
+        sites: number of qubits, or None; levels: number of levels of one system, or None
+            (exactly one of the two).
+        baths: Davies baths; jumps: extra GKSL channels (at least one of the two non-empty).
+        description: one sentence.
+        lamb_shift: include the Lamb shift H_LS in the Davies generator.
+        reference_temperature: temperature of the Gibbs state used as the reference of the
+            detailed-balance test (None: the common bath temperature, or the coldest bath).
+        parameters: ((name, value), ...) of the zoo function that made it (informative).
+    """
+
+    name: str
+    hamiltonian: str
+    sites: int | None = None
+    levels: int | None = None
+    baths: tuple = ()
+    jumps: tuple = ()
+    description: str = ""
+    lamb_shift: bool = False
+    reference_temperature: float | None = None
+    parameters: tuple = field(default=(), compare=True)
+
+    def to_dict(self) -> dict:
+        """Plain-data dictionary with the layout of a model file (tables system, bath, jump, analysis)."""
+        system = {"name": self.name}
+        if self.description:
+            system["description"] = self.description
+        if self.sites is not None:
+            system["sites"] = self.sites
+        else:
+            system["levels"] = self.levels
+        system["hamiltonian"] = self.hamiltonian
+        out = {"system": system}
+        if self.lamb_shift:
+            out["generator"] = {"lamb_shift": True}
+        if self.baths:
+            out["bath"] = [b.to_dict() for b in self.baths]
+        if self.jumps:
+            out["jump"] = [j.to_dict() for j in self.jumps]
+        if self.reference_temperature is not None:
+            out["analysis"] = {"temperature": self.reference_temperature}
+        if self.parameters:
+            out["parameters"] = dict(self.parameters)
+        return out
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What a model is: name, one-sentence description, the spec it was built from, the
+    reference inverse temperature of its detailed-balance test and the dimension."""
+
+    name: str
+    description: str
+    spec: ModelSpec | None
+    reference_beta: float
+    dim: int
+
+    @property
+    def reference_temperature(self) -> float:
+        return 0.0 if math.isinf(self.reference_beta) else 1.0 / self.reference_beta
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A built model.
+
+    Attributes:
+        hamiltonian: (d, d) complex ndarray H (system Hamiltonian, without Lamb shift).
+        generator: the Generator 𝓛 (Davies, Lindbladian or their sum).
+        baths: tuple of :class:`~detbal.baths.Bath` (named, in file order).
+        info: :class:`ModelInfo` (name, description, spec, reference β, dimension).
+    """
+
+    hamiltonian: np.ndarray
+    generator: object
+    baths: tuple
+    info: ModelInfo
+
+    @property
+    def name(self) -> str:
+        return self.info.name
+
+    def __repr__(self) -> str:
+        names = ", ".join(repr(b.name) for b in self.baths)
+        return f"Model({self.info.name!r}, dim={self.info.dim}, baths=[{names}])"
+
+
+# -- building --------------------------------------------------------------------------------------
+def _space(spec: ModelSpec):
+    from ..expressions import Space
+
+    if (spec.sites is None) == (spec.levels is None):
+        raise SpecError("give exactly one of `sites` (qubits) or `levels` (one d-level system)", ("system",))
+    key = ("system", "sites" if spec.sites is not None else "levels")
+    try:
+        return Space(sites=spec.sites, levels=spec.levels)
+    except InputError as exc:
+        raise SpecError(str(exc), key) from None
+
+
+def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool = True) -> np.ndarray:
+    from ..expressions import ExpressionError, parse_operator
+
+    try:
+        op = parse_operator(text, space, what)
+    except ExpressionError as exc:
+        reason = exc.reason + (f" ({exc.hint})" if exc.hint else "")
+        raise SpecError(reason, key, exc.position) from None
+    except InputError as exc:
+        raise SpecError(str(exc), key) from None
+    if hermitian:
+        err = hermiticity_error(op)
+        if err > 1e-10:
+            raise SpecError(f"{what} must be Hermitian, got ‖A − A†‖/‖A‖ = {err:.3g} for {text!r}", key)
+        op = (op + op.conj().T) / 2
+    if nonzero and not np.any(op):
+        raise SpecError(f"{what} is the zero operator: {text!r}", key)
+    return op
+
+
+def _bath(b: BathSpec, k: int):
+    from ..baths import Bath
+
+    if b.kind not in SPECTRAL_KINDS:
+        raise SpecError(f"unknown spectral density kind {b.kind!r}; known: {', '.join(SPECTRAL_KINDS)}",
+                        ("bath", k, "spectral_density", "kind"))
+    params = dict(b.params)
+    need = SPECTRAL_KINDS[b.kind]
+    for p in need:
+        if p not in params:
+            raise SpecError(f"spectral density {b.kind!r} needs `{p}` (parameters: {', '.join(need)})",
+                            ("bath", k, "spectral_density"))
+    for p in params:
+        if p not in need:
+            raise SpecError(f"unknown parameter `{p}` for spectral density {b.kind!r} "
+                            f"(parameters: {', '.join(need)})", ("bath", k, "spectral_density", p))
+    t = b.temperature
+    if not (isinstance(t, (int, float)) and not isinstance(t, bool)) or not math.isfinite(t) or t < 0:
+        raise SpecError(f"temperature must be a finite number ≥ 0 (T = 0 is β = inf), got {t!r}",
+                        ("bath", k, "temperature"))
+    ctor = {"ohmic": Bath.ohmic, "power_law": Bath.power_law, "drude_lorentz": Bath.drude_lorentz}[b.kind]
+    try:
+        return ctor(**{p: params[p] for p in need}, beta=b.beta, name=b.name)
+    except InputError as exc:
+        bad = next((p for p in need if f"`{p}`" in str(exc)), None)
+        key = ("bath", k, "spectral_density") + ((bad,) if bad else ())
+        raise SpecError(str(exc), key) from None
+
+
+def _reference_beta(spec: ModelSpec, baths) -> float:
+    if spec.reference_temperature is not None:
+        t = spec.reference_temperature
+        if not math.isfinite(t) or t <= 0:
+            raise SpecError(f"reference temperature must be > 0 (the Gibbs state must be faithful), "
+                            f"got {t!r}",
+                            ("analysis", "temperature"))
+        return 1.0 / t
+    betas = [b.beta for b in baths]
+    finite = [b for b in betas if math.isfinite(b)]
+    if not finite:
+        return math.inf  # all baths at T = 0: the Gibbs reference is the (non-faithful) ground state
+    return max(finite)  # the coldest bath with T > 0 (all equal for a single temperature)
+
+
+def build(spec: ModelSpec) -> Model:
+    """Build the generator of a :class:`ModelSpec` (module docstring for the formula).
+
+    Raises:
+        SpecError: malformed or non-Hermitian expression, invalid bath, duplicate names, no
+            dissipation (each error names its key path).
+    """
+    space = _space(spec)
+    H = _operator(spec.hamiltonian, space, ("system", "hamiltonian"), "hamiltonian", hermitian=True,
+                  nonzero=False)
+    if not spec.baths and not spec.jumps:
+        raise SpecError("the model has no dissipation: add a [[bath]] (Davies channel) or a [[jump]]",
+                        ("system",))
+    names: dict[str, tuple] = {}
+    for kind, items in (("bath", spec.baths), ("jump", spec.jumps)):
+        for k, item in enumerate(items):
+            if item.name in names:
+                raise SpecError(f"duplicate channel name {item.name!r} (also {format_key(names[item.name])})",
+                                (kind, k, "name"))
+            names[item.name] = (kind, k)
+    baths, couplings = [], []
+    for k, b in enumerate(spec.baths):
+        S = _operator(b.coupling, space, ("bath", k, "coupling"), "coupling", hermitian=True)
+        bath = _bath(b, k)
+        baths.append(bath)
+        couplings.append((S, bath))
+    ops, rates = [], []
+    for k, j in enumerate(spec.jumps):
+        ops.append(_operator(j.operator, space, ("jump", k, "operator"), "operator", hermitian=False))
+        r = j.rate
+        if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r < 0:
+            raise SpecError(f"rate must be a finite number ≥ 0, got {r!r}", ("jump", k, "rate"))
+        rates.append(float(r))
+    reference_beta = _reference_beta(spec, baths)
+    terms = []
+    if couplings:
+        from ..generators.davies import davies
+
+        terms.append(davies(H, couplings=couplings, lamb_shift=spec.lamb_shift))
+    if spec.jumps:
+        from ..generators.lindblad import Lindbladian
+
+        H_jumps = np.zeros_like(H) if couplings else H
+        terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))
+    generator = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+    info = ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
+    return Model(np.array(H), generator, tuple(baths), info)
