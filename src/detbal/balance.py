@@ -115,7 +115,7 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
 def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
     """Column-stacked matrix of the map X ↦ V† 𝓛(V X V†) V (the generator in σ's eigenbasis)."""
     d = L.dim
-    config.check_memory(3 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
+    config.check_memory(6 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
                         "detailed_balance(..., method='probe')")
     if isinstance(L, Lindbladian):
         rot = lambda A: V.conj().T @ (A @ V)  # noqa: E731
@@ -315,7 +315,7 @@ def _dense_channel_rows(parts, ref: ReferenceState, s: float):
 # -- methods -------------------------------------------------------------------------------------
 def _resolve_method(L: Generator, method: str, ref: ReferenceState, reversal) -> str:
     d = L.dim
-    fits = 3 * config.superoperator_bytes(d) <= config.memory_budget
+    fits = 6 * config.superoperator_bytes(d) <= config.memory_budget
     if method == "auto":
         if reversal is not None:
             return "dense"
