@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 
 from ._checks import as_operator
@@ -142,9 +143,9 @@ def eigenbasis(H, tol: float | None = None, name: str = "H") -> Eigenbasis:
         return _make(H.energies, H.vectors, float(tol))
     h = as_operator(H, name, hermitian=True, sparse_ok=False)
     if not np.any(h.imag):  # real symmetric H: the real eigh is about 4× cheaper
-        energies, vectors = np.linalg.eigh(np.ascontiguousarray(h.real))
-    else:
-        energies, vectors = np.linalg.eigh(h)
+        h = np.ascontiguousarray(h.real)
+    # divide-and-conquer LAPACK driver (syevd/heevd); finiteness was checked by as_operator
+    energies, vectors = sla.eigh(h, driver="evd", check_finite=False)
     if tol is not None:
         tol = float(tol)
         if not np.isfinite(tol) or tol < 0:

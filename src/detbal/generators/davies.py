@@ -25,13 +25,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sp
 
 from .. import config
 from .._checks import HERMITIAN_RTOL, as_operator, hermiticity_error
 from ..baths import Bath
-from ..eigenbasis import Eigenbasis, default_tolerance, eigenbasis, group_values
+from ..eigenbasis import Eigenbasis, eigenbasis
 from ..errors import InputError
 from ..states import log_gibbs_populations
 from . import _bohr
@@ -104,10 +103,7 @@ def _eigenbasis(H, tol) -> tuple[Eigenbasis, np.ndarray | None]:
     if isinstance(H, Eigenbasis):
         return eigenbasis(H, tol=tol), None
     h = _hamiltonian(H)
-    energies, vectors = sla.eigh(h, driver="evd", check_finite=False)   # LAPACK syevd/heevd
-    t = default_tolerance(energies) if tol is None else tol
-    levels, labels = group_values(energies, t)
-    return Eigenbasis(energies=energies, vectors=vectors, tol=t, level_labels=labels, levels=levels), h
+    return eigenbasis(h, tol=tol), h
 
 
 def _dag(A: np.ndarray) -> np.ndarray:
