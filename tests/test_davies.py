@@ -566,3 +566,21 @@ def test_large_d_pauli_kernel_path_agrees_with_gth(monkeypatch, betas):
         warnings.simplefilter("error")
         p_lu = davies(H, couplings).structured_steady_state()[0]
     assert np.abs(p_lu - p_gth).max() < 1e-12
+
+
+def test_structured_expectation_values_equal_traces_of_the_evolved_states():
+    import detbal as db
+
+    rng = np.random.default_rng(11)
+    d = 8
+    X = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+    S = rng.normal(size=(d, d))
+    D = db.davies(X + X.conj().T, [(S + S.T, db.Bath.ohmic(alpha=0.1, cutoff=5.0, beta=0.7))])
+    rho0 = np.zeros((d, d), complex)
+    rho0[0, 0] = 1.0
+    ops = [S + S.T, np.diag(np.arange(d, dtype=float))]
+    times = np.linspace(0.0, 3.0, 7)
+    ev = db.evolve(D, rho0, times, e_ops=ops)
+    states = D.structured_evolve(rho0, times)
+    ref = np.array([[np.trace(O @ r) for r in states] for O in ops])
+    assert ev.method == "structured" and np.max(np.abs(ev.expect - ref.real)) < 1e-13

@@ -474,6 +474,31 @@ class DaviesGenerator(Generator):
         Returns:
             (len(times), d, d) complex ndarray in the original basis.
         """
+        t, states = self._evolve_in_eigenbasis(rho0, times)
+        out = np.empty((t.shape[0], self.dim, self.dim), dtype=np.complex128)
+        for n, Y in enumerate(states):
+            out[n] = self._eb.from_eigen(Y)
+        return out
+
+    def structured_expect(self, rho0, times, ops) -> np.ndarray:
+        """Expectation values Tr[O_k e^{t𝓛}ρ₀] without leaving the eigenbasis.
+
+        Tr[O V Y V†] = Σ_ij (V†OV)_ji Y_ij with Y the state in the eigenbasis: O(d²) per time and
+        operator after one rotation of each operator (the states are never rotated back).
+
+        Returns:
+            (len(ops), len(times)) complex ndarray.
+        """
+        rotated = [self._eb.to_eigen(as_operator(O, f"e_ops[{k}]", dim=self.dim, sparse_ok=False)).T
+                   for k, O in enumerate(ops)]
+        t, states = self._evolve_in_eigenbasis(rho0, times)
+        out = np.empty((len(rotated), t.shape[0]), dtype=np.complex128)
+        for n, Y in enumerate(states):
+            for k, Ot in enumerate(rotated):
+                out[k, n] = np.sum(Ot * Y)
+        return out
+
+    def _evolve_in_eigenbasis(self, rho0, times):
         X0 = self._eb.to_eigen(as_operator(rho0, "rho0", dim=self.dim, sparse_ok=False))
         t = np.atleast_1d(np.asarray(times, dtype=float))
         if t.ndim != 1 or not np.all(np.isfinite(t)):
@@ -483,10 +508,7 @@ class DaviesGenerator(Generator):
             lp = self._log_gibbs()
             if np.ptp(lp) <= 2 * math.log(1e5):
                 pauli = (self._symmetrized_pauli(), lp)
-        out = np.empty((t.shape[0], self.dim, self.dim), dtype=np.complex128)
-        for n, Y in enumerate(lin.evolve(self._parts, X0, t, pauli)):
-            out[n] = self._eb.from_eigen(Y)
-        return out
+        return t, lin.evolve(self._parts, X0, t, pauli)
 
     def structured_balance(self, log_p, s: float) -> dict:
         """Squared Frobenius norms for the σ-transformed-generator residuals (THEORY.md §4).
