@@ -61,6 +61,7 @@ class ProbeResult:
     denominator_spread: float
     statement: str
     coherent_hamiltonian: np.ndarray
+    norm_hat: float
 
 
 class _HattedLindblad:
@@ -224,4 +225,5 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         dn = max(dn, floor)
         chan[name] = float(np.sqrt(num / dn)) if dn > 0 else 0.0
         weights[name] = num
-    return ProbeResult(r_hat, float(upper), float(lower), probes, chan, weights, spread, statement, K)
+    norm_hat = float(np.sqrt(sum(d_sq) / probes + comm_sq))  # ‖𝓛̂‖_F estimate (floors only)
+    return ProbeResult(r_hat, float(upper), float(lower), probes, chan, weights, spread, statement, K, norm_hat)

@@ -478,8 +478,7 @@ def _probe(L, ref, s, parts, probes, seed):
     flat = _flat_jumps(L)
     groups = [] if flat is None else _partner_groups(flat[0], flat[2])
     res = probe_certificate(L, ref.vectors, ref.log_p, s, groups, probes, seed)
-    lh_norm = 1.0  # the Hamiltonian residual is scale-free; floor relative to ‖K‖ only
-    ham = _hamiltonian_residual(res.coherent_hamiltonian, ref.log_p, lh_norm * 0)
+    ham = _hamiltonian_residual(res.coherent_hamiltonian, ref.log_p, res.norm_hat)
     rows = [(name, res.channel_residuals[name], res.channel_weights[name]) for name in res.channel_residuals]
     stat = _stationary_matrix_free(L, ref)
     details = {"residual_upper": res.upper, "residual_lower": res.lower, "probes": res.probes}
