@@ -33,15 +33,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import config
+from ._blame import channel_notes, channel_parts, flat_jumps, partner_groups, rows_to_channels
 from ._checks import as_beta, as_choice, as_state
 from .eigenbasis import eigenbasis
 from .errors import InputError, NotFaithfulError
 from .generators.base import Generator, SumGenerator, as_generator
 from .generators.lindblad import Lindbladian
-from .reports import BalanceReport, ChannelBalance
+from .reports import BalanceReport
 from .states import log_gibbs_populations
 
-__all__ = ["detailed_balance", "ReferenceState", "reference_state", "inner_parameter"]
+__all__ = ["ReferenceState", "detailed_balance", "inner_parameter", "reference_state"]
 
 DEFAULT_TOLERANCE = 1e-8
 DENSE_MAX_DIM = 64
@@ -118,7 +119,7 @@ def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
     config.check_memory(6 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
                         "detailed_balance(..., method='probe')")
     if isinstance(L, Lindbladian):
-        rot = lambda A: V.conj().T @ (A @ V)  # noqa: E731
+        rot = lambda A: V.conj().T @ (A @ V)
         return Lindbladian(rot(L.hamiltonian), [rot(A) for A in L.jumps], L.rates).to_dense()
     if isinstance(L, SumGenerator):
         return sum(_eigenframe(t, V) for t in L.terms)
@@ -197,112 +198,6 @@ def _residuals(Lh: np.ndarray, log_p: np.ndarray, M: np.ndarray) -> _Residuals:
     return _Residuals(dissipative, hamiltonian, symmetric, stationary, K, norm, float(np.linalg.norm(A - C)))
 
 
-# -- channels: the parts that can be blamed ------------------------------------------------------
-def _dense_op(A):
-    return A.toarray() if hasattr(A, "toarray") else A
-
-
-def _flat_jumps(L: Generator):
-    """(jumps, rates, names) of a Lindbladian or a sum of Lindbladians, else None."""
-    from ._probe import _lindblad_terms
-
-    terms = _lindblad_terms(L)
-    if terms is None:
-        return None
-    jumps = [_dense_op(A) for t in terms for A in t.jumps]
-    rates = np.concatenate([t.rates for t in terms]) if terms else np.zeros(0)
-    names = [n for t in terms for n in t.names]
-    return jumps, rates, names
-
-
-def _partner_groups(jumps, names) -> list[tuple[str, list[int]]]:
-    """Group each jump with its adjoint partner (A_l ∝ A_k†); Hermitian jumps stand alone.
-
-    A lone non-Hermitian jump is never detailed-balanced on its own (its reverse process is
-    missing), so it is reported as "lone jump".
-    """
-    left = list(range(len(jumps)))
-    groups = []
-    while left:
-        k = left.pop(0)
-        Bk = jumps[k].conj().T
-        partner = None
-        denom = np.vdot(Bk, Bk).real
-        for l in left:
-            Al = jumps[l]
-            if denom > 0:
-                c = np.vdot(Bk, Al) / denom
-                if np.linalg.norm(Al - c * Bk) <= 1e-10 * max(np.linalg.norm(Al), 1e-300):
-                    partner = l
-                    break
-        if partner is not None:
-            left.remove(partner)
-            groups.append((f"jump pair {names[k]}/{names[partner]}", [k, partner]))
-        else:
-            herm = np.linalg.norm(jumps[k] - Bk) <= 1e-10 * max(np.linalg.norm(jumps[k]), 1e-300)
-            groups.append((f"{'jump' if herm else 'lone jump'} {names[k]}", [k]))
-    return groups
-
-
-def _pair_note(jumps, rates, idx, ref: "ReferenceState", beta) -> str:
-    """Explain a failing group in the physicist's terms (rate ratio vs temperature)."""
-    V, lp = ref.vectors, ref.log_p
-    A = V.conj().T @ jumps[idx[0]] @ V
-    nz = np.abs(A) > 1e-12 * np.abs(A).max() if np.abs(A).max() > 0 else np.zeros(A.shape, bool)
-    gaps = (lp[:, None] - lp[None, :])[nz]  # log p_i − log p_j over nonzero A_ij (σAσ⁻¹ = e^c A)
-    if gaps.size == 0:
-        return ""
-    c = float(gaps.mean())
-    if np.ptp(gaps) > 1e-8 * max(1.0, abs(c)):
-        return ("not an eigenoperator of σ's modular group (mixes Bohr frequencies): it can be "
-                "KMS-balanced only together with a coherent correction (THEORY §12)")
-    if len(idx) != 2:
-        return "" if abs(c) < 1e-12 else "no reverse jump: the reverse process is missing"
-    B = V.conj().T @ jumps[idx[1]] @ V
-    coef = np.vdot(A.conj().T, B) / np.vdot(A.conj().T, A.conj().T)
-    g_fwd, g_bwd = rates[idx[0]], rates[idx[1]] * abs(coef) ** 2
-    if g_fwd <= 0 or g_bwd <= 0 or c == 0:
-        return "one direction has zero rate" if (g_fwd <= 0) != (g_bwd <= 0) else ""
-    implied = -math.log(g_bwd / g_fwd)  # detailed balance needs γ_rev/γ_fwd = e^{−c}
-    if beta is not None and math.isfinite(beta) and beta > 0:
-        return f"rate ratio implies T = {c / implied / beta:.4g} but β says T = {1 / beta:.4g}"
-    return f"rate ratio gives log(p_i/p_j) = {implied:.4g} but σ has {c:.4g}"
-
-
-def _channel_parts(L: Generator) -> list[tuple[str, Generator, list[int] | None]]:
-    flat = _flat_jumps(L)
-    if flat is not None:
-        jumps, rates, names = flat
-        zero = np.zeros((L.dim, L.dim), complex)
-        parts = [(name, Lindbladian(zero, [jumps[k] for k in idx], rates[idx]), idx)
-                 for name, idx in _partner_groups(jumps, names)]
-        H = L.hamiltonian
-        if H is not None and np.linalg.norm(_dense_op(H)) > 0:
-            parts.append(("coherent part", Lindbladian(H, []), None))
-        return parts
-    chans = L.channels
-    if len(chans) == 1 and chans[0] is L:
-        return []
-    return [(c.name, c, None) for c in chans]
-
-
-def _notes(L, parts, failing, ref, beta) -> dict:
-    flat = _flat_jumps(L)
-    if flat is None:
-        return {}
-    jumps, rates, _ = flat
-    return {name: _pair_note(jumps, rates, idx, ref, beta) for name, _, idx in parts
-            if idx is not None and name in failing}
-
-
-def _rows_to_channels(rows, tolerance, notes) -> tuple[ChannelBalance, ...]:
-    """rows: (name, residual, weight ‖𝓜_g‖²) → sorted ChannelBalance with contributions."""
-    total = sum(w for name, res, w in rows if res > tolerance)
-    out = [ChannelBalance(name, res, (w / total) if total > 0 and res > tolerance else 0.0,
-                          res <= tolerance, notes.get(name, "")) for name, res, w in rows]
-    return tuple(sorted(out, key=lambda c: (-c.contribution, -c.residual)))
-
-
 def _dense_channel_rows(parts, ref: ReferenceState, s: float):
     rows = []
     for name, part, _ in parts:
@@ -360,7 +255,7 @@ def _reversal_residuals(L, ref, Lh, M, reversal):
         raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
     d = L.dim
     H = L.hamiltonian
-    K = np.zeros((d, d), complex) if H is None else pinch(V.conj().T @ _dense_op(H) @ V, lp)
+    K = np.zeros((d, d), complex) if H is None else pinch(V.conj().T @ (H.toarray() if hasattr(H, "toarray") else H) @ V, lp)
     D_hat = Lh + 1j * (np.kron(np.eye(d), K) - np.kron(K.T, np.eye(d)))
     theta = reversal.in_basis(V)
     norm = float(np.linalg.norm(Lh))
@@ -431,7 +326,7 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     chosen = _resolve_method(L, method, ref, reversal)
     details: dict = {}
     error_bar = ""
-    parts = _channel_parts(L)
+    parts = channel_parts(L)
     if chosen == "structured":
         dis, ham, sym, stat, rows, details = _structured(L, ref, s)
     elif chosen == "probe":
@@ -444,7 +339,7 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     if chosen == "probe":
         holds = max(details["residual_upper"], ham) <= tol
     failing = {name for name, res, _ in rows if res > tol}
-    channels = _rows_to_channels(rows, tol, _notes(L, parts, failing, ref, beta))
+    channels = rows_to_channels(rows, tol, channel_notes(L, parts, failing, ref, beta))
     if beta is not None and stat > tol and state is None:
         if L.dim <= DENSE_MAX_DIM or hasattr(L, "structured_steady_state"):
             details["steady_state"] = _steady_state_verdict(L, s, label, tol)
@@ -475,8 +370,8 @@ def _steady_state_verdict(L, s, label, tol) -> dict:
 def _probe(L, ref, s, parts, probes, seed):
     from ._probe import probe_certificate
 
-    flat = _flat_jumps(L)
-    groups = [] if flat is None else _partner_groups(flat[0], flat[2])
+    flat = flat_jumps(L)
+    groups = [] if flat is None else partner_groups(flat[0], flat[2])
     res = probe_certificate(L, ref.vectors, ref.log_p, s, groups, probes, seed)
     ham = _hamiltonian_residual(res.coherent_hamiltonian, ref.log_p, res.norm_hat)
     rows = [(name, res.channel_residuals[name], res.channel_weights[name]) for name in res.channel_residuals]
