@@ -21,12 +21,11 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
-import multiprocessing as mp
-import queue as queue_mod
 import time
 
 import numpy as np
 import scipy.sparse as sp
+from _child import run_in_child
 
 import detbal as db
 from detbal.dynamics import steady_state
@@ -71,25 +70,7 @@ def _qutip_guarded(N, queue):
 
 def run_qutip(N, timeout):
     """(seconds, result) from a child process; (None, reason) on timeout or failure."""
-    ctx = mp.get_context("fork")
-    queue = ctx.Queue()
-    proc = ctx.Process(target=_qutip_guarded, args=(N, queue))
-    proc.start()
-    deadline = time.perf_counter() + timeout
-    while True:
-        try:
-            out = queue.get(timeout=1.0)
-            break
-        except queue_mod.Empty:
-            if not proc.is_alive():
-                out = (None, f"child exited with code {proc.exitcode}")
-                break
-            if time.perf_counter() > deadline:
-                proc.terminate()
-                out = (None, f"> {timeout:.0f} s")
-                break
-    proc.join()
-    return out
+    return run_in_child(_qutip_guarded, (N,), timeout)
 
 
 def main():
