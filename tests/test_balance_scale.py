@@ -34,6 +34,62 @@ def test_probe_agrees_with_dense_within_error_bar(seed):
         assert probe.hamiltonian_residual == pytest.approx(dense.hamiltonian_residual, rel=1e-8, abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(50))
+def test_operator_sum_certificate_equals_dense(seed):
+    """The exact operator-sum norms reproduce every residual of the dense test, channel by channel
+    (round-off: both are backward stable, so 1e-9 relative, or 1e-15 absolute near zero)."""
+    d = 2 + seed % 6
+    L, beta = random_generator(seed, d, balanced=seed % 2 == 0)
+    if seed % 3 == 0:
+        L = L + db.Lindbladian(np.zeros((d, d)), [random_matrix(np.random.default_rng(seed), d)], [0.3])
+    inner = ["kms", "gns", 0.3][seed % 3]
+    dense = db.detailed_balance(L, beta=beta, method="dense", inner=inner)
+    exact = db.detailed_balance(L, beta=beta, inner=inner)
+    assert exact.method == "structured" and exact.holds == dense.holds
+    for field in ("dissipative_residual", "hamiltonian_residual", "symmetric_residual", "stationary_residual"):
+        assert getattr(exact, field) == pytest.approx(getattr(dense, field), rel=1e-9, abs=1e-15), field
+    dense_rows = {c.name: c for c in dense.channels}
+    for c in exact.channels:
+        ref = dense_rows[c.name]
+        # a pure −i[H, ·] channel is zero up to round-off measured against the 1e-6 floor (≈ 1e-10)
+        tol = 1e-9 if c.name == "coherent part" else 1e-15
+        assert c.residual == pytest.approx(ref.residual, rel=1e-9, abs=tol)
+        assert c.contribution == pytest.approx(ref.contribution, rel=1e-9, abs=1e-12)
+
+
+def test_operator_sum_norm_equals_the_kronecker_matrix(rng):
+    from detbal._operator_sum import operator_sum_norms
+
+    d = 4
+    lefts = [None] + [random_matrix(rng, d) for _ in range(3)]
+    rights = [None] + [random_matrix(rng, d) for _ in range(3)]
+    terms = [(0.3, 1, 1), (1j, 2, 3), (2.0, 3, 0), (-1.0, 0, 2), (0.5, 0, 0), (-0.3, 1, 1)]
+    op = lambda ops, k: np.eye(d) if ops[k] is None else ops[k]  # noqa: E731
+    T = sum(c * np.kron(op(lefts, l), op(rights, r).T) for c, l, r in terms)
+    assert operator_sum_norms(lefts, rights, [terms], d)[0] == pytest.approx(np.linalg.norm(T), rel=1e-13)
+
+
+def test_operator_sum_certificate_is_exact_at_low_temperature():
+    """β·ΔE = 1000 in a random basis: rotation round-off of forbidden entries must not be amplified
+    by e^{βΔE/2} into a violation; an uphill rate of 1e-6 instead of e^{−1000} must be seen."""
+    rng = np.random.default_rng(5)
+    Q, _ = np.linalg.qr(random_matrix(rng, 3))
+    E = np.array([0.0, 1.0, 2.5])
+    H = (Q * E) @ Q.conj().T
+    beta = 1000.0
+    jumps, rates = [], []
+    for i, j in [(0, 1), (1, 2), (0, 2)]:
+        A = Q[:, [i]] @ Q[:, [j]].conj().T  # |i⟩⟨j| in the rotated basis
+        jumps += [A, A.conj().T]
+        rates += [1.0, np.exp(-beta * (E[j] - E[i]))]
+    good = db.detailed_balance(db.Lindbladian(H, jumps, rates), beta=beta)
+    assert good.method == "structured" and good.holds and good.residual < 1e-12
+    rates[1] = 1e-6
+    bad = db.detailed_balance(db.Lindbladian(H, jumps, rates), beta=beta)
+    assert not bad.holds and bad.dissipative_residual > 0.1
+    assert bad.channels[0].name == "jump pair jump0/jump1" and not bad.channels[0].holds
+
+
 def test_probe_detects_relative_violation_of_1e_minus_6(rng):
     H, jumps, rates, _ = eigenoperator_db_lindbladian(rng, 6, beta=0.9)
     rates = np.array(rates)
@@ -64,12 +120,14 @@ def three_level_blocks(seed, d=256):
     return H, jumps, np.array(rates), names, beta
 
 
-def test_dense_jumps_at_d256_certify_and_blame_the_perturbed_channel():
+@pytest.mark.parametrize("method", ["auto", "probe"])
+def test_dense_jumps_at_d256_certify_and_blame_the_perturbed_channel(method):
     H, jumps, rates, names, beta = three_level_blocks(7)
-    good = db.detailed_balance(db.Lindbladian(H, jumps, rates, names=names), beta=beta, seed=3)
-    assert good.method == "probe" and good.holds and good.residual < 1e-12
+    good = db.detailed_balance(db.Lindbladian(H, jumps, rates, names=names), beta=beta, method=method, seed=3)
+    assert good.method == ("structured" if method == "auto" else "probe")
+    assert good.holds and good.residual < 1e-12
     rates[3] *= 1.01
-    bad = db.detailed_balance(db.Lindbladian(H, jumps, rates, names=names), beta=beta, seed=3)
+    bad = db.detailed_balance(db.Lindbladian(H, jumps, rates, names=names), beta=beta, method=method, seed=3)
     assert not bad.holds
     worst = bad.channels[0]
     assert worst.name == "jump pair down1/up1" and not worst.holds and worst.contribution > 0.99

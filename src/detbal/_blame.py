@@ -12,8 +12,9 @@ import math
 
 import numpy as np
 
+from ._hatted import to_eigenbasis
 from .generators.base import Generator
-from .generators.lindblad import Lindbladian
+from .generators.lindblad import Lindbladian, lindblad_terms
 from .reports import ChannelBalance
 
 __all__ = ["channel_notes", "channel_parts", "flat_jumps", "partner_groups", "rows_to_channels"]
@@ -25,9 +26,7 @@ def _dense_op(A):
 
 def flat_jumps(L: Generator):
     """(jumps, rates, names) of a Lindbladian or a sum of Lindbladians, else None."""
-    from ._probe import _lindblad_terms
-
-    terms = _lindblad_terms(L)
+    terms = lindblad_terms(L)
     if terms is None:
         return None
     jumps = [_dense_op(A) for t in terms for A in t.jumps]
@@ -68,7 +67,7 @@ def partner_groups(jumps, names) -> list[tuple[str, list[int]]]:
 def _pair_note(jumps, rates, idx, ref, beta) -> str:
     """Explain a failing group in the physicist's terms (rate ratio vs temperature)."""
     V, lp = ref.vectors, ref.log_p
-    A = V.conj().T @ jumps[idx[0]] @ V
+    A = to_eigenbasis(jumps[idx[0]], V)
     nz = np.abs(A) > 1e-12 * np.abs(A).max() if np.abs(A).max() > 0 else np.zeros(A.shape, bool)
     gaps = (lp[:, None] - lp[None, :])[nz]  # log p_i − log p_j over nonzero A_ij (σAσ⁻¹ = e^c A)
     if gaps.size == 0:
@@ -79,7 +78,7 @@ def _pair_note(jumps, rates, idx, ref, beta) -> str:
                 "KMS-balanced only together with a coherent correction (THEORY §12)")
     if len(idx) != 2:
         return "" if abs(c) < 1e-12 else "no reverse jump: the reverse process is missing"
-    B = V.conj().T @ jumps[idx[1]] @ V
+    B = to_eigenbasis(jumps[idx[1]], V)
     coef = np.vdot(A.conj().T, B) / np.vdot(A.conj().T, A.conj().T)
     g_fwd, g_bwd = rates[idx[0]], rates[idx[1]] * abs(coef) ** 2
     if g_fwd <= 0 or g_bwd <= 0 or c == 0:
@@ -107,13 +106,14 @@ def channel_parts(L: Generator) -> list[tuple[str, Generator, list[int] | None]]
     return [(c.name, c, None) for c in chans]
 
 
-def channel_notes(L, parts, failing, ref, beta) -> dict:
+def channel_notes(L, failing, ref, beta) -> dict:
+    """Physicist's explanation of each failing jump group of a Lindbladian (name → note)."""
     flat = flat_jumps(L)
-    if flat is None:
+    if flat is None or not failing:
         return {}
-    jumps, rates, _ = flat
-    return {name: _pair_note(jumps, rates, idx, ref, beta) for name, _, idx in parts
-            if idx is not None and name in failing}
+    jumps, rates, names = flat
+    return {name: _pair_note(jumps, rates, idx, ref, beta) for name, idx in partner_groups(jumps, names)
+            if name in failing}
 
 
 def rows_to_channels(rows, tolerance, notes) -> tuple[ChannelBalance, ...]:

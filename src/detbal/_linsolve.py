@@ -28,7 +28,7 @@ import scipy.sparse.linalg as spla
 
 from .errors import ConvergenceError
 from .generators.base import Generator, SumGenerator
-from .generators.lindblad import Lindbladian
+from .generators.lindblad import Lindbladian, lindblad_terms
 
 __all__ = [
     "LU_MAX_DIM",
@@ -72,18 +72,9 @@ def onenorm(A) -> float:
     return float(np.abs(A).sum(axis=0).max())
 
 
-def _lindblad_terms(L: Generator):
-    if isinstance(L, Lindbladian):
-        return [L]
-    if isinstance(L, SumGenerator):
-        parts = [_lindblad_terms(t) for t in L.terms]
-        return None if any(p is None for p in parts) else [x for p in parts for x in p]
-    return None
-
-
 def sparse_nnz_estimate(L: Generator) -> int | None:
     """Upper estimate of the nonzeros of ``L.to_sparse()`` for (sums of) Lindbladians, else None."""
-    terms = _lindblad_terms(L)
+    terms = lindblad_terms(L)
     if terms is None:
         return None
     d = L.dim

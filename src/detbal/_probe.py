@@ -29,25 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv
 
-from .generators.base import Generator, SumGenerator
-from .generators.lindblad import Lindbladian
+from ._hatted import HattedLindblad, pinch, to_eigenbasis
+from .generators.base import Generator
+from .generators.lindblad import lindblad_terms
 
-__all__ = ["probe_certificate", "ProbeResult", "pinch"]
+__all__ = ["probe_certificate", "ProbeResult"]
 
 _CLIP = 300.0
 CONFIDENCE_DELTA = 1e-3
-
-
-def _scale(X: np.ndarray, log_p: np.ndarray, a: float) -> np.ndarray:
-    """Entrywise σ^a X σ^{−a} in σ's eigenbasis: X_ij · exp(a(log p_i − log p_j))."""
-    expo = a * (log_p[:, None] - log_p[None, :])
-    return X * np.exp(np.clip(expo, -np.inf, _CLIP))
-
-
-def pinch(H: np.ndarray, log_p: np.ndarray, tol: float = 1e-12) -> np.ndarray:
-    """Part of H (in σ's eigenbasis) that commutes with σ: keep H_ij with p_i = p_j."""
-    same = np.abs(log_p[:, None] - log_p[None, :]) <= tol * max(1.0, float(np.abs(log_p).max()))
-    return np.where(same, H, 0.0)
 
 
 @dataclass(frozen=True)
@@ -62,46 +51,6 @@ class ProbeResult:
     statement: str
     coherent_hamiltonian: np.ndarray
     norm_hat: float
-
-
-class _HattedLindblad:
-    """𝓛̂ and 𝓛̂† of a group of Lindblad jumps (and an optional Hamiltonian) in σ's eigenbasis."""
-
-    def __init__(self, jumps, rates, log_p, s, hamiltonian=None):
-        d = log_p.shape[0]
-        G = np.zeros((d, d), complex)
-        self.pairs = []
-        for A, g in zip(jumps, rates):
-            if g:
-                G += g * (A.conj().T @ A)
-                self.pairs.append((g, _scale(A, log_p, -s / 2), _scale(A.conj().T, log_p, (1 - s) / 2)))
-        heff = (np.zeros((d, d), complex) if hamiltonian is None else hamiltonian) - 0.5j * G
-        self.h_left = _scale(heff, log_p, -s / 2)
-        self.h_right = _scale(heff.conj().T, log_p, (1 - s) / 2)
-        self.K = self._coherent_part(d)
-
-    def _coherent_part(self, d):
-        """K from the partial trace of the antisymmetric part (closed form, module docstring)."""
-        t_fwd = -1j * d * self.h_left + 1j * np.trace(self.h_right) * np.eye(d)
-        t_bwd = 1j * d * self.h_left.conj().T - 1j * np.conj(np.trace(self.h_right)) * np.eye(d)
-        for g, Lk, Rk in self.pairs:
-            t_fwd = t_fwd + g * np.trace(Rk) * Lk
-            t_bwd = t_bwd + g * np.conj(np.trace(Rk)) * Lk.conj().T
-        T = (t_fwd - t_bwd) / 2
-        K = 1j / d * (T - np.trace(T) / d * np.eye(d))
-        return (K + K.conj().T) / 2
-
-    def forward(self, Y):
-        out = -1j * (self.h_left @ Y - Y @ self.h_right)
-        for g, Lk, Rk in self.pairs:
-            out += g * (Lk @ Y @ Rk)
-        return out
-
-    def backward(self, Y):  # 𝓛̂†
-        out = 1j * (self.h_left.conj().T @ Y - Y @ self.h_right.conj().T)
-        for g, Lk, Rk in self.pairs:
-            out += g * (Lk.conj().T @ Y @ Rk.conj().T)
-        return out
 
 
 class _HattedGeneric:
@@ -123,31 +72,6 @@ class _HattedGeneric:
         return self.up * (V.conj().T @ self.gen._adjoint(V @ (self.down * Y) @ V.conj().T) @ V)
 
 
-def _lindblad_terms(L: Generator):
-    """Flatten a generator into Lindbladian terms, or None if some term is not a Lindbladian."""
-    if isinstance(L, Lindbladian):
-        return [L]
-    if isinstance(L, SumGenerator):
-        out = []
-        for t in L.terms:
-            sub = _lindblad_terms(t)
-            if sub is None:
-                return None
-            out += sub
-        return out
-    return None
-
-
-def _part_scale(part) -> float:
-    """A norm scale of a part (Frobenius norms of its operators), for round-off thresholds."""
-    if not hasattr(part, "pairs"):
-        return 1.0
-    scale = float(np.linalg.norm(part.h_left))
-    for g, Lk, Rk in part.pairs:
-        scale += g * float(np.linalg.norm(Lk)) * float(np.linalg.norm(Rk))
-    return scale
-
-
 def _commutator(K, X):
     return K @ X - X @ K
 
@@ -162,16 +86,16 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
     """
     d = log_p.shape[0]
     rng = np.random.default_rng(seed)
-    rot = lambda A: V.conj().T @ (A.toarray() if hasattr(A, "toarray") else A) @ V  # noqa: E731
-    terms = _lindblad_terms(L)
+    rot = lambda A: to_eigenbasis(A, V)  # noqa: E731
+    terms = lindblad_terms(L)
     parts: list[tuple[str, object]] = []
     if terms is not None:
         jumps = [rot(A) for t in terms for A in t.jumps]
         rates = np.concatenate([t.rates for t in terms])
         for name, idx in groups:
-            parts.append((name, _HattedLindblad([jumps[k] for k in idx], rates[idx], log_p, s)))
+            parts.append((name, HattedLindblad([jumps[k] for k in idx], rates[idx], log_p, s)))
         H = sum(rot(t.hamiltonian) for t in terms)
-        parts.append(("coherent part", _HattedLindblad([], [], log_p, s, hamiltonian=H)))
+        parts.append(("coherent part", HattedLindblad([], [], log_p, s, hamiltonian=H)))
         K = sum(part.K for _, part in parts)
         method_note = "K from the partial trace of the antisymmetric part (closed form)"
     else:
@@ -184,7 +108,7 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
     active = []
     for name, part in parts:
         Kp = getattr(part, "K", K)
-        scale = _part_scale(part)
+        scale = part.scale() if isinstance(part, HattedLindblad) else 1.0
         use_k = bool(np.linalg.norm(Kp) > 1e-13 * scale)
         exact = (name == "coherent part" and terms is not None
                  and np.linalg.norm(part.h_left - pinch(part.h_left, log_p)) <= 1e-14 * max(scale, 1e-300))

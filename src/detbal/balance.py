@@ -19,6 +19,11 @@ Residuals (all relative, reported in :class:`~detbal.reports.BalanceReport`):
 - residual = max of the two; holds ⇔ residual ≤ tolerance.
 - symmetric_residual = ‖𝓛̂ − 𝓛̂†‖_F/‖𝓛̂‖_F (K = 0 case); stationary_residual = ‖𝓛(σ)‖/(‖𝓛̂‖‖σ‖).
 
+Methods: "dense" builds 𝓛̂ (d ≤ 64); "structured" uses the Bohr-sector blocks of a Davies generator
+or, for a Lindbladian, the exact Frobenius norms of the operator sums of 𝓛̂, 𝓓̂ and 𝓓̂ − 𝓓̂†
+(:mod:`detbal._operator_sum`, O(d²) memory, same numbers as "dense" to round-off); "probe" estimates
+the norms with random probes for generators known only through apply/adjoint (THEORY §8).
+
 Note on the split: THEORY.md §4 adds the non-commutator part of 𝓐̂ to the Hamiltonian residual as
 well; detbal keeps it only in the dissipative residual, so that a wrong rate ratio blames the
 dissipator and a non-σ-commuting Hamiltonian blames the Hamiltonian part, never both.
@@ -38,7 +43,7 @@ from ._checks import as_beta, as_choice, as_state
 from .eigenbasis import eigenbasis
 from .errors import InputError, NotFaithfulError
 from .generators.base import Generator, SumGenerator, as_generator
-from .generators.lindblad import Lindbladian
+from .generators.lindblad import Lindbladian, lindblad_terms
 from .reports import BalanceReport
 from .states import log_gibbs_populations
 
@@ -58,11 +63,14 @@ class ReferenceState:
         vectors: (d, d) eigenvectors V of σ.
         log_p: (d,) log-populations (finite: σ is faithful).
         label: description used in reports, e.g. "gibbs(beta=1)".
+        energies: (d,) eigenvalues of the Hamiltonian when σ is its Gibbs state (that Hamiltonian
+            is then diag(energies) in σ's eigenbasis), else None.
     """
 
     vectors: np.ndarray
     log_p: np.ndarray
     label: str
+    energies: np.ndarray | None = None
 
     @property
     def populations(self) -> np.ndarray:
@@ -102,7 +110,8 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
         if not np.all(np.isfinite(log_p)):
             raise NotFaithfulError(f"the Gibbs state at beta = {b} is not faithful (zero temperature "
                                    f"projects on the ground space); {need}")
-        return ReferenceState(eb.vectors, log_p, f"gibbs(beta={b:g})")
+        energies = eb.energies if L.eigenbasis is None else None  # eb is then exactly that of H
+        return ReferenceState(eb.vectors, log_p, f"gibbs(beta={b:g})", energies)
     if isinstance(state, str):
         raise InputError(f"`state` must be a density matrix, got {state!r}")
     sigma = as_state(state, "state", dim=L.dim)
@@ -119,8 +128,10 @@ def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
     config.check_memory(6 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
                         "detailed_balance(..., method='probe')")
     if isinstance(L, Lindbladian):
-        rot = lambda A: V.conj().T @ (A @ V)
-        return Lindbladian(rot(L.hamiltonian), [rot(A) for A in L.jumps], L.rates).to_dense()
+        from ._hatted import to_eigenbasis
+
+        H = to_eigenbasis(L.hamiltonian, V)
+        return Lindbladian((H + H.conj().T) / 2, [to_eigenbasis(A, V) for A in L.jumps], L.rates).to_dense()
     if isinstance(L, SumGenerator):
         return sum(_eigenframe(t, V) for t in L.terms)
     T = L.to_dense().reshape((d, d, d, d), order="F")  # T[a,b,c,e] = M[a+db, c+de]
@@ -211,16 +222,19 @@ def _dense_channel_rows(parts, ref: ReferenceState, s: float):
 def _resolve_method(L: Generator, method: str, ref: ReferenceState, reversal) -> str:
     d = L.dim
     fits = 6 * config.superoperator_bytes(d) <= config.memory_budget
+    davies = hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref)
+    lindblad = lindblad_terms(L) is not None
     if method == "auto":
         if reversal is not None:
             return "dense"
-        if hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref):
+        if davies or lindblad:
             return "structured"
         return "dense" if (fits and d <= DENSE_MAX_DIM) else "probe"
-    if method == "structured" and not (hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref)):
-        raise InputError("method='structured' needs a Davies generator and a reference state diagonal in "
-                         "its energy eigenbasis (e.g. beta=...); use method='dense' or 'probe'")
-    if method == "probe" and reversal is not None:
+    if method == "structured" and not (davies or lindblad):
+        raise InputError("method='structured' needs a Davies generator (with a reference state diagonal in "
+                         "its energy eigenbasis, e.g. beta=...) or a Lindbladian (or a sum of them); "
+                         "use method='dense' or 'probe'")
+    if method in ("probe", "structured") and reversal is not None:
         raise InputError("`reversal` is supported by method='dense' only")
     return method
 
@@ -241,7 +255,7 @@ def _dense_report(L, ref, s, tol, reversal):
 
 def _reversal_residuals(L, ref, Lh, M, reversal):
     """DB with time reversal (THEORY §10): 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H."""
-    from ._probe import pinch
+    from ._hatted import pinch, to_eigenbasis
     from .reversal import TimeReversal
 
     if not isinstance(reversal, TimeReversal):
@@ -255,7 +269,7 @@ def _reversal_residuals(L, ref, Lh, M, reversal):
         raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
     d = L.dim
     H = L.hamiltonian
-    K = np.zeros((d, d), complex) if H is None else pinch(V.conj().T @ (H.toarray() if hasattr(H, "toarray") else H) @ V, lp)
+    K = np.zeros((d, d), complex) if H is None else pinch(to_eigenbasis(H, V), lp)
     D_hat = Lh + 1j * (np.kron(np.eye(d), K) - np.kron(K.T, np.eye(d)))
     theta = reversal.in_basis(V)
     norm = float(np.linalg.norm(Lh))
@@ -282,9 +296,10 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
             generator's own steady state.
         inner: "kms" (s = ½, default), "gns" (s = 1) or a number s ∈ [0, 1].
         tolerance: ``holds`` ⇔ residual ≤ tolerance (default 1e-8).
-        method: "auto" (structured for Davies generators → dense if d ≤ 64 and it fits the memory
-            budget → probe), "structured", "dense" (the d²×d² σ-transformed generator) or
-            "probe" (matrix-free random probes, THEORY §8; memory O(d²)).
+        method: "auto" (structured for Davies generators and Lindbladians → dense if d ≤ 64 and it
+            fits the memory budget → probe), "structured" (Davies: Bohr-sector blocks; Lindbladian:
+            exact operator-sum norms in σ's eigenbasis, O(d²) memory), "dense" (the d²×d²
+            σ-transformed generator) or "probe" (matrix-free random probes, THEORY §8).
         reversal: a :class:`~detbal.reversal.TimeReversal` Θ: test 𝓛̃_s = 𝚯∘𝓛∘𝚯⁻¹ (THEORY §10).
         probes, seed: number of complex Gaussian probes and RNG seed for method="probe".
 
@@ -326,20 +341,21 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     chosen = _resolve_method(L, method, ref, reversal)
     details: dict = {}
     error_bar = ""
-    parts = channel_parts(L)
-    if chosen == "structured":
+    if chosen == "structured" and hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref):
         dis, ham, sym, stat, rows, details = _structured(L, ref, s)
+    elif chosen == "structured":
+        dis, ham, sym, stat, rows, details = _operator_sum(L, ref, s)
     elif chosen == "probe":
-        dis, ham, sym, stat, rows, details, error_bar = _probe(L, ref, s, parts, probes, seed)
+        dis, ham, sym, stat, rows, details, error_bar = _probe(L, ref, s, probes, seed)
     else:
         dis, ham, sym, stat, details = _dense_report(L, ref, s, tol, reversal)
-        rows = [] if reversal is not None else _dense_channel_rows(parts, ref, s)
+        rows = [] if reversal is not None else _dense_channel_rows(channel_parts(L), ref, s)
     residual = max(dis, ham)
     holds = residual <= tol
     if chosen == "probe":
         holds = max(details["residual_upper"], ham) <= tol
     failing = {name for name, res, _ in rows if res > tol}
-    channels = rows_to_channels(rows, tol, channel_notes(L, parts, failing, ref, beta))
+    channels = rows_to_channels(rows, tol, channel_notes(L, failing, ref, beta))
     if beta is not None and stat > tol and state is None:
         if L.dim <= DENSE_MAX_DIM or hasattr(L, "structured_steady_state"):
             details["steady_state"] = _steady_state_verdict(L, s, label, tol)
@@ -367,7 +383,7 @@ def _steady_state_verdict(L, s, label, tol) -> dict:
     return {"holds": rep.holds, "residual": rep.residual, "inner": label, "summary": sentence}
 
 
-def _probe(L, ref, s, parts, probes, seed):
+def _probe(L, ref, s, probes, seed):
     from ._probe import probe_certificate
 
     flat = flat_jumps(L)
@@ -409,6 +425,46 @@ def _structured_residuals(gen, ref: ReferenceState, s: float):
     symmetric = math.sqrt(n["antisym"]) / norm
     stationary = math.sqrt(n["stationary"]) / (norm * p_norm)
     return dissipative, hamiltonian, symmetric, stationary, n["dissipative_antisym"]
+
+
+def _operator_sum(L, ref, s):
+    """Exact certificate of a Lindbladian from operator-sum norms (:mod:`detbal._operator_sum`)."""
+    from ._hatted import HattedLindblad, scaling_factor, to_eigenbasis
+    from ._operator_sum import lindblad_certificate
+
+    V, lp = ref.vectors, ref.log_p
+    jumps, rates, names = flat_jumps(L)
+    rotated = [to_eigenbasis(A, V) for A in jumps]
+    factors = (scaling_factor(lp, -s / 2), scaling_factor(lp, (1 - s) / 2))
+    parts = [(name, HattedLindblad([rotated[k] for k in idx], rates[idx], lp, s, factors=factors))
+             for name, idx in partner_groups(jumps, names)]
+    # σ = Gibbs of this very Hamiltonian: it is diag(E) in σ's eigenbasis, no rotation needed
+    H = np.diag(ref.energies).astype(complex) if ref.energies is not None else to_eigenbasis(L.hamiltonian, V)
+    if np.linalg.norm(H) > 0:
+        parts.append(("coherent part", HattedLindblad([], [], lp, s, hamiltonian=H, factors=factors)))
+    if not parts:
+        return 0.0, 0.0, 0.0, 0.0, [], {}
+    cert = lindblad_certificate(parts, L.dim)
+
+    def verdict(norms, K):
+        norm = norms["hat"]
+        if norm == 0:
+            return 0.0, 0.0
+        dis = norms["dissipative_antisym"] / max(norms["dissipator"], _FLOOR * norm)
+        return dis, _hamiltonian_residual(K, lp, norm)
+
+    total = cert["total"]
+    dis, ham = verdict(total, cert["K"])
+    norm = total["hat"]
+    sym = total["antisym"] / norm if norm else 0.0
+    p = np.exp(lp)
+    L_sigma = sum(part.apply_to_diagonal(p) for _, part in parts)
+    stat = float(np.linalg.norm(L_sigma)) / (norm * float(np.linalg.norm(p))) if norm else 0.0
+    rows = []
+    for name, part in parts:
+        norms = cert["parts"][name]
+        rows.append((name, max(verdict(norms, part.K)), norms["dissipative_antisym"] ** 2 / 4))
+    return dis, ham, sym, stat, rows, {}
 
 
 def _structured(L, ref, s):

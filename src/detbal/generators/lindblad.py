@@ -18,7 +18,7 @@ from .._checks import as_nonnegative, as_operator
 from ..errors import InputError
 from .base import Generator
 
-__all__ = ["Lindbladian"]
+__all__ = ["Lindbladian", "lindblad_terms"]
 
 
 def _dagger(A):
@@ -170,3 +170,16 @@ class Lindbladian(Generator):
                                np.concatenate([self._rates, other._rates]), names=names,
                                name=f"{self.name} + {other.name}")
         return super().__add__(other)
+
+
+def lindblad_terms(L: Generator) -> list[Lindbladian] | None:
+    """Flatten a Lindbladian or a (nested) sum of Lindbladians into its Lindbladian terms; None if
+    some term is not a Lindbladian (then only ``apply``/``adjoint`` are known)."""
+    from .base import SumGenerator
+
+    if isinstance(L, Lindbladian):
+        return [L]
+    if isinstance(L, SumGenerator):
+        parts = [lindblad_terms(t) for t in L.terms]
+        return None if any(p is None for p in parts) else [x for p in parts for x in p]
+    return None
