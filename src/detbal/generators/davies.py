@@ -481,24 +481,23 @@ class DaviesGenerator(Generator):
         return out
 
     def structured_expect(self, rho0, times, ops) -> np.ndarray:
-        """Expectation values Tr[O_k e^{t𝓛}ρ₀] without leaving the eigenbasis.
+        """Expectation values Tr[O_k e^{t𝓛}ρ₀] without forming the states.
 
-        Tr[O V Y V†] = Σ_ij (V†OV)_ji Y_ij with Y the state in the eigenbasis: O(d²) per time and
-        operator after one rotation of each operator (the states are never rotated back).
+        Tr[O V Y V†] = Σ_ij (V†OV)_ji Y_ij with Y the state in the eigenbasis, summed sector by
+        sector: populations (d entries), the coherences with a nonzero initial amplitude (the
+        others stay zero) and the Bohr blocks; each operator is rotated once.
 
         Returns:
             (len(ops), len(times)) complex ndarray.
         """
-        rotated = [self._eb.to_eigen(as_operator(O, f"e_ops[{k}]", dim=self.dim, sparse_ok=False)).T
-                   for k, O in enumerate(ops)]
-        t, states = self._evolve_in_eigenbasis(rho0, times)
-        out = np.empty((len(rotated), t.shape[0]), dtype=np.complex128)
-        for n, Y in enumerate(states):
-            for k, Ot in enumerate(rotated):
-                out[k, n] = np.sum(Ot * Y)
-        return out
+        d = self.dim
+        Ots = np.stack([np.asarray(self._eb.to_eigen(as_operator(O, f"e_ops[{k}]", dim=d))).T
+                        for k, O in enumerate(ops)]) if len(ops) else np.zeros((0, d, d))
+        X0, t, pauli = self._evolution_inputs(rho0, times)
+        return lin.expectations(self._parts, X0, t, Ots, pauli)
 
-    def _evolve_in_eigenbasis(self, rho0, times):
+    def _evolution_inputs(self, rho0, times):
+        """(X0 in the eigenbasis, times, pauli) for the sector-by-sector evolution."""
         X0 = self._eb.to_eigen(as_operator(rho0, "rho0", dim=self.dim, sparse_ok=False))
         t = np.atleast_1d(np.asarray(times, dtype=float))
         if t.ndim != 1 or not np.all(np.isfinite(t)):
@@ -508,6 +507,10 @@ class DaviesGenerator(Generator):
             lp = self._log_gibbs()
             if np.ptp(lp) <= 2 * math.log(1e5):
                 pauli = (self._symmetrized_pauli(), lp)
+        return X0, t, pauli
+
+    def _evolve_in_eigenbasis(self, rho0, times):
+        X0, t, pauli = self._evolution_inputs(rho0, times)
         return t, lin.evolve(self._parts, X0, t, pauli)
 
     def structured_balance(self, log_p, s: float) -> dict:
