@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from .errors import InputError
 
 __all__ = [
+    "as_real_symmetric",
     "as_operator",
     "as_state",
     "as_beta",
@@ -103,6 +104,22 @@ def as_operator(x, name: str, dim: int | None = None, hermitian: bool = False, s
     if sp.issparse(a) and not sparse_ok:
         a = a.toarray()
     return a
+
+
+def as_real_symmetric(A: np.ndarray, name: str) -> np.ndarray:
+    """Checked (A + Aᵀ)/2 of a real square array (``as_operator``'s checks in real arithmetic)."""
+    if not math.isfinite(float(A.sum())) and not np.all(np.isfinite(A)):
+        raise InputError(f"`{name}` contains NaN or infinite entries")
+    if not math.isfinite(float(A.sum())):
+        raise InputError(f"`{name}` has entries too large to represent (overflow)")
+    skew = A - A.T
+    norm = float(np.linalg.norm(A))
+    err = 0.0 if norm == 0 else float(np.linalg.norm(skew)) / norm
+    if err > HERMITIAN_RTOL:
+        raise InputError(f"`{name}` must be Hermitian (‖{name} − {name}†‖/‖{name}‖ = {err:.2e})")
+    skew *= -0.5
+    skew += A
+    return skew
 
 
 def as_state(x, name: str, dim: int | None = None, atol: float = 1e-10) -> np.ndarray:

@@ -333,12 +333,14 @@ class Bath:
                 non-finite at some |ω|.
         """
         w = _real_array(omega, "omega")
+        if w.size and w.min() > 0:                           # emission only (e.g. all level gaps)
+            return _out(self._emission(w))
         out = np.zeros_like(w)
         nz = w != 0
         if np.any(nz):
             a = np.abs(w[nz])
-            emit, absorb = self._emission_absorption(a)
-            out[nz] = np.where(w[nz] > 0, emit, absorb)
+            emit = self._emission(a)
+            out[nz] = np.where(w[nz] > 0, emit, self._absorption(a, emit))
         if not np.all(nz) and not math.isinf(self._beta):
             slope = self._slope_at_zero()
             if math.isinf(slope):
@@ -347,25 +349,36 @@ class Bath:
             out[~nz] = _TWO_PI * slope / self._beta
         return _out(out)
 
-    def _emission_absorption(self, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(γ(a), γ(−a)) for a > 0."""
+    def _emission(self, a: np.ndarray) -> np.ndarray:
+        """γ(a) = 2πJ(a)/(1 − e^{−βa}) for a > 0 (series for βa < 1e-8, log J where J underflows)."""
+        shape, a = np.shape(a), np.atleast_1d(a)
         J = self._density(a)
         x = self._beta * a                                   # inf at T = 0
-        small = x < _SERIES_X
         with np.errstate(under="ignore", divide="ignore"):
-            emit = np.empty_like(a)
-            emit[~small] = _TWO_PI * J[~small] / -np.expm1(-x[~small])
-            xs = x[small]
-            emit[small] = _TWO_PI * (J[small] / a[small]) / self._beta * (1 + xs / 2 + xs * xs / 12)
+            emit = np.negative(x)
+            np.expm1(emit, out=emit)
+            np.negative(emit, out=emit)
+            np.divide(J, emit, out=emit)
+            emit *= _TWO_PI
+            small = x < _SERIES_X
+            if np.any(small):
+                xs = x[small]
+                emit[small] = _TWO_PI * (J[small] / a[small]) / self._beta * (1 + xs / 2 + xs * xs / 12)
             if self._log_J is not None:
                 low = (J < _TINY) & ~small
                 if np.any(low):
                     log_g = _LOG_TWO_PI + self._log_J(a[low]) - np.log(-np.expm1(-x[low]))
                     emit[low] = np.exp(log_g)
+        return emit.reshape(shape)
+
+    def _absorption(self, a: np.ndarray, emit: np.ndarray) -> np.ndarray:
+        """γ(−a) = e^{−βa}γ(a) for a > 0 (as exp(log γ(a) − βa) when βa > 700: no e^{+x})."""
+        x = self._beta * a
+        with np.errstate(under="ignore", divide="ignore"):
             absorb = emit * np.exp(-x)
             big = x > _LOG_X
             absorb[big] = np.exp(np.log(emit[big]) - x[big])
-        return emit, absorb
+        return absorb
 
     def _even(self, w: float) -> float:
         """J(ω) coth(βω/2) = (γ(ω) + γ(−ω))/2π for ω ≥ 0 (value 2T J'(0) at ω = 0)."""

@@ -22,6 +22,8 @@ grouping), never per pair of eigenvectors.
 
 from __future__ import annotations
 
+import functools
+
 import math
 from dataclasses import dataclass
 
@@ -61,12 +63,20 @@ def _pairs_of(index: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 _INDEX_MAX_LEVELS = 1024
 
 
+@functools.lru_cache(maxsize=4)
+def _upper_mask(n: int) -> np.ndarray:
+    """Read-only (n, n) boolean mask of the strict upper triangle (its True entries in row-major
+    order are the row-major upper-triangle ordering)."""
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)
+    mask.flags.writeable = False
+    return mask
+
+
 def _upper_triangle(L: np.ndarray) -> np.ndarray:
     """(L_b − L_a for a < b), row-major."""
     n = L.shape[0]
     if n <= _INDEX_MAX_LEVELS:
-        a, b = np.triu_indices(n, 1)
-        return L[b] - L[a]
+        return np.subtract.outer(L, L).T[_upper_mask(n)]
     out = np.empty(n * (n - 1) // 2)
     off = _row_offsets(n)
     for a in range(n - 1):
@@ -351,9 +361,9 @@ def _level_table(sec: Sectors, up: np.ndarray, down: np.ndarray, zero: float) ->
     n = sec.n_levels
     table = np.empty((n, n), dtype=float)
     if n <= _INDEX_MAX_LEVELS:
-        a, b = np.triu_indices(n, 1)
-        table[a, b] = up
-        table[b, a] = down
+        mask = _upper_mask(n)
+        table[mask] = up
+        table.T[mask] = down
     else:
         off = _row_offsets(n)
         for a in range(n - 1):

@@ -28,9 +28,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import config
-from .._checks import HERMITIAN_RTOL, as_operator, hermiticity_error
+from .._checks import HERMITIAN_RTOL, as_operator, as_real_symmetric, hermiticity_error
 from ..baths import Bath
-from ..eigenbasis import Eigenbasis, eigenbasis
+from ..eigenbasis import Eigenbasis, diagonalise, eigenbasis
 from ..errors import InputError
 from ..states import log_gibbs_populations
 from . import _bohr
@@ -49,22 +49,6 @@ def _real_if_possible(A):
     return A
 
 
-def _real_symmetric(A: np.ndarray, name: str) -> np.ndarray:
-    """Checked (A + Aᵀ)/2 of a real square array (``as_operator``'s checks in real arithmetic)."""
-    if not math.isfinite(float(A.sum())) and not np.all(np.isfinite(A)):
-        raise InputError(f"`{name}` contains NaN or infinite entries")
-    if not math.isfinite(float(A.sum())):
-        raise InputError(f"`{name}` has entries too large to represent (overflow)")
-    skew = A - A.T
-    norm = float(np.linalg.norm(A))
-    err = 0.0 if norm == 0 else float(np.linalg.norm(skew)) / norm
-    if err > HERMITIAN_RTOL:
-        raise InputError(f"`{name}` must be Hermitian (‖{name} − {name}†‖/‖{name}‖ = {err:.2e})")
-    skew *= -0.5
-    skew += A
-    return skew
-
-
 def _hamiltonian(H) -> np.ndarray:
     """Validated dense Hamiltonian, real (float64) when it has no imaginary part.
 
@@ -72,7 +56,7 @@ def _hamiltonian(H) -> np.ndarray:
     ‖H − Hᵀ‖_F ≤ 1e-10‖H‖_F) to avoid a complex copy of a large matrix.
     """
     if isinstance(H, np.ndarray) and H.dtype.kind in "fiu" and H.ndim == 2 and H.shape[0] == H.shape[1] > 0:
-        return _real_symmetric(np.asarray(H, dtype=np.float64), "H")
+        return as_real_symmetric(np.asarray(H, dtype=np.float64), "H")
     return _real_if_possible(as_operator(H, "H", hermitian=True, sparse_ok=False))
 
 
@@ -82,7 +66,7 @@ def _coupling_operator(S, name: str, d: int):
     real_sparse = sp.issparse(S) and S.dtype.kind in "fiu"
     real_dense = isinstance(S, np.ndarray) and S.dtype.kind in "fiu" and S.ndim == 2
     if real_dense and S.shape == (d, d):
-        return _real_symmetric(np.asarray(S, dtype=np.float64), name)
+        return as_real_symmetric(np.asarray(S, dtype=np.float64), name)
     if real_sparse and S.shape == (d, d):
         A = sp.csr_array(S, dtype=np.float64)
         if not np.all(np.isfinite(A.data)):
@@ -103,7 +87,7 @@ def _eigenbasis(H, tol) -> tuple[Eigenbasis, np.ndarray | None]:
     if isinstance(H, Eigenbasis):
         return eigenbasis(H, tol=tol), None
     h = _hamiltonian(H)
-    return eigenbasis(h, tol=tol), h
+    return diagonalise(h, tol), h
 
 
 def _dag(A: np.ndarray) -> np.ndarray:
@@ -412,11 +396,8 @@ class DaviesGenerator(Generator):
         return (Y + Y.conj().T) / 2, k, "davies-zero-sector-kernel"
 
     def _from_populations(self, p):
-        """V diag(p) V† in the original basis (one GEMM; columns with p = 0 dropped), complex128."""
-        V = self._eb.vectors
-        if not np.all(p > 0):
-            V, p = V[:, p > 0], p[p > 0]
-        return ((V * p) @ _dag(V)).astype(np.complex128, copy=False)
+        """V diag(p) V† in the original basis (columns with p = 0 dropped), complex128."""
+        return self._eb.from_populations(p).astype(np.complex128, copy=False)
 
     def _population_eigenvalues(self) -> np.ndarray:
         f = self._parts
