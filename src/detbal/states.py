@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._checks import as_beta, as_operator, as_state
-from .eigenbasis import Eigenbasis, eigenbasis
+from ._checks import as_beta, as_state
+from .eigenbasis import eigenbasis
 
 __all__ = [
     "gibbs_state",

@@ -25,69 +25,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import scipy.sparse as sp
 
 from .. import config
-from .._checks import HERMITIAN_RTOL, as_operator, as_real_symmetric, hermiticity_error
+from .._checks import as_operator
 from ..baths import Bath
-from ..eigenbasis import Eigenbasis, diagonalise, eigenbasis
+from ..eigenbasis import Eigenbasis
 from ..errors import InputError
 from ..states import log_gibbs_populations
 from . import _bohr
+from . import _sector_evolution as evo
 from . import _sector_linalg as lin
+from ._davies_input import assign_names, eigenbasis_of, parse_couplings
 from .base import Generator
 
 __all__ = ["DaviesGenerator", "davies"]
-
-
-# -- boundary ------------------------------------------------------------------------------------
-def _real_if_possible(A):
-    """Drop an identically zero imaginary part (real eigenbases make V†SV 4× cheaper)."""
-    data = A.data if hasattr(A, "data") and not isinstance(A, np.ndarray) else A
-    if np.iscomplexobj(data) and not np.any(data.imag):
-        return np.ascontiguousarray(A.real) if isinstance(A, np.ndarray) else A.real.astype(np.float64)
-    return A
-
-
-def _hamiltonian(H) -> np.ndarray:
-    """Validated dense Hamiltonian, real (float64) when it has no imaginary part.
-
-    A real ndarray is checked in real arithmetic (same checks as ``as_operator``: square, finite,
-    ‖H − Hᵀ‖_F ≤ 1e-10‖H‖_F) to avoid a complex copy of a large matrix.
-    """
-    if isinstance(H, np.ndarray) and H.dtype.kind in "fiu" and H.ndim == 2 and H.shape[0] == H.shape[1] > 0:
-        return as_real_symmetric(np.asarray(H, dtype=np.float64), "H")
-    return _real_if_possible(as_operator(H, "H", hermitian=True, sparse_ok=False))
-
-
-def _coupling_operator(S, name: str, d: int):
-    """Validated Hermitian coupling: real sparse/dense input is checked in real arithmetic (the
-    same checks as ``as_operator``); anything else goes through ``as_operator``."""
-    real_sparse = sp.issparse(S) and S.dtype.kind in "fiu"
-    real_dense = isinstance(S, np.ndarray) and S.dtype.kind in "fiu" and S.ndim == 2
-    if real_dense and S.shape == (d, d):
-        return as_real_symmetric(np.asarray(S, dtype=np.float64), name)
-    if real_sparse and S.shape == (d, d):
-        A = sp.csr_array(S, dtype=np.float64)
-        if not np.all(np.isfinite(A.data)):
-            raise InputError(f"`{name}` contains NaN or infinite entries")
-        err = hermiticity_error(A)
-        if err > HERMITIAN_RTOL:
-            raise InputError(f"`{name}` must be Hermitian (‖{name} − {name}†‖/‖{name}‖ = {err:.2e})")
-        return sp.csr_array((A + A.T) * 0.5)
-    return _real_if_possible(as_operator(S, name, dim=d, hermitian=True))
-
-
-def _eigenbasis(H, tol) -> tuple[Eigenbasis, np.ndarray | None]:
-    """(Eigenbasis of H with grouping tolerance ``tol``, validated H or None if H was an Eigenbasis)."""
-    if tol is not None:
-        tol = float(tol)
-        if not (math.isfinite(tol) and tol >= 0):
-            raise InputError(f"`bohr_tol` must be a finite number ≥ 0, got {tol}")
-    if isinstance(H, Eigenbasis):
-        return eigenbasis(H, tol=tol), None
-    h = _hamiltonian(H)
-    return diagonalise(h, tol), h
 
 
 def _dag(A: np.ndarray) -> np.ndarray:
@@ -115,45 +66,6 @@ class _Coupling:
             setattr(new, k, getattr(self, k))
         new.name, new.auto_named = name, auto
         return new
-
-
-def _parse_couplings(couplings, d):
-    if isinstance(couplings, tuple) and len(couplings) == 2 and isinstance(couplings[1], Bath):
-        raise InputError("`couplings` must be a list of (S, bath) pairs; wrap the single pair in a list")
-    if not isinstance(couplings, (list, tuple)) or len(couplings) == 0:
-        raise InputError(f"`couplings` must be a non-empty list of (S, bath) pairs, got {couplings!r}")
-    out = []
-    for k, pair in enumerate(couplings):
-        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
-            raise InputError(f"`couplings[{k}]` must be a pair (S, bath), got {type(pair).__name__}")
-        S, bath = pair
-        if not isinstance(bath, Bath):
-            raise InputError(f"`couplings[{k}][1]` must be a detbal.Bath, got {type(bath).__name__}")
-        try:
-            S = _coupling_operator(S, f"couplings[{k}][0]", d)
-        except InputError as exc:
-            raise InputError(f"{exc} (the system operator S of H_I = S ⊗ B, THEORY.md §5)") from None
-        out.append((S, bath))
-    return out
-
-
-def _assign_names(entries):
-    """entries: list of (explicit name or None, payload). Auto names bath0, bath1, … skip taken ones."""
-    taken = [n for n, _ in entries if n is not None]
-    dup = {n for n in taken if taken.count(n) > 1}
-    if dup:
-        raise InputError(f"bath names must be unique within a generator; duplicated: {sorted(dup)} "
-                         "(one bath coupling through several operators S1, S2 is the single coupling "
-                         "S1 + S2; independent baths need distinct names)")
-    names, k = [], 0
-    for n, _ in entries:
-        if n is None:
-            while f"bath{k}" in taken:
-                k += 1
-            n = f"bath{k}"
-            taken.append(n)
-        names.append(n)
-    return names
 
 
 def davies(H, couplings, lamb_shift: bool = False, bohr_tol: float | None = None) -> DaviesGenerator:
@@ -186,10 +98,10 @@ def davies(H, couplings, lamb_shift: bool = False, bohr_tol: float | None = None
     """
     if not isinstance(lamb_shift, (bool, np.bool_)):
         raise InputError(f"`lamb_shift` must be True or False, got {lamb_shift!r}")
-    eb, h = _eigenbasis(H, bohr_tol)
+    eb, h = eigenbasis_of(H, bohr_tol)
     d = eb.dim
-    parsed = _parse_couplings(couplings, d)
-    names = _assign_names([(bath.name, None) for _, bath in parsed])
+    parsed = parse_couplings(couplings, d)
+    names = assign_names([(bath.name, None) for _, bath in parsed])
     sec = _bohr.sectors(eb, eb.tol)
     V = eb.vectors
     cps = []
@@ -336,7 +248,7 @@ class DaviesGenerator(Generator):
         if not isinstance(other, DaviesGenerator) or not _same_basis(self._eb, other._eb):
             return super().__add__(other)
         entries = [(None if c.auto_named else c.name, c) for c in self._cps + other._cps]
-        names = _assign_names(entries)
+        names = assign_names(entries)
         cps = tuple(c.renamed(n, c.auto_named) for (_, c), n in zip(entries, names))
         return DaviesGenerator._build(self._eb, self._sec, cps, self._with_h or other._with_h,
                                       self._H if self._H is not None else other._H,
@@ -475,7 +387,7 @@ class DaviesGenerator(Generator):
         Ots = np.stack([np.asarray(self._eb.to_eigen(as_operator(O, f"e_ops[{k}]", dim=d))).T
                         for k, O in enumerate(ops)]) if len(ops) else np.zeros((0, d, d))
         X0, t, pauli = self._evolution_inputs(rho0, times)
-        return lin.expectations(self._parts, X0, t, Ots, pauli)
+        return evo.expectations(self._parts, X0, t, Ots, pauli)
 
     def _evolution_inputs(self, rho0, times):
         """(X0 in the eigenbasis, times, pauli) for the sector-by-sector evolution."""
@@ -492,7 +404,7 @@ class DaviesGenerator(Generator):
 
     def _evolve_in_eigenbasis(self, rho0, times):
         X0, t, pauli = self._evolution_inputs(rho0, times)
-        return t, lin.evolve(self._parts, X0, t, pauli)
+        return t, evo.evolve(self._parts, X0, t, pauli)
 
     def structured_balance(self, log_p, s: float) -> dict:
         """Squared Frobenius norms for the σ-transformed-generator residuals (THEORY.md §4).

@@ -23,8 +23,9 @@ import numpy as np
 from .. import config
 from ..errors import InputError
 from . import _bohr
+from ._davies_input import assign_names, eigenbasis_of, parse_couplings
 from .base import DenseGenerator, Generator, as_generator
-from .davies import _assign_names, _dag, _eigenbasis, _parse_couplings
+from .davies import _dag
 
 __all__ = ["RedfieldGenerator", "complete_positivity", "redfield"]
 
@@ -114,7 +115,7 @@ def redfield(H, couplings, secular_cutoff: float | None = None, lamb_shift: bool
         >>> R.completely_positive
         True
     """
-    eb, h = _eigenbasis(H, None)
+    eb, h = eigenbasis_of(H, None)
     d = eb.dim
     if secular_cutoff is not None:
         c = float(secular_cutoff)
@@ -123,8 +124,8 @@ def redfield(H, couplings, secular_cutoff: float | None = None, lamb_shift: bool
         secular_cutoff = c
     if not isinstance(lamb_shift, (bool, np.bool_)):
         raise InputError(f"`lamb_shift` must be True or False, got {lamb_shift!r}")
-    parsed = _parse_couplings(couplings, d)
-    names = _assign_names([(bath.name, None) for _, bath in parsed])
+    parsed = parse_couplings(couplings, d)
+    names = assign_names([(bath.name, None) for _, bath in parsed])
     config.check_memory(4 * config.superoperator_bytes(d), f"dense Redfield tensor (d = {d})",
                         "davies(...) (the secular limit, stored in Bohr-sector blocks)")
     sec = _bohr.sectors(eb, eb.tol)
