@@ -8,8 +8,6 @@ F_mn = W_mn p_n and the net current n → m on edge {m, n} is J_mn = W_mn p_n �
 from __future__ import annotations
 
 import math
-from collections import deque
-from dataclasses import asdict, dataclass
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,7 +15,8 @@ from scipy.sparse.csgraph import connected_components
 
 from ._checks import _to_array
 from .errors import ConvergenceError, InputError, NonUniqueSteadyStateError
-from .reports import BalanceReport, ChannelBalance, _jsonable
+from ._cycles import KolmogorovResult, kolmogorov_cycles
+from .reports import BalanceReport, ChannelBalance
 
 __all__ = ["RateMatrix", "KolmogorovResult", "pauli_rate_matrix"]
 
@@ -27,36 +26,6 @@ COLUMN_SUM_RTOL = 1e-10
 NORMALISATION_ATOL = 1e-8
 #: a reversal Θ must satisfy |p_{Θn} − p_n| ≤ this times max p
 REVERSAL_RTOL = 1e-8
-
-
-@dataclass(frozen=True)
-class KolmogorovResult:
-    """Kolmogorov criterion over the fundamental cycles of one spanning tree (THEORY.md §3).
-
-    Attributes:
-        holds: every cycle affinity is ≤ ``tolerance`` in modulus and there is no one-way edge.
-        cycles: one tuple of states (n_1, ..., n_k) per cycle, traversed n_1 → n_2 → … → n_k → n_1.
-            The first edge n_1 → n_2 is the chord defining the cycle. Each cycle is oriented so that
-            its affinity is ≥ 0 (the direction its forward rates dominate). A one-way edge
-            (W_mn > 0, W_nm = 0) is reported as the two-state cycle (n, m) with affinity +inf.
-        affinities: A_C = Σ_i log[W(n_i → n_{i+1}) / W(n_{i+1} → n_i)] ≥ 0, aligned with ``cycles``.
-        worst_cycle: the cycle of largest affinity (``()`` if there are no cycles).
-        worst_affinity: its affinity (0.0 if there are no cycles).
-    """
-
-    holds: bool
-    cycles: tuple[tuple[int, ...], ...]
-    affinities: tuple[float, ...]
-    worst_cycle: tuple[int, ...]
-    worst_affinity: float
-
-    def to_dict(self) -> dict:
-        return _jsonable(asdict(self))
-
-    def __str__(self) -> str:
-        verdict = "holds" if self.holds else "FAILS"
-        return (f"Kolmogorov criterion {verdict}: {len(self.cycles)} cycles, worst affinity "
-                f"{self.worst_affinity:.6g} on {list(self.worst_cycle)}")
 
 
 def _ratio(num: float, den: float) -> float:
@@ -293,49 +262,7 @@ class RateMatrix:
         ``holds`` iff no one-way edge and max |A_C| ≤ ``tolerance``. See :class:`KolmogorovResult`
         for the orientation convention.
         """
-        w, d = self._W, self.dim
-        off = ~np.eye(d, dtype=bool)
-        rev = (w > 0) & (w.T > 0) & off
-        parent = np.full(d, -1)
-        depth = np.full(d, -1)
-        tree = set()
-        for root in range(d):
-            if depth[root] >= 0:
-                continue
-            depth[root] = 0
-            queue = deque([root])
-            while queue:
-                u = queue.popleft()
-                for v in np.flatnonzero(rev[:, u]):
-                    if depth[v] < 0:
-                        depth[v], parent[v] = depth[u] + 1, u
-                        tree.add((int(min(u, v)), int(max(u, v))))
-                        queue.append(v)
-        cycles, affinities = [], []
-        logw = np.zeros_like(w)
-        logw[rev] = np.log(w[rev])
-        for u, v in zip(*np.nonzero(np.triu(rev, 1))):
-            if (u, v) in tree:
-                continue
-            up_u, up_v = [int(u)], [int(v)]
-            while up_u[-1] != up_v[-1]:
-                if depth[up_u[-1]] >= depth[up_v[-1]]:
-                    up_u.append(int(parent[up_u[-1]]))
-                else:
-                    up_v.append(int(parent[up_v[-1]]))
-            cyc = [int(u)] + (up_v + up_u[-2::-1])[:-1]  # u → v → … → lca → … → u
-            nxt = np.roll(cyc, -1)
-            a = float(np.sum(logw[nxt, cyc] - logw[cyc, nxt]))
-            if a < 0:  # reorient: chord v → u first, then the tree path back to v
-                cyc, a = [cyc[1], cyc[0]] + cyc[:1:-1], -a
-            cycles.append(tuple(cyc))
-            affinities.append(a)
-        for m, n in np.argwhere((w > 0) & (w.T == 0) & off):  # W_mn > 0, W_nm = 0: n → m only
-            cycles.append((int(n), int(m)))
-            affinities.append(math.inf)
-        k = int(np.argmax(affinities)) if cycles else None
-        worst, worst_a = (cycles[k], affinities[k]) if cycles else ((), 0.0)
-        return KolmogorovResult(worst_a <= tolerance, tuple(cycles), tuple(affinities), worst, worst_a)
+        return kolmogorov_cycles(self._W, tolerance)
 
     def cycle_affinities(self) -> list[tuple[tuple[int, ...], float]]:
         """List of (cycle, affinity) pairs of :meth:`kolmogorov` (orientation: affinity ≥ 0)."""
