@@ -20,6 +20,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import config
 from ._checks import as_choice, as_operator, as_positive_int, as_state
@@ -301,10 +302,10 @@ def _as_e_ops(e_ops, d: int):
         return None, True
     if (isinstance(e_ops, np.ndarray) and e_ops.ndim == 2) or hasattr(e_ops, "full") or hasattr(e_ops, "tocsr"):
         e_ops = [e_ops]
-    ops = [as_operator(O, f"e_ops[{k}]", dim=d, sparse_ok=False) for k, O in enumerate(e_ops)]
+    ops = [as_operator(O, f"e_ops[{k}]", dim=d) for k, O in enumerate(e_ops)]  # sparse stays sparse
     if not ops:
         raise InputError("`e_ops` must contain at least one operator (or be None)")
-    hermitian = all(np.allclose(O, O.conj().T, rtol=0, atol=1e-12 * max(1.0, np.abs(O).max())) for O in ops)
+    hermitian = all(abs(O - O.conj().T).max() <= 1e-12 * max(1.0, abs(O).max()) for O in ops)
     return ops, hermitian
 
 
@@ -372,7 +373,8 @@ def evolve(L, rho0, times, e_ops=None, *, method: str = "auto") -> Evolution:
                 block = block.states()
             states[sl] = block.reshape((-1, d, d)).transpose(0, 2, 1)  # rows are column-stacked
         return Evolution(t, states, None, used, info)
-    rows = np.stack([O.T.reshape(-1, order="F") for O in ops])  # Tr[O ρ] = vec(Oᵀ)·vec(ρ)
+    dense = [O.toarray() if sp.issparse(O) else O for O in ops]
+    rows = np.stack([O.T.reshape(-1, order="F") for O in dense])  # Tr[O ρ] = vec(Oᵀ)·vec(ρ)
     expect = np.empty((len(ops), t.size), dtype=np.complex128)
     for sl, block in chunks:
         expect[:, sl] = block.project(rows).T if isinstance(block, FactoredBlock) else rows @ block.T

@@ -11,6 +11,7 @@ so adding a constant to H or rescaling it does not change which levels count as 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,6 +106,40 @@ class Eigenbasis:
         if sp.issparse(X):
             return V.conj().T @ (X @ V)
         return V.conj().T @ X @ V
+
+    @functools.cached_property
+    def _adjoint_rows(self) -> np.ndarray:
+        """V† as a C-contiguous array (row r is ⟨r| in the original basis), computed once."""
+        return np.ascontiguousarray(self.vectors.conj().T)
+
+    def entries(self, XV_Ts, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Selected matrix elements (V†X_kV)[rows, cols] of several operators, from XV_Ts[k] =
+        (X_k V)ᵀ (C-contiguous), without full rotations. Returns (K, m).
+
+        When the m pairs fill a product set R × C (|R|·|C| ≤ 4m, e.g. the coherences of a state
+        in one symmetry sector) one small product V†[R]·(X_kV)[:, C]; otherwise rows of V† and
+        (X_kV)ᵀ are gathered and contracted (O(m·d), in chunks of ≤ 2²² numbers).
+        """
+        rows, cols = np.asarray(rows).reshape(-1), np.asarray(cols).reshape(-1)
+        Vh = self._adjoint_rows
+        d, m = Vh.shape[0], rows.shape[0]
+        dtype = np.result_type(Vh, *XV_Ts) if XV_Ts else Vh.dtype
+        out = np.empty((len(XV_Ts), m), dtype=dtype)
+        if m == 0 or not XV_Ts:
+            return out
+        R, r_at = np.unique(rows, return_inverse=True)
+        C, c_at = np.unique(cols, return_inverse=True)
+        if R.size * C.size <= 4 * m:
+            left = Vh[R]
+            for k, XV_T in enumerate(XV_Ts):
+                out[k] = (left @ XV_T[C].T)[r_at, c_at]
+            return out
+        step = max(1, (1 << 22) // d)
+        for a in range(0, m, step):
+            left = Vh[rows[a:a + step]]
+            for k, XV_T in enumerate(XV_Ts):
+                out[k, a:a + step] = np.einsum("ia,ia->i", left, XV_T[cols[a:a + step]])
+        return out
 
     def from_populations(self, p: np.ndarray) -> np.ndarray:
         """V diag(p) V† for p ≥ 0 (a state diagonal in the eigenbasis), exactly Hermitian.

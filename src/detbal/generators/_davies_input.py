@@ -15,10 +15,10 @@ from ..baths import Bath
 from ..eigenbasis import Eigenbasis, diagonalise, eigenbasis
 from ..errors import InputError
 
-__all__ = ["assign_names", "eigenbasis_of", "parse_couplings"]
+__all__ = ["assign_names", "eigenbasis_of", "parse_couplings", "real_if_possible"]
 
 
-def _real_if_possible(A):
+def real_if_possible(A):
     """Drop an identically zero imaginary part (real eigenbases make V†SV 4× cheaper)."""
     data = A.data if hasattr(A, "data") and not isinstance(A, np.ndarray) else A
     if np.iscomplexobj(data) and not np.any(data.imag):
@@ -34,7 +34,7 @@ def _hamiltonian(H) -> np.ndarray:
     """
     if isinstance(H, np.ndarray) and H.dtype.kind in "fiu" and H.ndim == 2 and H.shape[0] == H.shape[1] > 0:
         return as_real_symmetric(np.asarray(H, dtype=np.float64), "H")
-    return _real_if_possible(as_operator(H, "H", hermitian=True, sparse_ok=False))
+    return real_if_possible(as_operator(H, "H", hermitian=True, sparse_ok=False))
 
 
 def _coupling_operator(S, name: str, d: int):
@@ -52,7 +52,7 @@ def _coupling_operator(S, name: str, d: int):
         if err > HERMITIAN_RTOL:
             raise InputError(f"`{name}` must be Hermitian (‖{name} − {name}†‖/‖{name}‖ = {err:.2e})")
         return sp.csr_array((A + A.T) * 0.5)
-    return _real_if_possible(as_operator(S, name, dim=d, hermitian=True))
+    return real_if_possible(as_operator(S, name, dim=d, hermitian=True))
 
 
 def eigenbasis_of(H, tol) -> tuple[Eigenbasis, np.ndarray | None]:

@@ -39,8 +39,9 @@ class _Sector:
     propagator computed once (equally spaced grids only).
     """
 
-    def __init__(self, rows, cols, at, advance):
+    def __init__(self, rows, cols, at, advance, paired=False):
         self.rows, self.cols, self.at, self.advance = rows, cols, at, advance
+        self.paired = paired  # holds only i < k of coherence pairs whose (k, i) partners are conjugate
 
     def trajectory(self, times: np.ndarray, step: float | None):
         """Yield v(t) for each time: stepped on an equally spaced grid, else evaluated."""
@@ -86,18 +87,22 @@ def _population_sector(form, X0, step, pauli) -> _Sector:
     return _Sector(rows, cols, at, advance)
 
 
-def _coherence_sector(form, X0, step) -> _Sector:
+def _coherence_sector(form, X0, step, upper_only=False) -> _Sector:
     """1-element Bohr sectors with a nonzero initial amplitude: X_ik(t) = e^{λ_ik t}X_ik(0).
 
     In the secular generator a coherence that starts at zero stays zero; amplitudes below the
     round-off of the rotation into the eigenbasis, d·ε·‖X0‖_F, count as zero (a symmetric initial
     state, e.g. one of fixed magnetisation, then only costs its own sector's coherences).
+    ``upper_only``: keep i < k only (for a Hermitian X0, X_ki(t) = conj X_ik(t)).
     """
     cut = X0.shape[0] * np.finfo(float).eps * float(np.linalg.norm(X0))
-    rows, cols = np.nonzero(form.sec.single_mask & (np.abs(X0) > cut))
+    keep = form.sec.single_mask & (np.abs(X0) > cut)
+    if upper_only:
+        keep = np.triu(keep, 1)
+    rows, cols = np.nonzero(keep)
     lam, x0 = form.coherences()[rows, cols], X0[rows, cols]
     factor = np.exp(lam * step) if step is not None else None
-    return _Sector(rows, cols, lambda tt: x0 * np.exp(lam * tt), lambda v: v * factor)
+    return _Sector(rows, cols, lambda tt: x0 * np.exp(lam * tt), lambda v: v * factor, paired=upper_only)
 
 
 def _block_sector(stack, X0, step) -> _Sector:
@@ -109,8 +114,8 @@ def _block_sector(stack, X0, step) -> _Sector:
                    lambda v: np.einsum("bac,bc->ba", E, v))
 
 
-def _sectors(form, X0, step, pauli) -> list[_Sector]:
-    return ([_population_sector(form, X0, step, pauli), _coherence_sector(form, X0, step)]
+def _sectors(form, X0, step, pauli, paired=False) -> list[_Sector]:
+    return ([_population_sector(form, X0, step, pauli), _coherence_sector(form, X0, step, paired)]
             + [_block_sector(st, X0, step) for st in form.stacks])
 
 
@@ -135,26 +140,36 @@ def evolve(form, X0: np.ndarray, times: np.ndarray, pauli=None):
         yield Y
 
 
-def expectations(form, X0: np.ndarray, times: np.ndarray, Ots: np.ndarray, pauli=None) -> np.ndarray:
-    """Tr[O_k e^{t𝓛}X0] for Ots[k] = (V†O_kV)ᵀ, without forming the states.
+def expectations(form, X0: np.ndarray, times: np.ndarray, weights, pauli=None, hermitian=False) -> np.ndarray:
+    """Tr[O_k e^{t𝓛}X0] without forming the states; ``weights(rows, cols)`` returns the (K, m)
+    entries Ot_k[rows, cols] of the operators' transposes in the eigenbasis, Ot_k = (V†O_kV)ᵀ.
 
     Each sector's trajectory is collected in batches of times and contracted with the operators'
     entries on that sector by one matrix product: O(T·(d + m)·K) for m nonzero coherences and K
-    operators (plus the blocks), instead of O(T·d²·K).
+    operators (plus the blocks), instead of O(T·d²·K). ``hermitian`` (X0 and every O_k
+    Hermitian): the values are real, so only real parts are contracted, and each coherence pair
+    (i, k), (k, i) is counted once as 2 Re (a real product with real operator entries: 1/8 of
+    the complex work).
     """
     step = _uniform_step(times)
-    out = np.zeros((Ots.shape[0], times.size), dtype=np.complex128)
-    for sector in _sectors(form, X0, step, pauli):
-        weights = Ots[:, sector.rows, sector.cols].reshape(Ots.shape[0], -1)
-        width = weights.shape[1]
+    out = None
+    for sector in _sectors(form, X0, step, pauli, paired=hermitian):
+        w = weights(np.reshape(sector.rows, -1), np.reshape(sector.cols, -1))
+        if out is None:
+            out = np.zeros((w.shape[0], times.size), dtype=np.complex128)
+        width = w.shape[1]
         if width == 0:
             continue
+        real_only = hermitian and not np.iscomplexobj(w)
+        scale = 2.0 if sector.paired else 1.0
         batch = max(1, _BATCH_ENTRIES // width)
-        buf = np.empty((min(batch, times.size), width), dtype=np.complex128)
+        buf = np.empty((min(batch, times.size), width), dtype=float if real_only else np.complex128)
         start = 0
         for n, v in enumerate(sector.trajectory(times, step)):
-            buf[n - start] = v.reshape(-1)
+            v = v.reshape(-1)
+            buf[n - start] = v.real if real_only else v
             if n - start + 1 == buf.shape[0] or n + 1 == times.size:
-                out[:, start:n + 1] += weights @ buf[: n - start + 1].T
+                part = w @ buf[: n - start + 1].T
+                out[:, start:n + 1] += scale * (part.real if hermitian else part)
                 start = n + 1
     return out
