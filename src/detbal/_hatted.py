@@ -20,6 +20,8 @@ T(Y ↦ LYR) = Tr(R)·L, T(Y ↦ HY) = d·H, T(Y ↦ YH) = Tr(H)·I, and K = (i/
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg  # noqa: F401  (sp.linalg.norm)
 
 __all__ = ["HattedLindblad", "pinch", "scaling_factor", "to_eigenbasis"]
 
@@ -33,10 +35,15 @@ def to_eigenbasis(A, V: np.ndarray) -> np.ndarray:
     them by up to e^{β ΔE/2}: left in place, round-off of a forbidden transition would be reported
     as a violation of detailed balance (e.g. a Hamiltonian that commutes with σ exactly).
     """
-    A = A.toarray() if hasattr(A, "toarray") else np.asarray(A)
-    out = V.conj().T @ A @ V
+    if sp.issparse(A):
+        out = V.conj().T @ np.asarray(A @ V)  # sparse first product: O(nnz·d)
+        norm = float(sp.linalg.norm(A))
+    else:
+        A = np.asarray(A)
+        out = V.conj().T @ A @ V
+        norm = float(np.linalg.norm(A))
     d = out.shape[0]
-    cut = d * np.finfo(float).eps * float(np.linalg.norm(A))
+    cut = d * np.finfo(float).eps * norm
     out[np.abs(out) <= cut] = 0.0
     return out
 
