@@ -16,6 +16,9 @@ import scipy.sparse as sp
 from .errors import InputError
 
 __all__ = [
+    "as_nonnegative_scalar",
+    "as_real_array",
+    "scalar_or_array",
     "as_real_symmetric",
     "as_operator",
     "as_state",
@@ -191,3 +194,29 @@ def as_choice(value, name: str, choices) -> str:
     if value not in choices:
         raise InputError(f"`{name}` must be one of {', '.join(map(repr, choices))}; got {value!r}")
     return value
+
+
+def as_nonnegative_scalar(x, name: str, strict: bool) -> float:
+    """A finite real number ≥ 0 (> 0 when ``strict``)."""
+    v = _as_real(x, name)
+    if not math.isfinite(v):
+        raise InputError(f"`{name}` must be a finite real number, got {v}")
+    if v < 0 or (strict and v == 0):
+        raise InputError(f"`{name}` must be {'> 0' if strict else '≥ 0'}, got {v}")
+    return v
+
+
+def as_real_array(x, name: str) -> np.ndarray:
+    """A float64 copy of finite real numbers (any shape)."""
+    try:
+        arr = np.array(x, dtype=float, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"`{name}` must be real numbers, got {x!r}") from exc
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"`{name}` must be finite, got {x!r}")
+    return arr
+
+
+def scalar_or_array(arr: np.ndarray):
+    """A 0-d array as a NumPy scalar, anything else unchanged."""
+    return arr[()] if arr.ndim == 0 else arr

@@ -21,13 +21,12 @@ neglects the Lamb shift. The population rate b → a in its tensor is |S_ab|² �
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Callable
 
 import numpy as np
-from scipy import integrate
 
-from ._checks import _as_real, as_beta
+from ._checks import as_beta, as_nonnegative_scalar, as_real_array, scalar_or_array
+from ._quadrature import principal_value_shift, quad
 from .errors import ConvergenceError, InputError
 
 __all__ = ["Bath", "principal_value_shift"]
@@ -38,20 +37,10 @@ _SERIES_X = 1e-8        # below this β|ω| the Bose factor is evaluated by its 
 _LOG_X = 700.0          # above this β|ω| the absorption rate is formed in the log domain
 _TINY = 1e-290          # J below this: built-in kinds recompute γ from log J
 _GRID = np.logspace(-6, 3, 46)   # construction-time check grid for J(ω)
-_QUAD = dict(limit=200, epsrel=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------
 # boundary helpers
-
-def _nonneg(x, name: str, strict: bool) -> float:
-    v = _as_real(x, name)
-    if not math.isfinite(v):
-        raise InputError(f"`{name}` must be a finite real number, got {v}")
-    if v < 0 or (strict and v == 0):
-        raise InputError(f"`{name}` must be {'> 0' if strict else '≥ 0'}, got {v}")
-    return v
-
 
 def _bath_beta(beta) -> float:
     b = as_beta(beta, "beta", allow_inf=True, allow_zero=True)
@@ -59,20 +48,6 @@ def _bath_beta(beta) -> float:
         raise InputError("`beta` must be > 0 for a bath (β = 0, infinite temperature, makes the rates "
                          "diverge); use beta=float('inf') for T = 0")
     return b
-
-
-def _real_array(x, name: str) -> np.ndarray:
-    try:
-        arr = np.array(x, dtype=float, copy=True)
-    except (TypeError, ValueError) as exc:
-        raise InputError(f"`{name}` must be real numbers, got {x!r}") from exc
-    if not np.all(np.isfinite(arr)):
-        raise InputError(f"`{name}` must be finite, got {x!r}")
-    return arr
-
-
-def _out(arr: np.ndarray):
-    return arr[()] if arr.ndim == 0 else arr
 
 
 def _vectorized(fn: Callable) -> Callable:
@@ -86,18 +61,6 @@ def _vectorized(fn: Callable) -> Callable:
     except Exception:
         pass
     return np.vectorize(fn)
-
-
-def _quad(f, a, b, **kw) -> tuple[float, float]:
-    """scipy.integrate.quad with full output and IntegrationWarning silenced: (value, abserr)."""
-    opts = dict(_QUAD, **kw)
-    if opts.get("weight") in ("cos", "sin") and math.isinf(b):
-        opts.pop("epsrel")                     # QAWF uses epsabs only
-        opts["limlst"] = 100
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", integrate.IntegrationWarning)
-        res = integrate.quad(f, a, b, full_output=1, **opts)
-    return float(res[0]), float(res[1])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -194,22 +157,22 @@ class Bath:
     @classmethod
     def ohmic(cls, alpha: float, cutoff: float, beta: float, name: str | None = None) -> "Bath":
         """Ohmic bath with exponential cutoff, J(ω) = α ω e^{−ω/ω_c}; γ(0) = 2π α T."""
-        a, c = _nonneg(alpha, "alpha", False), _nonneg(cutoff, "cutoff", True)
+        a, c = as_nonnegative_scalar(alpha, "alpha", False), as_nonnegative_scalar(cutoff, "cutoff", True)
         return cls._builtin("ohmic", {"alpha": a, "cutoff": c}, _ohmic_family(a, 1.0, c), beta, name)
 
     @classmethod
     def power_law(cls, alpha: float, s: float, cutoff: float, beta: float,
                   name: str | None = None) -> "Bath":
         """J(ω) = α ω_c^{1−s} ω^s e^{−ω/ω_c}, s > 0 (s < 1 sub-ohmic: γ(0) = +∞; s > 1: γ(0) = 0)."""
-        a, e = _nonneg(alpha, "alpha", False), _nonneg(s, "s", True)
-        c = _nonneg(cutoff, "cutoff", True)
+        a, e = as_nonnegative_scalar(alpha, "alpha", False), as_nonnegative_scalar(s, "s", True)
+        c = as_nonnegative_scalar(cutoff, "cutoff", True)
         return cls._builtin("power_law", {"alpha": a, "s": e, "cutoff": c}, _ohmic_family(a, e, c),
                             beta, name)
 
     @classmethod
     def drude_lorentz(cls, lam: float, gamma: float, beta: float, name: str | None = None) -> "Bath":
         """Drude–Lorentz, J(ω) = 2λ ω γ/(ω² + γ²) (QuTiP's form, γ = ω_c); γ(0) = 4π λ T/γ."""
-        la, g = _nonneg(lam, "lam", False), _nonneg(gamma, "gamma", True)
+        la, g = as_nonnegative_scalar(lam, "lam", False), as_nonnegative_scalar(gamma, "gamma", True)
         return cls._builtin("drude_lorentz", {"lam": la, "gamma": g}, _drude_lorentz(la, g), beta, name)
 
     # -- properties -------------------------------------------------------------------------
@@ -288,11 +251,11 @@ class Bath:
 
     def spectral_density(self, omega) -> np.ndarray | float:
         """J(ω) with the odd extension J(−ω) = −J(ω), J(0) = 0. Same shape as ``omega``."""
-        w = _real_array(omega, "omega")
+        w = as_real_array(omega, "omega")
         out = np.zeros_like(w)
         nz = w != 0
         out[nz] = np.sign(w[nz]) * self._density(np.abs(w[nz]))
-        return _out(out)
+        return scalar_or_array(out)
 
     def _slope_at_zero(self) -> float:
         """J'(0) = lim J(ω)/ω: analytic for built-ins; for a custom J from J(ε)/ε at ε ≪ scale.
@@ -332,9 +295,9 @@ class Bath:
             InputError: ω = 0 requested for a sub-ohmic J (γ(0) diverges); non-finite ω; J < 0 or
                 non-finite at some |ω|.
         """
-        w = _real_array(omega, "omega")
+        w = as_real_array(omega, "omega")
         if w.size and w.min() > 0:                           # emission only (e.g. all level gaps)
-            return _out(self._emission(w))
+            return scalar_or_array(self._emission(w))
         out = np.zeros_like(w)
         nz = w != 0
         if np.any(nz):
@@ -347,7 +310,7 @@ class Bath:
                 raise InputError("`omega` contains 0: a zero Bohr frequency needs γ(0) = 2πT·J'(0), "
                                  "which diverges for sub-ohmic baths (J ~ ω^s, s < 1)")
             out[~nz] = _TWO_PI * slope / self._beta
-        return _out(out)
+        return scalar_or_array(out)
 
     def _emission(self, a: np.ndarray) -> np.ndarray:
         """γ(a) = 2πJ(a)/(1 − e^{−βa}) for a > 0 (series for βa < 1e-8, log J where J underflows)."""
@@ -411,15 +374,15 @@ class Bath:
         Raises:
             ConvergenceError: the quadrature error estimate exceeds 1e-6 of the scale ∫_0^W J dω.
         """
-        tt = _real_array(t, "t")
+        tt = as_real_array(t, "t")
         out = np.empty(tt.shape, dtype=np.complex128)
         for idx, ti in np.ndenumerate(tt):
             out[idx] = self._correlation_one(float(ti))
-        return _out(out)
+        return scalar_or_array(out)
 
     def _norm_scale(self) -> float:
         if self._norm is None:
-            val, _ = _quad(self._odd, 0.0, self._window)
+            val, _ = quad(self._odd, 0.0, self._window)
             object.__setattr__(self, "_norm", max(val, 1e-300))
         return self._norm
 
@@ -430,19 +393,19 @@ class Bath:
         if s == 0:
             if self._kind == "drude_lorentz" and self._params["lam"] > 0:
                 return complex(math.inf, 0.0)
-            parts.append((_quad(self._even, 0.0, W, **eps), (0.0, 0.0)))
+            parts.append((quad(self._even, 0.0, W, **eps), (0.0, 0.0)))
             if self._tail:
-                parts.append((_quad(self._even, W, math.inf, **eps), (0.0, 0.0)))
+                parts.append((quad(self._even, W, math.inf, **eps), (0.0, 0.0)))
         else:
             a = min(W, 1.0 / s)
-            parts.append((_quad(lambda w: self._even(w) * math.cos(w * s), 0.0, a, **eps),
-                          _quad(lambda w: self._odd(w) * math.sin(w * s), 0.0, a, **eps)))
+            parts.append((quad(lambda w: self._even(w) * math.cos(w * s), 0.0, a, **eps),
+                          quad(lambda w: self._odd(w) * math.sin(w * s), 0.0, a, **eps)))
             if a < W:
-                parts.append((_quad(self._even, a, W, weight="cos", wvar=s, **eps),
-                              _quad(self._odd, a, W, weight="sin", wvar=s, **eps)))
+                parts.append((quad(self._even, a, W, weight="cos", wvar=s, **eps),
+                              quad(self._odd, a, W, weight="sin", wvar=s, **eps)))
             if self._tail:
-                parts.append((_quad(self._even, W, math.inf, weight="cos", wvar=s, **eps),
-                              _quad(self._odd, W, math.inf, weight="sin", wvar=s, **eps)))
+                parts.append((quad(self._even, W, math.inf, weight="cos", wvar=s, **eps),
+                              quad(self._odd, W, math.inf, weight="sin", wvar=s, **eps)))
         re = sum(p[0][0] for p in parts)
         im = -sum(p[1][0] for p in parts)
         err = sum(p[0][1] + p[1][1] for p in parts)
@@ -460,49 +423,3 @@ class Bath:
         Returns a float64 ndarray of the shape of ``omega`` (a float64 scalar for scalar input).
         """
         return principal_value_shift(self.rate, omega, scale=self._scale)
-
-
-# ---------------------------------------------------------------------------------------------
-
-def principal_value_shift(rate_fn: Callable, omega, *, scale: float = 1.0) -> np.ndarray | float:
-    """Principal-value transform S(ω) = (1/2π) P∫_{−∞}^{∞} dω' γ(ω')/(ω − ω') of a rate function.
-
-    Method (subtraction of the singularity): with δ = ½ min(scale, |ω|) (½·scale at ω = 0),
-        P∫_{ω−δ}^{ω+δ} γ(ω')/(ω − ω') dω' = ∫_0^δ [γ(ω − u) − γ(ω + u)]/u du   (regular),
-    the rest of the window [−W, W], W = |ω| + δ + 20·scale, is integrated piecewise with
-    scipy.integrate.quad split at ω' = 0 (kinks or integrable singularities of bath rates live
-    there), and the tails |ω'| > W with quad on infinite intervals. γ is never evaluated at ω
-    itself nor at 0 (unless ω = 0). Absolute tolerance 1e-14 × the size of γ near ω and ±scale;
-    for γ decaying at least like 1/|ω'| the tests reach ~1e-15 relative (Lorentzian test function,
-    exact (Γ₀κ/2) ω/(ω² + κ²)) and ~2e-14 (ohmic bath at T = 0 and T > 0, closed forms in Ei).
-
-    Args:
-        rate_fn: callable γ(ω') of a real scalar, returning a real scalar.
-        omega: real scalar or array.
-        scale: characteristic frequency of γ (sets δ and W), > 0.
-    Returns:
-        float64 ndarray of the shape of ``omega`` (a float64 scalar for scalar input).
-    """
-    if not callable(rate_fn):
-        raise InputError(f"`rate_fn` must be callable γ(ω), got {type(rate_fn).__name__}")
-    sc = _nonneg(scale, "scale", True)
-    w = _real_array(omega, "omega")
-    out = np.empty_like(w)
-    for idx, wi in np.ndenumerate(w):
-        out[idx] = _pv_one(lambda x: float(rate_fn(x)), float(wi), sc)
-    return _out(out)
-
-
-def _pv_one(g: Callable[[float], float], w: float, scale: float) -> float:
-    d = 0.5 * min(scale, abs(w)) if w != 0 else 0.5 * scale
-    mag = max(abs(g(w + d)), abs(g(w - d)), abs(g(scale)), abs(g(-scale)))
-    eps = 1e-14 * mag if mag > 0 else 1e-300              # absolute tolerance in units of γ
-    total, _ = _quad(lambda u: (g(w - u) - g(w + u)) / u, 0.0, d, epsabs=eps)
-    W = abs(w) + d + 20.0 * scale
-    edges = sorted({-W, w - d, w + d, W} | ({0.0} if not (w - d < 0.0 < w + d) else set()))
-    f = lambda x: g(x) / (w - x)  # noqa: E731
-    for lo, hi in zip(edges[:-1], edges[1:]):
-        if lo != w - d:                                  # skip the core [ω−δ, ω+δ]
-            total += _quad(f, lo, hi, epsabs=eps)[0]
-    total += _quad(f, W, math.inf, epsabs=eps)[0] + _quad(f, -math.inf, -W, epsabs=eps)[0]
-    return total / _TWO_PI
