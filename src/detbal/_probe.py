@@ -51,6 +51,7 @@ class ProbeResult:
     statement: str
     coherent_hamiltonian: np.ndarray
     norm_hat: float
+    symmetric: float  # estimate of ‖𝓛̂ − 𝓛̂†‖/‖𝓛̂‖ from the same probes (no error bar)
 
 
 class _HattedGeneric:
@@ -114,24 +115,34 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
                  and np.linalg.norm(part.h_left - pinch(part.h_left, log_p)) <= 1e-14 * max(scale, 1e-300))
         active.append((name, part, Kp, use_k, exact))
     stats = {name: [0.0, 0.0] for name, _ in parts}
-    m_sq, d_sq = [], []
+    m_sq, d_sq, a_sq, l_sq = [], [], [], []
     for _ in range(probes):
         X = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))) / np.sqrt(2)
-        M_total = np.zeros((d, d), complex)
-        D_total = np.zeros((d, d), complex)
+        M_total = np.zeros((d, d), complex)   # (𝓓̂ − 𝓓̂†)(X)
+        D_total = np.zeros((d, d), complex)   # 𝓓̂(X)
+        A_total = np.zeros((d, d), complex)   # (𝓛̂ − 𝓛̂†)(X), for the symmetric residual
+        L_total = np.zeros((d, d), complex)   # 𝓛̂(X)
         for name, part, Kp, use_k, exact in active:
-            if exact:
+            if exact:  # 𝓛̂_p = −i[K_p, ·]: nothing in 𝓜 or 𝓓̂, −2i[K_p, X] in 𝓛̂ − 𝓛̂†
+                comm = _commutator(Kp, X)
+                L_total -= 1j * comm
+                A_total -= 2j * comm
                 continue
             fwd = part.forward(X)
             comm = _commutator(Kp, X) if use_k else 0.0
-            m = fwd - part.backward(X) + 2j * comm
+            antisym = fwd - part.backward(X)
+            m = antisym + 2j * comm
             dp = fwd + 1j * comm
             stats[name][0] += float(np.vdot(m, m).real)
             stats[name][1] += float(np.vdot(dp, dp).real)
             M_total += m
             D_total += dp
+            A_total += antisym
+            L_total += fwd
         m_sq.append(float(np.vdot(M_total, M_total).real))
         d_sq.append(float(np.vdot(D_total, D_total).real))
+        a_sq.append(float(np.vdot(A_total, A_total).real))
+        l_sq.append(float(np.vdot(L_total, L_total).real))
     # floor 1e-6·‖𝓛̂‖ with ‖𝓛̂‖² ≤ 2(‖𝓓̂‖² + ‖[K,·]‖²), ‖[K,·]‖_F² = 2d‖K‖² − 2|Tr K|²
     comm_sq = max(2 * d * float(np.linalg.norm(K)) ** 2 - 2 * abs(np.trace(K)) ** 2, 0.0)
     floor = (1e-6) ** 2 * (sum(d_sq) + probes * comm_sq)
@@ -150,4 +161,6 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         chan[name] = float(np.sqrt(num / dn)) if dn > 0 else 0.0
         weights[name] = num
     norm_hat = float(np.sqrt(sum(d_sq) / probes + comm_sq))  # ‖𝓛̂‖_F estimate (floors only)
-    return ProbeResult(r_hat, float(upper), float(lower), probes, chan, weights, spread, statement, K, norm_hat)
+    symmetric = float(np.sqrt(sum(a_sq) / sum(l_sq))) if sum(l_sq) > 0 else 0.0
+    return ProbeResult(r_hat, float(upper), float(lower), probes, chan, weights, spread, statement, K, norm_hat,
+                       symmetric)

@@ -393,7 +393,7 @@ def _probe(L, ref, s, probes, seed):
     rows = [(name, res.channel_residuals[name], res.channel_weights[name]) for name in res.channel_residuals]
     stat = _stationary_matrix_free(L, ref)
     details = {"residual_upper": res.upper, "residual_lower": res.lower, "probes": res.probes}
-    return res.residual, ham, float("nan"), stat, rows, details, res.statement
+    return res.residual, ham, res.symmetric, stat, rows, details, res.statement
 
 
 def _stationary_matrix_free(L, ref) -> float:
