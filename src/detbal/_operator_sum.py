@@ -27,9 +27,9 @@ import numpy as np
 
 from . import config
 
-__all__ = ["Adjoint", "lindblad_certificate", "operator_sum_norms"]
+__all__ = ["Adjoint", "certificate_bytes", "lindblad_certificate", "operator_sum_norms"]
 
-_BLOCK = 1 << 16  # rows of vec(·) per block: blocks of n·65536 complex numbers
+_BLOCK_ENTRIES = 1 << 22  # numbers per row block of [vec op_1 … vec op_n] (64 MiB complex)
 
 
 class Adjoint:
@@ -50,9 +50,16 @@ def _vec_block(op, rows: slice, d: int) -> np.ndarray:
     return op.reshape(-1)[rows]
 
 
-def _blocks(ops, d: int):
-    """Row blocks [vec op_1 … vec op_n][rows], each column divided by its operator's max |entry|."""
-    step = d * max(1, _BLOCK // d)
+def _block_rows(d: int, width: int) -> int:
+    """Rows of vec(·) per block (whole matrix rows) so that a block of ``width`` columns holds
+    ≤ 2²² numbers."""
+    return d * max(1, _BLOCK_ENTRIES // (d * max(width, 1)))
+
+
+def _blocks(ops, d: int, width: int):
+    """Row blocks [vec op_1 … vec op_n][rows], each column divided by its operator's max |entry|;
+    blocks sized for products with ``width`` columns."""
+    step = _block_rows(d, max(width, len(ops)))
     for start in range(0, d * d, step):
         rows = slice(start, min(start + step, d * d))
         block = np.empty((rows.stop - rows.start, len(ops)), complex)
@@ -63,7 +70,7 @@ def _blocks(ops, d: int):
 
 def _left_triangle(lefts, d: int) -> np.ndarray:
     """R of the QR factorisation of the (scaled) [vec L_1 … vec L_n] by tall-skinny QR over row blocks."""
-    stack = [np.linalg.qr(block, mode="r") for block in _blocks(lefts, d)]
+    stack = [np.linalg.qr(block, mode="r") for block in _blocks(lefts, d, len(lefts))]
     return np.linalg.qr(np.vstack(stack), mode="r")
 
 
@@ -110,7 +117,7 @@ def operator_sum_norms(lefts, rights, sums, d: int) -> list[float]:
         for (_, left, right), c in zip(terms, cs):
             weights[right, offsets[k]:offsets[k + 1]] += (c / scale) * R[:widths[k], left]
     columns = np.zeros(2 * offsets[-1])  # real and imaginary parts interleaved
-    for block in _blocks(rights, d):
+    for block in _blocks(rights, d, offsets[-1]):
         C = (block @ weights).view(np.float64)
         columns += np.einsum("rc,rc->c", C, C)
     squares = [columns[2 * offsets[k]:2 * offsets[k + 1]].sum() for k in range(len(sums))]
@@ -161,6 +168,14 @@ def _norms(parts, kinds, d: int) -> dict:
     return dict(zip(kinds, operator_sum_norms(terms.lefts, terms.rights, sums, d)))
 
 
+def certificate_bytes(jumps_per_part, d: int) -> int:
+    """Working memory of :func:`lindblad_certificate` beyond the operators: the weights
+    (n_R × rank × 4 sums), R and the row blocks (≤ 2²² numbers each)."""
+    n = 1 + sum(2 * k + 3 for k in jumps_per_part)
+    rank = min(d * d, n)
+    return 16 * (4 * n * rank + n * n + 3 * _BLOCK_ENTRIES)
+
+
 def lindblad_certificate(parts, d: int) -> dict:
     """Exact norms of the hatted generator, per part and in total.
 
@@ -172,8 +187,8 @@ def lindblad_certificate(parts, d: int) -> dict:
         "hat" → ‖𝓛̂‖, "dissipator" → ‖𝓓̂‖, "antisym" → ‖𝓛̂ − 𝓛̂†‖, "dissipative_antisym" → ‖𝓓̂ − 𝓓̂†‖
         (each part with its own K_p; the total with K = Σ_p K_p; "antisym" for the total only).
     """
-    n_ops = 1 + sum(4 * len(p.pairs) + 3 for _, p in parts)
-    config.check_memory(16 * (3 * d * d + 2 * n_ops * _BLOCK * 4), f"operator-sum certificate (d = {d})",
+    config.check_memory(certificate_bytes([len(p.pairs) for _, p in parts], d),
+                        f"operator-sum certificate (d = {d}, {sum(len(p.pairs) for _, p in parts)} jumps)",
                         "method='probe'")
     part_kinds = ("hat", "dissipator", "dissipative_antisym")
     out = {"parts": {name: _norms([p], part_kinds, d) for name, p in parts},

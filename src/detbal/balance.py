@@ -223,11 +223,12 @@ def _resolve_method(L: Generator, method: str, ref: ReferenceState, reversal) ->
     d = L.dim
     fits = 6 * config.superoperator_bytes(d) <= config.memory_budget
     davies = hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref)
-    lindblad = lindblad_terms(L) is not None
+    terms = lindblad_terms(L)
+    lindblad = terms is not None
     if method == "auto":
         if reversal is not None:
             return "dense"
-        if davies or lindblad:
+        if davies or (lindblad and _operator_sum_pays(terms, d)):
             return "structured"
         return "dense" if (fits and d <= DENSE_MAX_DIM) else "probe"
     if method == "structured" and not (davies or lindblad):
@@ -237,6 +238,15 @@ def _resolve_method(L: Generator, method: str, ref: ReferenceState, reversal) ->
     if method in ("probe", "structured") and reversal is not None:
         raise InputError("`reversal` is supported by method='dense' only")
     return method
+
+
+#: the operator-sum certificate costs O(d²n²) for n jumps, the probe O(n·d³) per probe: "auto" uses
+#: the operator sums up to n = max(d, 16) jumps
+def _operator_sum_pays(terms, d: int) -> bool:
+    from ._operator_sum import certificate_bytes
+
+    n = sum(len(t.jumps) for t in terms)
+    return n <= max(d, 16) and certificate_bytes([n], d) <= config.memory_budget
 
 
 def _shares_eigenbasis(L, ref: ReferenceState) -> bool:
@@ -296,10 +306,11 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
             generator's own steady state.
         inner: "kms" (s = ½, default), "gns" (s = 1) or a number s ∈ [0, 1].
         tolerance: ``holds`` ⇔ residual ≤ tolerance (default 1e-8).
-        method: "auto" (structured for Davies generators and Lindbladians → dense if d ≤ 64 and it
-            fits the memory budget → probe), "structured" (Davies: Bohr-sector blocks; Lindbladian:
-            exact operator-sum norms in σ's eigenbasis, O(d²) memory), "dense" (the d²×d²
-            σ-transformed generator) or "probe" (matrix-free random probes, THEORY §8).
+        method: "auto" (structured for Davies generators and for Lindbladians with at most
+            max(d, 16) jumps → dense if d ≤ 64 and it fits the memory budget → probe),
+            "structured" (Davies: Bohr-sector blocks; Lindbladian: exact operator-sum norms in σ's
+            eigenbasis, O(d²) memory, O(d²n²) time for n jumps), "dense" (the d²×d² σ-transformed
+            generator) or "probe" (matrix-free random probes, THEORY §8).
         reversal: a :class:`~detbal.reversal.TimeReversal` Θ: test 𝓛̃_s = 𝚯∘𝓛∘𝚯⁻¹ (THEORY §10).
         probes, seed: number of complex Gaussian probes and RNG seed for method="probe".
 
