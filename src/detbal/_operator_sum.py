@@ -29,7 +29,7 @@ from . import config
 
 __all__ = ["Adjoint", "certificate_bytes", "lindblad_certificate", "operator_sum_norms"]
 
-_BLOCK_ENTRIES = 1 << 22  # numbers per row block of [vec op_1 … vec op_n] (64 MiB complex)
+_BLOCK_ENTRIES = 1 << 20  # numbers per row block of [vec op_1 … vec op_n] (16 MiB complex)
 
 
 class Adjoint:
@@ -52,17 +52,19 @@ def _vec_block(op, rows: slice, d: int) -> np.ndarray:
 
 def _block_rows(d: int, width: int) -> int:
     """Rows of vec(·) per block (whole matrix rows) so that a block of ``width`` columns holds
-    ≤ 2²² numbers."""
+    ≤ 2²⁰ numbers."""
     return d * max(1, _BLOCK_ENTRIES // (d * max(width, 1)))
 
 
 def _blocks(ops, d: int, width: int):
     """Row blocks [vec op_1 … vec op_n][rows], each column divided by its operator's max |entry|;
-    blocks sized for products with ``width`` columns."""
+    blocks sized for products with ``width`` columns. One buffer is reused for every block (fresh
+    large allocations are expensive to touch): consume each block before asking for the next."""
     step = _block_rows(d, max(width, len(ops)))
+    buffer = np.empty((min(step, d * d), len(ops)), complex)
     for start in range(0, d * d, step):
         rows = slice(start, min(start + step, d * d))
-        block = np.empty((rows.stop - rows.start, len(ops)), complex)
+        block = buffer[: rows.stop - rows.start]
         for a, (op, top) in enumerate(ops):
             np.divide(_vec_block(op, rows, d), top, out=block[:, a])
         yield block
@@ -117,8 +119,11 @@ def operator_sum_norms(lefts, rights, sums, d: int) -> list[float]:
         for (_, left, right), c in zip(terms, cs):
             weights[right, offsets[k]:offsets[k + 1]] += (c / scale) * R[:widths[k], left]
     columns = np.zeros(2 * offsets[-1])  # real and imaginary parts interleaved
+    product = None
     for block in _blocks(rights, d, offsets[-1]):
-        C = (block @ weights).view(np.float64)
+        if product is None:
+            product = np.empty((block.shape[0], offsets[-1]), complex)  # reused, like the blocks
+        C = np.matmul(block, weights, out=product[: block.shape[0]]).view(np.float64)
         columns += np.einsum("rc,rc->c", C, C)
     squares = [columns[2 * offsets[k]:2 * offsets[k + 1]].sum() for k in range(len(sums))]
     return [scale * math.sqrt(x) for x in squares]
@@ -170,7 +175,7 @@ def _norms(parts, kinds, d: int) -> dict:
 
 def certificate_bytes(jumps_per_part, d: int) -> int:
     """Working memory of :func:`lindblad_certificate` beyond the operators: the weights
-    (n_R × rank × 4 sums), R and the row blocks (≤ 2²² numbers each)."""
+    (n_R × rank × 4 sums), R and the row blocks (≤ 2²⁰ numbers each)."""
     n = 1 + sum(2 * k + 3 for k in jumps_per_part)
     rank = min(d * d, n)
     return 16 * (4 * n * rank + n * n + 3 * _BLOCK_ENTRIES)
