@@ -242,3 +242,24 @@ def test_many_jumps_choose_a_method_that_scales():
     dense = db.detailed_balance(db.Lindbladian(H, jumps, rates), beta=beta, method="dense")
     assert not broken.holds
     assert broken.dissipative_residual == pytest.approx(dense.dissipative_residual, rel=1e-9)
+
+
+@pytest.mark.parametrize("method", ["structured", "dense", "probe"])
+def test_two_thermal_lindblad_baths_are_separate_channels(method):
+    """Two baths built with the same (default) jump names: channels are named per bath, never
+    paired across baths, and each says which temperature its rate ratio implies."""
+    d = 4
+    H = np.diag(np.arange(d, dtype=float))
+    A = np.diag(np.ones(d - 1), 1)  # lowers the energy by 1
+    hot = db.Lindbladian(H, [A, A.T], [1.0, np.exp(-0.5)], beta=0.5)
+    cold = db.Lindbladian(np.zeros((d, d)), [A, A.T], [0.7, 0.7 * np.exp(-2.0)], beta=2.0)
+    rep = db.detailed_balance(hot + cold, beta=1.0, method=method, seed=2)
+    by_name = {c.name: c for c in rep.channels}
+    assert set(by_name) == {"jump pair term0.jump0/term0.jump1", "jump pair term1.jump0/term1.jump1",
+                            "coherent part"}
+    assert "implies T = 2 " in by_name["jump pair term0.jump0/term0.jump1"].note
+    assert "implies T = 0.5 " in by_name["jump pair term1.jump0/term1.jump1"].note
+    if method != "probe":
+        dense = {c.name: c.residual for c in db.detailed_balance(hot + cold, beta=1.0, method="dense").channels}
+        for name, c in by_name.items():  # a pure −i[H, ·] part: round-off against the 1e-6 floor
+            assert c.residual == pytest.approx(dense[name], rel=1e-9, abs=1e-9 if name == "coherent part" else 1e-12)

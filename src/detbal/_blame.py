@@ -9,6 +9,7 @@ their rate ratio against the reference temperature.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -17,30 +18,54 @@ from .generators.base import Generator
 from .generators.lindblad import Lindbladian, lindblad_terms
 from .reports import ChannelBalance
 
-__all__ = ["channel_notes", "channel_parts", "flat_jumps", "partner_groups", "rows_to_channels"]
+__all__ = ["FlatJumps", "channel_notes", "channel_parts", "flat_jumps", "partner_groups", "rows_to_channels"]
 
 
 def _dense_op(A):
     return A.toarray() if hasattr(A, "toarray") else A
 
 
-def flat_jumps(L: Generator):
-    """(jumps, rates, names) of a Lindbladian or a sum of Lindbladians, else None."""
+class FlatJumps(NamedTuple):
+    """The jumps of a Lindbladian or a sum of Lindbladians, flattened.
+
+    names are unique: when several terms (e.g. two thermal baths) use the same jump names, each
+    is qualified by its term's name ("hot.jump0"), or by "term<i>" if those repeat too.
+    terms[k] is the index of the term jump k belongs to.
+    """
+
+    jumps: list
+    rates: np.ndarray
+    names: list
+    terms: list
+
+
+def flat_jumps(L: Generator) -> FlatJumps | None:
+    """:class:`FlatJumps` of a Lindbladian or a sum of Lindbladians, else None."""
     terms = lindblad_terms(L)
     if terms is None:
         return None
     jumps = [_dense_op(A) for t in terms for A in t.jumps]
     rates = np.concatenate([t.rates for t in terms]) if terms else np.zeros(0)
     names = [n for t in terms for n in t.names]
-    return jumps, rates, names
+    term_of = [i for i, t in enumerate(terms) for _ in t.jumps]
+    if len(set(names)) < len(names):
+        labels = [t.name for t in terms]
+        if len(set(labels)) < len(labels):
+            labels = [f"term{i}" for i in range(len(terms))]
+        names = [f"{labels[i]}.{n}" for i, n in zip(term_of, names)]
+        if len(set(names)) < len(names):
+            names = [f"{n}#{k}" for k, n in enumerate(names)]
+    return FlatJumps(jumps, rates, names, term_of)
 
 
-def partner_groups(jumps, names) -> list[tuple[str, list[int]]]:
-    """Group each jump with its adjoint partner (A_l ∝ A_k†); Hermitian jumps stand alone.
+def partner_groups(flat: FlatJumps) -> list[tuple[str, list[int]]]:
+    """Group each jump with its adjoint partner (A_l ∝ A_k†) of the same term (a bath is never
+    paired with another bath); Hermitian jumps stand alone.
 
     A lone non-Hermitian jump is never detailed-balanced on its own (its reverse process is
     missing), so it is reported as "lone jump".
     """
+    jumps, names = flat.jumps, flat.names
     left = list(range(len(jumps)))
     groups = []
     while left:
@@ -49,6 +74,8 @@ def partner_groups(jumps, names) -> list[tuple[str, list[int]]]:
         partner = None
         denom = np.vdot(Bk, Bk).real
         for l in left:
+            if flat.terms[l] != flat.terms[k]:
+                continue
             Al = jumps[l]
             if denom > 0:
                 c = np.vdot(Bk, Al) / denom
@@ -92,10 +119,9 @@ def _pair_note(jumps, rates, idx, ref, beta) -> str:
 def channel_parts(L: Generator) -> list[tuple[str, Generator, list[int] | None]]:
     flat = flat_jumps(L)
     if flat is not None:
-        jumps, rates, names = flat
         zero = np.zeros((L.dim, L.dim), complex)
-        parts = [(name, Lindbladian(zero, [jumps[k] for k in idx], rates[idx]), idx)
-                 for name, idx in partner_groups(jumps, names)]
+        parts = [(name, Lindbladian(zero, [flat.jumps[k] for k in idx], flat.rates[idx]), idx)
+                 for name, idx in partner_groups(flat)]
         H = L.hamiltonian
         if H is not None and np.linalg.norm(_dense_op(H)) > 0:
             parts.append(("coherent part", Lindbladian(H, []), None))
@@ -111,8 +137,7 @@ def channel_notes(L, failing, ref, beta) -> dict:
     flat = flat_jumps(L)
     if flat is None or not failing:
         return {}
-    jumps, rates, names = flat
-    return {name: _pair_note(jumps, rates, idx, ref, beta) for name, idx in partner_groups(jumps, names)
+    return {name: _pair_note(flat.jumps, flat.rates, idx, ref, beta) for name, idx in partner_groups(flat)
             if name in failing}
 
 

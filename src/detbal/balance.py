@@ -398,7 +398,7 @@ def _probe(L, ref, s, probes, seed):
     from ._probe import probe_certificate
 
     flat = flat_jumps(L)
-    groups = [] if flat is None else partner_groups(flat[0], flat[2])
+    groups = [] if flat is None else partner_groups(flat)
     res = probe_certificate(L, ref.vectors, ref.log_p, s, groups, probes, seed)
     ham = _hamiltonian_residual(res.coherent_hamiltonian, ref.log_p, res.norm_hat)
     rows = [(name, res.channel_residuals[name], res.channel_weights[name]) for name in res.channel_residuals]
@@ -444,11 +444,12 @@ def _operator_sum(L, ref, s):
     from ._operator_sum import lindblad_certificate
 
     V, lp = ref.vectors, ref.log_p
-    jumps, rates, names = flat_jumps(L)
-    rotated = [to_eigenbasis(A, V) for A in jumps]
+    flat = flat_jumps(L)
+    rates = flat.rates
+    rotated = [to_eigenbasis(A, V) for A in flat.jumps]
     factors = (scaling_factor(lp, -s / 2), scaling_factor(lp, (1 - s) / 2))
     parts = [(name, HattedLindblad([rotated[k] for k in idx], rates[idx], lp, s, factors=factors))
-             for name, idx in partner_groups(jumps, names)]
+             for name, idx in partner_groups(flat)]
     # σ = Gibbs of this very Hamiltonian: it is diag(E) in σ's eigenbasis, no rotation needed
     H = np.diag(ref.energies).astype(complex) if ref.energies is not None else to_eigenbasis(L.hamiltonian, V)
     if np.linalg.norm(H) > 0:
