@@ -73,7 +73,7 @@ class HattedLindblad:
     Attributes:
         pairs: (γ_k, L_k, R_k) of the jumps with γ_k > 0; h_left, h_right: Ĥ_L, Ĥ_R;
         heff: H_eff (unscaled); rotated: (γ_k, A_k) unscaled; K: the σ-commuting coherent part
-        (traceless); commutant: K or K + c·I, the operator used in i[K, ·].
+        (traceless); pure_commutator: the part is −i[H, ·] with [H, σ] = 0 (then Ĥ_L = Ĥ_R = H).
     """
 
     def __init__(self, jumps, rates, log_p, s, hamiltonian=None, factors=None):
@@ -93,10 +93,8 @@ class HattedLindblad:
         self.h_left = self.heff * left
         self.h_right = self.heff.conj().T * right
         self.K = self._coherent_part(d)
-        # the operator whose commutator is used: K up to the identity; for a σ-commuting Hamiltonian
-        # part it is H itself, so that 𝓛̂ + i[K, ·] = 0 exactly (no round-off against the 1e-6 floor)
-        exact = not self.pairs and np.array_equal(pinch(self.heff, log_p), self.heff)
-        self.commutant = self.heff if exact else self.K
+        # −i[H, ·] with H commuting with σ: then 𝓓̂ = 0 and 𝓛̂ − 𝓛̂† = −2i[H, ·] exactly
+        self.pure_commutator = not self.pairs and np.array_equal(pinch(self.heff, log_p), self.heff)
 
     def _coherent_part(self, d):
         """K from the partial trace of the antisymmetric part (closed form, module docstring).

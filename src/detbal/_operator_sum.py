@@ -150,12 +150,18 @@ class _Terms:
             left, right = self._add(Lk, Rk)
             jumps.append((g, left, right))
         hl, hr = self._add(part.h_left, part.h_right)
-        kl, kr = self._add(part.commutant, part.commutant)
         ham = [(-1j, hl, 0), (1j, 0, hr)]
+        if part.pure_commutator:  # 𝓛̂_p = −i[H, ·], [H, σ] = 0: 𝓓̂_p = 0 exactly
+            return {"hat": ham, "dissipator": [], "commutator": None, "ham": (hl, hr)}
+        kl, kr = self._add(part.K, part.K)
         commutator = [(1j, kl, 0), (-1j, 0, kr)]  # i[K, ·]
         return {"hat": jumps + ham, "dissipator": jumps + ham + commutator, "commutator": commutator}
 
     def _with_adjoint(self, part, forward) -> dict:
+        if forward["commutator"] is None:  # 𝓛̂_p − 𝓛̂_p† = −2i[H, ·]; 𝓓̂_p − 𝓓̂_p† = 0
+            hl, hr = forward["ham"]
+            return {"hat": forward["hat"], "dissipator": [], "antisym": [(-2j, hl, 0), (2j, 0, hr)],
+                    "dissipative_antisym": []}
         adjoint = []
         for g, Lk, Rk in part.pairs:
             left, right = self._add(Adjoint(Lk), Adjoint(Rk))
