@@ -60,16 +60,28 @@ def test_operator_sum_certificate_equals_dense(seed):
         assert c.contribution == pytest.approx(ref.contribution, rel=1e-9, abs=1e-12)
 
 
-def test_operator_sum_norm_equals_the_kronecker_matrix(rng):
+@pytest.mark.parametrize("block_entries", [1 << 20, 40, 7])
+def test_operator_sum_norm_equals_the_kronecker_matrix(rng, monkeypatch, block_entries):
+    """Also with tiny row blocks (many blocks, not dividing d², blocks shorter than wide before the
+    tall-block rule), which exercises the block-by-block reduction of R."""
+    import detbal._operator_sum as os_mod
     from detbal._operator_sum import operator_sum_norms
+
+    monkeypatch.setattr(os_mod, "_BLOCK_ENTRIES", block_entries)
 
     d = 4
     lefts = [None] + [random_matrix(rng, d) for _ in range(3)]
     rights = [None] + [random_matrix(rng, d) for _ in range(3)]
-    terms = [(0.3, 1, 1), (1j, 2, 3), (2.0, 3, 0), (-1.0, 0, 2), (0.5, 0, 0), (-0.3, 1, 1)]
-    op = lambda ops, k: np.eye(d) if ops[k] is None else ops[k]  # noqa: E731
+    lefts.append(os_mod.Adjoint(lefts[2]))
+    rights.append(os_mod.Adjoint(rights[1]))
+    terms = [(0.3, 1, 1), (1j, 2, 3), (2.0, 3, 0), (-1.0, 0, 2), (0.5, 0, 0), (-0.3, 1, 1), (0.7, 4, 4)]
+    small = [(1e-200, 1, 2)]  # a sum far below the others keeps its own scale (no underflow)
+    op = lambda ops, k: (np.eye(d) if ops[k] is None else  # noqa: E731
+                         ops[k].op.conj().T if isinstance(ops[k], os_mod.Adjoint) else ops[k])
     T = sum(c * np.kron(op(lefts, l), op(rights, r).T) for c, l, r in terms)
-    assert operator_sum_norms(lefts, rights, [terms], d)[0] == pytest.approx(np.linalg.norm(T), rel=1e-13)
+    got = operator_sum_norms(lefts, rights, [terms, small], d)
+    assert got[0] == pytest.approx(np.linalg.norm(T), rel=1e-13)
+    assert got[1] == pytest.approx(1e-200 * np.linalg.norm(lefts[1]) * np.linalg.norm(rights[2]), rel=1e-13)
 
 
 def test_operator_sum_certificate_is_exact_at_low_temperature():
@@ -263,3 +275,31 @@ def test_two_thermal_lindblad_baths_are_separate_channels(method):
         dense = {c.name: c.residual for c in db.detailed_balance(hot + cold, beta=1.0, method="dense").channels}
         for name, c in by_name.items():  # a pure −i[H, ·] part: round-off against the 1e-6 floor
             assert c.residual == pytest.approx(dense[name], rel=1e-9, abs=1e-9 if name == "coherent part" else 1e-12)
+
+
+@pytest.mark.parametrize("method", ["structured", "dense", "probe"])
+def test_an_energy_offset_does_not_change_the_verdict(method):
+    """H + c·I is the same dynamics: a 1e-6 coupling that does not commute with σ must be seen for
+    any offset c (the round-off cut of the rotation ignores the identity part of H)."""
+    rng = np.random.default_rng(4)
+    Q, _ = np.linalg.qr(random_matrix(rng, 3))
+    h = np.diag([0.0, 1.0, 2.0])
+    h[0, 1] = h[1, 0] = 1e-6
+    sigma = Q @ np.diag([0.5, 0.3, 0.2]) @ Q.conj().T
+    A = Q @ np.array([[0, 1.0, 0], [0, 0, 0], [0, 0, 0]]) @ Q.conj().T
+    for c in (0.0, 1e10):
+        L = db.Lindbladian(Q @ (h + c * np.eye(3)) @ Q.conj().T, [A, A.conj().T], [1.0, 0.6])
+        rep = db.detailed_balance(L, state=sigma, method=method, seed=1)
+        assert not rep.holds and rep.hamiltonian_residual > 1e-7
+
+
+def test_auto_never_picks_a_structured_run_that_does_not_fit(monkeypatch):
+    from detbal._operator_sum import certificate_bytes, count_operators
+
+    rng = np.random.default_rng(0)
+    d = 16
+    L = db.Lindbladian(np.diag(np.arange(d, dtype=float)), [rng.standard_normal((d, d)) for _ in range(16)],
+                       np.ones(16))
+    budget = (certificate_bytes(count_operators([16]), d) + certificate_bytes(count_operators([1] * 16), d)) // 2
+    monkeypatch.setattr(db.config, "memory_budget", budget)
+    assert db.detailed_balance(L, beta=1.0).method == "dense"

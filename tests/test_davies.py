@@ -646,3 +646,26 @@ def test_eigenbasis_entries_equal_the_full_rotation(rng):
         got = eb.entries(XV_T, rows, cols)
         for k in range(2):
             assert np.max(np.abs(got[k] - full[k][rows, cols])) < 1e-13
+
+
+def test_time_grids_far_from_zero_are_not_mistaken_for_uniform():
+    """times = 10⁶ + (0, 1e-7, 1e-6) are not equally spaced (their spacing is far below the
+    representation error of such large times): each time is evaluated on its own."""
+    w = 1e3
+    D = davies(np.diag([0.0, w]), [(X, Bath.ohmic(0.01, 5e3, beta=1e-3))])
+    rho0 = np.array([[0.5, 0.5], [0.5, 0.5]], dtype=complex)
+    times = 1e6 + np.array([0.0, 1e-7, 1e-6])
+    got = D.structured_expect(rho0, times, [X])
+    one = np.array([D.structured_expect(rho0, [t], [X])[0, 0] for t in times])
+    assert np.max(np.abs(got[0] - one)) < 1e-12
+
+
+def test_exact_eigenbasis_keeps_tiny_coherences():
+    """A diagonal H has an exact (permutation) eigenbasis: no round-off cut, so a coherence of
+    relative size 1e-18 evolves instead of being dropped."""
+    D = davies(np.diag([0.0, 1.0]), [(X, Bath.ohmic(0.05, 5.0, beta=1.0))])
+    rho0 = np.array([[0.6, 1e-18], [1e-18, 0.4]], dtype=complex)
+    got = D.structured_expect(rho0, [0.0, 0.5, 1.0], [X])[0]
+    lam = D.bohr_blocks.coherences[0, 1]
+    expected = 2e-18 * np.real(np.exp(lam * np.array([0.0, 0.5, 1.0])))
+    assert np.allclose(got, expected, rtol=1e-12, atol=0)

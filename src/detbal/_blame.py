@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._hatted import to_eigenbasis
+from .eigenbasis import rotate_cleaned
 from .generators.base import Generator
 from .generators.lindblad import Lindbladian, lindblad_terms
 from .reports import ChannelBalance
@@ -94,7 +94,7 @@ def partner_groups(flat: FlatJumps) -> list[tuple[str, list[int]]]:
 def _pair_note(jumps, rates, idx, ref, beta) -> str:
     """Explain a failing group in the physicist's terms (rate ratio vs temperature)."""
     V, lp = ref.vectors, ref.log_p
-    A = to_eigenbasis(jumps[idx[0]], V)
+    A = rotate_cleaned(jumps[idx[0]], V)
     nz = np.abs(A) > 1e-12 * np.abs(A).max() if np.abs(A).max() > 0 else np.zeros(A.shape, bool)
     gaps = (lp[:, None] - lp[None, :])[nz]  # log p_i − log p_j over nonzero A_ij (σAσ⁻¹ = e^c A)
     if gaps.size == 0:
@@ -105,7 +105,7 @@ def _pair_note(jumps, rates, idx, ref, beta) -> str:
                 "KMS-balanced only together with a coherent correction (THEORY §12)")
     if len(idx) != 2:
         return "" if abs(c) < 1e-12 else "no reverse jump: the reverse process is missing"
-    B = to_eigenbasis(jumps[idx[1]], V)
+    B = rotate_cleaned(jumps[idx[1]], V)
     coef = np.vdot(A.conj().T, B) / np.vdot(A.conj().T, A.conj().T)
     g_fwd, g_bwd = rates[idx[0]], rates[idx[1]] * abs(coef) ** 2
     if g_fwd <= 0 or g_bwd <= 0 or c == 0:
@@ -144,6 +144,6 @@ def channel_notes(L, failing, ref, beta) -> dict:
 def rows_to_channels(rows, tolerance, notes) -> tuple[ChannelBalance, ...]:
     """rows: (name, residual, weight ‖𝓜_g‖²) → sorted ChannelBalance with contributions."""
     total = sum(w for name, res, w in rows if res > tolerance)
-    out = [ChannelBalance(name, res, (w / total) if total > 0 and res > tolerance else 0.0,
-                          res <= tolerance, notes.get(name, "")) for name, res, w in rows]
+    out = [ChannelBalance(name, float(res), float(w / total) if total > 0 and res > tolerance else 0.0,
+                          bool(res <= tolerance), notes.get(name, "")) for name, res, w in rows]
     return tuple(sorted(out, key=lambda c: (-c.contribution, -c.residual)))

@@ -21,31 +21,21 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg  # noqa: F401  (sp.linalg.norm)
 
-__all__ = ["HattedLindblad", "pinch", "scaling_factor", "to_eigenbasis"]
+from .eigenbasis import rotate_cleaned
+
+__all__ = ["HattedLindblad", "hamiltonian_to_eigenbasis", "pinch", "scaling_factor"]
 
 _CLIP = 150.0
 
 
-def to_eigenbasis(A, V: np.ndarray) -> np.ndarray:
-    """V† A V with the entries below the rotation's round-off, d·ε·‖A‖_F, set to zero.
-
-    Those entries are not resolved by a floating-point rotation, and the σ-scaling would multiply
-    them by up to e^{β ΔE/2}: left in place, round-off of a forbidden transition would be reported
-    as a violation of detailed balance (e.g. a Hamiltonian that commutes with σ exactly).
-    """
-    if sp.issparse(A):
-        out = V.conj().T @ np.asarray(A @ V)  # sparse first product: O(nnz·d)
-        norm = float(sp.linalg.norm(A))
-    else:
-        A = np.asarray(A)
-        out = V.conj().T @ A @ V
-        norm = float(np.linalg.norm(A))
-    d = out.shape[0]
-    cut = d * np.finfo(float).eps * norm
-    out[np.abs(out) <= cut] = 0.0
-    return out
+def hamiltonian_to_eigenbasis(H, V: np.ndarray) -> np.ndarray:
+    """V† (H − Tr(H)/d) V: the identity part never matters in −i[H, ·], and removing it keeps the
+    round-off cut independent of an energy offset (which would otherwise hide small couplings)."""
+    d = V.shape[0]
+    H = H.toarray() if sp.issparse(H) else np.asarray(H)
+    shift = np.trace(H) / d
+    return rotate_cleaned(H - shift * np.eye(d), V)
 
 
 def scaling_factor(log_p: np.ndarray, a: float) -> np.ndarray:

@@ -9,8 +9,8 @@ operators are orthonormalised: [vec L_1 … vec L_n] = Q R (tall-skinny Househol
 blocks), so 𝓣 = Σ_j Q_j ⊗ C_j with C_j = Σ_a c_a R_{j,ℓ(a)} R_a orthogonal pieces and
     ‖T‖_F² = Σ_j ‖C_j‖_F²,
 a sum of non-negative terms, backward stable (error ε·Σ|c_a|‖L_a‖‖R_a‖ in ‖T‖, not √ε).
-Cost O((n_L + n_R)·n·d²) with n operators; memory O(block·n) beyond the operators, never n·d²
-(adjoints are read block by block, not copied).
+Cost O((n_L + n_R)·n·d²) with n operators; memory O(n² + block·n) beyond the operators, never
+n·d² (R is reduced block by block; adjoints are read block by block, not copied).
 
 For a Lindbladian (or a sum of them) in σ's eigenbasis (see :mod:`detbal._hatted`), every quantity
 of the detailed-balance report is such a norm:
@@ -27,7 +27,7 @@ import numpy as np
 
 from . import config
 
-__all__ = ["Adjoint", "certificate_bytes", "lindblad_certificate", "operator_sum_norms"]
+__all__ = ["Adjoint", "certificate_bytes", "count_operators", "lindblad_certificate", "operator_sum_norms"]
 
 _BLOCK_ENTRIES = 1 << 20  # numbers per row block of [vec op_1 … vec op_n] (16 MiB complex)
 
@@ -51,9 +51,10 @@ def _vec_block(op, rows: slice, d: int) -> np.ndarray:
 
 
 def _block_rows(d: int, width: int) -> int:
-    """Rows of vec(·) per block (whole matrix rows) so that a block of ``width`` columns holds
-    ≤ 2²⁰ numbers."""
-    return d * max(1, _BLOCK_ENTRIES // (d * max(width, 1)))
+    """Rows of vec(·) per block (whole matrix rows): a block of ``width`` columns holds ≤ 2²⁰
+    numbers, but is never shorter than it is wide (the tall-skinny QR needs tall blocks)."""
+    rows = max(_BLOCK_ENTRIES // max(width, 1), width)
+    return d * max(1, -(-rows // d))
 
 
 def _blocks(ops, d: int, width: int):
@@ -71,9 +72,12 @@ def _blocks(ops, d: int, width: int):
 
 
 def _left_triangle(lefts, d: int) -> np.ndarray:
-    """R of the QR factorisation of the (scaled) [vec L_1 … vec L_n] by tall-skinny QR over row blocks."""
-    stack = [np.linalg.qr(block, mode="r") for block in _blocks(lefts, d, len(lefts))]
-    return np.linalg.qr(np.vstack(stack), mode="r")
+    """R of the QR factorisation of the (scaled) [vec L_1 … vec L_n]: tall-skinny QR reduced block
+    by block, R ← qr([R; block]), so the extra memory is O(n² + block), never n·d²."""
+    R = None
+    for block in _blocks(lefts, d, len(lefts)):
+        R = np.linalg.qr(block if R is None else np.vstack([R, block]), mode="r")
+    return R
 
 
 def _normalised(ops):
@@ -101,13 +105,13 @@ def operator_sum_norms(lefts, rights, sums, d: int) -> list[float]:
         sums: one list per superoperator of terms (c, ℓ, r) indexing ``lefts`` and ``rights``.
         d: dimension.
 
-    Operators are scaled to max-entry 1 and coefficients by a common factor, so entries up to
-    e^300 neither overflow nor underflow in the squares.
+    Operators are scaled to max-entry 1 and each sum's coefficients by its own largest one, so
+    entries up to e^300 neither overflow nor underflow in the squares.
     """
     lefts, rights = _normalised(lefts), _normalised(rights)
     coeffs = [[c * lefts[l][1] * rights[r][1] for c, l, r in terms] for terms in sums]
-    scale = max((abs(c) for cs in coeffs for c in cs), default=0.0)
-    if scale == 0:
+    scales = [max((abs(c) for c in cs), default=0.0) for cs in coeffs]
+    if max(scales, default=0.0) == 0:
         return [0.0] * len(sums)
     R = _left_triangle(lefts, d)
     # W_s[r, j] = Σ_{a: r(a) = r} c_a R[j, ℓ(a)], so C_j = Σ_r W_s[r, j] R_r and ‖𝓣_s‖² = ‖[vec R_r] W_s‖²;
@@ -117,7 +121,7 @@ def operator_sum_norms(lefts, rights, sums, d: int) -> list[float]:
     weights = np.zeros((len(rights), offsets[-1]), complex)
     for k, (terms, cs) in enumerate(zip(sums, coeffs)):
         for (_, left, right), c in zip(terms, cs):
-            weights[right, offsets[k]:offsets[k + 1]] += (c / scale) * R[:widths[k], left]
+            weights[right, offsets[k]:offsets[k + 1]] += (c / scales[k]) * R[:widths[k], left]
     columns = np.zeros(2 * offsets[-1])  # real and imaginary parts interleaved
     product = None
     for block in _blocks(rights, d, offsets[-1]):
@@ -126,7 +130,7 @@ def operator_sum_norms(lefts, rights, sums, d: int) -> list[float]:
         C = np.matmul(block, weights, out=product[: block.shape[0]]).view(np.float64)
         columns += np.einsum("rc,rc->c", C, C)
     squares = [columns[2 * offsets[k]:2 * offsets[k + 1]].sum() for k in range(len(sums))]
-    return [scale * math.sqrt(x) for x in squares]
+    return [scale * math.sqrt(x) if scale else 0.0 for scale, x in zip(scales, squares)]
 
 
 class _Terms:
@@ -179,12 +183,19 @@ def _norms(parts, kinds, d: int) -> dict:
     return dict(zip(kinds, operator_sum_norms(terms.lefts, terms.rights, sums, d)))
 
 
-def certificate_bytes(jumps_per_part, d: int) -> int:
-    """Working memory of :func:`lindblad_certificate` beyond the operators: the weights
-    (n_R × rank × 4 sums), R and the row blocks (≤ 2²⁰ numbers each)."""
-    n = 1 + sum(2 * k + 3 for k in jumps_per_part)
+def certificate_bytes(n_operators: int, d: int) -> int:
+    """Working memory of :func:`lindblad_certificate` beyond the operators, for n left (= right)
+    operators: the weights (n × rank × 4 sums), R and its update (≤ 3n²), and the row blocks."""
+    n = n_operators
     rank = min(d * d, n)
-    return 16 * (4 * n * rank + n * n + 3 * _BLOCK_ENTRIES)
+    block = _block_rows(d, 4 * rank) // d * d
+    return 16 * (4 * n * rank + 3 * n * n + block * (n + 4 * rank))
+
+
+def count_operators(jumps_per_part) -> int:
+    """Left (= right) operators of the total of :func:`lindblad_certificate`: the identity and,
+    per part, its jumps, their adjoints, Ĥ_L, Ĥ_L† and K."""
+    return 1 + sum(2 * k + 3 for k in jumps_per_part)
 
 
 def lindblad_certificate(parts, d: int) -> dict:
@@ -198,7 +209,7 @@ def lindblad_certificate(parts, d: int) -> dict:
         "hat" → ‖𝓛̂‖, "dissipator" → ‖𝓓̂‖, "antisym" → ‖𝓛̂ − 𝓛̂†‖, "dissipative_antisym" → ‖𝓓̂ − 𝓓̂†‖
         (each part with its own K_p; the total with K = Σ_p K_p; "antisym" for the total only).
     """
-    config.check_memory(certificate_bytes([len(p.pairs) for _, p in parts], d),
+    config.check_memory(certificate_bytes(count_operators([len(p.pairs) for _, p in parts]), d),
                         f"operator-sum certificate (d = {d}, {sum(len(p.pairs) for _, p in parts)} jumps)",
                         "method='probe'")
     part_kinds = ("hat", "dissipator", "dissipative_antisym")

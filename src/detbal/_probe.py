@@ -29,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv
 
-from ._hatted import HattedLindblad, pinch, to_eigenbasis
+from ._hatted import HattedLindblad, hamiltonian_to_eigenbasis, pinch
+from .eigenbasis import rotate_cleaned
 from .generators.base import Generator
 from .generators.lindblad import lindblad_terms
 
@@ -73,6 +74,10 @@ class _HattedGeneric:
         return self.up * (V.conj().T @ self.gen._adjoint(V @ (self.down * Y) @ V.conj().T) @ V)
 
 
+def _dense(A):
+    return A.toarray() if hasattr(A, "toarray") else np.asarray(A)
+
+
 def _commutator(K, X):
     return K @ X - X @ K
 
@@ -87,21 +92,20 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
     """
     d = log_p.shape[0]
     rng = np.random.default_rng(seed)
-    rot = lambda A: to_eigenbasis(A, V)  # noqa: E731
     terms = lindblad_terms(L)
     parts: list[tuple[str, object]] = []
     if terms is not None:
-        jumps = [rot(A) for t in terms for A in t.jumps]
+        jumps = [rotate_cleaned(A, V) for t in terms for A in t.jumps]
         rates = np.concatenate([t.rates for t in terms])
         for name, idx in groups:
             parts.append((name, HattedLindblad([jumps[k] for k in idx], rates[idx], log_p, s)))
-        H = sum(rot(t.hamiltonian) for t in terms)
+        H = hamiltonian_to_eigenbasis(sum(_dense(t.hamiltonian) for t in terms), V)
         parts.append(("coherent part", HattedLindblad([], [], log_p, s, hamiltonian=H)))
         K = sum(part.K for _, part in parts)
         method_note = "K from the partial trace of the antisymmetric part (closed form)"
     else:
         H = L.hamiltonian
-        K = np.zeros((d, d), complex) if H is None else pinch(rot(H), log_p)
+        K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), log_p)
         parts.append((L.name, _HattedGeneric(L, V, log_p, s, K)))
         method_note = "K = σ-commuting part of the generator's Hamiltonian (generic generator)"
     # A part whose K_p is at round-off needs no commutator; a σ-commuting Hamiltonian part is exactly

@@ -128,10 +128,11 @@ def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
     config.check_memory(6 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
                         "detailed_balance(..., method='probe')")
     if isinstance(L, Lindbladian):
-        from ._hatted import to_eigenbasis
+        from ._hatted import hamiltonian_to_eigenbasis
+        from .eigenbasis import rotate_cleaned
 
-        H = to_eigenbasis(L.hamiltonian, V)
-        return Lindbladian((H + H.conj().T) / 2, [to_eigenbasis(A, V) for A in L.jumps], L.rates).to_dense()
+        H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
+        return Lindbladian((H + H.conj().T) / 2, [rotate_cleaned(A, V) for A in L.jumps], L.rates).to_dense()
     if isinstance(L, SumGenerator):
         return sum(_eigenframe(t, V) for t in L.terms)
     T = L.to_dense().reshape((d, d, d, d), order="F")  # T[a,b,c,e] = M[a+db, c+de]
@@ -243,10 +244,11 @@ def _resolve_method(L: Generator, method: str, ref: ReferenceState, reversal) ->
 #: the operator-sum certificate costs O(d²n²) for n jumps, the probe O(n·d³) per probe: "auto" uses
 #: the operator sums up to n = max(d, 16) jumps
 def _operator_sum_pays(terms, d: int) -> bool:
-    from ._operator_sum import certificate_bytes
+    from ._operator_sum import certificate_bytes, count_operators
 
     n = sum(len(t.jumps) for t in terms)
-    return n <= max(d, 16) and certificate_bytes([n], d) <= config.memory_budget
+    # at most n + 1 parts (jump groups and the coherent part): 1 + 2n + 3(n + 1) operators
+    return n <= max(d, 16) and certificate_bytes(count_operators([n] + [0] * n), d) <= config.memory_budget
 
 
 def _shares_eigenbasis(L, ref: ReferenceState) -> bool:
@@ -265,7 +267,7 @@ def _dense_report(L, ref, s, tol, reversal):
 
 def _reversal_residuals(L, ref, Lh, M, reversal):
     """DB with time reversal (THEORY §10): 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H."""
-    from ._hatted import pinch, to_eigenbasis
+    from ._hatted import hamiltonian_to_eigenbasis, pinch
     from .reversal import TimeReversal
 
     if not isinstance(reversal, TimeReversal):
@@ -279,7 +281,7 @@ def _reversal_residuals(L, ref, Lh, M, reversal):
         raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
     d = L.dim
     H = L.hamiltonian
-    K = np.zeros((d, d), complex) if H is None else pinch(to_eigenbasis(H, V), lp)
+    K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), lp)
     D_hat = Lh + 1j * (np.kron(np.eye(d), K) - np.kron(K.T, np.eye(d)))
     theta = reversal.in_basis(V)
     norm = float(np.linalg.norm(Lh))
@@ -361,10 +363,10 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     else:
         dis, ham, sym, stat, details = _dense_report(L, ref, s, tol, reversal)
         rows = [] if reversal is not None else _dense_channel_rows(channel_parts(L), ref, s)
-    residual = max(dis, ham)
-    holds = residual <= tol
+    residual = float(max(dis, ham))
+    holds = bool(residual <= tol)
     if chosen == "probe":
-        holds = max(details["residual_upper"], ham) <= tol
+        holds = bool(max(details["residual_upper"], ham) <= tol)
     failing = {name for name, res, _ in rows if res > tol}
     channels = rows_to_channels(rows, tol, channel_notes(L, failing, ref, beta))
     if beta is not None and stat > tol and state is None:
@@ -440,18 +442,22 @@ def _structured_residuals(gen, ref: ReferenceState, s: float):
 
 def _operator_sum(L, ref, s):
     """Exact certificate of a Lindbladian from operator-sum norms (:mod:`detbal._operator_sum`)."""
-    from ._hatted import HattedLindblad, scaling_factor, to_eigenbasis
+    from ._hatted import HattedLindblad, hamiltonian_to_eigenbasis, scaling_factor
+    from .eigenbasis import rotate_cleaned
     from ._operator_sum import lindblad_certificate
 
     V, lp = ref.vectors, ref.log_p
     flat = flat_jumps(L)
     rates = flat.rates
-    rotated = [to_eigenbasis(A, V) for A in flat.jumps]
+    rotated = [rotate_cleaned(A, V) for A in flat.jumps]
     factors = (scaling_factor(lp, -s / 2), scaling_factor(lp, (1 - s) / 2))
     parts = [(name, HattedLindblad([rotated[k] for k in idx], rates[idx], lp, s, factors=factors))
              for name, idx in partner_groups(flat)]
     # σ = Gibbs of this very Hamiltonian: it is diag(E) in σ's eigenbasis, no rotation needed
-    H = np.diag(ref.energies).astype(complex) if ref.energies is not None else to_eigenbasis(L.hamiltonian, V)
+    if ref.energies is not None:
+        H = np.diag(ref.energies - ref.energies.mean()).astype(complex)
+    else:
+        H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
     if np.linalg.norm(H) > 0:
         parts.append(("coherent part", HattedLindblad([], [], lp, s, hamiltonian=H, factors=factors)))
     if not parts:

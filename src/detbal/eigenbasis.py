@@ -18,6 +18,7 @@ import numpy as np
 import scipy.linalg as sla
 import scipy.linalg.blas as blas
 import scipy.sparse as sp
+import scipy.sparse.linalg  # noqa: F401  (sp.linalg.norm)
 
 from ._checks import as_operator, as_real_symmetric
 from .errors import InputError
@@ -193,6 +194,32 @@ def _symmetric_from_upper(upper: np.ndarray) -> np.ndarray:
     full = upper.T + upper  # C-ordered (upper.T of the F-ordered result is C-contiguous)
     full[np.diag_indices_from(full)] *= 0.5
     return full
+
+
+def is_signed_permutation(V: np.ndarray) -> bool:
+    """True when every column of V has a single nonzero entry of modulus 1 (then V†XV only
+    permutes and rephases the entries of X: no round-off)."""
+    nz = V[V != 0]
+    return nz.size == V.shape[0] and bool(np.all(np.abs(nz) == 1))
+
+
+def rotate_cleaned(A, V: np.ndarray) -> np.ndarray:
+    """V† A V (A dense or sparse) with the entries below the rotation's round-off, d·ε·‖A‖_F, set
+    to zero — unless V is a signed permutation, whose rotation is exact.
+
+    Those entries are not resolved by a floating-point rotation; left in place they would be
+    amplified by σ-scalings (e^{βΔE/2}) or kept as spurious coherences.
+    """
+    if sp.issparse(A):
+        out = V.conj().T @ np.asarray(A @ V)  # sparse first product: O(nnz·d)
+        norm = float(sp.linalg.norm(A))
+    else:
+        A = np.asarray(A)
+        out = V.conj().T @ A @ V
+        norm = float(np.linalg.norm(A))
+    if not is_signed_permutation(V):
+        out[np.abs(out) <= out.shape[0] * np.finfo(float).eps * norm] = 0.0
+    return out
 
 
 def eigenbasis(H, tol: float | None = None, name: str = "H") -> Eigenbasis:

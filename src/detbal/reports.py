@@ -9,10 +9,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 __all__ = ["BalanceReport", "ChannelBalance"]
 
 
 def _jsonable(value):
+    if isinstance(value, np.generic):  # NumPy scalars → Python bool/int/float/complex
+        value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):

@@ -21,13 +21,22 @@ _BATCH_ENTRIES = 1 << 22
 
 
 def _uniform_step(times: np.ndarray) -> float | None:
-    """The spacing Δ of an ascending equally spaced grid (e.g. ``linspace``) of ≥ 3 times, else None."""
+    """The spacing Δ of an ascending equally spaced grid (e.g. ``linspace``) of ≥ 3 times, else None.
+
+    Accepted when every t_n is within 1e-12·Δ + 8ε·max|t| of t_0 + nΔ and that bound is itself
+    ≤ 1e-9·Δ (stepping then evaluates each requested time to that accuracy); a grid far from 0
+    with a tiny spacing is evaluated time by time instead.
+    """
     if times.size < 3:
         return None
     step = (times[-1] - times[0]) / (times.size - 1)
     if not step > 0:
         return None
-    if np.max(np.abs(np.diff(times) - step)) > 1e-12 * max(step, abs(times[-1])):
+    scale = 8 * np.finfo(float).eps * float(np.max(np.abs(times)))
+    if scale > 1e-9 * step:
+        return None
+    grid = times[0] + step * np.arange(times.size)
+    if np.max(np.abs(times - grid)) > 1e-12 * step + scale:
         return None
     return float(step)
 
@@ -90,13 +99,12 @@ def _population_sector(form, X0, step, pauli) -> _Sector:
 def _coherence_sector(form, X0, step, upper_only=False) -> _Sector:
     """1-element Bohr sectors with a nonzero initial amplitude: X_ik(t) = e^{λ_ik t}X_ik(0).
 
-    In the secular generator a coherence that starts at zero stays zero; amplitudes below the
-    round-off of the rotation into the eigenbasis, d·ε·‖X0‖_F, count as zero (a symmetric initial
-    state, e.g. one of fixed magnetisation, then only costs its own sector's coherences).
+    In the secular generator a coherence that starts at zero stays zero (X0 comes from
+    :func:`~detbal.eigenbasis.rotate_cleaned`, so rotation round-off is already zero: a symmetric
+    initial state, e.g. one of fixed magnetisation, then only costs its own sector's coherences).
     ``upper_only``: keep i < k only (for a Hermitian X0, X_ki(t) = conj X_ik(t)).
     """
-    cut = X0.shape[0] * np.finfo(float).eps * float(np.linalg.norm(X0))
-    keep = form.sec.single_mask & (np.abs(X0) > cut)
+    keep = form.sec.single_mask & (X0 != 0)
     if upper_only:
         keep = np.triu(keep, 1)
     rows, cols = np.nonzero(keep)

@@ -29,7 +29,7 @@ import numpy as np
 from .. import config
 from .._checks import as_operator
 from ..baths import Bath
-from ..eigenbasis import Eigenbasis
+from ..eigenbasis import Eigenbasis, rotate_cleaned
 from ..errors import InputError
 from ..states import log_gibbs_populations
 from . import _bohr
@@ -397,7 +397,7 @@ class DaviesGenerator(Generator):
 
     def _evolution_inputs(self, rho0, times):
         """(X0 in the eigenbasis, times, pauli) for the sector-by-sector evolution."""
-        X0 = self._eb.to_eigen(as_operator(rho0, "rho0", dim=self.dim, sparse_ok=False))
+        X0 = rotate_cleaned(as_operator(rho0, "rho0", dim=self.dim, sparse_ok=False), self._eb.vectors)
         t = np.atleast_1d(np.asarray(times, dtype=float))
         if t.ndim != 1 or not np.all(np.isfinite(t)):
             raise InputError(f"`times` must be a 1-D array of finite numbers, got shape {t.shape}")
