@@ -21,7 +21,9 @@ Residuals (all relative, reported in :class:`~detbal.reports.BalanceReport`):
 
 Methods: "dense" builds 𝓛̂ (d ≤ 64); "structured" uses the Bohr-sector blocks of a Davies generator
 or, for a Lindbladian, the exact Frobenius norms of the operator sums of 𝓛̂, 𝓓̂ and 𝓓̂ − 𝓓̂†
-(:mod:`detbal._operator_sum`, O(d²) memory, same numbers as "dense" to round-off); "probe" estimates
+(:mod:`detbal._operator_sum`, O(d²) memory, the numbers of "dense" to round-off — except that
+each σ-scaling factor is clipped at e^150 there and the whole exponent at e^300 here, which only
+matters for violations of that size); "probe" estimates
 the norms with random probes for generators known only through apply/adjoint (THEORY §8).
 
 Note on the split: THEORY.md §4 adds the non-commutator part of 𝓐̂ to the Hamiltonian residual as
