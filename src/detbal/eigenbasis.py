@@ -97,16 +97,7 @@ class Eigenbasis:
         With real V (real H) a complex X is rotated as its real and imaginary parts (real
         products, the imaginary one skipped when zero): a quarter of the complex cost.
         """
-        V = self.vectors
-        if np.isrealobj(V) and np.iscomplexobj(X):
-            out = self.to_eigen(X.real)
-            imag = X.imag
-            if (imag.count_nonzero() if sp.issparse(imag) else np.count_nonzero(imag)):
-                out = out + 1j * self.to_eigen(imag)
-            return out
-        if sp.issparse(X):
-            return V.conj().T @ (X @ V)
-        return V.conj().T @ X @ V
+        return _sandwich(X, self.vectors)
 
     @functools.cached_property
     def _adjoint_rows(self) -> np.ndarray:
@@ -203,6 +194,19 @@ def is_signed_permutation(V: np.ndarray) -> bool:
     return nz.size == V.shape[0] and bool(np.all(np.abs(nz) == 1))
 
 
+def _sandwich(X, V: np.ndarray) -> np.ndarray:
+    """V† X V for dense or sparse X; real V with complex X: real and imaginary parts separately."""
+    if np.isrealobj(V) and np.iscomplexobj(X):
+        out = _sandwich(X.real, V)
+        imag = X.imag
+        if imag.count_nonzero() if sp.issparse(imag) else np.count_nonzero(imag):
+            out = out + 1j * _sandwich(imag, V)
+        return out
+    if sp.issparse(X):
+        return V.conj().T @ np.asarray(X @ V)  # sparse first product: O(nnz·d)
+    return V.conj().T @ np.asarray(X) @ V
+
+
 def rotate_cleaned(A, V: np.ndarray) -> np.ndarray:
     """V† A V (A dense or sparse) with the entries below the rotation's round-off, d·ε·‖A‖_F, set
     to zero — unless V is a signed permutation, whose rotation is exact.
@@ -210,14 +214,9 @@ def rotate_cleaned(A, V: np.ndarray) -> np.ndarray:
     Those entries are not resolved by a floating-point rotation; left in place they would be
     amplified by σ-scalings (e^{βΔE/2}) or kept as spurious coherences.
     """
-    if sp.issparse(A):
-        out = V.conj().T @ np.asarray(A @ V)  # sparse first product: O(nnz·d)
-        norm = float(sp.linalg.norm(A))
-    else:
-        A = np.asarray(A)
-        out = V.conj().T @ A @ V
-        norm = float(np.linalg.norm(A))
+    out = _sandwich(A, V)  # a fresh array
     if not is_signed_permutation(V):
+        norm = float(sp.linalg.norm(A)) if sp.issparse(A) else float(np.linalg.norm(A))
         out[np.abs(out) <= out.shape[0] * np.finfo(float).eps * norm] = 0.0
     return out
 
