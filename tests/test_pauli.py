@@ -30,3 +30,32 @@ def test_pauli_matrix_in_explicit_basis_and_bad_basis():
     assert flipped[1, 0] == pytest.approx(1.0)
     with pytest.raises(db.InputError, match="basis"):
         pauli_rate_matrix(L, basis=np.ones((2, 2)))
+
+
+def test_lindblad_and_davies_shortcuts_equal_the_generic_population_block(rng):
+    """W_mn = Σ_k γ_k |⟨m|A_k|n⟩|² for Lindbladians and the structured matrix of a Davies generator
+    equal ⟨m|𝓛(|n⟩⟨n|)|m⟩ computed by applying the dense generator to every basis projector."""
+    d = 5
+    X = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+    H = X + X.conj().T
+    jumps = [rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d)) for _ in range(3)]
+    L = db.Lindbladian(H, jumps, [0.3, 1.0, 0.7])
+    generic = pauli_rate_matrix(db.as_generator(L.to_dense(), hamiltonian=H)).matrix
+    assert np.max(np.abs(pauli_rate_matrix(L).matrix - generic)) < 1e-12
+    S = rng.normal(size=(d, d))
+    D = db.davies(H, [(S + S.T, db.Bath.ohmic(0.1, 5.0, beta=0.8))])
+    generic = pauli_rate_matrix(db.as_generator(D.to_dense(), hamiltonian=H)).matrix
+    assert np.max(np.abs(pauli_rate_matrix(D).matrix - generic)) < 1e-12
+    assert np.array_equal(pauli_rate_matrix(D).matrix, D.pauli_rate_matrix.matrix)
+
+
+def test_degenerate_davies_uses_the_population_block_of_its_own_eigenbasis():
+    """Degenerate levels (populations coupled to coherences): the rate matrix is the population
+    block of the ν = 0 sector, i.e. ⟨m|𝓛(|n⟩⟨n|)|m⟩ in the generator's own eigenbasis."""
+    H = np.diag([0.0, 1.0, 1.0, 2.0])
+    S = np.array([[0, 1, 1, 0], [1, 0, 0.3, 1], [1, 0.3, 0, 1], [0, 1, 1, 0.5]])
+    D = db.davies(H, [(S, db.Bath.ohmic(0.1, 5.0, beta=0.7))])
+    with pytest.raises(db.InputError):
+        D.pauli_rate_matrix
+    generic = pauli_rate_matrix(db.as_generator(D.to_dense(), hamiltonian=H), basis=D.eigenbasis.vectors)
+    assert np.max(np.abs(pauli_rate_matrix(D).matrix - generic.matrix)) < 1e-12

@@ -117,6 +117,13 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
     if isinstance(state, str):
         raise InputError(f"`state` must be a density matrix, got {state!r}")
     sigma = as_state(state, "state", dim=L.dim)
+    eb = L.eigenbasis
+    if eb is not None:  # σ diagonal in the generator's own eigenbasis (e.g. a Davies steady state):
+        X = eb.to_eigen(sigma)  # keep that basis, so the structured (Bohr-block) test applies
+        p = np.diagonal(X).real
+        off = np.abs(X - np.diag(np.diagonal(X))).max()
+        if off <= 1e-12 * np.abs(p).max() and p.min() > 1e-14 * p.max():
+            return ReferenceState(eb.vectors, np.log(p), "state")
     p, V = np.linalg.eigh(sigma)
     if p[0] <= 1e-14 * p[-1]:
         raise NotFaithfulError(f"`state` is not full rank (smallest eigenvalue {p[0]:.2e}); {need}")

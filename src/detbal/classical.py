@@ -408,12 +408,28 @@ def pauli_rate_matrix(L, basis=None) -> RateMatrix:
 
     Returns:
         RateMatrix with columns summing to zero (trace preservation of 𝓛).
+
+    Davies generators (default basis: their own eigenbasis) return their structured Pauli matrix,
+    or the population block of the ν = 0 sector when degenerate levels couple populations and
+    coherences; Lindbladians use
+    W_mn = Σ_k γ_k |⟨m|A_k|n⟩|² (m ≠ n) from the rotated jumps (O(K d³)); other generators one
+    application of 𝓛 per basis state.
     """
     from .eigenbasis import eigenbasis
     from .generators.base import as_generator
+    from .generators.davies import DaviesGenerator
+    from .generators.lindblad import lindblad_terms
 
     gen = as_generator(L)
     d = gen.dim
+    if basis is None and isinstance(gen, DaviesGenerator):
+        try:
+            return gen.pauli_rate_matrix
+        except InputError:  # degenerate levels couple populations and coherences: their block
+            W = np.array(gen.bohr_blocks.population[:d, :d].real)
+            np.fill_diagonal(W, 0.0)
+            np.fill_diagonal(W, -W.sum(axis=0))
+            return RateMatrix.from_rates(W)
     if basis is None:
         if gen.hamiltonian is None:
             raise InputError("`basis` is needed: the generator has no Hamiltonian to take the eigenbasis of")
@@ -422,10 +438,21 @@ def pauli_rate_matrix(L, basis=None) -> RateMatrix:
         U = np.array(_to_array(basis, "basis"), dtype=complex)
         if U.shape != (d, d) or not np.allclose(U.conj().T @ U, np.eye(d), atol=1e-10):
             raise InputError(f"`basis` must be a {d}×{d} unitary matrix (columns = basis vectors)")
-    W = np.empty((d, d))
-    for n in range(d):
-        out = U.conj().T @ gen.apply(np.outer(U[:, n], U[:, n].conj())) @ U
-        W[:, n] = np.diag(out).real
+    terms = lindblad_terms(gen)
+    if terms is not None:
+        W = np.zeros((d, d))
+        for t in terms:
+            for g, A in zip(t.rates, t.jumps):
+                if g:
+                    At = U.conj().T @ (A @ U)
+                    W += g * (At.real ** 2 + At.imag ** 2)
+        np.fill_diagonal(W, 0.0)
+        np.fill_diagonal(W, -W.sum(axis=0))
+    else:
+        W = np.empty((d, d))
+        for n in range(d):
+            out = U.conj().T @ gen.apply(np.outer(U[:, n], U[:, n].conj())) @ U
+            W[:, n] = np.diag(out).real
     off = ~np.eye(d, dtype=bool)
     W[off] = np.where(np.abs(W[off]) < 1e-14 * max(np.abs(W).max(), 1e-300), 0.0, W[off])
     if np.any(W[off] < 0):
