@@ -21,9 +21,8 @@ Residuals (all relative, reported in :class:`~detbal.reports.BalanceReport`):
 
 Methods: "dense" builds 𝓛̂ (d ≤ 64); "structured" uses the Bohr-sector blocks of a Davies generator
 or, for a Lindbladian, the exact Frobenius norms of the operator sums of 𝓛̂, 𝓓̂ and 𝓓̂ − 𝓓̂†
-(:mod:`detbal._operator_sum`, O(d²) memory, the numbers of "dense" to round-off — except that
-each σ-scaling factor is clipped at e^150 there and the whole exponent at e^300 here, which only
-matters for violations of that size); "probe" estimates
+(:mod:`detbal._operator_sum`, O(d²) memory, the numbers of "dense" to round-off, with the same
+clipping of σ-scaling factors at e^150); "probe" estimates
 the norms with random probes for generators known only through apply/adjoint (THEORY §8).
 
 Note on the split: THEORY.md §4 adds the non-commutator part of 𝓐̂ to the Hamiltonian residual as
@@ -53,7 +52,6 @@ __all__ = ["ReferenceState", "detailed_balance", "inner_parameter", "reference_s
 
 DEFAULT_TOLERANCE = 1e-8
 DENSE_MAX_DIM = 64
-_EXP_CLIP = 300.0  # exponents above this mark a violation anyway; keep squares finite
 _FLOOR = 1e-6
 
 
@@ -155,15 +153,17 @@ def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
 def _hat(M: np.ndarray, log_p: np.ndarray, s: float) -> np.ndarray:
     """Entrywise Γ_s^{−1/2} ∘ 𝓛 ∘ Γ_s^{1/2} in σ's eigenbasis (module docstring formula).
 
-    With f(i, j) = (s log p_i + (1 − s) log p_j)/2 the factor of entry (ij),(kl) is
-    exp(f(k, l) − f(i, j)), evaluated as one exponent and clipped at 300 (a violation anyway).
+    The factor of entry (ij),(kl) is exp(f(k, l) − f(i, j)), f(i, j) = (s log p_i + (1 − s) log p_j)/2,
+    i.e. the product of a left factor e^{(s/2)(log p_k − log p_i)} and a right factor
+    e^{((1−s)/2)(log p_l − log p_j)}, each clipped at e^150 exactly as the operator-sum path clips
+    σ^{−s/2}·σ^{s/2} and σ^{(1−s)/2}·σ^{−(1−s)/2} (:mod:`detbal._hatted`): both methods give the same
+    numbers (clipping only touches violations of that size).
     """
-    d = log_p.shape[0]
-    f = (s * np.tile(log_p, d) + (1 - s) * np.repeat(log_p, d)) / 2  # index i + d·j
-    factor = np.subtract.outer(-f, -f)  # [r, c] = f[c] − f[r]
-    np.minimum(factor, _EXP_CLIP, out=factor)
-    np.exp(factor, out=factor)
-    return M * factor
+    from ._hatted import scaling_factor
+
+    left = scaling_factor(log_p, -s / 2)          # [i, k] = e^{(s/2)(log p_k − log p_i)}
+    right = scaling_factor(log_p, (1 - s) / 2).T  # [j, l] = e^{((1−s)/2)(log p_l − log p_j)}
+    return M * np.kron(right, left)               # column stacking: row i + d·j, column k + d·l
 
 
 def _commutator_matrix(K: np.ndarray) -> np.ndarray:
