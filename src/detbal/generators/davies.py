@@ -386,6 +386,8 @@ class DaviesGenerator(Generator):
         """
         d, eb = self.dim, self._eb
         checked = [real_if_possible(as_operator(O, f"e_ops[{k}]", dim=d)) for k, O in enumerate(ops)]
+        config.check_memory(16 * (len(checked) + 2) * d * d, f"{len(checked)} observables O·V (d = {d})",
+                            "fewer e_ops per call")
         OVs = [np.ascontiguousarray(np.asarray(O @ eb.vectors).T) for O in checked]
 
         def weights(rows, cols):  # Ot[k][rows, cols] with Ot = (V†O_kV)ᵀ
