@@ -250,9 +250,9 @@ def _resolve_method(L: Generator, method: str, ref: ReferenceState, reversal) ->
     return method
 
 
-#: the operator-sum certificate costs O(d²n²) for n jumps, the probe O(n·d³) per probe: "auto" uses
-#: the operator sums up to n = max(d, 16) jumps
 def _operator_sum_pays(terms, d: int) -> bool:
+    """Whether "auto" takes the operator sums: they cost O(d²n²) for n jumps, the probe O(n·d³) per
+    probe, so up to n = max(d, 16) jumps, and only if their working memory fits the budget."""
     from ._operator_sum import certificate_bytes, count_operators
 
     n = sum(len(t.jumps) for t in terms)
