@@ -54,7 +54,7 @@ def kolmogorov_cycles(w: np.ndarray, tolerance: float) -> KolmogorovResult:
     rev = (w > 0) & (w.T > 0) & off
     parent = np.full(d, -1)
     depth = np.full(d, -1)
-    tree = set()
+    order = []  # BFS order: every node after its parent
     for root in range(d):
         if depth[root] >= 0:
             continue
@@ -62,26 +62,33 @@ def kolmogorov_cycles(w: np.ndarray, tolerance: float) -> KolmogorovResult:
         queue = deque([root])
         while queue:
             u = queue.popleft()
+            order.append(u)
             for v in np.flatnonzero(rev[:, u]):
                 if depth[v] < 0:
                     depth[v], parent[v] = depth[u] + 1, u
-                    tree.add((int(min(u, v)), int(max(u, v))))
                     queue.append(v)
-    cycles, affinities = [], []
     logw = np.zeros_like(w)
     logw[rev] = np.log(w[rev])
-    for u, v in zip(*np.nonzero(np.triu(rev, 1))):
-        if (u, v) in tree:
-            continue
-        up_u, up_v = [int(u)], [int(v)]
+    # potential φ(x) = Σ over the tree path root → x of log[W(parent → child)/W(child → parent)]; the
+    # tree path v → … → u then contributes φ(u) − φ(v), so the cycle of chord u → v has affinity
+    # A = log W(u → v) − log W(v → u) + φ(u) − φ(v), all chords at once
+    phi = np.zeros(d)
+    for x in order:
+        if parent[x] >= 0:
+            phi[x] = phi[parent[x]] + logw[x, parent[x]] - logw[parent[x], x]
+    U, V = np.nonzero(np.triu(rev, 1))
+    chord = (parent[U] != V) & (parent[V] != U)
+    U, V = U[chord], V[chord]
+    A = logw[V, U] - logw[U, V] + phi[U] - phi[V]
+    cycles, affinities = [], []
+    for u, v, a in zip(U.tolist(), V.tolist(), A.tolist()):
+        up_u, up_v = [u], [v]
         while up_u[-1] != up_v[-1]:
             if depth[up_u[-1]] >= depth[up_v[-1]]:
                 up_u.append(int(parent[up_u[-1]]))
             else:
                 up_v.append(int(parent[up_v[-1]]))
-        cyc = [int(u)] + (up_v + up_u[-2::-1])[:-1]  # u → v → … → lca → … → u
-        nxt = np.roll(cyc, -1)
-        a = float(np.sum(logw[nxt, cyc] - logw[cyc, nxt]))
+        cyc = [u] + (up_v + up_u[-2::-1])[:-1]  # u → v → … → lca → … → u
         if a < 0:  # reorient: chord v → u first, then the tree path back to v
             cyc, a = [cyc[1], cyc[0]] + cyc[:1:-1], -a
         cycles.append(tuple(cyc))

@@ -270,7 +270,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
         ss = steady_state(L)
         rho = np.asarray(ss.state)
         a.update(steady_residual=float(ss.residual), kernel_dim=int(ss.kernel_dim))
-        pops = np.real(np.einsum("ji,jk,ki->i", eb.vectors.conj(), rho, eb.vectors))
+        pops = np.real(np.sum(eb.vectors.conj() * (rho @ eb.vectors), axis=0))
         a["populations"] = tuple(float(p) for p in pops)
     except ImportError:
         notes.append("steady state (not available: detbal.dynamics is not installed)")

@@ -58,7 +58,7 @@ def relaxation(model, times=None, rho0=None, beta: float | None = None):
         rho0 = np.outer(v, v.conj())
     states = evolve(L, rho0, times).states
     V = eb.vectors
-    pops = np.array([np.real(np.einsum("ji,jk,ki->i", V.conj(), r, V)) for r in states])
+    pops = np.array([np.real(np.sum(V.conj() * (r @ V), axis=0)) for r in states])
     try:
         ss = steady_state(L).state
     except DetbalError:  # e.g. a non-unique steady state: plot the populations only
