@@ -313,23 +313,14 @@ def test_steady_state_verdict_of_a_lindbladian_beyond_the_dense_size():
     """d = 128 > 64: the boundary-driven XXZ chain is not stationary at Gibbs; the report says how to
     ask for the steady-state verdict (a steady-state solve can be expensive, so it is not automatic
     here), and asking for it gives the exact certificate w.r.t. the matrix-free steady state."""
-    import scipy.sparse as sp
+    from detbal.expressions import Space, parse_operator
 
     n = 7
-    sx = sp.csr_array([[0, 1], [1, 0]], dtype=complex)
-    sy = sp.csr_array([[0, -1j], [1j, 0]])
-    sz = sp.csr_array([[1, 0], [0, -1]], dtype=complex)
-    sm = sp.csr_array([[0, 1], [0, 0]], dtype=complex)
-
-    def site(op, k):
-        out = sp.identity(1, format="csr", dtype=complex)
-        for j in range(n):
-            out = sp.kron(out, op if j == k else sp.identity(2, format="csr"), format="csr")
-        return sp.csr_array(out)
-
-    H = sum(site(sx, k) @ site(sx, k + 1) + site(sy, k) @ site(sy, k + 1) + 0.5 * site(sz, k) @ site(sz, k + 1)
-            for k in range(n - 1))
-    L = db.Lindbladian(H, [site(sm, 0), site(sp.csr_array(sm.T), n - 1)], [1.0, 1.0])
+    space = Space(sites=n)
+    chain = " + ".join(f"X{k}*X{k + 1} + Y{k}*Y{k + 1} + 0.5*Z{k}*Z{k + 1}" for k in range(n - 1))
+    H = parse_operator(chain, space, sparse=True)
+    jumps = [parse_operator("Sm0", space, sparse=True), parse_operator(f"Sp{n - 1}", space, sparse=True)]
+    L = db.Lindbladian(H, jumps, [1.0, 1.0])
     rep = db.detailed_balance(L, beta=1.0)
     assert rep.method == "structured" and not rep.holds
     assert rep.details["steady_state"]["holds"] is None and "state='stationary'" in rep.details["steady_state"]["reason"]

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from .errors import InputError
 
 __all__ = [
+    "is_hermitian",
     "as_nonnegative_scalar",
     "as_real_array",
     "scalar_or_array",
@@ -123,6 +124,11 @@ def as_real_symmetric(A: np.ndarray, name: str) -> np.ndarray:
     skew *= -0.5
     skew += A
     return skew
+
+
+def is_hermitian(A, rtol: float = 1e-12) -> bool:
+    """max|A − A†| ≤ rtol·max|A| (dense or sparse; True for the zero matrix)."""
+    return bool(abs(A - A.conj().T).max() <= rtol * abs(A).max())
 
 
 def as_state(x, name: str, dim: int | None = None, atol: float = 1e-10) -> np.ndarray:

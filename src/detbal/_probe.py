@@ -115,8 +115,7 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         Kp = getattr(part, "K", K)
         scale = part.scale() if isinstance(part, HattedLindblad) else 1.0
         use_k = bool(np.linalg.norm(Kp) > 1e-13 * scale)
-        exact = (name == "coherent part" and terms is not None
-                 and np.linalg.norm(part.h_left - pinch(part.h_left, log_p)) <= 1e-14 * max(scale, 1e-300))
+        exact = getattr(part, "pure_commutator", False)
         active.append((name, part, Kp, use_k, exact))
     stats = {name: [0.0, 0.0] for name, _ in parts}
     m_sq, d_sq, a_sq, l_sq = [], [], [], []

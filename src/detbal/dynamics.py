@@ -23,7 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import config
-from ._checks import as_choice, as_operator, as_positive_int, as_state
+from ._checks import as_choice, as_operator, as_positive_int, as_state, is_hermitian
 from ._krylov import FactoredBlock
 from ._linsolve import onenorm
 from ._propagate import choose_method, propagate
@@ -305,7 +305,7 @@ def _as_e_ops(e_ops, d: int):
     ops = [as_operator(O, f"e_ops[{k}]", dim=d) for k, O in enumerate(e_ops)]  # sparse stays sparse
     if not ops:
         raise InputError("`e_ops` must contain at least one operator (or be None)")
-    hermitian = all(abs(O - O.conj().T).max() <= 1e-12 * max(1.0, abs(O).max()) for O in ops)
+    hermitian = all(is_hermitian(O) for O in ops)
     return ops, hermitian
 
 

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from .. import config
-from .._checks import as_operator
+from .._checks import as_operator, is_hermitian
 from ..baths import Bath
 from ..eigenbasis import Eigenbasis, rotate_cleaned
 from ..errors import InputError
@@ -394,7 +394,7 @@ class DaviesGenerator(Generator):
             return eb.entries(OVs, cols, rows)
 
         X0, t, pauli = self._evolution_inputs(rho0, times)
-        hermitian = _is_hermitian(X0) and all(_is_hermitian(O) for O in checked)
+        hermitian = is_hermitian(X0) and all(is_hermitian(O) for O in checked)
         return evo.expectations(self._parts, X0, t, weights, pauli, hermitian)
 
     def _evolution_inputs(self, rho0, times):
@@ -443,11 +443,6 @@ class DaviesGenerator(Generator):
         if not 0 <= s <= 1:
             raise InputError(f"`s` must be in [0, 1], got {s}")
         return lin.balance_norms(self._parts, lp, s)
-
-
-def _is_hermitian(A, rtol: float = 1e-13) -> bool:
-    """‖A − A†‖_max ≤ rtol·max|A| (dense or sparse)."""
-    return bool(abs(A - A.conj().T).max() <= rtol * max(abs(A).max(), 1e-300))
 
 
 def _readonly(a):
