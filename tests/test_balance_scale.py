@@ -64,8 +64,8 @@ def test_operator_sum_certificate_equals_dense(seed):
 def test_operator_sum_norm_equals_the_kronecker_matrix(rng, monkeypatch, block_entries):
     """Also with tiny row blocks (many blocks, not dividing d², blocks shorter than wide before the
     tall-block rule), which exercises the block-by-block reduction of R."""
-    import detbal._operator_sum as os_mod
-    from detbal._operator_sum import operator_sum_norms
+    import detbal.balance.operator_sum as os_mod
+    from detbal.balance.operator_sum import operator_sum_norms
 
     monkeypatch.setattr(os_mod, "_BLOCK_ENTRIES", block_entries)
 
@@ -298,7 +298,7 @@ def test_an_energy_offset_does_not_change_the_verdict(method):
 
 
 def test_auto_never_picks_a_structured_run_that_does_not_fit(monkeypatch):
-    from detbal._operator_sum import certificate_bytes, count_operators
+    from detbal.balance.operator_sum import certificate_bytes, count_operators
 
     rng = np.random.default_rng(0)
     d = 16

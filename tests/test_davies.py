@@ -525,10 +525,10 @@ def test_zero_temperature_bath_relaxes_to_the_ground_state():
 
 
 def test_lanczos_population_gap_equals_the_hermitian_solver():
-    from detbal.generators import _sector_linalg as lin
+    from detbal.generators.davies import sector_linalg as lin
 
     rng = np.random.default_rng(13)
-    d = lin.LANCZOS_MIN_DIM + 16
+    d = db.config.LANCZOS_MIN_DIM + 16
     H = np.diag(np.sort(rng.uniform(0.0, 6.0, d)))
     S = random_hermitian(rng, d).real
     D = davies(H, [(S, Bath.ohmic(0.05, 5.0, beta=0.7))])
@@ -560,13 +560,12 @@ def test_low_temperature_two_baths_pauli_kernel_without_underflow():
 
 @pytest.mark.parametrize("betas", [(0.3, 2.0), (40.0, 800.0)])
 def test_large_d_pauli_kernel_path_agrees_with_gth(monkeypatch, betas):
-    from detbal.generators import _sector_linalg as lin
 
     rng = np.random.default_rng(15)
     H = random_hermitian(rng, 6)
     couplings = [(random_hermitian(rng, 6), Bath.ohmic(0.1, 5.0, beta=b)) for b in betas]
     p_gth = davies(H, couplings).structured_steady_state()[0]
-    monkeypatch.setattr(lin, "GTH_MAX_DIM", 1)    # force the scaled-LU solve (and its fallback)
+    monkeypatch.setattr(db.config, "GTH_MAX_DIM", 1)    # force the scaled-LU solve (and its fallback)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         p_lu = davies(H, couplings).structured_steady_state()[0]

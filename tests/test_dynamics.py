@@ -19,7 +19,7 @@ from systems import (
 )
 
 import detbal as db
-from detbal import _kernel, _linsolve
+from detbal.linalg import linsolve as _linsolve
 from detbal.dynamics import (
     Evolution,
     SpectralGap,
@@ -152,8 +152,8 @@ def test_dephasing_xxz_chain_has_one_stationary_state_per_magnetisation_sector(m
             steady_state(L, method)
         assert info.value.kernel_dim == 5
     # force the large-d code paths (GMRES bordered solve, GMRES shift-invert) at d = 16
-    monkeypatch.setattr(_linsolve, "LU_MAX_DIM", 4)
-    monkeypatch.setattr(_kernel, "DENSE_KERNEL_MAX_DIM", 4)
+    monkeypatch.setattr(db.config, "LU_MAX_DIM", 4)
+    monkeypatch.setattr(db.config, "DENSE_KERNEL_MAX_DIM", 4)
     with pytest.raises(db.NonUniqueSteadyStateError) as info:
         steady_state(L)
     assert info.value.kernel_dim == 5 and "gmres" in str(info.value)
@@ -315,16 +315,10 @@ def test_gap_of_a_generic_lindbladian_uses_the_non_hermitian_path():
         spectral_gap(L, path="hermitian")
 
 
-def test_gap_of_a_large_chain_by_shift_invert_matches_dense():
+def test_gap_of_a_large_chain_by_shift_invert_matches_dense(monkeypatch):
     L = xxz_chain(3)  # d = 8; force the sparse path
-    from detbal import dynamics
-
-    old = dynamics.DENSE_SPECTRUM_MAX_DIM
-    try:
-        dynamics.DENSE_SPECTRUM_MAX_DIM = 4
-        gap = spectral_gap(L)
-    finally:
-        dynamics.DENSE_SPECTRUM_MAX_DIM = old
+    monkeypatch.setattr(db.config, "DENSE_SPECTRUM_MAX_DIM", 4)
+    gap = spectral_gap(L)
     eig = np.linalg.eigvals(L.to_dense())
     assert gap.method.startswith("shift-invert")
     assert abs(gap.gap - (-np.max(eig.real[np.abs(eig) > 1e-9]))) < 1e-9

@@ -4,14 +4,15 @@
 THEORY.md for every formula and convention.
 """
 
-from . import config, models
-from .analysis import Analysis, analyze
-from .balance import detailed_balance
-from .baths import Bath
-from .classical import KolmogorovResult, RateMatrix, pauli_rate_matrix
+from . import config
+from . import models
+from .app.analysis import Analysis, analyze
+from .balance.api import detailed_balance
+from .baths.bath import Bath
+from .classical.rate_matrix import KolmogorovResult, RateMatrix, pauli_rate_matrix
 from .dynamics import Evolution, SpectralGap, Spectrum, SteadyState, evolve, spectral_gap, spectrum, steady_state
 from .eigenbasis import Eigenbasis, eigenbasis
-from .io import load_model, save_model
+from .io.model_file import load_model, save_model
 from .errors import (
     ConvergenceError,
     DetbalError,
@@ -33,9 +34,23 @@ from .generators import (
     redfield,
 )
 from .reports import BalanceReport, ChannelBalance
-from .reversal import TimeReversal, gns_dual, kms_dual
-from .thermo import EntropyProduction, RelativeEntropyDecay, entropy_production, heat_currents, relative_entropy_decay
+from .balance.reversal import TimeReversal, gns_dual, kms_dual
+from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_production, heat_currents, relative_entropy_decay
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
+
+# module paths of detbal 0.1 that moved into subpackages keep working
+import sys as _sys
+
+from .app import analysis as _analysis_module
+from .balance import reversal as _reversal_module
+from .app import plots as _plots_module
+from .models import expressions as _expressions_module
+
+for _old, _module in (("analysis", _analysis_module), ("reversal", _reversal_module),
+                      ("expressions", _expressions_module), ("plots", _plots_module)):
+    _sys.modules[f"{__name__}.{_old}"] = _module
+    globals()[_old] = _module
+del _old, _module
 
 __version__ = "0.1.0"
 __all__ = [

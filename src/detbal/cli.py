@@ -91,7 +91,7 @@ def _params(items: List[str]) -> dict:
 def _load(target: str, params: dict):
     """A model from a file path (anything ending in .toml or an existing file) or a zoo name."""
     from . import models
-    from .io import load_model
+    from .io.model_file import load_model
 
     p = Path(target)
     if target.endswith(".toml") or p.exists():
@@ -104,7 +104,7 @@ def _load(target: str, params: dict):
 def _analyze_all(targets: List[str], beta: Optional[float], params: dict, quiet: bool):
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from .analysis import analyze
+    from .app.analysis import analyze
 
     err = _console(stderr=True)
     show = not quiet and err.is_terminal
@@ -134,7 +134,7 @@ def _write_json(path: str, analyses) -> None:
 
 
 def _write_plots(directory: str, results, quiet: bool) -> list:
-    from .plots import write_plots
+    from .app.plots import write_plots
 
     out = Path(directory)
     try:
@@ -151,7 +151,7 @@ def _write_plots(directory: str, results, quiet: bool) -> list:
 
 
 def _do_analyze(targets, json_out, plots, beta, param, quiet):
-    from ._render import render
+    from .app.render import render
 
     if beta is not None and not beta > 0:
         raise _BadInput(f"--beta must be > 0 (inverse temperature of the reference Gibbs state), got {beta}")
@@ -227,7 +227,7 @@ def check(
     _STATE["debug"] = _STATE["debug"] or debug
 
     def _check():
-        from .io import load_model
+        from .io.model_file import load_model
 
         for f in files:
             m = load_model(f)

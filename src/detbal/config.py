@@ -12,9 +12,31 @@ from __future__ import annotations
 
 from .errors import InputError, MemoryBudgetError
 
-__all__ = ["memory_budget", "check_memory"]
+__all__ = ["memory_budget", "check_memory", "DENSE_BALANCE_MAX_DIM", "DENSE_SPECTRUM_MAX_DIM", "LU_MAX_DIM",
+           "DENSE_KERNEL_MAX_DIM", "EIG_MAX_DIM", "GTH_MAX_DIM", "LANCZOS_MIN_DIM"]
 
 memory_budget: int = 2 * 2**30
+
+# -- size thresholds (Hilbert dimension d) where an algorithm choice changes ----------------------
+#: dense detailed-balance test up to this d: 6 d²×d² complex matrices are 1.6 GB at d = 64, and
+#: the operator-sum / probe certificates are exact or cheaper beyond it
+DENSE_BALANCE_MAX_DIM = 64
+#: spectral_gap / spectrum(k=...) by dense eig up to this d (d² ≤ 1024: eig in < 1 s); beyond it
+#: shift-invert Arnoldi on the sparse matrix
+DENSE_SPECTRUM_MAX_DIM = 32
+#: sparse LU (SuperLU) of the d²×d² matrix up to this d; beyond it the Kronecker fill-in makes
+#: the factorisation slower than Sylvester-preconditioned GMRES
+LU_MAX_DIM = 64
+#: dense SVD of the d²×d² matrix for kernel analyses up to this d (d² = 1600: 40 MB, < 2 s)
+DENSE_KERNEL_MAX_DIM = 40
+#: one eigendecomposition of the d²×d² matrix for many output times up to this d (d² ≤ 256)
+EIG_MAX_DIM = 16
+#: Pauli kernel of several baths by GTH elimination (O(d³), exact for M-matrices) up to this d;
+#: beyond it a scaled sparse LU solve
+GTH_MAX_DIM = 1024
+#: from this d on the population gap of a DB Pauli matrix comes from Lanczos (eigsh) instead of
+#: LAPACK eigvalsh, which costs more than the rest of the Davies pipeline there
+LANCZOS_MIN_DIM = 384
 
 
 def _format_bytes(n: float) -> str:

@@ -1,6 +1,6 @@
 """Generators of quantum dynamical semigroups (GKSL, Davies, Redfield)."""
 from .base import DenseGenerator, Generator, SumGenerator, as_generator
-from .davies import DaviesGenerator, davies
+from .davies.generator import DaviesGenerator, davies
 from .lindblad import Lindbladian
 from .redfield import RedfieldGenerator, complete_positivity, redfield
 

@@ -22,10 +22,10 @@ import numpy as np
 
 from .. import config
 from ..errors import InputError
-from . import _bohr
-from ._davies_input import assign_names, eigenbasis_of, parse_couplings
+from .davies import sectors as _bohr
+from .couplings import assign_names, eigenbasis_of, parse_couplings
 from .base import DenseGenerator, Generator, as_generator
-from .davies import _dag
+from .davies.generator import _dag
 
 __all__ = ["RedfieldGenerator", "complete_positivity", "redfield"]
 

@@ -197,7 +197,7 @@ class Model:
 
 # -- building --------------------------------------------------------------------------------------
 def _space(spec: ModelSpec):
-    from ..expressions import Space
+    from .expressions import Space
 
     if (spec.sites is None) == (spec.levels is None):
         raise SpecError("give exactly one of `sites` (qubits) or `levels` (one d-level system)", ("system",))
@@ -209,7 +209,7 @@ def _space(spec: ModelSpec):
 
 
 def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool = True) -> np.ndarray:
-    from ..expressions import ExpressionError, parse_operator
+    from .expressions import ExpressionError, parse_operator
 
     try:
         op = parse_operator(text, space, what)
@@ -229,7 +229,7 @@ def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero:
 
 
 def _bath(b: BathSpec, k: int):
-    from ..baths import Bath
+    from ..baths.bath import Bath
 
     if b.kind not in SPECTRAL_KINDS:
         raise SpecError(f"unknown spectral density kind {b.kind!r}; known: {', '.join(SPECTRAL_KINDS)}",
@@ -308,7 +308,7 @@ def build(spec: ModelSpec) -> Model:
     reference_beta = _reference_beta(spec, baths)
     terms = []
     if couplings:
-        from ..generators.davies import davies
+        from ..generators.davies.generator import davies
 
         terms.append(davies(H, couplings=couplings, lamb_shift=spec.lamb_shift))
     if spec.jumps:

@@ -1,0 +1,366 @@
+"""One-call analysis of a model: the numbers behind the ``detbal`` report and ``--json``.
+
+:func:`analyze` runs, for a :class:`~detbal.models.Model` with reference σ_β (β = the model's
+reference inverse temperature unless given):
+
+1. detailed balance w.r.t. the Gibbs state σ_β and w.r.t. the steady state ρ_ss, in the KMS
+   (s = ½) and GNS (s = 1) inner products (THEORY.md §4), with per-channel residuals;
+2. the steady state ρ_ss (𝓛ρ_ss = 0, §9) and its populations in the eigenbasis of H;
+3. heat currents J_b = Tr[H 𝓛_b(ρ_ss)] (into the system) and the entropy production
+   Π = Σ_b Π_b = −Σ_b β_b J_b at the steady state (§11);
+4. the Pauli network of populations (§3, §7): largest net edge current and largest cycle
+   affinity (Kolmogorov);
+5. the spectral gap (§9);
+6. one sentence of conclusion.
+
+Results are frozen dataclasses; :meth:`Analysis.to_dict` is JSON-ready (non-finite floats as
+the strings "inf"/"-inf") and :meth:`Analysis.from_dict` inverts it exactly. A quantity whose
+module is not available is left ``None`` and listed in ``notes`` — never estimated.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+__all__ = ["analyze", "Analysis", "Verdict", "ChannelRow", "validate_dict"]
+
+#: relative size below which a current counts as zero (round-off of the steady-state solve)
+CURRENT_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A detailed-balance verdict: ``inner`` ("kms"/"gns") w.r.t. ``reference`` ("gibbs"/"steady state").
+    ``holds`` is None when the test could not be run (``note`` says why)."""
+
+    inner: str
+    reference: str
+    holds: bool | None
+    residual: float | None = None
+    dissipative: float | None = None
+    hamiltonian: float | None = None
+    stationary: float | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    """One channel (bath or jump): temperature, DB residuals w.r.t. Gibbs (KMS, GNS), its share of
+    the KMS violation, heat current J_b into the system and Spohn term Π_b at the steady state."""
+
+    name: str
+    temperature: float | None
+    kms_residual: float | None
+    gns_residual: float | None
+    share: float | None
+    holds: bool | None
+    heat_current: float | None = None
+    entropy_production: float | None = None
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the report prints (see the module docstring). ``model`` is the model-file
+    dictionary (None for models built from matrices), so the JSON file can rebuild the model."""
+
+    name: str
+    description: str
+    dim: int
+    energies: tuple
+    reference_temperature: float
+    verdicts: tuple
+    channels: tuple
+    populations: tuple | None
+    gibbs_populations: tuple
+    steady_residual: float | None
+    kernel_dim: int | None
+    entropy_production: float | None
+    entropy_rate: float | None
+    max_edge_current: float | None
+    cycle: tuple | None
+    cycle_affinity: float | None
+    spectral_gap: float | None
+    conclusion: str
+    notes: tuple = ()
+    model: dict | None = None
+
+    def verdict(self, inner: str, reference: str) -> Verdict:
+        return next(v for v in self.verdicts if v.inner == inner and v.reference == reference)
+
+    def to_dict(self) -> dict:
+        return _encode(asdict(self))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Analysis":
+        d = _decode(data)
+        d["verdicts"] = tuple(Verdict(**v) for v in d["verdicts"])
+        d["channels"] = tuple(ChannelRow(**c) for c in d["channels"])
+        for key in ("energies", "populations", "gibbs_populations", "cycle", "notes"):
+            if d.get(key) is not None:
+                d[key] = tuple(d[key])
+        return cls(**d)
+
+
+def _encode(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        return "nan" if math.isnan(v) else ("inf" if v > 0 else "-inf")
+    if isinstance(v, dict):
+        return {k: _encode(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_encode(x) for x in v]
+    return v
+
+
+def _decode(v, key=""):
+    if isinstance(v, str) and v in ("inf", "-inf", "nan") and key != "model":
+        return float(v)
+    if isinstance(v, dict):
+        return {k: (x if k == "model" else _decode(x, k)) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    return v
+
+
+_NUM = (int, float, str, type(None))
+_SCHEMA = {  # key: allowed types (a light, dependency-free validation of the --json output)
+    "name": (str,), "description": (str,), "dim": (int,), "energies": (list,), "reference_temperature": _NUM,
+    "verdicts": (list,), "channels": (list,), "populations": (list, type(None)), "gibbs_populations": (list,),
+    "steady_residual": _NUM, "kernel_dim": (int, type(None)), "entropy_production": _NUM,
+    "entropy_rate": _NUM, "max_edge_current": _NUM, "cycle": (list, type(None)), "cycle_affinity": _NUM,
+    "spectral_gap": _NUM, "conclusion": (str,), "notes": (list,), "model": (dict, type(None)),
+}
+
+
+def validate_dict(data) -> None:
+    """Check that ``data`` has the layout of :meth:`Analysis.to_dict` (keys, types, nested rows).
+
+    Raises:
+        ValueError: naming the first offending key.
+    """
+    if not isinstance(data, dict):
+        raise ValueError("analysis must be a JSON object")
+    missing = set(_SCHEMA) - set(data)
+    extra = set(data) - set(_SCHEMA)
+    if missing or extra:
+        raise ValueError(f"analysis keys: missing {sorted(missing)}, unexpected {sorted(extra)}")
+    for key, types in _SCHEMA.items():
+        if not isinstance(data[key], types) or isinstance(data[key], bool):
+            raise ValueError(f"analysis[{key!r}] has type {type(data[key]).__name__}")
+    for key, cls in (("verdicts", Verdict), ("channels", ChannelRow)):
+        names = {f.name for f in fields(cls)}
+        for row in data[key]:
+            if not isinstance(row, dict) or set(row) != names:
+                raise ValueError(f"analysis[{key!r}] rows must have keys {sorted(names)}")
+
+
+# -- the computation ---------------------------------------------------------------------------------
+def _temperature(beta) -> float | None:
+    if beta is None:
+        return None
+    return 0.0 if math.isinf(beta) else 1.0 / beta
+
+
+def _db(L, **kw) -> tuple:
+    from ..balance.api import detailed_balance
+    from ..errors import DetbalError
+
+    try:
+        return detailed_balance(L, **kw), ""
+    except DetbalError as exc:
+        return None, str(exc).splitlines()[0]
+
+
+def _verdict(rep, inner, reference, note) -> Verdict:
+    if rep is None:
+        return Verdict(inner, reference, None, note=note)
+    return Verdict(inner, reference, bool(rep.holds), float(rep.residual), float(rep.dissipative_residual),
+                   float(rep.hamiltonian_residual), float(rep.stationary_residual))
+
+
+def _fmt_name(names) -> str:
+    return " and ".join(f"'{n}'" for n in names)
+
+
+def _conclusion(a: dict, kms, baths_T: dict) -> str:
+    T = a["reference_temperature"]
+    k_gibbs = a["verdicts"][0]
+    g_gibbs = a["verdicts"][1]
+    if k_gibbs.holds:
+        extra = "KMS and GNS" if g_gibbs.holds else \
+            "KMS only — GNS fails: the jumps are not eigenoperators of H"
+        if (a["kernel_dim"] or 1) > 1:
+            return (f"detailed balance holds w.r.t. Gibbs at T = {T:g} ({extra}), but the steady state is "
+                    f"not unique (dim ker 𝓛 = {a['kernel_dim']}): conserved quantities keep memory of the "
+                    "initial state")
+        return f"relaxes to Gibbs at T = {T:g}: detailed balance holds ({extra})"
+    if k_gibbs.holds is None:
+        who = f"detailed balance not tested: {k_gibbs.note.split(' (')[0]}"
+        p, q = a["populations"], a["gibbs_populations"]
+        if p is not None and max(abs(x - y) for x, y in zip(p, q)) < 1e-8:
+            return f"relaxes to Gibbs at T = {T:g}{' (the ground state)' if T == 0 else ''}; {who}"
+        return f"{'steady state differs from Gibbs' if p is not None else 'no unique steady state'}; {who}"
+    blamed = [c.name for c in (kms.channels if kms is not None else ()) if not c.holds and c.contribution > 0]
+    blamed = blamed[:1] or [c.name for c in (kms.channels if kms is not None else ()) if not c.holds][:1]
+    kind = "bath" if blamed and blamed[0] in baths_T else "channel"
+    who = f"detailed balance broken by {kind} {_fmt_name(blamed)}" if blamed else \
+        f"detailed balance w.r.t. Gibbs at T = {T:g} fails"
+    if blamed and kind == "bath" and baths_T[blamed[0]] is not None and baths_T[blamed[0]] != T:
+        who += f" (T = {baths_T[blamed[0]]:g} ≠ {T:g})"
+    heat = {c.name: c.heat_current for c in a["channels"]
+            if c.heat_current is not None and c.temperature is not None}  # baths, not bare jumps
+    heat_txt = ""
+    if len(heat) > 1:
+        src, dst = max(heat, key=heat.get), min(heat, key=heat.get)
+        scale = max(1.0, max(abs(e) for e in a["energies"])) * (a["spectral_gap"] or 1.0)
+        if heat[src] > CURRENT_RTOL * scale and heat[dst] < 0:
+            heat_txt = f"heat {heat[src]:.3g} flows from '{src}' to '{dst}'"
+    ep = a["entropy_production"]
+    ep_txt = f", entropy production {ep:.3g}" if ep is not None else ""
+    J = a["max_edge_current"]
+    if J is not None and a["_current_scale"] and J > CURRENT_RTOL * a["_current_scale"]:
+        heat_txt = f" ({heat_txt})" if heat_txt else ""
+        return f"steady state carries a cyclic current of {J:.3g}{heat_txt}{ep_txt}: {who}"
+    if heat_txt:
+        return f"steady state carries a heat current: {heat_txt}{ep_txt}: {who}"
+    k_ss = a["verdicts"][2]
+    if k_ss.holds:
+        return f"relaxes to a non-Gibbs steady state without currents (DB w.r.t. it holds): {who}"
+    return f"steady state is not detailed-balanced: {who}"
+
+
+def analyze(model, beta: float | None = None, step=None) -> Analysis:
+    """Analyse a model (module docstring); ``beta`` overrides the reference inverse temperature.
+
+    Args:
+        model: a :class:`~detbal.models.Model`.
+        beta: inverse temperature of the reference Gibbs state (default ``model.info.reference_beta``).
+        step: optional callback ``step(label)`` called before each stage (progress display).
+
+    Returns:
+        Analysis (frozen; ``to_dict()`` for JSON).
+    """
+    from .._checks import as_beta
+    from ..classical.rate_matrix import pauli_rate_matrix
+    from ..eigenbasis import eigenbasis
+    from ..errors import DetbalError
+    from ..states import gibbs_populations
+
+    step = step or (lambda label: None)
+    L, H, info = model.generator, model.hamiltonian, model.info
+    b = info.reference_beta if beta is None else as_beta(beta, "beta", allow_inf=False, allow_zero=False)
+    eb = eigenbasis(H)
+    notes: list[str] = []
+    a: dict = dict(name=info.name, description=info.description, dim=int(eb.dim),
+                   energies=tuple(float(e) for e in eb.energies), reference_temperature=_temperature(b),
+                   gibbs_populations=tuple(float(p) for p in gibbs_populations(eb, b)),
+                   model=info.spec.to_dict() if info.spec is not None else None)
+
+    step("detailed balance w.r.t. Gibbs")
+    kms, n1 = _db(L, beta=b)
+    gns, n2 = _db(L, beta=b, inner="gns")
+
+    step("steady state")
+    rho = None
+    try:
+        from ..dynamics import steady_state
+
+        ss = steady_state(L)
+        rho = np.asarray(ss.state)
+        a.update(steady_residual=float(ss.residual), kernel_dim=int(ss.kernel_dim))
+        pops = np.real(np.sum(eb.vectors.conj() * (rho @ eb.vectors), axis=0))
+        a["populations"] = tuple(float(p) for p in pops)
+    except ImportError:
+        notes.append("steady state (not available: detbal.dynamics is not installed)")
+    except DetbalError as exc:
+        notes.append(f"steady state: {str(exc).splitlines()[0]}")
+        if getattr(exc, "kernel_dim", None):
+            a["kernel_dim"] = int(exc.kernel_dim)
+    a.setdefault("steady_residual", None)
+    a.setdefault("kernel_dim", None)
+    a.setdefault("populations", None)
+
+    step("detailed balance w.r.t. the steady state")
+    if rho is not None:
+        kss, n3 = _db(L, state=rho)
+        gss, n4 = _db(L, state=rho, inner="gns")
+    else:
+        kss = gss = None
+        n3 = n4 = "no steady state"
+    a["verdicts"] = (_verdict(kms, "kms", "gibbs", n1), _verdict(gns, "gns", "gibbs", n2),
+                     _verdict(kss, "kms", "steady state", n3), _verdict(gss, "gns", "steady state", n4))
+    for v in a["verdicts"]:
+        if v.holds is None and v.note != "no steady state" and v.inner == "kms":
+            notes.append(f"detailed balance w.r.t. {v.reference}: {v.note}")
+
+    step("currents and entropy production")
+    currents, spohn = {}, {}
+    a.update(entropy_production=None, entropy_rate=None)
+    if rho is not None:
+        try:
+            from ..thermo.currents import entropy_production, heat_currents
+
+            currents = {str(k): float(v) for k, v in heat_currents(L, rho).items()}
+            cold = [c.name for c in L.channels if getattr(c, "beta", None) is None]
+            if cold:
+                notes.append("entropy production Π = −Σ_b β_b J_b is not defined: channels without a "
+                             f"temperature ({', '.join(cold)})")
+            else:
+                ep = entropy_production(L, rho)
+                a.update(entropy_production=float(ep.total), entropy_rate=float(ep.entropy_rate))
+                spohn = {str(k): float(v) for k, v in dict(ep.spohn_terms).items()}
+        except ImportError:
+            notes.append("heat currents and entropy production (not available: detbal.thermo is not "
+                         "installed)")
+        except DetbalError as exc:
+            notes.append(f"heat currents / entropy production: {str(exc).splitlines()[0]}")
+
+    temps = {bath.name: bath.temperature for bath in model.baths}
+    kms_ch = {c.name: c for c in (kms.channels if kms is not None else ())}
+    gns_ch = {c.name: c for c in (gns.channels if gns is not None else ())}
+    names = list(dict.fromkeys([*kms_ch, *temps, *currents]))
+    a["channels"] = tuple(
+        ChannelRow(n, temps.get(n), _get(kms_ch.get(n), "residual"), _get(gns_ch.get(n), "residual"),
+                   _get(kms_ch.get(n), "contribution"), _get(kms_ch.get(n), "holds"), currents.get(n),
+                   spohn.get(n))
+        for n in names)
+
+    step("Pauli network")
+    a.update(max_edge_current=None, cycle=None, cycle_affinity=None, _current_scale=None)
+    try:
+        W = pauli_rate_matrix(L)
+        if a["populations"] is not None:
+            p = np.clip(np.array(a["populations"]), 0, None)
+            Jmn = W.edge_currents(p / p.sum())
+            a["max_edge_current"] = float(np.max(np.abs(Jmn)))
+            a["_current_scale"] = float(np.max(np.abs(W.matrix)) * max(p.max(), 1e-300))
+        kol = W.kolmogorov()
+        if kol.cycles:
+            a.update(cycle=tuple(int(i) for i in kol.worst_cycle), cycle_affinity=float(kol.worst_affinity))
+    except DetbalError as exc:
+        notes.append(f"Pauli network: {str(exc).splitlines()[0]}")
+
+    step("spectral gap")
+    a["spectral_gap"] = None
+    try:
+        from ..dynamics import spectral_gap
+
+        a["spectral_gap"] = float(spectral_gap(L).gap)
+    except ImportError:
+        notes.append("spectral gap (not available: detbal.dynamics is not installed)")
+    except DetbalError as exc:
+        notes.append(f"spectral gap: {str(exc).splitlines()[0]}")
+
+    a["conclusion"] = _conclusion(a, kms, temps)
+    a.pop("_current_scale")
+    a["notes"] = tuple(notes)
+    return Analysis(**a)
+
+
+def _get(obj, attr):
+    if obj is None:
+        return None
+    v = getattr(obj, attr)
+    return bool(v) if isinstance(v, (bool, np.bool_)) else float(v)

@@ -1,0 +1,206 @@
+"""Figures (matplotlib, headless Agg; imported lazily so ``import detbal`` stays fast).
+
+* :func:`relaxation` — populations p_i(t) in the eigenbasis of H and the relative entropies
+  S(ρ_t‖ρ_ss) and S(ρ_t‖σ_β) from the highest-energy eigenstate (Spohn: the first decreases
+  monotonically for every GKSL generator; the second only when σ_β is the steady state, §11).
+* :func:`spectrum` — eigenvalues of 𝓛 in the complex plane (a DB generator with K = 0 has a real
+  spectrum; with K ≠ 0 the imaginary parts are the Bohr frequencies of K, §9).
+* :func:`channel_residuals` — per-channel KMS and GNS residuals w.r.t. Gibbs (log scale, with the
+  tolerance line).
+* :func:`level_currents` — the steady-state net currents J_mn = W_mn p_n − W_nm p_m of the Pauli
+  network drawn as arrows between energy levels (height = energy), width ∝ |J|.
+
+Each function returns a ``matplotlib.figure.Figure`` built without pyplot (no global state);
+:func:`write_plots` saves the four PNGs of a model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["relaxation", "spectrum", "channel_residuals", "level_currents", "write_plots"]
+
+
+def _figure(width: float = 6.4, height: float = 4.2, ncols: int = 1):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, ncols)
+    return fig, axes
+
+
+def relaxation(model, times=None, rho0=None, beta: float | None = None):
+    """Populations and relative entropies along ρ_t = e^{t𝓛}ρ_0 (module docstring).
+
+    Args:
+        model: a Model. times: increasing times (default 200 points up to 6/gap).
+        rho0: initial state (default: the highest-energy eigenstate of H).
+        beta: reference Gibbs β (default the model's).
+    """
+    from ..dynamics import evolve, spectral_gap, steady_state
+    from ..eigenbasis import eigenbasis
+    from ..errors import DetbalError
+    from ..states import gibbs_state, relative_entropy
+
+    L, eb = model.generator, eigenbasis(model.hamiltonian)
+    b = model.info.reference_beta if beta is None else beta
+    if times is None:
+        gap = float(spectral_gap(L).gap)
+        tmax = 6.0 / gap if gap > 0 else 10.0
+        times = np.linspace(0.0, tmax, 200)
+    times = np.asarray(times, dtype=float)
+    if rho0 is None:
+        v = eb.vectors[:, -1]
+        rho0 = np.outer(v, v.conj())
+    states = evolve(L, rho0, times).states
+    V = eb.vectors
+    pops = np.array([np.real(np.sum(V.conj() * (r @ V), axis=0)) for r in states])
+    try:
+        ss = steady_state(L).state
+    except DetbalError:  # e.g. a non-unique steady state: plot the populations only
+        ss = None
+    sigma = gibbs_state(model.hamiltonian, b)
+    fig, (ax1, ax2) = _figure(10, 4, ncols=2)
+    d = pops.shape[1]
+    for i in range(min(d, 8)):
+        ax1.plot(times, pops[:, i], label=f"E = {eb.energies[i]:.3g}")
+    if d > 8:
+        ax1.plot(times, pops[:, 8:].sum(axis=1), "k--", label=f"{d - 8} more levels")
+    ax1.set(xlabel="time t", ylabel="population p_i(t)", title=f"{model.info.name}: relaxation")
+    ax1.legend(fontsize=7)
+    with np.errstate(all="ignore"):
+        s_g = [relative_entropy(_clean(r), sigma) for r in states]
+        if ss is not None:
+            s_ss = [relative_entropy(_clean(r), ss) for r in states]
+            ax2.semilogy(times, np.maximum(s_ss, 1e-16), label="S(ρ_t ‖ ρ_ss)")
+    T = model.info.reference_temperature if beta is None else 1 / b
+    ax2.semilogy(times, np.maximum(s_g, 1e-16), "--", label=f"S(ρ_t ‖ σ_β), T = {T:.3g}")
+    ax2.set(xlabel="time t", ylabel="relative entropy", title="approach to the steady state")
+    ax2.legend(fontsize=8)
+    return fig
+
+
+def _clean(rho):
+    r = (rho + rho.conj().T) / 2
+    return r / np.trace(r).real
+
+
+def spectrum(model):
+    """Eigenvalues of the generator in the complex plane."""
+    from ..dynamics import spectrum as eigenvalues
+
+    L = getattr(model, "generator", model)
+    res = eigenvalues(L)
+    ev = np.asarray(getattr(res, "eigenvalues", res))
+    fig, ax = _figure()
+    ax.scatter(np.real(ev), np.imag(ev), s=18, c="tab:blue", edgecolors="k", linewidths=0.3)
+    ax.axhline(0, color="0.7", lw=0.8)
+    ax.axvline(0, color="0.7", lw=0.8)
+    name = getattr(getattr(model, "info", None), "name", "generator")
+    ax.set(xlabel="Re λ", ylabel="Im λ", title=f"{name}: spectrum of the generator ({len(ev)} eigenvalues)")
+    return fig
+
+
+def channel_residuals(analysis, tolerance: float = 1e-8):
+    """Bar chart of the per-channel KMS and GNS residuals w.r.t. Gibbs (log scale)."""
+    rows = [c for c in analysis.channels if c.kms_residual is not None]
+    fig, ax = _figure()
+    if not rows:
+        ax.text(0.5, 0.5, "no channels", ha="center", va="center")
+        return fig
+    x = np.arange(len(rows))
+    floor = 1e-17
+    kms = [max(c.kms_residual, floor) for c in rows]
+    gns = [max(c.gns_residual if c.gns_residual is not None else floor, floor) for c in rows]
+    ax.bar(x - 0.2, kms, 0.4, label="KMS", color="tab:blue")
+    ax.bar(x + 0.2, gns, 0.4, label="GNS", color="tab:orange")
+    ax.axhline(tolerance, color="tab:red", ls="--", lw=1, label=f"tolerance {tolerance:g}")
+    ax.set_yscale("log")
+    ax.set_ylim(floor / 10, max(10.0, max(kms + gns) * 10))
+    ax.set_xticks(x, [c.name for c in rows], rotation=20, ha="right", fontsize=8)
+    ax.set(ylabel="DB residual", title=f"{analysis.name}: detailed balance per channel "
+                                       f"(Gibbs, T = {analysis.reference_temperature:g})")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def level_currents(model, analysis, max_edges: int = 40):
+    """Steady-state net currents of the Pauli network on the level diagram (module docstring)."""
+    from ..classical.rate_matrix import pauli_rate_matrix
+
+    E = np.array(analysis.energies)
+    d = len(E)
+    fig, ax = _figure(6.4, 5.0)
+    # zig-zag the levels sideways so that arrows between consecutive levels separate
+    pattern = np.array([0.0, 1.0, -1.0]) if d <= 12 else np.array([-1.5, -0.5, 0.5, 1.5])
+    xs = 1.8 * pattern[np.arange(d) % len(pattern)]
+    for i in range(d):
+        ax.plot([xs[i] - 0.4, xs[i] + 0.4], [E[i], E[i]], "k-", lw=2)
+        if d <= 12:
+            label = f"|{i}⟩ p={analysis.populations[i]:.3f}" if analysis.populations else f"|{i}⟩"
+            ax.text(xs[i] + 0.45, E[i], label, va="center", fontsize=7)
+    if analysis.populations is None:
+        ax.set_title(f"{analysis.name}: levels (no steady state)")
+        return fig
+    W = pauli_rate_matrix(model.generator)
+    p = np.clip(np.array(analysis.populations), 0, None)
+    J = W.edge_currents(p / p.sum())
+    jmax = float(np.max(np.abs(J)))
+    edges = sorted(((J[m, n], n, m) for m in range(d) for n in range(d) if J[m, n] > 0), reverse=True)
+    edges = edges[:max_edges]
+    shown = 0
+    for j, n, m in edges:
+        if jmax <= 0 or j < 1e-3 * jmax:
+            continue
+        shown += 1
+        ax.annotate("", xy=(xs[m], E[m]), xytext=(xs[n], E[n]),
+                    arrowprops=dict(arrowstyle="-|>", color="tab:red", lw=0.5 + 4 * j / jmax,
+                                    connectionstyle="arc3,rad=0.12", shrinkA=4, shrinkB=4))
+        if d <= 6:
+            ax.text((xs[m] + xs[n]) / 2, (E[m] + E[n]) / 2, f" {j:.2e}", fontsize=7, color="tab:red",
+                    ha="left", va="bottom")
+    if shown == 0:
+        ax.text(0.02, 0.02, f"no net currents (max |J| = {jmax:.1e}): detailed balance of populations",
+                transform=ax.transAxes, fontsize=8)
+    ax.set_xlim(xs.min() - 0.8, xs.max() + 2.2)
+    ax.set_xticks([])
+    ax.set(ylabel="energy", title=f"{analysis.name}: steady-state currents (Pauli network)")
+    return fig
+
+
+def write_plots(model, analysis, directory, skipped: list | None = None) -> list[Path]:
+    """Write ``<name>_relaxation.png``, ``_spectrum.png``, ``_channels.png``, ``_currents.png``.
+
+    A figure whose computation fails with a :class:`~detbal.errors.DetbalError` (e.g. no unique
+    steady state) is not written; its (file name, reason) is appended to ``skipped`` if given.
+
+    Returns:
+        The list of written paths.
+    """
+    from ..errors import DetbalError
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    name = analysis.name.replace(" ", "_").replace("/", "_")
+    figures = {
+        "relaxation": lambda: relaxation(model),
+        "spectrum": lambda: spectrum(model),
+        "channels": lambda: channel_residuals(analysis),
+        "currents": lambda: level_currents(model, analysis),
+    }
+    written = []
+    for key, make in figures.items():
+        path = out / f"{name}_{key}.png"
+        try:
+            fig = make()
+        except DetbalError as exc:
+            if skipped is not None:
+                skipped.append((path.name, str(exc).splitlines()[0]))
+            continue
+        fig.savefig(path)
+        written.append(path)
+    return written

@@ -1,0 +1,224 @@
+"""Spectra and spectral gaps of generators (THEORY.md §9).
+
+Dense ``eig``/``eigh`` or shift-invert Arnoldi; the Hermitian σ-transformed generator when 𝓛 is
+KMS-detailed-balanced. A Davies generator is solved through its Bohr-sector structure.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import config
+from .._checks import as_choice, as_positive_int
+from ..linalg.linsolve import onenorm
+from ..linalg.spectral import (
+    dense_eigenvalues,
+    gap_from_eigenvalues,
+    hermitian_analysis,
+    slow_eigenpairs,
+    sort_slowest,
+)
+from ..linalg.steady import DEFAULT_TOL, _check_tol, _jsonable, steady_state
+from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError, NotFaithfulError
+from ..generators.base import as_generator
+
+
+__all__ = ["SpectralGap", "Spectrum", "spectral_gap", "spectrum"]
+
+
+
+# ==================================================================================================
+# spectra and gaps
+# ==================================================================================================
+@dataclass(frozen=True)
+class Spectrum:
+    """Eigenvalues of 𝓛, slowest first (decreasing real part).
+
+    Attributes:
+        eigenvalues: complex ndarray, all d² values or the k requested.
+        method: "structured", "dense-eig" or "shift-invert(lu|gmres)".
+        k: number requested (None = all).
+        residual: largest relative eigenpair residual ‖Lv − λv‖/(‖L‖₁‖v‖) (sparse path; nan for
+            dense ``eigvals`` and structured spectra, which are exact up to round-off).
+    """
+
+    eigenvalues: np.ndarray
+    method: str
+    k: int | None = None
+    residual: float = float("nan")
+
+    def to_dict(self) -> dict:
+        return _jsonable({"eigenvalues": self.eigenvalues, "method": self.method, "k": self.k,
+                          "residual": self.residual})
+
+    def __str__(self) -> str:
+        head = ", ".join(f"{z.real:.4g}{z.imag:+.4g}i" for z in self.eigenvalues[:4])
+        more = ", …" if self.eigenvalues.size > 4 else ""
+        return f"Spectrum({self.eigenvalues.size} eigenvalues, {self.method}: {head}{more})"
+
+
+def spectrum(L, k: int | None = None, *, method: str = "auto") -> Spectrum:
+    """Eigenvalues of the generator, sorted slowest first.
+
+    ``k=None``: all d² eigenvalues by dense ``eig`` (MemoryBudgetError beyond the budget; the
+    message points to ``k=``), or ``structured_spectrum()`` when the generator has it.
+    ``k`` given: the k slowest eigenvalues (largest real part). Dense ``eig`` when d ≤ 32 or
+    ``method="dense"`` (exact); otherwise shift-invert Arnoldi around 0⁺ computes the 2k + 4
+    eigenvalues nearest to 0 and returns the k slowest of them — the true k slowest unless a slow
+    mode oscillates so fast (|Im λ|) that more than 2k + 4 eigenvalues lie closer to 0.
+
+    Args:
+        L: Generator or d²×d² matrix.
+        k: number of slow eigenvalues, or None for all.
+        method: "auto" | "dense" | "shift-invert" | "structured".
+
+    Example:
+        >>> import numpy as np
+        >>> from detbal import Lindbladian
+        >>> sm = np.array([[0, 1], [0, 0]])
+        >>> np.round(spectrum(Lindbladian(np.zeros((2, 2)), [sm], [1.0])).eigenvalues.real, 6).tolist()
+        [0.0, -0.5, -0.5, -1.0]
+    """
+    L = as_generator(L)
+    method = as_choice(method, "method", ("auto", "dense", "shift-invert", "structured"))
+    n = L.dim ** 2
+    if k is not None:
+        k = min(as_positive_int(k, "k"), n)
+    has_structure = callable(getattr(L, "structured_spectrum", None))
+    if method == "structured" and not has_structure:
+        raise InputError(f"method='structured' needs structured_spectrum(); {type(L).__name__} has none")
+    if has_structure and method in ("auto", "structured"):
+        vals = np.asarray(L.structured_spectrum(), dtype=np.complex128)
+        vals = vals[sort_slowest(vals)]
+        return Spectrum(vals if k is None else vals[:k], "structured", k)
+    if method == "shift-invert" and k is None:
+        raise InputError("method='shift-invert' computes a few eigenvalues: pass k")
+    sparse = method == "shift-invert" or (method == "auto" and k is not None and L.dim > config.DENSE_SPECTRUM_MAX_DIM)
+    if sparse and n > 4:
+        vals, _, res, _, how = slow_eigenpairs(L, k)
+        return Spectrum(vals, how, k, float(res.max()) if res.size else 0.0)
+    _, vals, _ = dense_eigenvalues(L)
+    vals = vals[sort_slowest(vals)]
+    return Spectrum(vals if k is None else vals[:k], "dense-eig", k)
+
+
+@dataclass(frozen=True)
+class SpectralGap:
+    """Liouvillian gap g = −max{Re λ : λ ≠ 0} and how it was obtained (THEORY.md §9).
+
+    Attributes:
+        gap: the Liouvillian gap (float ≥ 0; nan if every eigenvalue is zero).
+        path: "structured", "hermitian" (eigh of the Hermitian σ-transformed generator, exact for
+            KMS-DB generators whose 𝓛̂ is normal) or "non-hermitian" (eig / Arnoldi).
+        method: "structured", "dense-eigh", "dense-eig", "shift-invert(...)".
+        hermitian_gap: λ_D = gap(−𝓓̂) of the Hermitian part of 𝓛̂ when 𝓛 is KMS-DB (equal to
+            ``gap`` when 𝓛̂ is normal, otherwise the χ²-decay rate bound λ_D ≤ gap), else None.
+        eigenvalue: the slowest nonzero eigenvalue (complex; real on the Hermitian path).
+        residual: relative residual of the eigenpair behind ``gap``.
+        kernel_dim: number of eigenvalues counted as zero.
+        details: reference state of the DB test, normality, notes.
+    """
+
+    gap: float
+    path: str
+    method: str
+    hermitian_gap: float | None = None
+    eigenvalue: complex | None = None
+    residual: float = float("nan")
+    kernel_dim: int = 1
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return _jsonable({"gap": self.gap, "path": self.path, "method": self.method,
+                          "hermitian_gap": self.hermitian_gap, "eigenvalue": self.eigenvalue,
+                          "residual": self.residual, "kernel_dim": self.kernel_dim, "details": self.details})
+
+    def __str__(self) -> str:
+        herm = "" if self.hermitian_gap is None else f", hermitian_gap={self.hermitian_gap:.6g}"
+        return f"SpectralGap(gap={self.gap:.6g}{herm}, path={self.path}, method={self.method})"
+
+
+def _db_reference(L, beta, state, tol):
+    """(σ eigenvectors, log p, label) for the Hermitian path, or (None, reason)."""
+    from ..balance.api import detailed_balance, reference_state
+
+    try:
+        if state is None and beta is None:
+            if L.beta is not None and L.hamiltonian is not None:
+                beta = L.beta
+            else:
+                try:
+                    state = steady_state(L, tol=tol).state
+                except NonUniqueSteadyStateError:
+                    return None, "the steady state is not unique"
+        ref = reference_state(L, beta=beta, state=state)
+        rep = detailed_balance(L, beta=beta, state=state, inner="kms")
+    except (NotFaithfulError, MemoryBudgetError) as exc:
+        return None, f"no DB test ({type(exc).__name__}: {exc})"
+    if not rep.holds:
+        return None, f"not KMS-DB w.r.t. {rep.reference} (residual {rep.residual:.1e})"
+    return ref, rep.reference
+
+
+def spectral_gap(L, *, beta=None, state=None, path: str = "auto", tol: float = DEFAULT_TOL) -> SpectralGap:
+    """Liouvillian spectral gap g = −max{Re λ : λ ≠ 0} (THEORY.md §9).
+
+    Structured generators use ``structured_gap()``. Otherwise, for d ≤ 32, detailed balance is
+    tested (KMS) w.r.t. σ = Gibbs(``beta``) / ``state`` / ``L.beta`` / the steady state; if it
+    holds, the Hermitian part 𝓓̂ of the σ-transformed generator is diagonalised with ``eigh``
+    (``hermitian_gap`` = λ_D). When 𝓛̂ is normal the gap is λ_D ("hermitian" path); otherwise λ_D
+    is only the χ² decay-rate bound and the gap comes from ``eig`` ("non-hermitian"). Larger
+    generators use shift-invert Arnoldi (the slowest of the 20 eigenvalues nearest to 0, see
+    :func:`spectrum`).
+
+    Args:
+        L: Generator or d²×d² matrix.
+        beta, state: reference state of the detailed-balance test (optional).
+        path: "auto" | "hermitian" (require DB; InputError if it fails) | "non-hermitian".
+        tol: eigenvalues with |λ| ≤ tol·‖L‖ count as zero.
+
+    Example:
+        >>> import numpy as np
+        >>> from detbal import Lindbladian
+        >>> sm = np.array([[0, 1], [0, 0]])
+        >>> g = spectral_gap(Lindbladian(np.diag([0.0, 1.0]), [sm, sm.T], [1.0, 0.5]))
+        >>> round(g.gap, 12), g.path
+        (0.75, 'hermitian')
+    """
+    L = as_generator(L)
+    path = as_choice(path, "path", ("auto", "hermitian", "non-hermitian"))
+    tol = _check_tol(tol)
+    if callable(getattr(L, "structured_gap", None)) and path == "auto":
+        return SpectralGap(float(L.structured_gap()), "structured", "structured")
+    d = L.dim
+    details: dict = {}
+    herm = None
+    if path != "non-hermitian" and d <= config.DENSE_SPECTRUM_MAX_DIM:
+        ref, label = _db_reference(L, beta, state, tol)
+        details["reference"] = label
+        if ref is not None:
+            herm = hermitian_analysis(L.to_dense(), ref.vectors, ref.log_p, tol)
+            details.update(normal=herm["normal"], symmetric=herm["symmetric"])
+            if herm["gap"] is not None:
+                return SpectralGap(herm["gap"], "hermitian", "dense-eigh", herm["hermitian_gap"],
+                                   complex(-herm["gap"]), herm["residual"], 1, details)
+    if path == "hermitian" and herm is None:
+        raise InputError(f"path='hermitian' needs a KMS-detailed-balanced generator with d ≤ "
+                         f"{config.DENSE_SPECTRUM_MAX_DIM}: {details.get('reference', f'd = {d}')}")
+    hgap = None if herm is None else herm["hermitian_gap"]
+    if d <= config.DENSE_SPECTRUM_MAX_DIM:
+        M, vals, V = dense_eigenvalues(L, vectors=True)
+        norm = max(onenorm(M), np.finfo(float).tiny)
+        gap, i, nzero = gap_from_eigenvalues(vals, norm, tol)
+        how = "dense-eig"
+        res = float(np.linalg.norm(M @ V[:, i] - vals[i] * V[:, i]) / norm) if i >= 0 else 0.0
+    else:
+        vals, _, resids, norm, how = slow_eigenpairs(L, min(8, d * d - 2))
+        gap, i, nzero = gap_from_eigenvalues(vals, norm, tol)
+        res = float(resids[i]) if i >= 0 else 0.0
+        details["note"] = "slowest of the eigenvalues nearest to 0 (shift-invert); see spectrum() docs"
+    if hgap is not None and math.isfinite(gap):
+        details["bound_holds"] = bool(gap >= hgap - 1e-9 * max(1.0, gap))
+    return SpectralGap(gap, "non-hermitian", how, hgap, complex(vals[i]) if i >= 0 else None, res, nzero, details)

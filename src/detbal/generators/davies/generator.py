@@ -1,0 +1,458 @@
+"""Davies (weak-coupling, secular) generators in Bohr-sector block form (THEORY.md §5, §7).
+
+    𝓛(ρ) = −i[H + H_LS, ρ] + Σ_b Σ_ω γ_b(ω) (A_b(ω) ρ A_b(ω)† − ½{A_b(ω)†A_b(ω), ρ}),
+    ⟨i|A_b(ω)|j⟩ = ⟨i|S_b|j⟩ if E_j − E_i = ω (A lowers the energy by ω),
+    H_LS = Σ_b Σ_ω S_b(ω) A_b(ω)†A_b(ω)   (only with ``lamb_shift=True``).
+
+Everything happens in the energy eigenbasis: S̃_b = V†S_bV once per coupling, bath rates once
+per pair of distinct levels (vectorised), and the generator is stored sector by sector
+(:class:`~detbal.generators._bohr.BohrBlocks`): the ν = 0 sector (the d×d Pauli rate matrix for a
+non-degenerate spectrum), one eigenvalue λ_ik per 1-element sector, and stacked dense blocks for
+shared sectors. No d²×d² matrix is formed except by :meth:`DaviesGenerator.to_dense`.
+
+**Grouping.** Energies and Bohr frequencies closer than ``bohr_tol`` are equal (default: the
+eigenbasis tolerance max(1e-9·(E_max − E_min), 1e3·ε·max|E|), relative to the spectral width). The
+tolerance only decides which coherences share a sector; each jump keeps the rate of its own level
+gap, and two jumps j → i and l → k of one group are coupled with the geometric mean
+√(γ(E_j − E_i) γ(E_l − E_k)). For exactly equal frequencies this is the textbook Davies generator;
+for near-coincidences (unavoidable among the d² Bohr frequencies of a large random spectrum) it
+keeps the generator completely positive, Hermiticity preserving, exactly KMS-detailed-balanced and
+the Gibbs state exactly stationary (GNS holds up to β·tol).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import config
+from ..._checks import as_operator, is_hermitian
+from ...baths.bath import Bath
+from ...eigenbasis import Eigenbasis, rotate_cleaned
+from ...errors import InputError
+from ...states import log_gibbs_populations
+from . import sectors as _bohr
+from . import sector_evolution as evo
+from . import sector_linalg as lin
+from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_possible
+from ..base import Generator
+
+__all__ = ["DaviesGenerator", "davies"]
+
+
+def _dag(A: np.ndarray) -> np.ndarray:
+    """A† without copying when A is real."""
+    return A.T if np.isrealobj(A) else A.conj().T
+
+
+class _Coupling:
+    """One bath: its operator in the eigenbasis and its rate tables (shared with channels)."""
+
+    __slots__ = ("P", "S", "St", "auto_named", "bath", "emit", "gamma", "gamma0", "lamb", "name", "shift")
+
+    def __init__(self, name, bath, S, St, sec, lamb, auto_named):
+        self.name, self.bath, self.S, self.St = name, bath, S, St
+        self.lamb, self.auto_named = bool(lamb), auto_named
+        self.P = St * St if np.isrealobj(St) else (St.real ** 2 + St.imag ** 2)
+        self.emit = _bohr.emission_rates(bath, sec)
+        self.gamma0 = _bohr.zero_rate(bath, St, sec, name)
+        self.gamma = _bohr.rate_matrix(sec, self.emit, bath.beta, self.gamma0)
+        self.shift = _bohr.lamb_matrix(bath, sec) if lamb else None
+
+    def renamed(self, name, auto):
+        new = object.__new__(_Coupling)
+        for k in self.__slots__:
+            setattr(new, k, getattr(self, k))
+        new.name, new.auto_named = name, auto
+        return new
+
+
+def davies(H, couplings, lamb_shift: bool = False, bohr_tol: float | None = None) -> DaviesGenerator:
+    """Davies generator of H coupled to thermal baths through Hermitian operators (THEORY.md §7).
+
+    Args:
+        H: (d, d) Hermitian Hamiltonian (ndarray, sparse, Qobj) or an
+            :class:`~detbal.eigenbasis.Eigenbasis` (reuses the factorisation, e.g. in sweeps).
+        couplings: non-empty list of ``(S, bath)`` pairs: S a Hermitian (d, d) operator
+            (H_I = S ⊗ B), ``bath`` a :class:`~detbal.baths.Bath`. Baths without a name are named
+            "bath0", "bath1", …; names must be unique.
+        lamb_shift: add H_LS = Σ_b Σ_ω S_b(ω) A_b(ω)†A_b(ω) (one principal-value quadrature per
+            distinct Bohr frequency and bath, ~ms each: meant for small and moderate d).
+        bohr_tol: grouping tolerance of energies and Bohr frequencies (module docstring).
+
+    Returns:
+        DaviesGenerator (block-diagonal in Bohr sectors; see :attr:`DaviesGenerator.bohr_blocks`).
+
+    Raises:
+        InputError: malformed couplings, non-Hermitian S or H, wrong dimensions, duplicate bath
+            names, a sub-ohmic bath where a zero Bohr frequency needs γ(0).
+
+    Example:
+        >>> import numpy as np
+        >>> from detbal.baths import Bath
+        >>> D = davies(np.diag([0.0, 1.0]), [(np.array([[0, 1], [1, 0]]), Bath.ohmic(0.1, 5.0, beta=1.0))])
+        >>> W = D.pauli_rate_matrix.matrix
+        >>> bool(np.isclose(W[1, 0] / W[0, 1], np.exp(-1.0)))    # up/down = e^{−βω}
+        True
+    """
+    if not isinstance(lamb_shift, (bool, np.bool_)):
+        raise InputError(f"`lamb_shift` must be True or False, got {lamb_shift!r}")
+    eb, h = eigenbasis_of(H, bohr_tol)
+    d = eb.dim
+    parsed = parse_couplings(couplings, d)
+    names = assign_names([(bath.name, None) for _, bath in parsed])
+    sec = _bohr.sectors(eb, eb.tol)
+    V = eb.vectors
+    cps = []
+    for (S, bath), name in zip(parsed, names):
+        St = _dag(V) @ np.asarray(S @ V)
+        St += _dag(St)
+        St *= 0.5
+        cps.append(_Coupling(name, bath, S, St, sec, lamb_shift, bath.name is None))
+    return DaviesGenerator._build(eb, sec, tuple(cps), include_hamiltonian=True, hamiltonian=h, name="davies")
+
+
+# -- the generator --------------------------------------------------------------------------------
+class DaviesGenerator(Generator):
+    """A Davies generator stored in its Bohr-sector block form (build it with :func:`davies`).
+
+    Structure (all in the energy eigenbasis, energies ascending): ``eigenbasis``,
+    ``coupling_operators`` (S̃_b = V†S_bV), ``baths``, ``bohr_blocks`` (layout in
+    :class:`~detbal.generators._bohr.BohrBlocks`), ``pauli_rate_matrix``, ``coherent_hamiltonian``
+    K = H + H_LS and ``lamb_shift_hamiltonian``. ``channels`` are one DaviesGenerator per bath
+    whose coherent part is only that bath's Lamb shift (no −i[H, ·]), so
+    Σ_b channels_b − i[H, ·] = 𝓛. ``beta`` is the common β of all baths (None if they differ).
+
+    Structured algorithms (no d²×d² matrix): :meth:`structured_steady_state`,
+    :meth:`structured_spectrum`, :meth:`structured_gap`, :meth:`structured_evolve`,
+    :meth:`structured_balance`.
+    """
+
+    @classmethod
+    def _build(cls, eb, sec, couplings, include_hamiltonian, hamiltonian=None, name="davies"):
+        self = cls.__new__(cls)
+        self._eb, self._sec, self._cps = eb, sec, tuple(couplings)
+        self._with_h = bool(include_hamiltonian)
+        self._H = hamiltonian
+        self.name = str(name)
+        self._cache = {}
+        self._parts = lin.SectorForm(sec, self._cps, eb.energies if self._with_h else None)
+        return self
+
+    # -- protocol ---------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        return self._eb.dim
+
+    @property
+    def hamiltonian(self):
+        """The system Hamiltonian H (original basis). Channels return it too: it defines their
+        Gibbs state, although their coherent part is only their Lamb shift."""
+        if self._H is None:
+            self._H = self._eb.operator()
+        return self._H
+
+    @property
+    def eigenbasis(self) -> Eigenbasis:
+        return self._eb
+
+    @property
+    def betas(self) -> tuple[float, ...]:
+        return tuple(c.bath.beta for c in self._cps)
+
+    @property
+    def beta(self) -> float | None:
+        b = self.betas
+        return b[0] if all(x == b[0] for x in b) else None
+
+    @property
+    def baths(self) -> tuple[Bath, ...]:
+        return tuple(c.bath for c in self._cps)
+
+    @property
+    def bath_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self._cps)
+
+    @property
+    def lamb_shift(self) -> bool:
+        return any(c.lamb for c in self._cps)
+
+    @property
+    def includes_hamiltonian(self) -> bool:
+        """False for a channel (its coherent part is its Lamb shift only)."""
+        return self._with_h
+
+    @property
+    def coupling_operators(self) -> tuple[np.ndarray, ...]:
+        """S̃_b = V†S_bV in the energy eigenbasis, one (d, d) array per bath (read-only views)."""
+        return tuple(_readonly(c.St) for c in self._cps)
+
+    @property
+    def channels(self) -> tuple[DaviesGenerator, ...]:
+        """One DaviesGenerator per bath, named after it, coherent part = its own Lamb shift only."""
+        if "channels" not in self._cache:
+            self._cache["channels"] = tuple(
+                DaviesGenerator._build(self._eb, self._sec, (c,), False, self._H, name=c.name)
+                for c in self._cps)
+        return self._cache["channels"]
+
+    @property
+    def coherent_hamiltonian(self) -> np.ndarray:
+        """K = H + H_LS in the eigenbasis ((d, d); diagonal unless levels are degenerate).
+        For a channel K = H_LS of its bath."""
+        return self._parts.K_dense()
+
+    @property
+    def lamb_shift_hamiltonian(self) -> np.ndarray:
+        """H_LS in the eigenbasis ((d, d), block diagonal in degenerate levels; 0 without Lamb shift)."""
+        f = self._parts
+        return np.diag(f.ls).astype(np.complex128) if f.LSd is None else f.LSd.copy()
+
+    @property
+    def bohr_blocks(self) -> _bohr.BohrBlocks:
+        """The generator sector by sector (layout documented in :class:`_bohr.BohrBlocks`)."""
+        return self._parts.blocks()
+
+    @property
+    def pauli_rate_matrix(self):
+        """Classical Pauli rate matrix W of the populations (:class:`~detbal.classical.RateMatrix`).
+
+        W_mn = Σ_b γ_b(E_n − E_m)|S̃_b,mn|² (m ≠ n), columns summing to zero, dp/dt = W p.
+        Raises InputError when degenerate levels couple populations to coherences (then the
+        populations alone do not follow a rate equation; use ``bohr_blocks.population``).
+        """
+        from ...classical.rate_matrix import RateMatrix
+
+        return RateMatrix(self._parts.pauli())
+
+    def _apply(self, rho):
+        return self._eb.from_eigen(self._parts.act(self._eb.to_eigen(rho), adjoint=False))
+
+    def _adjoint(self, X):
+        return self._eb.from_eigen(self._parts.act(self._eb.to_eigen(X), adjoint=True))
+
+    def to_dense(self) -> np.ndarray:
+        """Column-stacked d²×d² matrix in the original basis (memory-budget guarded)."""
+        d = self.dim
+        config.check_memory(3 * config.superoperator_bytes(d), f"dense Davies superoperator (d = {d})",
+                            "the structured methods (structured_*) or apply()")
+        return _bohr.rotate_superoperator(self._parts.eigenframe_dense(), self._eb.vectors)
+
+    def __add__(self, other):
+        """Merge baths: davies(H, [a]) + davies(H, [b]) = davies(H, [a, b]).
+
+        Needs the same H (same Eigenbasis object, or equal energies and vectors); −i[H, ·] is
+        counted once (it is present if either term has it). Otherwise a SumGenerator.
+        """
+        if not isinstance(other, DaviesGenerator) or not _same_basis(self._eb, other._eb):
+            return super().__add__(other)
+        entries = [(None if c.auto_named else c.name, c) for c in self._cps + other._cps]
+        names = assign_names(entries)
+        cps = tuple(c.renamed(n, c.auto_named) for (_, c), n in zip(entries, names))
+        return DaviesGenerator._build(self._eb, self._sec, cps, self._with_h or other._with_h,
+                                      self._H if self._H is not None else other._H,
+                                      name=f"{self.name} + {other.name}")
+
+    def __repr__(self) -> str:
+        return (f"DaviesGenerator(name={self.name!r}, dim={self.dim}, baths={list(self.bath_names)}, "
+                f"betas={list(self.betas)}, lamb_shift={self.lamb_shift})")
+
+    # -- structured algorithms ---------------------------------------------------------------
+    def _log_gibbs(self):
+        return log_gibbs_populations(self._eb, self.beta)
+
+    def _log_gibbs_or_none(self):
+        return None if self.beta is None else self._log_gibbs()
+
+    def _symmetrized_pauli(self) -> np.ndarray:
+        """p^{−1/2} W p^{1/2} for the common β, from the even rates γ(ω)e^{−βω/2} (no underflow)."""
+        if "sym" not in self._cache:
+            sec, b = self._sec, self.beta
+            S = None
+            for c in self._cps:
+                term = _bohr.symmetric_rate_matrix(sec, c.emit, b, c.gamma0) * c.P
+                S = term if S is None else S + term
+            np.fill_diagonal(S, np.diagonal(self._parts.W))
+            self._cache["sym"] = S
+        return self._cache["sym"]
+
+    def _kernel_dim(self) -> int:
+        if "kdim" not in self._cache:
+            self._cache["kdim"] = lin.kernel_dim(self._parts, self._cps)
+        return self._cache["kdim"]
+
+    def structured_steady_state(self) -> tuple[np.ndarray, int, str]:
+        """Steady state from the sector structure, without any d²×d² matrix.
+
+        * One common β: the Gibbs state at β (log domain, exact at any β·ΔE), method
+          "davies-gibbs"; the kernel dimension is the number of connected components of the
+          Pauli rate graph (combinatorial; degenerate levels: the numerical nullity of the ν = 0
+          block, singular values below 1e-10 of the largest).
+        * Different β: the kernel of W = Σ_b W_b (populations), solved in the frame of a reference
+          Gibbs state so that nothing underflows, method "davies-pauli-kernel"; degenerate levels:
+          the kernel of the full ν = 0 block, method "davies-zero-sector-kernel".
+        With a kernel of dimension k > 1 the state returned is one stationary state (the uniform
+        mixture of the extremal Pauli states, or the projection of I/d onto the kernel).
+
+        Returns:
+            (state, kernel_dim, method): state a (d, d) complex ndarray in the original basis.
+        """
+        k = self._kernel_dim()
+        if self.beta is not None:
+            return self._from_populations(np.exp(self._log_gibbs())), k, "davies-gibbs"
+        if self._parts.W is not None:
+            return self._from_populations(lin.pauli_kernel(self._parts, self._cps, k)), k, "davies-pauli-kernel"
+        X = lin.zero_sector_state(self._parts.M0, self._sec, k)
+        Y = self._eb.from_eigen(X)
+        return (Y + Y.conj().T) / 2, k, "davies-zero-sector-kernel"
+
+    def _from_populations(self, p):
+        """V diag(p) V† in the original basis (columns with p = 0 dropped), complex128."""
+        return self._eb.from_populations(p).astype(np.complex128, copy=False)
+
+    def _population_eigenvalues(self) -> np.ndarray:
+        f = self._parts
+        if f.W is None:
+            return np.linalg.eigvals(f.M0)
+        if self.beta is not None:
+            return np.linalg.eigvalsh(self._symmetrized_pauli()).astype(np.complex128)
+        return np.linalg.eigvals(f.W)
+
+    def structured_spectrum(self) -> np.ndarray:
+        """All d² eigenvalues, sector by sector, ordered by decreasing real part.
+
+        Populations: ``eigvalsh`` of the symmetrised Pauli matrix p^{−1/2} W p^{1/2} (one β), else
+        ``eig`` of W (or of the ν = 0 block); 1-element sectors: their λ; blocks: batched ``eig``.
+        Returns a (d²,) complex ndarray.
+        """
+        f = self._parts
+        parts = [self._population_eigenvalues(), f.coherences()[self._sec.single_mask]]
+        parts += [np.linalg.eigvals(st.matrices).ravel() for st in f.stacks]
+        ev = np.concatenate(parts)
+        return ev[np.argsort(-ev.real, kind="stable")]
+
+    def structured_gap(self) -> float:
+        """Liouvillian spectral gap −max{Re λ : λ ≠ 0} from the sectors (THEORY.md §9).
+
+        The number k of zero eigenvalues comes from the kernel dimension (combinatorial for the
+        Pauli graph). One β: the population part is the (k+1)-th largest eigenvalue of the
+        symmetrised Pauli matrix (``eigvalsh``; Lanczos on the deflated matrix for d ≥ 384,
+        with the Hermitian solver as fallback); otherwise ``eig``. Coherences: min −Re λ.
+        """
+        f, k = self._parts, self._kernel_dim()
+        if f.W is not None and self.beta is not None:
+            g_pop = lin.top_gap(self._symmetrized_pauli(), k, self._log_gibbs())
+        else:
+            ev = self._population_eigenvalues()
+            rest = ev[np.argsort(np.abs(ev))][k:]
+            g_pop = -float(np.max(rest.real)) if rest.size else math.inf
+        gaps = [g_pop]
+        mask = self._sec.single_mask
+        gaps.append(-float(np.max(f.coherences().real, where=mask, initial=-math.inf)))
+        gaps += [-float(np.max(np.linalg.eigvals(st.matrices).real)) for st in f.stacks]
+        return float(min(gaps))
+
+    def structured_evolve(self, rho0, times) -> np.ndarray:
+        """States e^{t𝓛}ρ₀ at the given times, in closed form sector by sector.
+
+        Populations: eigendecomposition of the symmetrised Pauli matrix, computed once (one β and
+        Boltzmann ratios p_max/p_min ≤ 1e10, where its conditioning costs < 1e-10 absolute);
+        otherwise ``expm_multiply`` of W per time. 1-element sectors: e^{λt}; blocks and a
+        degenerate ν = 0 block: ``expm``.
+
+        Args:
+            rho0: (d, d) initial matrix (original basis).
+            times: 1-D array of finite times.
+        Returns:
+            (len(times), d, d) complex ndarray in the original basis.
+        """
+        t, states = self._evolve_in_eigenbasis(rho0, times)
+        out = np.empty((t.shape[0], self.dim, self.dim), dtype=np.complex128)
+        for n, Y in enumerate(states):
+            out[n] = self._eb.from_eigen(Y)
+        return out
+
+    def structured_expect(self, rho0, times, ops) -> np.ndarray:
+        """Expectation values Tr[O_k e^{t𝓛}ρ₀] without forming the states.
+
+        Tr[O V Y V†] = Σ_ij (V†OV)_ji Y_ij with Y the state in the eigenbasis, summed sector by
+        sector: populations (d entries), the coherences with a nonzero initial amplitude (the
+        others stay zero) and the Bohr blocks. Only the entries of V†OV on those sectors are
+        computed (from (OV)ᵀ, cheap for sparse O: O(nnz·d + m·d) instead of two d³ products).
+
+        Returns:
+            (len(ops), len(times)) complex ndarray.
+        """
+        d, eb = self.dim, self._eb
+        checked = [real_if_possible(as_operator(O, f"e_ops[{k}]", dim=d)) for k, O in enumerate(ops)]
+        config.check_memory(16 * (len(checked) + 2) * d * d, f"{len(checked)} observables O·V (d = {d})",
+                            "fewer e_ops per call")
+        OVs = [np.ascontiguousarray(np.asarray(O @ eb.vectors).T) for O in checked]
+
+        def weights(rows, cols):  # Ot[k][rows, cols] with Ot = (V†O_kV)ᵀ
+            return eb.entries(OVs, cols, rows)
+
+        X0, t, pauli = self._evolution_inputs(rho0, times)
+        hermitian = is_hermitian(X0) and all(is_hermitian(O) for O in checked)
+        return evo.expectations(self._parts, X0, t, weights, pauli, hermitian)
+
+    def _evolution_inputs(self, rho0, times):
+        """(X0 in the eigenbasis, times, pauli) for the sector-by-sector evolution."""
+        X0 = rotate_cleaned(as_operator(rho0, "rho0", dim=self.dim, sparse_ok=False), self._eb.vectors)
+        t = np.atleast_1d(np.asarray(times, dtype=float))
+        if t.ndim != 1 or not np.all(np.isfinite(t)):
+            raise InputError(f"`times` must be a 1-D array of finite numbers, got shape {t.shape}")
+        pauli = None
+        if self._parts.W is not None and self.beta is not None and math.isfinite(self.beta):
+            lp = self._log_gibbs()
+            if np.ptp(lp) <= 2 * math.log(1e5):
+                pauli = (self._symmetrized_pauli(), lp)
+        return X0, t, pauli
+
+    def _evolve_in_eigenbasis(self, rho0, times):
+        X0, t, pauli = self._evolution_inputs(rho0, times)
+        return t, evo.evolve(self._parts, X0, t, pauli)
+
+    def structured_balance(self, log_p, s: float) -> dict:
+        """Squared Frobenius norms for the σ-transformed-generator residuals (THEORY.md §4).
+
+        σ = Σ_i p_i|i⟩⟨i| is diagonal in this generator's eigenbasis; ``log_p`` are its (finite)
+        log-populations in eigenbasis order. With 𝓛̂ = Γ_s^{−1/2}𝓛Γ_s^{1/2}, whose entries are
+        scaled by exp([s(log p_k − log p_i) + (1 − s)(log p_l − log p_j)]/2) (one exponent,
+        clipped at 300), 𝓓 = 𝓛 + i[K, ·] and K = ``coherent_hamiltonian``, returns **squared**
+        norms computed block by block (no d²×d² matrix, σ never formed in the original basis):
+
+        "norm_hat" ‖𝓛̂‖², "dissipative_antisym" ‖𝓓̂ − 𝓓̂†‖², "dissipative_norm" ‖𝓓̂‖²,
+        "antisym" ‖𝓛̂ − 𝓛̂†‖², "stationary" ‖𝓛(σ)‖², "hamiltonian_commutator" ‖[K, σ]‖²,
+        "k_norm" ‖K‖².
+
+        The BalanceReport residuals follow as dissipative = √(dissipative_antisym/dissipative_norm),
+        hamiltonian = √(hamiltonian_commutator/k_norm)/‖p‖, symmetric = √(antisym/norm_hat),
+        stationary = √(stationary/norm_hat)/‖p‖.
+        """
+        from ...errors import NotFaithfulError
+
+        lp = np.asarray(log_p, dtype=float)
+        if lp.shape != (self.dim,) or np.any(np.isnan(lp)) or np.any(lp == np.inf):
+            raise InputError(f"`log_p` must be {self.dim} finite log-populations (eigenbasis order), "
+                             f"got shape {lp.shape}")
+        if np.any(np.isinf(lp)):
+            raise NotFaithfulError("`log_p` has −inf entries: the reference state must be faithful")
+        s = float(s)
+        if not 0 <= s <= 1:
+            raise InputError(f"`s` must be in [0, 1], got {s}")
+        return lin.balance_norms(self._parts, lp, s)
+
+
+def _readonly(a):
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
+def _same_basis(a: Eigenbasis, b: Eigenbasis) -> bool:
+    if a is b:
+        return True
+    return (a.dim == b.dim and a.tol == b.tol and np.array_equal(a.energies, b.energies)
+            and np.array_equal(a.vectors, b.vectors))

@@ -1,0 +1,297 @@
+"""Model files (TOML): :func:`load_model`, :func:`save_model`, :func:`dumps`.
+
+Format (DESIGN.md "Model files")::
+
+    [system]
+    name = "two-bath qubit"           # optional (default: the file name)
+    description = "..."               # optional
+    sites = 1                         # qubits; or `levels = 3` for one d-level system
+    hamiltonian = "0.5 * Z0"          # operator expression (detbal.expressions; parsed, never eval'd)
+
+    [[bath]]                          # one Davies channel per bath (THEORY.md §5, §7)
+    name = "hot"                      # optional (default bath0, bath1, ...)
+    temperature = 2.0                 # T ≥ 0 (0 = zero temperature); or `beta = 0.5`
+    spectral_density = { kind = "ohmic", alpha = 0.01, cutoff = 10.0 }
+    coupling = "X0"                   # Hermitian operator S, H_I = S ⊗ B
+
+    [[jump]]                          # optional extra GKSL channel γ(AρA† − ½{A†A, ρ})
+    name = "pump"
+    operator = "Sp0"
+    rate = 0.01
+
+    [generator]                       # optional
+    lamb_shift = false
+
+    [analysis]                        # optional: reference Gibbs state of the DB test
+    temperature = 1.0                 # (default: the coldest bath); or `beta = 1.0`
+
+    [parameters]                      # optional, informative (written for zoo models)
+
+Spectral densities: ``ohmic`` (alpha, cutoff), ``power_law`` (alpha, s, cutoff),
+``drude_lorentz`` (lam, gamma). Every error is a :class:`ModelFileError` (an ``InputError``)
+whose one-line message names the file, the line and column, the key and the problem, e.g.
+``m.toml:4:29: system.hamiltonian: unknown operator 'Q0' (...)``. For expression errors the
+column points at the offending character inside the string on its line in the file.
+
+Parsing uses the standard library's ``tomllib`` (``tomli`` on Python 3.10); writing uses the small
+writer :func:`dumps`, whose output loads back to an identical :class:`~detbal.models.ModelSpec`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import re
+from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib  # type: ignore[no-redef]
+
+from .toml import Locator, bare_key, scalar
+from ..errors import InputError
+from ..models.spec import SPECTRAL_KINDS, BathSpec, JumpSpec, Model, ModelSpec, SpecError, build, format_key
+
+__all__ = ["load_model", "save_model", "loads_model", "spec_from_data", "model_from_dict", "dumps",
+           "ModelFileError"]
+
+_TABLES = {
+    "system": ({"name", "description", "sites", "levels", "hamiltonian"}, {"hamiltonian"}),
+    "generator": ({"lamb_shift"}, set()),
+    "analysis": ({"temperature", "beta"}, set()),
+    "bath": ({"name", "temperature", "beta", "spectral_density", "coupling"},
+             {"coupling", "spectral_density"}),
+    "jump": ({"name", "operator", "rate"}, {"operator", "rate"}),
+}
+_ARRAYS = {"bath", "jump"}
+
+
+class ModelFileError(InputError):
+    """Invalid model file. Attributes: path, line, column (1-based, or None), key (dotted path), reason."""
+
+    def __init__(self, path: str, reason: str, key: str = "", line: int | None = None,
+                 column: int | None = None):
+        self.path, self.reason, self.key, self.line, self.column = path, reason, key, line, column
+        loc = path + (f":{line}:{column}" if line is not None else "")
+        super().__init__(f"{loc}: {key + ': ' if key else ''}{reason}")
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.reason, self.key, self.line, self.column))
+
+
+# -- validation: TOML data → ModelSpec ---------------------------------------------------------------
+def _fail(reason: str, key: tuple, position: int | None = None):
+    raise SpecError(reason, key, position)
+
+
+def _type_name(v) -> str:
+    return {bool: "boolean", int: "integer", float: "float", str: "string", dict: "table",
+            list: "array"}.get(type(v), type(v).__name__)
+
+
+def _get(table: dict, key: str, kind: str, path: tuple, default=None):
+    if key not in table:
+        return default
+    v = table[key]
+    ok = {"str": isinstance(v, str), "int": isinstance(v, int) and not isinstance(v, bool),
+          "number": isinstance(v, (int, float)) and not isinstance(v, bool), "bool": isinstance(v, bool),
+          "table": isinstance(v, dict)}[kind]
+    if not ok:
+        want = {"str": "a string", "int": "an integer", "number": "a number", "bool": "true or false",
+                "table": "a table"}[kind]
+        _fail(f"expected {want}, got {_type_name(v)} {v!r}", path + (key,))
+    return float(v) if kind == "number" else v
+
+
+def _check_keys(table: dict, allowed: set, required: set, path: tuple) -> None:
+    for key in table:
+        if key not in allowed:
+            near = difflib.get_close_matches(key, sorted(allowed), n=1, cutoff=0.6)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            _fail(f"unknown key {key!r}{hint}; allowed: {', '.join(sorted(allowed))}", path + (key,))
+    for key in sorted(required):
+        if key not in table:
+            _fail(f"missing required key {key!r}", path)
+
+
+def _temperature(table: dict, path: tuple, required: bool) -> float | None:
+    if "temperature" in table and "beta" in table:
+        _fail("give either `temperature` or `beta`, not both", path + ("beta",))
+    if "beta" in table:
+        b = _get(table, "beta", "number", path)
+        if not b > 0 or math.isnan(b):
+            _fail(f"beta must be > 0 (inverse temperature; use beta = inf for T = 0), got {b!r}",
+                  path + ("beta",))
+        return 0.0 if math.isinf(b) else 1.0 / b
+    if "temperature" in table:
+        t = _get(table, "temperature", "number", path)
+        if not (math.isfinite(t) and t >= 0):
+            _fail(f"temperature must be a finite number ≥ 0, got {t!r}", path + ("temperature",))
+        return t
+    if required:
+        _fail("missing `temperature` (or `beta`)", path)
+    return None
+
+
+def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
+    """Validate the plain data of a model file (as from ``tomllib``/``json``) into a ModelSpec.
+
+    Raises:
+        SpecError: with the key path of the offending entry.
+    """
+    if not isinstance(data, dict):
+        _fail(f"a model must be a table, got {_type_name(data)}", ())
+    for key, value in data.items():
+        if key == "parameters":
+            if not isinstance(value, dict):
+                _fail(f"expected a table, got {_type_name(value)}", (key,))
+            continue
+        if key not in _TABLES:
+            _fail(f"unknown table [{key}]; allowed: [system], [[bath]], [[jump]], [generator], [analysis], "
+                  "[parameters]", (key,))
+        if key in _ARRAYS and not (isinstance(value, list) and all(isinstance(x, dict) for x in value)):
+            _fail(f"[[{key}]] must be an array of tables (write [[{key}]]), got {_type_name(value)}", (key,))
+        if key not in _ARRAYS and not isinstance(value, dict):
+            _fail(f"[{key}] must be a table (write [{key}]), got {_type_name(value)}", (key,))
+    if "system" not in data:
+        _fail("missing table [system] (with `hamiltonian` and `sites` or `levels`)", ())
+    system = data["system"]
+    _check_keys(system, *_TABLES["system"], ("system",))
+    sites = _get(system, "sites", "int", ("system",))
+    levels = _get(system, "levels", "int", ("system",))
+    if (sites is None) == (levels is None):
+        _fail("give exactly one of `sites` (number of qubits) or `levels` (one d-level system)",
+              ("system", "levels" if levels is not None else "sites") if sites is not None else ("system",))
+    baths = []
+    for k, b in enumerate(data.get("bath", [])):
+        path = ("bath", k)
+        _check_keys(b, *_TABLES["bath"], path)
+        sd = _get(b, "spectral_density", "table", path)
+        spath = path + ("spectral_density",)
+        kind = _get(sd, "kind", "str", spath)
+        if kind is None:
+            _fail(f"missing `kind` ({', '.join(SPECTRAL_KINDS)})", spath)
+        if kind not in SPECTRAL_KINDS:
+            _fail(f"unknown spectral density kind {kind!r}; known: {', '.join(SPECTRAL_KINDS)}",
+                  spath + ("kind",))
+        params = []
+        for p in sd:
+            if p == "kind":
+                continue
+            if p not in SPECTRAL_KINDS[kind]:
+                known = ", ".join(SPECTRAL_KINDS[kind])
+                _fail(f"unknown parameter {p!r} for kind {kind!r}; parameters: {known}", spath + (p,))
+            params.append((p, _get(sd, p, "number", spath)))
+        params.sort(key=lambda kv: SPECTRAL_KINDS[kind].index(kv[0]))
+        baths.append(BathSpec(name=_get(b, "name", "str", path, f"bath{k}"),
+                              temperature=_temperature(b, path, required=True),
+                              coupling=_get(b, "coupling", "str", path), kind=kind, params=tuple(params)))
+    jumps = []
+    for k, j in enumerate(data.get("jump", [])):
+        path = ("jump", k)
+        _check_keys(j, *_TABLES["jump"], path)
+        jumps.append(JumpSpec(name=_get(j, "name", "str", path, f"jump{k}"),
+                              operator=_get(j, "operator", "str", path),
+                              rate=_get(j, "rate", "number", path)))
+    gen = data.get("generator", {})
+    _check_keys(gen, *_TABLES["generator"], ("generator",))
+    analysis = data.get("analysis", {})
+    _check_keys(analysis, *_TABLES["analysis"], ("analysis",))
+    ref = _temperature(analysis, ("analysis",), required=False)
+    params = data.get("parameters", {})
+    for p, v in params.items():
+        if not isinstance(v, (str, int, float, bool)):
+            _fail(f"parameters must be numbers, strings or booleans, got {_type_name(v)}", ("parameters", p))
+    return ModelSpec(
+        name=_get(system, "name", "str", ("system",), default_name),
+        description=_get(system, "description", "str", ("system",), ""),
+        sites=sites, levels=levels, hamiltonian=_get(system, "hamiltonian", "str", ("system",)),
+        baths=tuple(baths), jumps=tuple(jumps),
+        lamb_shift=_get(gen, "lamb_shift", "bool", ("generator",), False),
+        reference_temperature=ref, parameters=tuple(params.items()),
+    )
+
+
+# -- public API ----------------------------------------------------------------------------------------
+def loads_model(text: str, path: str = "<string>") -> Model:
+    """Build a Model from the text of a model file; errors are :class:`ModelFileError` naming ``path``."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        m = re.search(r"\(at line (\d+), column (\d+)\)", msg)
+        reason = "invalid TOML: " + re.sub(r"\s*\(at (line \d+, column \d+|end of document)\)", "", msg)
+        if m:
+            raise ModelFileError(path, reason, "", int(m.group(1)), int(m.group(2))) from None
+        lines = text.split("\n")  # "at end of document": point after the last character
+        raise ModelFileError(path, reason, "", len(lines), len(lines[-1]) + 1) from None
+    stem = Path(path).stem if path != "<string>" else "model"
+    try:
+        return build(spec_from_data(data, stem))
+    except SpecError as exc:
+        loc = Locator(text).find(exc.key, exc.position) if exc.key else None
+        line, col = loc if loc else ((1, 1) if not exc.key else (None, None))
+        raise ModelFileError(path, exc.reason, format_key(exc.key), line, col) from None
+
+
+def load_model(path) -> Model:
+    """Read and build a model file (format in the module docstring).
+
+    Raises:
+        ModelFileError: unreadable file, invalid TOML, unknown key, wrong type, negative
+            temperature, non-Hermitian H or coupling, malformed expression, ... — the one-line
+            message names the file, line, column and key.
+
+    Example:
+        >>> import detbal as db, tempfile, os
+        >>> p = os.path.join(tempfile.mkdtemp(), "q.toml")
+        >>> db.save_model(db.models.thermal_qubit(), p)
+        >>> db.load_model(p).info.spec == db.models.thermal_qubit().info.spec
+        True
+    """
+    p = os.fspath(path)
+    try:
+        raw = Path(p).read_bytes()
+    except OSError as exc:
+        raise ModelFileError(p, f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(p, f"not UTF-8 text (byte {exc.start})") from None
+    return loads_model(text, p)
+
+
+def model_from_dict(data: dict, name: str = "model") -> Model:
+    """Build a Model from the dictionary layout of a model file (e.g. the ``model`` entry of
+    ``detbal analyze --json``)."""
+    return build(spec_from_data(data, name))
+
+
+def save_model(model: Model | ModelSpec, path) -> None:
+    """Write ``model`` as a model file that :func:`load_model` reads back to the same spec.
+
+    Raises:
+        InputError: the model was not built from expressions (no ``info.spec``).
+    """
+    spec = model if isinstance(model, ModelSpec) else getattr(getattr(model, "info", None), "spec", None)
+    if not isinstance(spec, ModelSpec):
+        raise InputError("`model` must be a detbal Model built from expressions (zoo, model file or "
+                         "models.build) or a ModelSpec; matrices alone cannot be written as a model file")
+    Path(os.fspath(path)).write_text(dumps(spec), encoding="utf-8")
+
+
+def dumps(spec: ModelSpec) -> str:
+    """TOML text of a ModelSpec (tables in the order system, generator, analysis, bath, jump, parameters)."""
+    data = spec.to_dict()
+    out = [f"# detbal model file: {spec.name}"]
+    for table in ("system", "generator", "analysis", "bath", "jump", "parameters"):
+        if table not in data:
+            continue
+        rows = data[table] if table in _ARRAYS else [data[table]]
+        for row in rows:
+            out.append("")
+            out.append(f"[[{table}]]" if table in _ARRAYS else f"[{table}]")
+            out.extend(f"{bare_key(k)} = {scalar(v)}" for k, v in row.items())
+    return "\n".join(out) + "\n"

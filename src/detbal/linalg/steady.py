@@ -1,0 +1,260 @@
+"""Steady states of generators (THEORY.md §9); public through :mod:`detbal.dynamics`.
+
+The default path solves the bordered system [[L, s·vec(I)], [s·vec(I)†, 0]] (sparse LU for small d,
+Sylvester-preconditioned GMRES for large d or when only a matrix-free operator fits the memory
+budget), certifies that ker 𝓛 is one-dimensional, and otherwise runs a kernel analysis
+(:mod:`detbal._kernel`): a non-unique stationary state is never returned silently.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import config
+from .._checks import as_choice, as_state
+from .kernel import dense_kernel, project_state, shift_invert_kernel, stationary_basis
+from .linsolve import (
+    BorderedSolver,
+    SingularError,
+    adjoint_apply,
+    effective_hamiltonian,
+    generator_matrix,
+    identity_vector,
+    onenorm,
+)
+from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
+from ..generators.base import Generator, as_generator, unvec, vec
+
+__all__ = ["DEFAULT_TOL", "SteadyState", "steady_state"]
+
+DEFAULT_TOL = 1e-10
+
+
+def _jsonable(v):
+    if isinstance(v, np.ndarray):
+        if np.iscomplexobj(v):
+            return {"real": v.real.tolist(), "imag": v.imag.tolist()}
+        return v.tolist()
+    if isinstance(v, (np.floating, float)):
+        v = float(v)
+        return v if math.isfinite(v) else str(v)
+    if isinstance(v, (np.integer,)):
+        return int(v)
+    if isinstance(v, (complex, np.complexfloating)):
+        return {"real": float(v.real), "imag": float(v.imag)}
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def _check_tol(tol) -> float:
+    try:
+        t = float(tol)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"`tol` must be a positive number, got {tol!r}") from exc
+    if not (0 < t < 1) or not math.isfinite(t):
+        raise InputError(f"`tol` must be a number in (0, 1), got {tol!r}")
+    return t
+
+
+@dataclass(frozen=True)
+class SteadyState:
+    """Stationary state 𝓛(ρ) = 0, Tr ρ = 1, with its diagnostics.
+
+    Attributes:
+        state: (d, d) complex ndarray, Hermitian, trace 1 (PSD to rounding for a GKSL generator).
+        residual: ‖𝓛(ρ)‖_F computed with ``L.apply``.
+        kernel_dim: dimension of ker 𝓛 (1 unless ``initial=`` selected a state in a larger kernel).
+        method: path used, e.g. "direct", "iterative", "direct→dense-svd", "structured:pauli",
+            "projection:shift-invert(lu)".
+        details: relative residual ‖𝓛ρ‖_F/(‖L‖₁‖ρ‖_F), uniqueness certificate, smallest eigenvalue
+            of ρ, notes on fallbacks.
+    """
+
+    state: np.ndarray
+    residual: float
+    kernel_dim: int
+    method: str
+    details: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return _jsonable({"state": self.state, "residual": self.residual, "kernel_dim": self.kernel_dim,
+                          "method": self.method, "details": self.details})
+
+    def __str__(self) -> str:
+        d = self.state.shape[0]
+        purity = float(np.vdot(self.state, self.state).real)
+        return (f"SteadyState(d={d}, kernel_dim={self.kernel_dim}, method={self.method}, "
+                f"residual={self.residual:.2e}, purity={purity:.4g})")
+
+
+def _finish(L: Generator, rho: np.ndarray, kernel_dim: int, method: str, details: dict) -> SteadyState:
+    rho = (rho + rho.conj().T) / 2
+    rho = rho / np.trace(rho).real
+    r = L.apply(rho)
+    res = float(np.linalg.norm(r))
+    details = dict(details)
+    details.setdefault("min_eigenvalue", float(np.linalg.eigvalsh(rho)[0]))
+    return SteadyState(rho, res, int(kernel_dim), method, details)
+
+
+def _normalise_vector(x: np.ndarray, d: int) -> np.ndarray:
+    X = unvec(x, d)
+    tr = np.trace(X)
+    if tr == 0 or not np.isfinite(tr):
+        raise SingularError("solution has zero or non-finite trace")
+    return X / tr
+
+
+def _relative_residual(A, rho: np.ndarray, norm: float) -> float:
+    return float(np.linalg.norm(A @ vec(rho)) / (norm * max(np.linalg.norm(rho), 1e-300)))
+
+
+def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_TOL) -> SteadyState:
+    """The stationary state of 𝓛: 𝓛(ρ) = 0, Tr ρ = 1 (THEORY.md §9).
+
+    Paths (``method``):
+        - "auto": ``structured_steady_state()`` if the generator has it (Davies), else "direct"
+          for d ≤ 64 or generators without a Lindblad form, "iterative" above; on failure the
+          kernel analysis below is run automatically and named in ``method`` ("direct→dense-svd").
+        - "direct": sparse LU of the bordered matrix [[L, s·vec(I)], [s·vec(I)†, 0]] (s = ‖L‖₁/√d),
+          which is nonsingular iff ker 𝓛 is one-dimensional; uniqueness is certified by the
+          condition estimate κ₁ < 1/tol.
+        - "iterative": GMRES on the same bordered system, preconditioned by the no-jump
+          Sylvester operator −i(H_eff·X − X·H_eff†) (O(d³) per step, never a d²×d² dense matrix);
+          uniqueness is certified by a second solve with a random right-hand side.
+        - "dense": SVD of the d²×d² matrix (d ≤ 40); "shift-invert": ARPACK around 0⁺.
+        Eigen/singular values |λ| ≤ tol·‖L‖₁ count as zero.
+
+    Args:
+        L: Generator or d²×d² matrix (sparse, ndarray, QuTiP superoperator).
+        method: "auto" | "direct" | "iterative" | "dense" | "shift-invert" | "structured".
+        initial: optional density matrix ρ0. If ker 𝓛 has dimension > 1, return the stationary
+            state reached from ρ0, 𝓟(ρ0) = Σ_a Tr[J_a†ρ0] ρ_a (conserved quantities J_a,
+            biorthonormal to the kernel basis ρ_a; the time average when 𝓛 has purely imaginary
+            eigenvalues).
+        tol: relative tolerance of the kernel test and of the accepted residual (default 1e-10).
+
+    Returns:
+        SteadyState(state, residual, kernel_dim, method, details).
+
+    Raises:
+        NonUniqueSteadyStateError: dim ker 𝓛 > 1 and no ``initial``; carries ``kernel_dim`` and a
+            basis of stationary density matrices (Hermitian, PSD, trace 1).
+        InputError: bad arguments, or 𝓛 is not trace preserving (𝓛†(I) ≠ 0).
+
+    Example:
+        >>> import numpy as np
+        >>> from detbal import Lindbladian
+        >>> sm = np.array([[0, 1], [0, 0]])
+        >>> ss = steady_state(Lindbladian(np.diag([0.0, 1.0]), [sm, sm.T], [1.0, 0.5]))
+        >>> np.round(ss.state.real, 6).tolist(), ss.kernel_dim, ss.method
+        ([[0.666667, 0.0], [0.0, 0.333333]], 1, 'direct')
+    """
+    L = as_generator(L)
+    method = as_choice(method, "method", ("auto", "direct", "iterative", "dense", "shift-invert", "structured"))
+    tol = _check_tol(tol)
+    d = L.dim
+    rho0 = None if initial is None else as_state(initial, "initial", dim=d)
+    has_structure = callable(getattr(L, "structured_steady_state", None))
+    notes: list[str] = []
+    if method == "structured" and not has_structure:
+        raise InputError(f"method='structured' needs a generator with structured_steady_state(); "
+                         f"{type(L).__name__} has none")
+    if has_structure and method in ("auto", "structured"):
+        state, kdim, how = L.structured_steady_state()
+        if int(kdim) == 1:
+            return _finish(L, np.asarray(state, dtype=np.complex128), 1, f"structured:{how}", {})
+        notes.append(f"structured path reports kernel dimension {kdim}: general kernel analysis used")
+    if d == 1:
+        return _finish(L, np.ones((1, 1), complex), 1, "trivial", {})
+    return _generic_steady_state(L, method, rho0, tol, notes)
+
+
+def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
+    d = L.dim
+    A, matrix_free = generator_matrix(L)
+    norm = onenorm(A)
+    u = identity_vector(d)
+    if norm == 0:
+        notes.append("L = 0: every state is stationary")
+    else:
+        tp = float(np.linalg.norm(adjoint_apply(A, u))) / (norm * math.sqrt(d))
+        if tp > 1e-8:
+            raise InputError(f"`L` is not trace preserving (‖𝓛†(I)‖/(‖L‖₁√d) = {tp:.2e}): "
+                             "a stationary density matrix needs Tr 𝓛(ρ) = 0")
+    Heff = effective_hamiltonian(L)
+    primary = method
+    if method in ("auto", "structured"):
+        primary = "direct" if ((d <= config.LU_MAX_DIM and not matrix_free) or Heff is None) else "iterative"
+    if matrix_free:
+        if primary != "iterative":
+            raise MemoryBudgetError(f"the sparse d²×d² matrix (d = {d}) exceeds detbal.config.memory_budget and "
+                                    f"method={primary!r} needs it; method='iterative' (matrix-free GMRES) needs a "
+                                    "Lindbladian or a sum of Lindbladians")
+        notes.append("matrix-free: the sparse matrix would exceed the memory budget")
+    if primary == "iterative" and Heff is None:
+        raise InputError("method='iterative' needs a Lindbladian (or a sum of Lindbladians) for its "
+                         f"preconditioner; got {type(L).__name__}: use method='direct'")
+    details: dict = {"norm": norm}
+    if primary in ("direct", "iterative") and norm > 0:
+        solved = _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes)
+        if solved is not None:
+            return solved
+    auto_kernel = "dense" if (d <= config.DENSE_KERNEL_MAX_DIM and not matrix_free) else "shift-invert"
+    kmethod = method if method in ("dense", "shift-invert") else auto_kernel
+    kern = dense_kernel(A, tol) if kmethod == "dense" else shift_invert_kernel(A, tol, Heff)
+    prefix = "" if primary == kmethod else f"{primary}→"
+    details["kernel_values"] = np.abs(kern.eigenvalues)
+    if notes:
+        details["notes"] = notes
+    if kern.dim == 1:
+        rho = _normalise_vector(kern.R[:, 0], d)
+        return _finish(L, rho, 1, prefix + kern.method, details)
+    if rho0 is not None:
+        return _finish(L, project_state(kern, rho0), kern.dim, f"projection:{prefix}{kern.method}", details)
+    basis = stationary_basis(kern)
+    raise NonUniqueSteadyStateError(
+        f"the stationary state is not unique: dim ker 𝓛 = {kern.dim} (|λ| ≤ {tol:g}·‖L‖₁, {kern.method}); "
+        f"the error carries a basis of {len(basis)} stationary density matrices (`.basis`); pass "
+        "initial=rho0 to get the state reached from rho0", kern.dim, basis)
+
+
+def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes):
+    kind = "lu" if primary == "direct" else "gmres"
+    try:
+        solver = BorderedSolver(A, d, Heff=Heff, kind=kind)
+        rho = _normalise_vector(solver.steady_vector(), d)
+        unique, cert = solver.unique_kernel_certificate(tol, np.random.default_rng(1234))
+    except SingularError as exc:
+        notes.append(f"{primary}: bordered system singular ({exc}) → kernel analysis")
+        return None
+    details["certificate"] = ("condition estimate κ₁(B)" if kind == "lu" else "random-probe residual", cert)
+    if kind == "gmres":
+        details["iterations"] = solver.iterations
+    if not unique:
+        notes.append(f"{primary}: uniqueness not certified ({details['certificate'][0]} = {cert:.2e}) "
+                     "→ kernel analysis")
+        return None
+    how = primary
+    rel = _relative_residual(A, rho, norm)
+    if rel > tol:  # one step of iterative refinement through the border
+        try:
+            corr = solver.solve(np.concatenate([-(A @ vec(rho)), [0.0]]))[: d * d]
+            rho = rho + unvec(corr, d)
+            rel = _relative_residual(A, rho, norm)
+            how = f"{primary}+refinement"
+        except SingularError:
+            pass
+    details["relative_residual"] = rel
+    if rel > tol:
+        notes.append(f"{primary}: relative residual {rel:.2e} > tol → kernel analysis")
+        return None
+    if notes:
+        details["notes"] = notes
+    return _finish(L, rho, 1, how, details)
