@@ -181,7 +181,7 @@ def test_save_model_refuses_matrix_models():
 def test_example_model_files_load(tmp_path):
     from pathlib import Path
 
-    files = sorted(Path(__file__).parent.parent.joinpath("examples", "models").glob("*.toml"))
+    files = sorted(Path(__file__).parents[2].joinpath("examples", "models").glob("*.toml"))
     assert len(files) >= 3
     for f in files:
         m = load_model(f)
