@@ -178,11 +178,13 @@ def test_boundary_driven_xxz_chain_at_d256_is_solved_without_dense_matrices():
     # timing is measured in benchmarks/steady_state.py, not asserted here
 
 
-def test_structured_paths_are_used_when_the_generator_provides_them():
+def test_structured_paths_are_used_when_the_generator_declares_them():
     base = random_lindbladian(8, 3)
     M = base.to_dense()
 
     class Structured(DenseGenerator):
+        has_sector_structure = True
+
         def structured_steady_state(self):
             return steady_state(base, "dense").state, 1, "fake"
 
@@ -194,6 +196,10 @@ def test_structured_paths_are_used_when_the_generator_provides_them():
 
         def structured_evolve(self, rho0, times):
             return np.stack([(expm(M * t) @ rho0.reshape(-1, order="F")).reshape(3, 3, order="F") for t in times])
+
+        def structured_expect(self, rho0, times, ops):
+            states = self.structured_evolve(rho0, times)
+            return np.array([[np.trace(O @ r) for r in states] for O in ops])
 
     S = Structured(M)
     ss = steady_state(S)
@@ -209,6 +215,10 @@ def test_structured_paths_are_used_when_the_generator_provides_them():
 
     ev = evolve(WithExpect(M), np.eye(3) / 3, [0.0, 1.0, 2.0], e_ops=[np.eye(3)])
     assert ev.method == "structured" and ev.expect.shape == (1, 3) and np.all(ev.expect == 0.5)
+    # without the declaration the same methods are never called
+    Undeclared = type("Undeclared", (WithExpect,), {"has_sector_structure": False})
+    assert steady_state(Undeclared(M)).method != "structured:fake"
+    assert spectral_gap(Undeclared(M)).path != "structured"
 
 
 def test_steady_state_rejects_bad_input():

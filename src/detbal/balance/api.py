@@ -231,7 +231,7 @@ def _dense_channel_rows(parts, ref: ReferenceState, s: float):
 def _resolve_method(L: Generator, method: str, ref: ReferenceState, reversal) -> str:
     d = L.dim
     fits = 6 * config.superoperator_bytes(d) <= config.memory_budget
-    davies = hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref)
+    davies = L.has_sector_structure and _shares_eigenbasis(L, ref)
     terms = lindblad_terms(L)
     lindblad = terms is not None
     if method == "auto":
@@ -260,7 +260,7 @@ def _operator_sum_pays(terms, d: int) -> bool:
 
 
 def _shares_eigenbasis(L, ref: ReferenceState) -> bool:
-    eb = getattr(L, "eigenbasis", None)
+    eb = L.eigenbasis
     return eb is not None and ref.vectors is eb.vectors
 
 
@@ -362,7 +362,7 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     chosen = _resolve_method(L, method, ref, reversal)
     details: dict = {}
     error_bar = ""
-    if chosen == "structured" and hasattr(L, "structured_balance") and _shares_eigenbasis(L, ref):
+    if chosen == "structured" and L.has_sector_structure and _shares_eigenbasis(L, ref):
         dis, ham, sym, stat, rows, details = _structured(L, ref, s)
     elif chosen == "structured":
         dis, ham, sym, stat, rows, details = _operator_sum(L, ref, s)
@@ -378,7 +378,7 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     failing = {name for name, res, _ in rows if res > tol}
     channels = rows_to_channels(rows, tol, channel_notes(L, failing, ref, beta))
     if beta is not None and stat > tol and state is None:
-        if L.dim <= config.DENSE_BALANCE_MAX_DIM or hasattr(L, "structured_steady_state"):
+        if L.dim <= config.DENSE_BALANCE_MAX_DIM or L.has_sector_structure:
             details["steady_state"] = _steady_state_verdict(L, s, label, tol)
         else:
             details["steady_state"] = {"holds": None, "reason": "Gibbs is not stationary; for d > 64 the "

@@ -123,14 +123,14 @@ def evolve(L, rho0, times, e_ops=None, *, method: str = "auto") -> Evolution:
     rho = as_state(rho0, "rho0", dim=d)
     t = _as_times(times)
     ops, hermitian = _as_e_ops(e_ops, d)
-    has_structure = callable(getattr(L, "structured_evolve", None))
+    has_structure = L.has_sector_structure
     if method == "structured" and not has_structure:
         raise InputError(f"method='structured' needs structured_evolve(); {type(L).__name__} has none")
     if ops is None:
         config.check_memory(t.size * d * d * 16, f"{t.size} states of dimension {d}",
                             "evolve(..., e_ops=[...]) (expectation values only)")
     info: dict = {}
-    if ops is not None and method in ("auto", "structured") and callable(getattr(L, "structured_expect", None)):
+    if ops is not None and method in ("auto", "structured") and L.has_sector_structure:
         expect = np.asarray(L.structured_expect(rho, t, ops))
         if expect.shape != (len(ops), t.size):
             raise InputError(f"structured_expect returned shape {expect.shape}, expected {(len(ops), t.size)}")

@@ -86,7 +86,7 @@ def spectrum(L, k: int | None = None, *, method: str = "auto") -> Spectrum:
     n = L.dim ** 2
     if k is not None:
         k = min(as_positive_int(k, "k"), n)
-    has_structure = callable(getattr(L, "structured_spectrum", None))
+    has_structure = L.has_sector_structure
     if method == "structured" and not has_structure:
         raise InputError(f"method='structured' needs structured_spectrum(); {type(L).__name__} has none")
     if has_structure and method in ("auto", "structured"):
@@ -190,7 +190,7 @@ def spectral_gap(L, *, beta=None, state=None, path: str = "auto", tol: float = D
     L = as_generator(L)
     path = as_choice(path, "path", ("auto", "hermitian", "non-hermitian"))
     tol = _check_tol(tol)
-    if callable(getattr(L, "structured_gap", None)) and path == "auto":
+    if L.has_sector_structure and path == "auto":
         return SpectralGap(float(L.structured_gap()), "structured", "structured")
     d = L.dim
     details: dict = {}

@@ -130,6 +130,40 @@ class Generator(ABC):
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
 
+    # -- optional structure, declared here (absent by default) ---------------------------------------
+    #: True when the generator is block diagonal in Bohr-frequency sectors of its ``eigenbasis``
+    #: and implements the ``structured_*`` fast paths below (Davies generators). Algorithms
+    #: dispatch on this flag, never on ``hasattr``.
+    has_sector_structure: bool = False
+
+    def _no_structure(self, what: str):
+        return NotImplementedError(f"{type(self).__name__} has no sector structure for {what}; "
+                                   "check `has_sector_structure` first")
+
+    def structured_steady_state(self) -> tuple[np.ndarray, int, str]:
+        """(state, kernel_dim, method) from the sector structure; see :class:`DaviesGenerator`."""
+        raise self._no_structure("steady states")
+
+    def structured_spectrum(self) -> np.ndarray:
+        """All d² eigenvalues from the sectors, slowest first."""
+        raise self._no_structure("spectra")
+
+    def structured_gap(self) -> float:
+        """The Liouvillian spectral gap from the sectors."""
+        raise self._no_structure("spectral gaps")
+
+    def structured_evolve(self, rho0, times) -> np.ndarray:
+        """(nt, d, d) states e^{t𝓛}ρ₀ from the sectors."""
+        raise self._no_structure("evolution")
+
+    def structured_expect(self, rho0, times, ops) -> np.ndarray:
+        """(n_ops, nt) expectation values Tr[O e^{t𝓛}ρ₀] from the sectors."""
+        raise self._no_structure("expectation values")
+
+    def structured_balance(self, log_p, s: float) -> dict:
+        """Squared Frobenius norms of the σ-transformed residuals from the sectors."""
+        raise self._no_structure("detailed-balance certificates")
+
 
 class DenseGenerator(Generator):
     """A generator given by its column-stacked d²×d² matrix (dense ndarray or sparse).

@@ -161,7 +161,7 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
     tol = _check_tol(tol)
     d = L.dim
     rho0 = None if initial is None else as_state(initial, "initial", dim=d)
-    has_structure = callable(getattr(L, "structured_steady_state", None))
+    has_structure = L.has_sector_structure
     notes: list[str] = []
     if method == "structured" and not has_structure:
         raise InputError(f"method='structured' needs a generator with structured_steady_state(); "

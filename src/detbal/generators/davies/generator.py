@@ -129,6 +129,8 @@ class DaviesGenerator(Generator):
     :meth:`structured_balance`.
     """
 
+    has_sector_structure = True
+
     @classmethod
     def _build(cls, eb, sec, couplings, include_hamiltonian, hamiltonian=None, name="davies"):
         self = cls.__new__(cls)
