@@ -9,7 +9,8 @@ from . import models
 from .app.analysis import Analysis, analyze
 from .balance.api import detailed_balance
 from .baths.bath import Bath
-from .classical.rate_matrix import KolmogorovResult, RateMatrix, pauli_rate_matrix
+from .classical.rate_matrix import KolmogorovResult, RateMatrix
+from .generators.pauli import pauli_rate_matrix
 from .dynamics import Evolution, SpectralGap, Spectrum, SteadyState, evolve, spectral_gap, spectrum, steady_state
 from .eigenbasis import Eigenbasis, eigenbasis
 from .io.model_file import load_model, save_model

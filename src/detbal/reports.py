@@ -2,28 +2,28 @@
 
 One :class:`BalanceReport` type is printed for a quantum generator, a Davies Pauli matrix and a
 classical rate matrix, so reports of all three read the same.
+
+**Truth value.** ``bool(report)`` raises TypeError naming ``.holds``: a report carries several
+verdicts (``holds``, ``symmetric``, per-channel ``holds``, Kolmogorov's), and before this rule
+``if db.detailed_balance(L, beta=1):`` silently passed for a failed test (dataclasses are always
+truthy). Raising, as NumPy does for arrays, makes every existing misuse fail loudly instead of
+silently changing its meaning; ``bool(report) == report.holds`` would have hidden which verdict
+was meant. The same holds for :class:`~detbal.classical.KolmogorovResult`.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
-import numpy as np
+from ._serialize import jsonable
 
-__all__ = ["BalanceReport", "ChannelBalance"]
+__all__ = ["BalanceReport", "ChannelBalance", "no_truth_value"]
 
 
-def _jsonable(value):
-    if isinstance(value, np.generic):  # NumPy scalars → Python bool/int/float/complex
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
+def no_truth_value(self):
+    """``__bool__`` of result types with a ``holds`` verdict: always raises TypeError (module docstring)."""
+    raise TypeError(f"the truth value of a {type(self).__name__} is ambiguous: test `.holds` "
+                    "(e.g. `if report.holds:`), not the report itself")
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,11 @@ class ChannelBalance:
     holds: bool
     note: str = ""
 
+    __bool__ = no_truth_value
+
     def to_dict(self) -> dict:
-        return _jsonable(asdict(self))
+        """JSON-serialisable dictionary (non-finite floats as strings)."""
+        return jsonable(asdict(self))
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,9 @@ class BalanceReport:
         channels: per-channel verdicts, sorted by decreasing contribution.
         error_bar: for ``method="probe"`` the statement of the estimator's confidence, else "".
         details: extra method-specific diagnostics (worst cycle, affinities, ...), JSON-friendly.
+        reference_state: the resolved reference σ (eigenvectors and exact log-populations, a
+            ``detbal.balance.api.ReferenceState``) for reuse by callers such as ``spectral_gap``;
+            None for classical reports. Not part of ``to_dict``, equality or the printed report.
     """
 
     holds: bool
@@ -87,12 +93,15 @@ class BalanceReport:
     channels: tuple[ChannelBalance, ...] = ()
     error_bar: str = ""
     details: dict = field(default_factory=dict)
+    reference_state: object | None = field(default=None, repr=False, compare=False)
+
+    __bool__ = no_truth_value
 
     def to_dict(self) -> dict:
         """JSON-serialisable dictionary (non-finite floats as strings)."""
-        out = {k: v for k, v in asdict(self).items() if k != "channels"}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("channels", "reference_state")}
         out["channels"] = [c.to_dict() for c in self.channels]
-        return _jsonable(out)
+        return jsonable(out)
 
     def __str__(self) -> str:
         verdict = "holds" if self.holds else "FAILS"

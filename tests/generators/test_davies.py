@@ -306,21 +306,26 @@ def test_multi_bath_with_degenerate_levels_uses_the_zero_sector_kernel():
     assert abs(np.trace(state) - 1) < 1e-14 and np.linalg.eigvalsh(state)[0] > 0
 
 
-def test_addition_merges_baths_and_names_them():
+def test_sum_of_davies_generators_adds_actions_and_keeps_block_form():
     rng = np.random.default_rng(3)
     H = random_hermitian(rng, 4)
     S1, S2 = random_hermitian(rng, 4), random_hermitian(rng, 4)
     b1, b2 = Bath.ohmic(0.1, 5.0, 0.5), Bath.ohmic(0.2, 2.0, 1.5)
     eb = db.eigenbasis(H)
-    total = davies(eb, [(S1, b1)]) + davies(eb, [(S2, b2)])
+    D1, D2 = davies(eb, [(S1, b1)]), davies(eb, [(S2, b2)])
+    total = D1 + D2
     assert isinstance(total, DaviesGenerator) and total.bath_names == ("bath0", "bath1")
-    assert np.abs(total.to_dense() - davies(H, [(S1, b1), (S2, b2)]).to_dense()).max() < 1e-12
-    # a channel (no −i[H,·]) added to the full generator adds only its dissipator
-    c = davies(eb, [(S2, b2)]).channels[0]
-    assert np.abs((davies(eb, [(S1, b1)]) + c).to_dense() - total.to_dense()).max() < 1e-12
+    # the action is additive, so −i[H, ·] is counted twice (both parts carry it) ...
+    assert total.hamiltonian_count == 2
+    assert np.abs(total.to_dense() - D1.to_dense() - D2.to_dense()).max() < 1e-12
+    # ... while the system Hamiltonian (Gibbs reference, heat currents) stays H, not 2H
+    assert np.abs(total.hamiltonian - D1.hamiltonian).max() == 0
+    # a channel (no −i[H,·]) added to the full generator adds only its dissipator: one two-bath generator
+    both = davies(H, [(S1, b1), (S2, b2)])
+    assert np.abs((D1 + D2.channels[0]).to_dense() - both.to_dense()).max() < 1e-12
     # different H: an ordinary SumGenerator
     other = davies(random_hermitian(rng, 4), [(S2, b2)])
-    assert isinstance(davies(eb, [(S1, b1)]) + other, db.SumGenerator)
+    assert isinstance(D1 + other, db.SumGenerator)
 
 
 # -- Lamb shift ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import detbal as db
-from detbal.classical import pauli_rate_matrix
+from detbal.generators.pauli import pauli_rate_matrix
 from systems import eigenoperator_db_lindbladian, thermal_qubit
 
 

@@ -243,7 +243,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
         Analysis (frozen; ``to_dict()`` for JSON).
     """
     from .._checks import as_beta
-    from ..classical.rate_matrix import pauli_rate_matrix
+    from ..generators.pauli import pauli_rate_matrix
     from ..eigenbasis import eigenbasis
     from ..errors import DetbalError
     from ..states import gibbs_populations

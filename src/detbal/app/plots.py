@@ -130,7 +130,7 @@ def channel_residuals(analysis, tolerance: float = 1e-8):
 
 def level_currents(model, analysis, max_edges: int = 40):
     """Steady-state net currents of the Pauli network on the level diagram (module docstring)."""
-    from ..classical.rate_matrix import pauli_rate_matrix
+    from ..generators.pauli import pauli_rate_matrix
 
     E = np.array(analysis.energies)
     d = len(E)

@@ -387,7 +387,7 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     return BalanceReport(holds=holds, residual=residual, dissipative_residual=dis, hamiltonian_residual=ham,
                          symmetric=sym <= tol, symmetric_residual=sym, stationary_residual=stat, inner=label,
                          method=chosen, tolerance=tol, reference=ref.label, channels=channels,
-                         error_bar=error_bar, details=details)
+                         error_bar=error_bar, details=details, reference_state=ref)
 
 
 def _steady_state_verdict(L, s, label, tol) -> dict:
@@ -420,13 +420,10 @@ def _probe(L, ref, s, probes, seed):
 def _stationary_matrix_free(L, ref) -> float:
     """‖𝓛(σ)‖_F/(‖𝓛‖_est ‖σ‖_F) with ‖𝓛‖ estimated from one Gaussian probe (matrix-free)."""
     sigma = ref.matrix()
-    rng = np.random.default_rng(0)
-    d = L.dim
-    X = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))) / np.sqrt(2)
-    scale = float(np.linalg.norm(L._apply(X)))
+    scale = L.norm_estimate(seed=0)
     if scale == 0:
         return 0.0
-    return float(np.linalg.norm(L._apply(sigma))) / (scale * float(np.linalg.norm(sigma)))
+    return float(np.linalg.norm(L.apply(sigma))) / (scale * float(np.linalg.norm(sigma)))
 
 
 def _structured_residuals(gen, ref: ReferenceState, s: float):

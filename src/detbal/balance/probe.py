@@ -67,11 +67,11 @@ class _HattedGeneric:
 
     def forward(self, Y):
         V = self.V
-        return self.down * (V.conj().T @ self.gen._apply(V @ (self.up * Y) @ V.conj().T) @ V)
+        return self.down * (V.conj().T @ self.gen.apply(V @ (self.up * Y) @ V.conj().T) @ V)
 
     def backward(self, Y):
         V = self.V
-        return self.up * (V.conj().T @ self.gen._adjoint(V @ (self.down * Y) @ V.conj().T) @ V)
+        return self.up * (V.conj().T @ self.gen.adjoint(V @ (self.down * Y) @ V.conj().T) @ V)
 
 
 def _dense(A):

@@ -1,6 +1,10 @@
-"""Classical Markov jump processes: rate matrices (:mod:`.rate_matrix`), Kolmogorov cycles (:mod:`.cycles`)."""
+"""Classical Markov jump processes: rate matrices (:mod:`.rate_matrix`), Kolmogorov cycles (:mod:`.cycles`).
+
+The Pauli rate matrix of a quantum generator is built in :mod:`detbal.generators.pauli`
+(classical never imports generators).
+"""
 
 from .cycles import KolmogorovResult
-from .rate_matrix import RateMatrix, pauli_rate_matrix
+from .rate_matrix import RateMatrix, closed_classes
 
-__all__ = ["KolmogorovResult", "RateMatrix", "pauli_rate_matrix"]
+__all__ = ["KolmogorovResult", "RateMatrix", "closed_classes"]

@@ -10,7 +10,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ..reports import _jsonable
+from .._serialize import jsonable
+from ..reports import no_truth_value
 
 __all__ = ["KolmogorovResult", "kolmogorov_cycles"]
 
@@ -36,8 +37,11 @@ class KolmogorovResult:
     worst_cycle: tuple[int, ...]
     worst_affinity: float
 
+    __bool__ = no_truth_value  # test `.holds` (see detbal.reports)
+
     def to_dict(self) -> dict:
-        return _jsonable(asdict(self))
+        """JSON-serialisable dictionary (non-finite affinities as strings)."""
+        return jsonable(asdict(self))
 
     def __str__(self) -> str:
         verdict = "holds" if self.holds else "FAILS"

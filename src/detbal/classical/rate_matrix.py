@@ -18,7 +18,7 @@ from ..errors import ConvergenceError, InputError, NonUniqueSteadyStateError
 from .cycles import KolmogorovResult, kolmogorov_cycles
 from ..reports import BalanceReport, ChannelBalance
 
-__all__ = ["RateMatrix", "KolmogorovResult", "pauli_rate_matrix"]
+__all__ = ["KolmogorovResult", "RateMatrix", "closed_classes"]
 
 #: columns of W must sum to zero within this tolerance times the largest |W_mn|
 COLUMN_SUM_RTOL = 1e-10
@@ -61,6 +61,29 @@ def _check_offdiagonal(a: np.ndarray, name: str) -> None:
     if bad.size:
         m, n = bad[0]
         raise InputError(f"`{name}` off-diagonal rates must be ≥ 0, got {name}[{m}, {n}] = {a[m, n]:.6g}")
+
+
+def closed_classes(rates) -> list[np.ndarray]:
+    """Closed communicating classes of a rate graph, each an ascending index array, sorted by first state.
+
+    Args:
+        rates: (d, d) array (dense or sparse); ``rates[m, n] > 0`` (or True) means a jump n → m.
+            The diagonal is ignored.
+
+    Returns:
+        list of (n_c,) int ndarrays: the strongly connected components with no jump leaving them.
+        Their number is the dimension of the kernel of the rate matrix (THEORY.md §3).
+    """
+    A = sp.csr_array(sp.csr_array(rates).T > 0)                # A[n, m]: edge n → m
+    A.setdiag(False)
+    A.eliminate_zeros()
+    ncomp, lab = connected_components(A, directed=True, connection="strong")
+    src, dst = A.nonzero()
+    leaving = np.zeros(ncomp, dtype=bool)
+    cross = lab[src] != lab[dst]
+    leaving[lab[src[cross]]] = True
+    classes = [np.flatnonzero(lab == c) for c in range(ncomp) if not leaving[c]]
+    return sorted(classes, key=lambda c: c[0])
 
 
 def _gth(rates: np.ndarray) -> np.ndarray:
@@ -171,16 +194,6 @@ class RateMatrix:
     __str__ = __repr__
 
     # ------------------------------------------------------------------ stationary state
-    def _closed_classes(self) -> list[np.ndarray]:
-        """Closed communicating classes (strong components with no outgoing rate), by first state."""
-        adj = (self._W.T > 0) & ~np.eye(self.dim, dtype=bool)  # adj[n, m]: edge n → m
-        ncomp, lab = connected_components(sp.csr_array(adj), directed=True, connection="strong")
-        src, dst = np.nonzero(adj)
-        leaves = np.zeros(ncomp, dtype=bool)
-        leaves[lab[src[lab[src] != lab[dst]]]] = True
-        classes = [np.flatnonzero(lab == c) for c in range(ncomp) if not leaves[c]]
-        return sorted(classes, key=lambda c: c[0])
-
     def stationary(self) -> np.ndarray:
         """Stationary distribution p: W p = 0, Σ p = 1, p ≥ 0.
 
@@ -196,7 +209,7 @@ class RateMatrix:
         """
         if self._p is None:
             basis = []
-            for cls_ in self._closed_classes():
+            for cls_ in closed_classes(self._W):
                 q = np.zeros(self.dim)
                 q[cls_] = _gth(self._W[np.ix_(cls_, cls_)].T) if cls_.size > 1 else 1.0
                 basis.append(q)
@@ -392,70 +405,3 @@ class RateMatrix:
             stationary_residual=stat_res, inner="classical", method="classical", tolerance=float(tolerance),
             reference=reference, channels=tuple(channels), details=details,
         )
-
-
-def pauli_rate_matrix(L, basis=None) -> RateMatrix:
-    """Pauli (classical) rate matrix of a generator in an orthonormal basis {|n⟩}.
-
-    W_mn = ⟨m|𝓛(|n⟩⟨n|)|m⟩ for m ≠ n: the rate at which population flows from |n⟩ to |m⟩ when
-    coherences in this basis are dephased away (exact for a Davies generator in its eigenbasis
-    with a non-degenerate spectrum; the population block of any generator otherwise).
-
-    Args:
-        L: a Generator (or d²×d² matrix).
-        basis: (d, d) unitary whose columns are the basis vectors; default the eigenbasis of
-            ``L.hamiltonian`` (energies ascending).
-
-    Returns:
-        RateMatrix with columns summing to zero (trace preservation of 𝓛).
-
-    Davies generators (default basis: their own eigenbasis) return their structured Pauli matrix,
-    or the population block of the ν = 0 sector when degenerate levels couple populations and
-    coherences; Lindbladians use
-    W_mn = Σ_k γ_k |⟨m|A_k|n⟩|² (m ≠ n) from the rotated jumps (O(K d³)); other generators one
-    application of 𝓛 per basis state.
-    """
-    from ..eigenbasis import eigenbasis
-    from ..generators.base import as_generator
-    from ..generators.davies.generator import DaviesGenerator
-    from ..generators.lindblad import lindblad_terms
-
-    gen = as_generator(L)
-    d = gen.dim
-    if basis is None and isinstance(gen, DaviesGenerator):
-        try:
-            return gen.pauli_rate_matrix
-        except InputError:  # degenerate levels couple populations and coherences: their block
-            W = np.array(gen.bohr_blocks.population[:d, :d].real)
-            np.fill_diagonal(W, 0.0)
-            np.fill_diagonal(W, -W.sum(axis=0))
-            return RateMatrix.from_rates(W)
-    if basis is None:
-        if gen.hamiltonian is None:
-            raise InputError("`basis` is needed: the generator has no Hamiltonian to take the eigenbasis of")
-        U = eigenbasis(gen.hamiltonian).vectors
-    else:
-        U = np.array(_to_array(basis, "basis"), dtype=complex)
-        if U.shape != (d, d) or not np.allclose(U.conj().T @ U, np.eye(d), atol=1e-10):
-            raise InputError(f"`basis` must be a {d}×{d} unitary matrix (columns = basis vectors)")
-    terms = lindblad_terms(gen)
-    if terms is not None:
-        W = np.zeros((d, d))
-        for t in terms:
-            for g, A in zip(t.rates, t.jumps):
-                if g:
-                    At = U.conj().T @ (A @ U)
-                    W += g * (At.real ** 2 + At.imag ** 2)
-        np.fill_diagonal(W, 0.0)
-        np.fill_diagonal(W, -W.sum(axis=0))
-    else:
-        W = np.empty((d, d))
-        for n in range(d):
-            out = U.conj().T @ gen.apply(np.outer(U[:, n], U[:, n].conj())) @ U
-            W[:, n] = np.diag(out).real
-    off = ~np.eye(d, dtype=bool)
-    W[off] = np.where(np.abs(W[off]) < 1e-14 * max(np.abs(W).max(), 1e-300), 0.0, W[off])
-    if np.any(W[off] < 0):
-        raise InputError("the generator has negative population transfer rates in this `basis` "
-                         f"(min {W[off].min():.3e}): it is not a classical rate matrix there")
-    return RateMatrix.from_rates(W)

@@ -15,7 +15,7 @@ from .. import config
 from .._checks import as_choice, as_operator, as_state, is_hermitian
 from ..linalg.krylov import FactoredBlock
 from ..linalg.propagate import choose_method, propagate
-from ..linalg.steady import _jsonable
+from .._serialize import jsonable
 from ..errors import InputError
 from ..generators.base import as_generator
 
@@ -47,7 +47,7 @@ class Evolution:
     details: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
-        return _jsonable({"times": self.times, "states": self.states, "expect": self.expect,
+        return jsonable({"times": self.times, "states": self.states, "expect": self.expect,
                           "method": self.method, "details": self.details})
 
     def __str__(self) -> str:
@@ -130,7 +130,7 @@ def evolve(L, rho0, times, e_ops=None, *, method: str = "auto") -> Evolution:
         config.check_memory(t.size * d * d * 16, f"{t.size} states of dimension {d}",
                             "evolve(..., e_ops=[...]) (expectation values only)")
     info: dict = {}
-    if ops is not None and method in ("auto", "structured") and L.has_sector_structure:
+    if ops is not None and method in ("auto", "structured") and has_structure:
         expect = np.asarray(L.structured_expect(rho, t, ops))
         if expect.shape != (len(ops), t.size):
             raise InputError(f"structured_expect returned shape {expect.shape}, expected {(len(ops), t.size)}")
@@ -140,8 +140,10 @@ def evolve(L, rho0, times, e_ops=None, *, method: str = "auto") -> Evolution:
         chunks, used = _structured_chunks(L, rho, t), "structured"
     else:
         chosen = choose_method(d, t.size) if method == "auto" else method
-        chunks = propagate(L, rho, t, chosen, info)
-        used = info.pop("method")
+        chunks, diagnostics = propagate(L, rho, t, chosen)
+        used = diagnostics["method"]
+        # Krylov step counts are filled in while the chunks run (the stats dict is shared)
+        info = {k: v for k, v in diagnostics.items() if k != "method"}
     if ops is None:
         states = np.empty((t.size, d, d), dtype=np.complex128)
         for sl, block in chunks:

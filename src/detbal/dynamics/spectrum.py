@@ -2,16 +2,35 @@
 
 Dense ``eig``/``eigh`` or shift-invert Arnoldi; the Hermitian σ-transformed generator when 𝓛 is
 KMS-detailed-balanced. A Davies generator is solved through its Bohr-sector structure.
+
+Algorithm choice of :func:`spectrum` (first row whose condition holds; ``method=`` forces a row):
+
+    ============== ==================================================== =============================
+    method         condition ("auto")                                    implementation
+    ============== ==================================================== =============================
+    "structured"   ``L.has_sector_structure``                            ``L.structured_spectrum()``
+    "shift-invert" ``k`` given and d > ``config.DENSE_SPECTRUM_MAX_DIM``  ``linalg.spectral.slow_eigenpairs``
+    "dense"        otherwise                                             ``linalg.spectral.dense_eigenvalues``
+    ============== ==================================================== =============================
+
+:func:`spectral_gap`: "structured" (``L.has_sector_structure``) → "hermitian" (d ≤
+``DENSE_SPECTRUM_MAX_DIM`` and 𝓛 KMS-detailed-balanced with normal 𝓛̂: ``eigh``) → dense ``eig``
+(d ≤ ``DENSE_SPECTRUM_MAX_DIM``) → shift-invert Arnoldi.
+
+Results behave like numbers: ``float(spectral_gap(L))`` is the gap and gaps compare with numbers;
+``np.asarray(spectrum(L))`` is the eigenvalue array.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from numbers import Real
+from typing import Literal
 
 import numpy as np
 
 from .. import config
-from .._checks import as_choice, as_positive_int
+from .._checks import as_choice, as_nonnegative_scalar, as_positive_int
 from ..linalg.linsolve import onenorm
 from ..linalg.spectral import (
     dense_eigenvalues,
@@ -20,9 +39,10 @@ from ..linalg.spectral import (
     slow_eigenpairs,
     sort_slowest,
 )
-from ..linalg.steady import DEFAULT_TOL, _check_tol, _jsonable, steady_state
+from .._serialize import jsonable
+from ..linalg.steady import DEFAULT_TOL, steady_state
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError, NotFaithfulError
-from ..generators.base import as_generator
+from ..generators.base import Generator, as_generator
 
 
 __all__ = ["SpectralGap", "Spectrum", "spectral_gap", "spectrum"]
@@ -32,7 +52,7 @@ __all__ = ["SpectralGap", "Spectrum", "spectral_gap", "spectrum"]
 # ==================================================================================================
 # spectra and gaps
 # ==================================================================================================
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Spectrum:
     """Eigenvalues of 𝓛, slowest first (decreasing real part).
 
@@ -49,8 +69,18 @@ class Spectrum:
     k: int | None = None
     residual: float = float("nan")
 
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        """``np.asarray(spectrum)``: the eigenvalues (a copy, so the result stays immutable)."""
+        return np.array(self.eigenvalues, dtype=dtype, copy=True)
+
+    def __len__(self) -> int:
+        return int(self.eigenvalues.size)
+
+    def __iter__(self):
+        return iter(self.eigenvalues.tolist())
+
     def to_dict(self) -> dict:
-        return _jsonable({"eigenvalues": self.eigenvalues, "method": self.method, "k": self.k,
+        return jsonable({"eigenvalues": self.eigenvalues, "method": self.method, "k": self.k,
                           "residual": self.residual})
 
     def __str__(self) -> str:
@@ -59,7 +89,11 @@ class Spectrum:
         return f"Spectrum({self.eigenvalues.size} eigenvalues, {self.method}: {head}{more})"
 
 
-def spectrum(L, k: int | None = None, *, method: str = "auto") -> Spectrum:
+SpectrumMethod = Literal["auto", "dense", "shift-invert", "structured"]
+GapPath = Literal["auto", "hermitian", "non-hermitian"]
+
+
+def spectrum(L: Generator | np.ndarray, k: int | None = None, *, method: SpectrumMethod = "auto") -> Spectrum:
     """Eigenvalues of the generator, sorted slowest first.
 
     ``k=None``: all d² eigenvalues by dense ``eig`` (MemoryBudgetError beyond the budget; the
@@ -72,7 +106,11 @@ def spectrum(L, k: int | None = None, *, method: str = "auto") -> Spectrum:
     Args:
         L: Generator or d²×d² matrix.
         k: number of slow eigenvalues, or None for all.
-        method: "auto" | "dense" | "shift-invert" | "structured".
+        method: "auto" | "dense" | "shift-invert" | "structured" (module table).
+
+    Returns:
+        Spectrum: ``eigenvalues`` a (d²,) complex ndarray (``k=None``) or (k,), slowest first;
+        ``np.asarray(result)`` gives the same array.
 
     Example:
         >>> import numpy as np
@@ -82,7 +120,7 @@ def spectrum(L, k: int | None = None, *, method: str = "auto") -> Spectrum:
         [0.0, -0.5, -0.5, -1.0]
     """
     L = as_generator(L)
-    method = as_choice(method, "method", ("auto", "dense", "shift-invert", "structured"))
+    method = as_choice(method, "method", SpectrumMethod.__args__)
     n = L.dim ** 2
     if k is not None:
         k = min(as_positive_int(k, "k"), n)
@@ -104,7 +142,7 @@ def spectrum(L, k: int | None = None, *, method: str = "auto") -> Spectrum:
     return Spectrum(vals if k is None else vals[:k], "dense-eig", k)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SpectralGap:
     """Liouvillian gap g = −max{Re λ : λ ≠ 0} and how it was obtained (THEORY.md §9).
 
@@ -130,8 +168,41 @@ class SpectralGap:
     kernel_dim: int = 1
     details: dict = field(default_factory=dict)
 
+    # -- a gap behaves like its value: float(g), g < 0.1, g == 0.75 -------------------------------
+    def __float__(self) -> float:
+        return float(self.gap)
+
+    def _other(self, other):
+        if isinstance(other, SpectralGap):
+            return other.gap
+        if isinstance(other, Real):
+            return float(other)
+        return None
+
+    def __eq__(self, other):
+        o = self._other(other)
+        return NotImplemented if o is None else self.gap == o
+
+    def __lt__(self, other):
+        o = self._other(other)
+        return NotImplemented if o is None else self.gap < o
+
+    def __le__(self, other):
+        o = self._other(other)
+        return NotImplemented if o is None else self.gap <= o
+
+    def __gt__(self, other):
+        o = self._other(other)
+        return NotImplemented if o is None else self.gap > o
+
+    def __ge__(self, other):
+        o = self._other(other)
+        return NotImplemented if o is None else self.gap >= o
+
+    __hash__ = None
+
     def to_dict(self) -> dict:
-        return _jsonable({"gap": self.gap, "path": self.path, "method": self.method,
+        return jsonable({"gap": self.gap, "path": self.path, "method": self.method,
                           "hermitian_gap": self.hermitian_gap, "eigenvalue": self.eigenvalue,
                           "residual": self.residual, "kernel_dim": self.kernel_dim, "details": self.details})
 
@@ -140,9 +211,10 @@ class SpectralGap:
         return f"SpectralGap(gap={self.gap:.6g}{herm}, path={self.path}, method={self.method})"
 
 
-def _db_reference(L, beta, state, tol):
-    """(σ eigenvectors, log p, label) for the Hermitian path, or (None, reason)."""
-    from ..balance.api import detailed_balance, reference_state
+def _db_reference(L, beta, state, tolerance):
+    """(reference state, label) of a KMS detailed-balance certificate for the Hermitian path, or
+    (None, reason). The reference comes from the report itself (computed once)."""
+    from ..balance.api import detailed_balance
 
     try:
         if state is None and beta is None:
@@ -150,19 +222,19 @@ def _db_reference(L, beta, state, tol):
                 beta = L.beta
             else:
                 try:
-                    state = steady_state(L, tol=tol).state
+                    state = steady_state(L, tol=tolerance).state
                 except NonUniqueSteadyStateError:
                     return None, "the steady state is not unique"
-        ref = reference_state(L, beta=beta, state=state)
         rep = detailed_balance(L, beta=beta, state=state, inner="kms")
     except (NotFaithfulError, MemoryBudgetError) as exc:
         return None, f"no DB test ({type(exc).__name__}: {exc})"
     if not rep.holds:
         return None, f"not KMS-DB w.r.t. {rep.reference} (residual {rep.residual:.1e})"
-    return ref, rep.reference
+    return rep.reference_state, rep.reference
 
 
-def spectral_gap(L, *, beta=None, state=None, path: str = "auto", tol: float = DEFAULT_TOL) -> SpectralGap:
+def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state: np.ndarray | None = None,
+                 path: GapPath = "auto", tolerance: float = DEFAULT_TOL) -> SpectralGap:
     """Liouvillian spectral gap g = −max{Re λ : λ ≠ 0} (THEORY.md §9).
 
     Structured generators use ``structured_gap()``. Otherwise, for d ≤ 32, detailed balance is
@@ -175,21 +247,24 @@ def spectral_gap(L, *, beta=None, state=None, path: str = "auto", tol: float = D
 
     Args:
         L: Generator or d²×d² matrix.
-        beta, state: reference state of the detailed-balance test (optional).
+        beta, state: reference state of the detailed-balance test (optional; state (d, d)).
         path: "auto" | "hermitian" (require DB; InputError if it fails) | "non-hermitian".
-        tol: eigenvalues with |λ| ≤ tol·‖L‖ count as zero.
+        tolerance: eigenvalues with |λ| ≤ tolerance·‖L‖ count as zero.
+
+    Returns:
+        SpectralGap (``float(result)`` is the gap, a float ≥ 0, nan if every eigenvalue is 0).
 
     Example:
         >>> import numpy as np
         >>> from detbal import Lindbladian
         >>> sm = np.array([[0, 1], [0, 0]])
         >>> g = spectral_gap(Lindbladian(np.diag([0.0, 1.0]), [sm, sm.T], [1.0, 0.5]))
-        >>> round(g.gap, 12), g.path
+        >>> round(float(g), 12), g.path
         (0.75, 'hermitian')
     """
     L = as_generator(L)
-    path = as_choice(path, "path", ("auto", "hermitian", "non-hermitian"))
-    tol = _check_tol(tol)
+    path = as_choice(path, "path", GapPath.__args__)
+    tol = as_nonnegative_scalar(tolerance, "tolerance", strict=True)
     if L.has_sector_structure and path == "auto":
         return SpectralGap(float(L.structured_gap()), "structured", "structured")
     d = L.dim

@@ -2,7 +2,8 @@
 from .base import DenseGenerator, Generator, SumGenerator, as_generator
 from .davies.generator import DaviesGenerator, davies
 from .lindblad import Lindbladian
+from .pauli import pauli_rate_matrix
 from .redfield import RedfieldGenerator, complete_positivity, redfield
 
 __all__ = ["Generator", "DenseGenerator", "SumGenerator", "as_generator", "Lindbladian",
-           "DaviesGenerator", "davies", "RedfieldGenerator", "redfield", "complete_positivity"]
+           "DaviesGenerator", "davies", "RedfieldGenerator", "redfield", "complete_positivity", "pauli_rate_matrix"]

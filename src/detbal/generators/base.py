@@ -8,13 +8,37 @@ layout (THEORY.md §1).
 Every generator exposes ``dim``, ``hamiltonian`` (or None), ``apply``, ``adjoint``, ``to_dense``
 (guarded by ``detbal.config.memory_budget``), ``channels`` (named parts whose sum is the
 generator, up to its coherent part), ``name`` and ``beta`` (inverse temperature of a thermal
-channel, None when unknown). ``L1 + L2`` is a generator whose channels are the union.
+channel, None when unknown).
+
+**Sums of generators** (``L1 + L2``, ``sum([L1, L2, …])``) mean one thing for every pair of types
+(Lindbladian, Davies, Redfield, dense, sums): the generator whose action is the sum of the actions,
+
+    (L1 + L2).apply(ρ) = L1.apply(ρ) + L2.apply(ρ),
+
+so a coherent part −i[H, ·] is counted as often as the parts carry it (two Lindbladians that both
+carry H evolve with −i[2H, ·]; give the second one a zero Hamiltonian, or add a Davies *channel*,
+to couple one system to two baths). ``hamiltonian`` is not the coherent part but the **system
+Hamiltonian** that defines Gibbs reference states (``detailed_balance(beta=…)``) and heat currents
+J_b = Tr[H 𝓛_b(ρ)] (:mod:`detbal.thermo`, which uses the per-bath dissipators ``channels``, never
+the coherent parts). For a sum it is resolved by one rule:
+
+* parts with ``hamiltonian`` None or identically zero (pure dissipators, channels) do not vote;
+* if every voting part carries the same H (within 1e-10 relative), the sum's ``hamiltonian`` is
+  that H — never 2H;
+* if voting parts carry different Hamiltonians, the system Hamiltonian is ambiguous and reading
+  ``hamiltonian`` raises InputError (pass ``SumGenerator(terms, hamiltonian=H)`` to name it);
+* an explicit ``SumGenerator(terms, hamiltonian=H)`` always wins.
+
+Where a sum keeps a cheaper exact structure it does so (Lindbladian + zero-Hamiltonian Lindbladian
+is one Lindbladian; Davies generators of one eigenbasis merge into one DaviesGenerator that counts
+−i[H, ·] as often as its parts), otherwise it is a :class:`SumGenerator`. ``0 + L`` is ``L``.
 """
 
 from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from numbers import Number
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,7 +48,18 @@ from .. import config
 from .._checks import as_operator
 from ..errors import InputError
 
-__all__ = ["DenseGenerator", "Generator", "SumGenerator", "as_generator", "unvec", "vec"]
+__all__ = ["DenseGenerator", "Generator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
+
+
+#: two system Hamiltonians of a sum are the same when ‖H1 − H2‖_F ≤ SAME_HAMILTONIAN_RTOL·max‖H‖_F
+SAME_HAMILTONIAN_RTOL = 1e-10
+
+
+def dagger(A):
+    """A† (conjugate transpose) of a dense or sparse matrix, without copying a real dense A."""
+    if isinstance(A, np.ndarray) and np.isrealobj(A):
+        return A.T
+    return A.conj().T
 
 
 def vec(X: np.ndarray) -> np.ndarray:
@@ -122,10 +157,32 @@ class Generator(ABC):
 
         return spla.LinearOperator((d * d, d * d), matvec=matvec, rmatvec=rmatvec, dtype=np.complex128)
 
+    def norm_estimate(self, *, seed: int = 0) -> float:
+        """Unbiased one-probe estimate of the Frobenius norm ‖𝓛‖_F of the d²×d² matrix (matrix-free).
+
+        ‖𝓛(X)‖_F for one X with i.i.d. complex Gaussian entries, E|X_ij|² = 1, so that
+        E‖𝓛(X)‖_F² = ‖𝓛‖_F²; reproducible for a given ``seed``. Used to normalise residuals such
+        as ‖𝓛(σ)‖_F without forming the matrix.
+
+        Returns:
+            float ≥ 0.
+        """
+        rng = np.random.default_rng(seed)
+        d = self.dim
+        X = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))) / np.sqrt(2)
+        return float(np.linalg.norm(self._apply(X)))
+
     def __add__(self, other: Generator) -> Generator:
+        """The generator whose action is the sum of the actions (module docstring)."""
         if not isinstance(other, Generator):
             return NotImplemented
         return SumGenerator((self, other))
+
+    def __radd__(self, other) -> Generator:
+        """``0 + L = L``, so that ``sum([L1, L2])`` works."""
+        if isinstance(other, Number) and other == 0:
+            return self
+        return NotImplemented
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, dim={self.dim})"
@@ -217,20 +274,30 @@ class DenseGenerator(Generator):
 
 
 class SumGenerator(Generator):
-    """𝓛 = Σ_k 𝓛_k. Channels are the union of the terms' channels; the Hamiltonian is the sum
-    of the terms' Hamiltonians that are known (each term's coherent part adds)."""
+    """𝓛 = Σ_k 𝓛_k: ``apply`` is the sum of the terms' actions, ``channels`` the union of their
+    channels, ``hamiltonian`` the common system Hamiltonian of the terms (module docstring rule).
 
-    def __init__(self, terms, name: str | None = None):
+    Args:
+        terms: Generators of one dimension (nested sums are flattened).
+        name: name of the sum (default: the terms' names joined by " + ").
+        hamiltonian: the system Hamiltonian (d, d), when the terms disagree or carry none.
+    """
+
+    def __init__(self, terms, name: str | None = None, hamiltonian=None):
         flat: list[Generator] = []
         for t in terms:
             if not isinstance(t, Generator):
                 raise InputError(f"`terms` must be Generators, got {type(t).__name__}")
             flat.extend(t.terms if isinstance(t, SumGenerator) else (t,))
+        if not flat:
+            raise InputError("`terms` must contain at least one Generator")
         dims = {t.dim for t in flat}
         if len(dims) != 1:
             raise InputError(f"cannot add generators of different dimensions {sorted(dims)}")
         self.terms = tuple(flat)
         self.name = name or " + ".join(t.name for t in flat)
+        self._H = (None if hamiltonian is None
+                   else as_operator(hamiltonian, "hamiltonian", dim=flat[0].dim, hermitian=True))
 
     @property
     def dim(self):
@@ -238,13 +305,14 @@ class SumGenerator(Generator):
 
     @property
     def hamiltonian(self):
-        hs = [t.hamiltonian for t in self.terms if t.hamiltonian is not None]
-        if not hs:
-            return None
-        total = hs[0]
-        for h in hs[1:]:
-            total = total + h
-        return total
+        """The common system Hamiltonian of the terms (never their sum; module docstring).
+
+        Raises:
+            InputError: two terms carry different nonzero Hamiltonians and none was given.
+        """
+        if self._H is not None:
+            return self._H
+        return common_hamiltonian(self.terms)
 
     @property
     def channels(self):
@@ -267,6 +335,42 @@ class SumGenerator(Generator):
         for t in self.terms[1:]:
             out = out + t.to_sparse()
         return sp.csr_array(out)
+
+
+def is_zero_operator(H) -> bool:
+    """True when every entry of the (dense or sparse) operator H is exactly 0."""
+    return not np.any(H.data if sp.issparse(H) else H)
+
+
+def _fro(A) -> float:
+    return float(spla.norm(A) if sp.issparse(A) else np.linalg.norm(np.asarray(A)))
+
+
+def common_hamiltonian(terms) -> np.ndarray | None:
+    """The system Hamiltonian shared by ``terms`` (None/zero Hamiltonians do not vote), or None.
+
+    Raises:
+        InputError: two terms carry different nonzero Hamiltonians.
+    """
+    voting = []
+    for t in terms:
+        H = t.hamiltonian
+        if H is not None and not is_zero_operator(H):
+            voting.append((t.name, H))
+    if not voting:
+        return None
+    name0, H0 = voting[0]
+    for name, H in voting[1:]:
+        if H is H0:
+            continue
+        scale = max(_fro(H0), _fro(H))
+        if _fro(H - H0) > SAME_HAMILTONIAN_RTOL * scale:
+            raise InputError(
+                f"the parts {name0!r} and {name!r} of this sum carry different system Hamiltonians "
+                f"(‖H1 − H2‖_F = {_fro(H - H0):.3e}), so the Hamiltonian defining Gibbs states and heat "
+                "currents is ambiguous (the dynamics adds both coherent parts). Name it: "
+                "SumGenerator(terms, hamiltonian=H), or pass hamiltonian=/state= to the function")
+    return H0
 
 
 def as_generator(L, hamiltonian=None, name: str = "generator") -> Generator:

@@ -16,13 +16,9 @@ import scipy.sparse as sp
 from .. import config
 from .._checks import as_nonnegative, as_operator
 from ..errors import InputError
-from .base import Generator
+from .base import Generator, SumGenerator, dagger as _dagger, is_zero_operator as _is_zero
 
 __all__ = ["Lindbladian", "lindblad_terms"]
-
-
-def _dagger(A):
-    return A.conj().T
 
 
 def _dense(A):
@@ -159,10 +155,13 @@ class Lindbladian(Generator):
         return L
 
     def __add__(self, other):
-        """Lindbladian + Lindbladian stays a Lindbladian (Hamiltonians add, jumps concatenate) unless
-        either is a thermal channel (``beta`` set): then the sum keeps them as separate baths."""
+        """Lindbladian + Lindbladian stays one Lindbladian (jumps concatenate) when neither is a
+        thermal channel (``beta`` unset) and at most one carries a nonzero Hamiltonian: then the
+        merged H is the common system Hamiltonian of the sum rule (:mod:`.base`). Otherwise the
+        sum is a SumGenerator (its action is the sum of the actions in every case)."""
         if (isinstance(other, Lindbladian) and other.dim == self.dim
-                and self._beta is None and other._beta is None):
+                and self._beta is None and other._beta is None
+                and (_is_zero(self._H) or _is_zero(other._H))):
             names = list(self._names)
             for n in other._names:
                 names.append(n if n not in names else f"{n}'")
@@ -175,8 +174,6 @@ class Lindbladian(Generator):
 def lindblad_terms(L: Generator) -> list[Lindbladian] | None:
     """Flatten a Lindbladian or a (nested) sum of Lindbladians into its Lindbladian terms; None if
     some term is not a Lindbladian (then only ``apply``/``adjoint`` are known)."""
-    from .base import SumGenerator
-
     if isinstance(L, Lindbladian):
         return [L]
     if isinstance(L, SumGenerator):

@@ -24,8 +24,7 @@ from .. import config
 from ..errors import InputError
 from .davies import sectors as _bohr
 from .couplings import assign_names, eigenbasis_of, parse_couplings
-from .base import DenseGenerator, Generator, as_generator
-from .davies.generator import _dag
+from .base import DenseGenerator, Generator, as_generator, dagger as _dag
 
 __all__ = ["RedfieldGenerator", "complete_positivity", "redfield"]
 

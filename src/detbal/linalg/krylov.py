@@ -4,7 +4,7 @@ Sidje's EXPOKIT scheme (ACM TOMS 24, 1998): an Arnoldi basis V_{m+1} of the Kryl
 K_m(A, w) is built once per step; the step size τ is accepted when the a-posteriori estimate
 of the local error (from the augmented (m+2)×(m+2) Hessenberg matrix) is below tol·τ, otherwise
 shrunk. Every requested time t inside the accepted step is then read off the same basis,
-w(t) = β V_{m+1} [e^{(t − t_now) H̄}]_{:, 0}, at the cost of one small (m+2)×(m+2) ``expm``, so
+w(t) = ‖w‖ V_{m+1} [e^{(t − t_now) H̄}]_{:, 0}, at the cost of one small (m+2)×(m+2) ``expm``, so
 1000 output times cost about as many matrix–vector products as one long step needs — unlike
 re-running a Taylor or ODE method between consecutive outputs. Error per unit time ≤ tol·‖v0‖.
 """
@@ -72,17 +72,23 @@ def inf_norm(A) -> float:
     return float(abs(A).sum(axis=1).max())
 
 
-def krylov_chunks(A, v0: np.ndarray, times: np.ndarray, info: dict, tol: float = KRYLOV_TOL, m: int = KRYLOV_DIM):
-    """Yield (slice, FactoredBlock of k states) for the sorted ``times`` (≥ 0), starting at t = 0."""
+def krylov_chunks(A, v0: np.ndarray, times: np.ndarray, tol: float = KRYLOV_TOL, m: int = KRYLOV_DIM):
+    """(chunks, stats) for the sorted ``times`` (≥ 0), starting at t = 0.
+
+    ``chunks`` yields (slice, FactoredBlock of k states); ``stats`` is a new dict of step counts
+    ("steps", "matvecs", "rejections") updated while the chunks are consumed.
+
+    Names: ``vnorm`` is the 2-norm of the current vector w (β in Sidje's paper; not an inverse
+    temperature), ``vnorm0`` that of v0, ``anorm`` the ∞-norm of A.
+    """
     n = v0.shape[0]
     m = int(min(m, n))  # m = n lets the Arnoldi process break down exactly on the whole space
     anorm = max(inf_norm(A), np.finfo(float).tiny)
     matvec = A.matvec if isinstance(A, spla.LinearOperator) else (lambda x: A @ x)
-    beta0 = float(np.linalg.norm(v0))
-    abstol = tol * max(beta0, np.finfo(float).tiny)
+    vnorm0 = float(np.linalg.norm(v0))
+    abstol = tol * max(vnorm0, np.finfo(float).tiny)
     t_end = float(times[-1])
     stats = {"steps": 0, "matvecs": 0, "rejections": 0}
-    info["krylov"] = stats
 
     def gen():
         w = v0.copy()
@@ -94,18 +100,18 @@ def krylov_chunks(A, v0: np.ndarray, times: np.ndarray, info: dict, tol: float =
             yield slice(0, k), FactoredBlock(np.ones((k, 1), dtype=np.complex128), w[None, :])
         if k == times.size:
             return
-        beta = beta0
+        vnorm = vnorm0
         fact = ((m + 1) / math.e) ** (m + 1) * math.sqrt(2 * math.pi * (m + 1))
-        t_new = _round_step((1 / anorm) * ((fact * abstol) / (4 * max(beta, 1e-300) * anorm)) ** (1 / m))
+        t_new = _round_step((1 / anorm) * ((fact * abstol) / (4 * max(vnorm, 1e-300) * anorm)) ** (1 / m))
         while k < times.size:
-            if beta == 0.0:
+            if vnorm == 0.0:
                 yield slice(k, times.size), FactoredBlock(np.zeros((times.size - k, 1), dtype=np.complex128),
                                                           np.zeros((1, n), dtype=np.complex128))
                 return
             t_step = min(t_end - t_now, t_new)
             V = np.empty((m + 1, n), dtype=np.complex128)  # rows are basis vectors
             H = np.zeros((m + 2, m + 2), dtype=np.complex128)
-            V[0] = w / beta
+            V[0] = w / vnorm
             breakdown, mb = False, m
             for j in range(m):
                 p = np.asarray(matvec(V[j]), dtype=np.complex128).ravel()
@@ -137,8 +143,8 @@ def krylov_chunks(A, v0: np.ndarray, times: np.ndarray, info: dict, tol: float =
                 if breakdown:
                     err = 0.0
                     break
-                phi1 = abs(beta * F[m, 0])
-                phi2 = abs(beta * F[m + 1, 0] * avnorm)
+                phi1 = abs(vnorm * F[m, 0])
+                phi2 = abs(vnorm * F[m + 1, 0] * avnorm)
                 if phi1 > 10 * phi2:
                     err, xm = phi2, 1.0 / m
                 elif phi1 > phi2:
@@ -160,10 +166,10 @@ def krylov_chunks(A, v0: np.ndarray, times: np.ndarray, info: dict, tol: float =
             while k < times.size and times[k] <= t_next:
                 k += 1
             if k > start:
-                coeff = beta * _dense_output(H[:size, :size], times[start:k] - t_now, F, t_step)[:, :cols]
+                coeff = vnorm * _dense_output(H[:size, :size], times[start:k] - t_now, F, t_step)[:, :cols]
                 yield slice(start, k), FactoredBlock(coeff, V[:cols])
-            w = (beta * F[:cols, 0]) @ V[:cols]
-            beta = float(np.linalg.norm(w))
+            w = (vnorm * F[:cols, 0]) @ V[:cols]
+            vnorm = float(np.linalg.norm(w))
             t_now = t_next
             stats["steps"] += 1
             if not breakdown and err > 0:
@@ -173,4 +179,4 @@ def krylov_chunks(A, v0: np.ndarray, times: np.ndarray, info: dict, tol: float =
             if k < times.size and t_new <= 1e-13 * max(1.0, t_end):
                 raise ConvergenceError(f"Krylov propagation: step size {t_new:.1e} underflows at t = {t_now:.6g}")
 
-    return gen()
+    return gen(), stats

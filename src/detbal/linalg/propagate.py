@@ -51,16 +51,16 @@ def choose_method(d: int, nt: int) -> str:
 
 
 
-def _eig_chunks(L, v0, times, info) -> Iterator[tuple[slice, np.ndarray]] | None:
+def _eig_chunks(L, v0, times) -> tuple[Iterator[tuple[slice, np.ndarray]] | None, float]:
+    """(chunks, cond(V)); chunks is None when the eigenvectors are too ill-conditioned."""
     d = L.dim
     config.check_memory(4 * config.superoperator_bytes(d), f"eigendecomposition of the generator (d = {d})",
                         "method='expm-multiply'")
     M = L.to_dense()
     w, V = np.linalg.eig(M)
     cond = float(np.linalg.cond(V))
-    info["eigenvector_condition"] = cond
     if not np.isfinite(cond) or cond > EIG_COND_MAX:
-        return None
+        return None, cond
     c = np.linalg.solve(V, v0)
 
     def gen():
@@ -69,13 +69,13 @@ def _eig_chunks(L, v0, times, info) -> Iterator[tuple[slice, np.ndarray]] | None
             block = (V @ (np.exp(np.outer(w, t)) * c[:, None])).T
             yield slice(start, start + t.size), block
 
-    return gen()
+    return gen(), cond
 
 
-def _expm_chunks(A, v0, times, matrix_free: bool, info) -> Iterator[tuple[slice, np.ndarray]]:
+def _expm_chunks(A, v0, times, matrix_free: bool) -> Iterator[tuple[slice, np.ndarray]]:
+    """Chunks by scipy's ``expm_multiply`` (interval mode on uniform grids, else stepped)."""
     kw = {"traceA": 0.0} if matrix_free else {}
     uniform = _uniform(times)
-    info["grid"] = "uniform" if uniform else "stepped"
 
     def advance(v, dt):
         if dt == 0:
@@ -111,23 +111,29 @@ def _scaled(op, a):
                                dtype=op.dtype)
 
 
-def propagate(L, rho0: np.ndarray, times: np.ndarray, method: str, info: dict):
-    """Yield (slice of time indices, block of column-stacked states (m, d²)).
+def propagate(L, rho0: np.ndarray, times: np.ndarray, method: str) -> tuple[Iterator, dict]:
+    """(chunks, info): chunks yield (slice of time indices, block of column-stacked states (m, d²)).
 
-    ``method`` is "eig", "krylov" or "expm-multiply"; ``info`` receives diagnostics and the method used.
+    ``method`` is "eig", "krylov" or "expm-multiply". ``info`` is a new dict with the method
+    actually used (``info["method"]``) and diagnostics (eigenvector condition, fallback, grid;
+    Krylov step statistics, filled in while the chunks are consumed). Nothing passed in is mutated.
     """
     v0 = rho0.reshape(-1, order="F").astype(np.complex128)
+    info: dict = {}
     if method == "eig":
-        chunks = _eig_chunks(L, v0, times, info)
+        chunks, cond = _eig_chunks(L, v0, times)
+        info["eigenvector_condition"] = cond
         if chunks is not None:
             info["method"] = "eig"
-            return chunks
-        info["fallback"] = (f"eigenvector condition number {info['eigenvector_condition']:.1e} > "
-                            f"{EIG_COND_MAX:.0e}: expm-multiply used")
+            return chunks, info
+        info["fallback"] = (f"eigenvector condition number {cond:.1e} > {EIG_COND_MAX:.0e}: expm-multiply used")
     A, matrix_free = generator_matrix(L)
     suffix = "(matrix-free)" if matrix_free else ""
     if method == "krylov":
+        chunks, stats = krylov_chunks(A, v0, times)
         info["method"] = "krylov" + suffix
-        return krylov_chunks(A, v0, times, info)
+        info["krylov"] = stats
+        return chunks, info
     info["method"] = "expm-multiply" + suffix
-    return _expm_chunks(A, v0, times, matrix_free, info)
+    info["grid"] = "uniform" if _uniform(times) else "stepped"
+    return _expm_chunks(A, v0, times, matrix_free), info

@@ -26,30 +26,12 @@ from .linsolve import (
     onenorm,
 )
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
+from .._serialize import jsonable as _jsonable
 from ..generators.base import Generator, as_generator, unvec, vec
 
 __all__ = ["DEFAULT_TOL", "SteadyState", "steady_state"]
 
 DEFAULT_TOL = 1e-10
-
-
-def _jsonable(v):
-    if isinstance(v, np.ndarray):
-        if np.iscomplexobj(v):
-            return {"real": v.real.tolist(), "imag": v.imag.tolist()}
-        return v.tolist()
-    if isinstance(v, (np.floating, float)):
-        v = float(v)
-        return v if math.isfinite(v) else str(v)
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (complex, np.complexfloating)):
-        return {"real": float(v.real), "imag": float(v.imag)}
-    if isinstance(v, dict):
-        return {str(k): _jsonable(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_jsonable(x) for x in v]
-    return v
 
 
 def _check_tol(tol) -> float:

@@ -27,16 +27,22 @@ Lindbladian(0·H, cold_jumps, name="cold", beta=bc)))`` (Hamiltonians of the ter
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .._checks import as_operator, as_state
+from .._checks import as_nonnegative_scalar, as_operator, as_state
+from .._serialize import jsonable
 from ..eigenbasis import eigenbasis
 from ..errors import InputError, NotFaithfulError
 from ..generators.base import Generator, SumGenerator, as_generator
 from ..generators.lindblad import Lindbladian
+from ..linalg.steady import steady_state
 from ..states import SUPPORT_TOL, log_gibbs_populations
+
+if TYPE_CHECKING:  # annotation only: thermo and dynamics are one layer
+    from ..dynamics.evolve import Evolution
 
 __all__ = [
     "EntropyProduction",
@@ -48,10 +54,6 @@ __all__ = [
 ]
 
 _FLOW_TOL = 1e-12
-
-
-def _finite(v):
-    return v if math.isfinite(v) else str(v)
 
 
 # -- baths -----------------------------------------------------------------------------------------
@@ -162,11 +164,8 @@ class EntropyProduction:
     reference: str = ""
 
     def to_dict(self) -> dict:
-        return {"total": _finite(self.total), "entropy_rate": _finite(self.entropy_rate),
-                "heat_terms": {k: _finite(v) for k, v in self.heat_terms.items()},
-                "spohn_terms": {k: _finite(v) for k, v in self.spohn_terms.items()},
-                "currents": {k: _finite(v) for k, v in self.currents.items()},
-                "form": self.form, "reference": self.reference}
+        """JSON-serialisable dictionary (non-finite rates as strings)."""
+        return jsonable(asdict(self))
 
     def __str__(self) -> str:
         parts = ", ".join(f"{k}: {v:.6g}" for k, v in self.spohn_terms.items())
@@ -174,22 +173,14 @@ class EntropyProduction:
                 f"Spohn terms {{{parts}}})")
 
 
-def _generator_scale(L: Generator, rng) -> float:
-    X = rng.normal(size=(L.dim, L.dim)) + 1j * rng.normal(size=(L.dim, L.dim))
-    X = X + X.conj().T
-    return float(np.linalg.norm(L.apply(X)) / np.linalg.norm(X))
-
-
 def _reference_state(L: Generator, reference) -> tuple[np.ndarray, str]:
     if isinstance(reference, str):
         if reference != "stationary":
             raise InputError(f"`reference` must be a density matrix or 'stationary', got {reference!r}")
-        from ..linalg.steady import steady_state
-
         return steady_state(L).state, "stationary"
     sigma = as_state(reference, "reference", dim=L.dim)
     r = float(np.linalg.norm(L.apply(sigma)))
-    scale = _generator_scale(L, np.random.default_rng(7))
+    scale = L.norm_estimate()                                  # ≈ ‖𝓛‖_F of the d²×d² matrix
     if r > 1e-8 * max(scale, 1e-300) * float(np.linalg.norm(sigma)):
         raise InputError(f"`reference` is not stationary (‖𝓛(σ)‖_F = {r:.2e}): the Spohn entropy production "
                          "−Tr[𝓛(ρ)(log ρ − log σ)] is only a second-law quantity for 𝓛(σ) = 0")
@@ -267,20 +258,20 @@ class RelativeEntropyDecay:
     Attributes:
         times: (nt,) times of the evolution.
         values: (nt,) relative entropies (inf where supp ρ_t ⊄ supp σ).
-        monotone: every step S(t_{k+1}) − S(t_k) ≤ tol·max(1, S(t_k)).
+        monotone: every step S(t_{k+1}) − S(t_k) ≤ tolerance·max(1, S(t_k)).
         max_increase: largest step increase (≤ 0 when strictly decreasing).
-        tol: the tolerance used.
+        tolerance: the tolerance used.
     """
 
     times: np.ndarray
     values: np.ndarray
     monotone: bool
     max_increase: float
-    tol: float
+    tolerance: float
 
     def to_dict(self) -> dict:
-        return {"times": self.times.tolist(), "values": [_finite(float(v)) for v in self.values],
-                "monotone": self.monotone, "max_increase": _finite(self.max_increase), "tol": self.tol}
+        """JSON-serialisable dictionary (infinite relative entropies as strings)."""
+        return jsonable(asdict(self))
 
     def __str__(self) -> str:
         verdict = "non-increasing" if self.monotone else "INCREASES"
@@ -288,7 +279,8 @@ class RelativeEntropyDecay:
                 f"{verdict}, max increase {self.max_increase:.2e})")
 
 
-def relative_entropy_decay(evolution, sigma, *, tol: float = 1e-10) -> RelativeEntropyDecay:
+def relative_entropy_decay(evolution: Evolution, sigma: np.ndarray, *,
+                           tolerance: float = 1e-10) -> RelativeEntropyDecay:
     """S(ρ_t‖σ) at every time of an :class:`~detbal.dynamics.Evolution` and a monotonicity verdict.
 
     For 𝓛(σ) = 0 Spohn's theorem says S(ρ_t‖σ) is non-increasing. σ is diagonalised once;
@@ -297,8 +289,12 @@ def relative_entropy_decay(evolution, sigma, *, tol: float = 1e-10) -> RelativeE
     Args:
         evolution: result of ``evolve`` with states (not ``e_ops``).
         sigma: (d, d) density matrix (typically the steady state).
-        tol: allowed relative increase per step (round-off).
+        tolerance: allowed relative increase per step (round-off).
+
+    Returns:
+        RelativeEntropyDecay: ``values`` a (nt,) float ndarray, ``monotone`` the verdict.
     """
+    tol = as_nonnegative_scalar(tolerance, "tolerance", strict=False)
     states = getattr(evolution, "states", None)
     if states is None:
         raise InputError("`evolution` must carry states: call evolve(L, rho0, times) without e_ops")
@@ -325,4 +321,4 @@ def relative_entropy_decay(evolution, sigma, *, tol: float = 1e-10) -> RelativeE
     max_inc = float(inc.max()) if inc.size else 0.0
     bad_inf = bool(np.any(~finite[1:] & finite[:-1]))  # finite → inf is an increase
     monotone = (not bad_inf) and bool(np.all(inc <= tol * scale))
-    return RelativeEntropyDecay(np.asarray(evolution.times).copy(), values, monotone, max_inc, float(tol))
+    return RelativeEntropyDecay(np.asarray(evolution.times).copy(), values, monotone, max_inc, tol)

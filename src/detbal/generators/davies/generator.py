@@ -36,14 +36,10 @@ from . import sectors as _bohr
 from . import sector_evolution as evo
 from . import sector_linalg as lin
 from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_possible
-from ..base import Generator
+from ...classical.rate_matrix import RateMatrix
+from ..base import Generator, dagger as _dag
 
 __all__ = ["DaviesGenerator", "davies"]
-
-
-def _dag(A: np.ndarray) -> np.ndarray:
-    """A† without copying when A is real."""
-    return A.T if np.isrealobj(A) else A.conj().T
 
 
 class _Coupling:
@@ -110,7 +106,7 @@ def davies(H, couplings, lamb_shift: bool = False, bohr_tol: float | None = None
         St += _dag(St)
         St *= 0.5
         cps.append(_Coupling(name, bath, S, St, sec, lamb_shift, bath.name is None))
-    return DaviesGenerator._build(eb, sec, tuple(cps), include_hamiltonian=True, hamiltonian=h, name="davies")
+    return DaviesGenerator._build(eb, sec, tuple(cps), hamiltonian_count=1, hamiltonian=h, name="davies")
 
 
 # -- the generator --------------------------------------------------------------------------------
@@ -132,14 +128,17 @@ class DaviesGenerator(Generator):
     has_sector_structure = True
 
     @classmethod
-    def _build(cls, eb, sec, couplings, include_hamiltonian, hamiltonian=None, name="davies"):
+    def _build(cls, eb, sec, couplings, hamiltonian_count, hamiltonian=None, name="davies"):
+        """``hamiltonian_count`` n: the coherent part is −i[nH + H_LS, ·] (0 for a channel, 2 for
+        the sum of two full generators: sums add actions, :mod:`detbal.generators.base`)."""
         self = cls.__new__(cls)
         self._eb, self._sec, self._cps = eb, sec, tuple(couplings)
-        self._with_h = bool(include_hamiltonian)
+        self._h_count = int(hamiltonian_count)
         self._H = hamiltonian
         self.name = str(name)
         self._cache = {}
-        self._parts = lin.SectorForm(sec, self._cps, eb.energies if self._with_h else None)
+        self._parts = lin.SectorForm(sec, self._cps,
+                                     self._h_count * eb.energies if self._h_count else None)
         return self
 
     # -- protocol ---------------------------------------------------------------------------
@@ -183,7 +182,13 @@ class DaviesGenerator(Generator):
     @property
     def includes_hamiltonian(self) -> bool:
         """False for a channel (its coherent part is its Lamb shift only)."""
-        return self._with_h
+        return self._h_count > 0
+
+    @property
+    def hamiltonian_count(self) -> int:
+        """n in the coherent part −i[nH + H_LS, ·]: 1 for :func:`davies`, 0 for a channel, the sum
+        of the parts' counts for a merged sum."""
+        return self._h_count
 
     @property
     def coupling_operators(self) -> tuple[np.ndarray, ...]:
@@ -195,7 +200,7 @@ class DaviesGenerator(Generator):
         """One DaviesGenerator per bath, named after it, coherent part = its own Lamb shift only."""
         if "channels" not in self._cache:
             self._cache["channels"] = tuple(
-                DaviesGenerator._build(self._eb, self._sec, (c,), False, self._H, name=c.name)
+                DaviesGenerator._build(self._eb, self._sec, (c,), 0, self._H, name=c.name)
                 for c in self._cps)
         return self._cache["channels"]
 
@@ -224,8 +229,6 @@ class DaviesGenerator(Generator):
         Raises InputError when degenerate levels couple populations to coherences (then the
         populations alone do not follow a rate equation; use ``bohr_blocks.population``).
         """
-        from ...classical.rate_matrix import RateMatrix
-
         return RateMatrix(self._parts.pauli())
 
     def _apply(self, rho):
@@ -242,17 +245,21 @@ class DaviesGenerator(Generator):
         return _bohr.rotate_superoperator(self._parts.eigenframe_dense(), self._eb.vectors)
 
     def __add__(self, other):
-        """Merge baths: davies(H, [a]) + davies(H, [b]) = davies(H, [a, b]).
-
-        Needs the same H (same Eigenbasis object, or equal energies and vectors); −i[H, ·] is
-        counted once (it is present if either term has it). Otherwise a SumGenerator.
-        """
+        """Sum of actions, kept in block form when both share one eigenbasis: the baths merge and
+        −i[H, ·] is counted as often as the parts carry it (``hamiltonian_count`` adds), so
+        ``(D1 + D2).apply(ρ) == D1.apply(ρ) + D2.apply(ρ)``; ``davies(H, [a]) + davies(H, [b])``
+        therefore evolves with 2H, while ``davies(H, [a]) + davies(H, [b]).channels[0]`` equals
+        ``davies(H, [a, b])``. Different eigenbases, or one bath name in both parts: a SumGenerator
+        (its baths are reported separately, "hot" and "hot#2")."""
         if not isinstance(other, DaviesGenerator) or not _same_basis(self._eb, other._eb):
             return super().__add__(other)
         entries = [(None if c.auto_named else c.name, c) for c in self._cps + other._cps]
+        explicit = [n for n, _ in entries if n is not None]
+        if len(set(explicit)) < len(explicit):
+            return super().__add__(other)
         names = assign_names(entries)
         cps = tuple(c.renamed(n, c.auto_named) for (_, c), n in zip(entries, names))
-        return DaviesGenerator._build(self._eb, self._sec, cps, self._with_h or other._with_h,
+        return DaviesGenerator._build(self._eb, self._sec, cps, self._h_count + other._h_count,
                                       self._H if self._H is not None else other._H,
                                       name=f"{self.name} + {other.name}")
 

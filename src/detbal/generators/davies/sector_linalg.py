@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
 from ... import config
+from ...classical.rate_matrix import closed_classes as rate_graph_closed_classes
 from ...errors import InputError
 from .sectors import BlockStack, BohrBlocks, Sectors, frequency_codes, level_diagonal_operator
 
@@ -55,13 +56,7 @@ def components(upper: np.ndarray) -> int:
 
 def closed_classes(S: np.ndarray) -> int:
     """Number of closed communicating classes of the rate graph S[m, n] = (rate n → m > 0)."""
-    A = sp.csr_array(S.T.astype(np.int8))                   # A[n, m]: edge n → m
-    ncomp, lab = connected_components(A, directed=True, connection="strong")
-    src, dst = A.nonzero()
-    leaving = np.zeros(ncomp, dtype=bool)
-    cross = lab[src] != lab[dst]
-    leaving[lab[src[cross]]] = True
-    return int(np.count_nonzero(~leaving))
+    return len(rate_graph_closed_classes(S))
 
 
 def nullity(M: np.ndarray) -> int:
