@@ -53,3 +53,59 @@ def test_bad_input_raises_named_detbal_error(label, call, error, match):
         call()
     assert isinstance(info.value, db.DetbalError)
     assert isinstance(info.value, ValueError)
+
+
+# -- constructors and configuration (issue 12) ------------------------------------------------------
+def _with_budget(value):
+    def call():
+        old = db.config.memory_budget
+        db.config.memory_budget = value
+        try:
+            db.steady_state(L2)
+        finally:
+            db.config.memory_budget = old
+    return call
+
+
+CONSTRUCTOR_CASES = [
+    ("Lindbladian negative beta", lambda: db.Lindbladian(H2, [SM], [1.0], beta=-1), "`beta` must be ≥ 0"),
+    ("Lindbladian NaN beta", lambda: db.Lindbladian(H2, [SM], [1.0], beta=float("nan")), "`beta`"),
+    ("Lindbladian string beta", lambda: db.Lindbladian(H2, [SM], [1.0], beta="abc"), "`beta`"),
+    ("Lindbladian jumps None", lambda: db.Lindbladian(H2, None), "`jumps` must be a sequence"),
+    ("Lindbladian jumps a number", lambda: db.Lindbladian(H2, 3), "`jumps` must be a sequence"),
+    ("duplicate jump names", lambda: db.Lindbladian(H2, [SM, SM.T], [1.0, 0.5], names=["a", "a"]),
+     "`names` must be distinct"),
+    ("DenseGenerator negative beta", lambda: db.DenseGenerator(np.zeros((4, 4)), beta=-1), "`beta` must be ≥ 0"),
+    ("memory budget NaN", _with_budget(float("nan")), "memory_budget"),
+    ("memory budget string", _with_budget("abc"), "memory_budget"),
+    ("memory budget negative", _with_budget(-1), "memory_budget"),
+    ("memory budget bool", _with_budget(True), "memory_budget"),
+    ("zoo parameter not a number", lambda: db.models.get("thermal_qubit", omega="abc"), "parameter 'omega'"),
+    ("zoo parameter NaN", lambda: db.models.get("thermal_qubit", omega=float("nan")), "finite"),
+    ("zoo parameter inf", lambda: db.models.get("thermal_qubit", omega=float("inf")), "finite"),
+    ("zoo integer parameter", lambda: db.models.get("heisenberg_chain", seed="abc"), "must be an integer"),
+    ("zoo integer parameter fractional", lambda: db.models.get("xxz_chain", n=3.5), "must be an integer"),
+    ("zoo string parameter", lambda: db.models.get("xxz_chain", baths=3), "must be a string"),
+]
+
+
+@pytest.mark.parametrize("label, call, match", CONSTRUCTOR_CASES, ids=[c[0] for c in CONSTRUCTOR_CASES])
+def test_bad_constructor_or_configuration_raises_input_error(label, call, match):
+    with pytest.raises(db.InputError, match=match):
+        call()
+
+
+def test_memory_budget_inf_means_no_limit():
+    old = db.config.memory_budget
+    db.config.memory_budget = float("inf")
+    try:
+        assert db.steady_state(L2).residual < 1e-12
+    finally:
+        db.config.memory_budget = old
+
+
+def test_duplicate_jump_names_in_a_sum_of_generators_do_not_merge_heat_currents():
+    a = db.Lindbladian(H2, [SM], [1.0], names=["x"])
+    b = db.Lindbladian(H2, [SM.T], [0.5], names=["y"])
+    currents = db.heat_currents(a + b, np.eye(2) / 2)
+    assert set(currents) == {"x", "y"}

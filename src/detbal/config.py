@@ -6,6 +6,8 @@ budget for the whole process::
 
     import detbal
     detbal.config.memory_budget = 8 * 2**30
+
+It is validated where it is read (:func:`budget`): a positive number, ``math.inf`` for no limit.
 """
 
 from __future__ import annotations
@@ -51,10 +53,12 @@ def _format_bytes(n: float) -> str:
 
 
 def budget() -> float:
-    """The validated ``memory_budget``: a finite positive number of bytes (else InputError)."""
+    """The validated ``memory_budget``: a positive number of bytes, ``math.inf`` for no limit
+    (else InputError: NaN, ≤ 0, a string or a bool)."""
     b = memory_budget
-    if isinstance(b, bool) or not isinstance(b, Real) or not math.isfinite(b) or b <= 0:
-        raise InputError(f"detbal.config.memory_budget must be a finite positive number of bytes, got {b!r}")
+    if isinstance(b, bool) or not isinstance(b, Real) or math.isnan(b) or b <= 0:
+        raise InputError(f"detbal.config.memory_budget must be a positive number of bytes (inf: no limit), "
+                         f"got {b!r}")
     return float(b)
 
 

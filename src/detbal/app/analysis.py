@@ -250,7 +250,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
 
     step = step or (lambda label: None)
     L, H, info = model.generator, model.hamiltonian, model.info
-    b = info.reference_beta if beta is None else as_beta(beta, "beta", allow_inf=False, allow_zero=False)
+    b = info.reference_beta if beta is None else as_beta(beta, "beta", allow_inf=True, allow_zero=False)
     eb = eigenbasis(H)
     notes: list[str] = []
     a: dict = dict(name=info.name, description=info.description, dim=int(eb.dim),

@@ -27,7 +27,7 @@ import numpy as np
 from .._checks import hermiticity_error
 from ..errors import InputError
 
-__all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build",
+__all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build", "validate",
            "SPECTRAL_KINDS"]
 
 #: spectral-density kinds and their parameters (THEORY.md §5), in the order of the Bath constructors
@@ -272,13 +272,9 @@ def _reference_beta(spec: ModelSpec, baths) -> float:
     return max(finite)  # the coldest bath with T > 0 (all equal for a single temperature)
 
 
-def build(spec: ModelSpec) -> Model:
-    """Build the generator of a :class:`ModelSpec` (module docstring for the formula).
-
-    Raises:
-        SpecError: malformed or non-Hermitian expression, invalid bath, duplicate names, no
-            dissipation (each error names its key path).
-    """
+def _validated(spec: ModelSpec):
+    """Everything :func:`build` checks, without building the generator: (space, H, couplings,
+    jump operators, rates, reference β)."""
     space = _space(spec)
     H = _operator(spec.hamiltonian, space, ("system", "hamiltonian"), "hamiltonian", hermitian=True,
                   nonzero=False)
@@ -292,12 +288,10 @@ def build(spec: ModelSpec) -> Model:
                 raise SpecError(f"duplicate channel name {item.name!r} (also {format_key(names[item.name])})",
                                 (kind, k, "name"))
             names[item.name] = (kind, k)
-    baths, couplings = [], []
+    couplings = []
     for k, b in enumerate(spec.baths):
         S = _operator(b.coupling, space, ("bath", k, "coupling"), "coupling", hermitian=True)
-        bath = _bath(b, k)
-        baths.append(bath)
-        couplings.append((S, bath))
+        couplings.append((S, _bath(b, k)))
     ops, rates = [], []
     for k, j in enumerate(spec.jumps):
         ops.append(_operator(j.operator, space, ("jump", k, "operator"), "operator", hermitian=False))
@@ -305,7 +299,30 @@ def build(spec: ModelSpec) -> Model:
         if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r < 0:
             raise SpecError(f"rate must be a finite number ≥ 0, got {r!r}", ("jump", k, "rate"))
         rates.append(float(r))
-    reference_beta = _reference_beta(spec, baths)
+    reference_beta = _reference_beta(spec, [bath for _, bath in couplings])
+    return space, H, couplings, ops, rates, reference_beta
+
+
+def validate(spec: ModelSpec) -> ModelInfo:
+    """Check a :class:`ModelSpec` as :func:`build` does (expressions, Hermiticity, baths, rates,
+    names) without building the generator: the d×d operators only, no eigendecomposition and
+    no d²-sized structure. Returns the ModelInfo :func:`build` would give.
+
+    Raises:
+        SpecError: as :func:`build`.
+    """
+    space, *_, reference_beta = _validated(spec)
+    return ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
+
+
+def build(spec: ModelSpec) -> Model:
+    """Build the generator of a :class:`ModelSpec` (module docstring for the formula).
+
+    Raises:
+        SpecError: malformed or non-Hermitian expression, invalid bath, duplicate names, no
+            dissipation (each error names its key path).
+    """
+    space, H, couplings, ops, rates, reference_beta = _validated(spec)
     terms = []
     if couplings:
         from ..generators.davies.generator import davies
@@ -318,4 +335,4 @@ def build(spec: ModelSpec) -> Model:
         terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))
     generator = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     info = ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
-    return Model(np.array(H), generator, tuple(baths), info)
+    return Model(np.array(H), generator, tuple(bath for _, bath in couplings), info)
