@@ -109,3 +109,56 @@ def test_duplicate_jump_names_in_a_sum_of_generators_do_not_merge_heat_currents(
     b = db.Lindbladian(H2, [SM.T], [0.5], names=["y"])
     currents = db.heat_currents(a + b, np.eye(2) / 2)
     assert set(currents) == {"x", "y"}
+
+
+# -- huge or tiny scales: refused with advice, never NaN or a spurious verdict ---------------------
+def _two_level_model(rate_down, rate_up, energy=1.0):
+    from detbal.models.spec import Model, ModelInfo
+
+    H = np.diag([0.0, energy])
+    L = db.Lindbladian(H, [SM, SM.T.copy()], [rate_down, rate_up])
+    return Model(H, L, (), ModelInfo("two-level", "", None, 1.0 / energy, 2))
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 1e120, 1e-120])
+def test_rates_of_extreme_size_are_refused_by_the_analysis(scale):
+    from detbal.app.analysis import analyze
+
+    with pytest.raises(db.InputError, match="rescale the units"):
+        analyze(_two_level_model(scale, 0.3 * scale))
+
+
+@pytest.mark.parametrize("params, key", [
+    ({"alpha": 1e300}, "bath"), ({"alpha": 1e-300}, "bath"), ({"omega": 1e200}, "hamiltonian"),
+])
+def test_zoo_parameters_of_extreme_size_are_refused(params, key):
+    with pytest.raises(db.InputError, match=f"{key}.*range 1e-100"):
+        db.models.get("thermal_qubit", **params)
+
+
+@pytest.mark.parametrize("rate", ["1e300", "1e-300"])
+def test_model_file_jump_rate_of_extreme_size_is_refused_with_its_line(rate):
+    text = (f'[system]\nlevels = 2\nhamiltonian = "n"\n[[jump]]\nname = "down"\noperator = "a"\n'
+            f'rate = {rate}\n[analysis]\ntemperature = 1.0\n')
+    with pytest.raises(db.InputError, match=r"<string>:7:.*jump\[0\]\.rate.*range 1e-100"):
+        db.io.model_file.loads_model(text)
+
+
+@pytest.mark.parametrize("scale", [1e-60, 1.0, 1e60])
+def test_detailed_balance_verdict_is_scale_invariant_inside_the_range(scale):
+    # rates (1, 0.3) at β = 1: ratio 0.3 ≠ e^{-1}, DB fails with the same relative residual at any
+    # common scale of energies and rates (β scales inversely)
+    from detbal.app.analysis import analyze
+
+    ref = analyze(_two_level_model(1.0, 0.3)).verdict("kms", "gibbs")
+    v = analyze(_two_level_model(scale, 0.3 * scale, energy=scale)).verdict("kms", "gibbs")
+    assert v.holds is False and ref.holds is False
+    assert v.residual == pytest.approx(ref.residual, rel=1e-9)
+
+
+def test_no_nan_or_inf_reaches_a_report():
+    from detbal.app.analysis import _refuse_non_finite
+
+    with pytest.raises(db.ConvergenceError, match="spectral_gap = nan"):
+        _refuse_non_finite({"name": "m", "spectral_gap": float("nan"), "cycle_affinity": float("inf")})
+    _refuse_non_finite({"name": "m", "spectral_gap": 0.5, "cycle_affinity": float("inf")})  # one-way edge

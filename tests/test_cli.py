@@ -220,3 +220,10 @@ def test_check_validates_without_building_the_generator(tmp_path, monkeypatch):
     r = run("check", str(src))
     assert r.exit_code == 0, r.output
     assert "d = 8" in r.output
+
+
+@pytest.mark.parametrize("params", [["-p", "alpha=1e300"], ["-p", "alpha=1e-300"], ["-p", "omega=1e200"]])
+def test_extreme_scales_exit_2_instead_of_printing_nan(params):
+    r = run("analyze", "thermal_qubit", "-q", *params)
+    assert r.exit_code == 2, r.output
+    assert "nan" not in r.output.lower().replace("nano", "") and "range 1e-100" in r.output
