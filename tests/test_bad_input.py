@@ -53,3 +53,112 @@ def test_bad_input_raises_named_detbal_error(label, call, error, match):
         call()
     assert isinstance(info.value, db.DetbalError)
     assert isinstance(info.value, ValueError)
+
+
+# -- constructors and configuration (issue 12) ------------------------------------------------------
+def _with_budget(value):
+    def call():
+        old = db.config.memory_budget
+        db.config.memory_budget = value
+        try:
+            db.steady_state(L2)
+        finally:
+            db.config.memory_budget = old
+    return call
+
+
+CONSTRUCTOR_CASES = [
+    ("Lindbladian negative beta", lambda: db.Lindbladian(H2, [SM], [1.0], beta=-1), "`beta` must be ≥ 0"),
+    ("Lindbladian NaN beta", lambda: db.Lindbladian(H2, [SM], [1.0], beta=float("nan")), "`beta`"),
+    ("Lindbladian string beta", lambda: db.Lindbladian(H2, [SM], [1.0], beta="abc"), "`beta`"),
+    ("Lindbladian jumps None", lambda: db.Lindbladian(H2, None), "`jumps` must be a sequence"),
+    ("Lindbladian jumps a number", lambda: db.Lindbladian(H2, 3), "`jumps` must be a sequence"),
+    ("duplicate jump names", lambda: db.Lindbladian(H2, [SM, SM.T], [1.0, 0.5], names=["a", "a"]),
+     "`names` must be distinct"),
+    ("DenseGenerator negative beta", lambda: db.DenseGenerator(np.zeros((4, 4)), beta=-1), "`beta` must be ≥ 0"),
+    ("memory budget NaN", _with_budget(float("nan")), "memory_budget"),
+    ("memory budget string", _with_budget("abc"), "memory_budget"),
+    ("memory budget negative", _with_budget(-1), "memory_budget"),
+    ("memory budget bool", _with_budget(True), "memory_budget"),
+    ("zoo parameter not a number", lambda: db.models.get("thermal_qubit", omega="abc"), "parameter 'omega'"),
+    ("zoo parameter NaN", lambda: db.models.get("thermal_qubit", omega=float("nan")), "finite"),
+    ("zoo parameter inf", lambda: db.models.get("thermal_qubit", omega=float("inf")), "finite"),
+    ("zoo integer parameter", lambda: db.models.get("heisenberg_chain", seed="abc"), "must be an integer"),
+    ("zoo integer parameter fractional", lambda: db.models.get("xxz_chain", n=3.5), "must be an integer"),
+    ("zoo string parameter", lambda: db.models.get("xxz_chain", baths=3), "must be a string"),
+]
+
+
+@pytest.mark.parametrize("label, call, match", CONSTRUCTOR_CASES, ids=[c[0] for c in CONSTRUCTOR_CASES])
+def test_bad_constructor_or_configuration_raises_input_error(label, call, match):
+    with pytest.raises(db.InputError, match=match):
+        call()
+
+
+def test_memory_budget_inf_means_no_limit():
+    old = db.config.memory_budget
+    db.config.memory_budget = float("inf")
+    try:
+        assert db.steady_state(L2).residual < 1e-12
+    finally:
+        db.config.memory_budget = old
+
+
+def test_duplicate_jump_names_in_a_sum_of_generators_do_not_merge_heat_currents():
+    a = db.Lindbladian(H2, [SM], [1.0], names=["x"])
+    b = db.Lindbladian(H2, [SM.T], [0.5], names=["y"])
+    currents = db.heat_currents(a + b, np.eye(2) / 2)
+    assert set(currents) == {"x", "y"}
+
+
+# -- huge or tiny scales: refused with advice, never NaN or a spurious verdict ---------------------
+def _two_level_model(rate_down, rate_up, energy=1.0):
+    from detbal.models.spec import Model, ModelInfo
+
+    H = np.diag([0.0, energy])
+    L = db.Lindbladian(H, [SM, SM.T.copy()], [rate_down, rate_up])
+    return Model(H, L, (), ModelInfo("two-level", "", None, 1.0 / energy, 2))
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e-300, 1e120, 1e-120])
+def test_rates_of_extreme_size_are_refused_by_the_analysis(scale):
+    from detbal.app.analysis import analyze
+
+    with pytest.raises(db.InputError, match="rescale the units"):
+        analyze(_two_level_model(scale, 0.3 * scale))
+
+
+@pytest.mark.parametrize("params, key", [
+    ({"alpha": 1e300}, "bath"), ({"alpha": 1e-300}, "bath"), ({"omega": 1e200}, "hamiltonian"),
+])
+def test_zoo_parameters_of_extreme_size_are_refused(params, key):
+    with pytest.raises(db.InputError, match=f"{key}.*range 1e-100"):
+        db.models.get("thermal_qubit", **params)
+
+
+@pytest.mark.parametrize("rate", ["1e300", "1e-300"])
+def test_model_file_jump_rate_of_extreme_size_is_refused_with_its_line(rate):
+    text = (f'[system]\nlevels = 2\nhamiltonian = "n"\n[[jump]]\nname = "down"\noperator = "a"\n'
+            f'rate = {rate}\n[analysis]\ntemperature = 1.0\n')
+    with pytest.raises(db.InputError, match=r"<string>:7:.*jump\[0\]\.rate.*range 1e-100"):
+        db.io.model_file.loads_model(text)
+
+
+@pytest.mark.parametrize("scale", [1e-60, 1.0, 1e60])
+def test_detailed_balance_verdict_is_scale_invariant_inside_the_range(scale):
+    # rates (1, 0.3) at β = 1: ratio 0.3 ≠ e^{-1}, DB fails with the same relative residual at any
+    # common scale of energies and rates (β scales inversely)
+    from detbal.app.analysis import analyze
+
+    ref = analyze(_two_level_model(1.0, 0.3)).verdict("kms", "gibbs")
+    v = analyze(_two_level_model(scale, 0.3 * scale, energy=scale)).verdict("kms", "gibbs")
+    assert v.holds is False and ref.holds is False
+    assert v.residual == pytest.approx(ref.residual, rel=1e-9)
+
+
+def test_no_nan_or_inf_reaches_a_report():
+    from detbal.app.analysis import _refuse_non_finite
+
+    with pytest.raises(db.ConvergenceError, match="spectral_gap = nan"):
+        _refuse_non_finite({"name": "m", "spectral_gap": float("nan"), "cycle_affinity": float("inf")})
+    _refuse_non_finite({"name": "m", "spectral_gap": 0.5, "cycle_affinity": float("inf")})  # one-way edge

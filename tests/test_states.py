@@ -106,3 +106,51 @@ def test_free_energy_identity(rng):
 def test_von_neumann_entropy_of_pure_and_mixed():
     assert db.von_neumann_entropy(np.diag([1.0, 0.0])) == 0.0
     assert db.von_neumann_entropy(np.eye(4) / 4) == pytest.approx(math.log(4), abs=1e-14)
+
+
+# -- relative precision at any β·ΔE against an arbitrary-precision reference ----------------------
+# (stdlib ``decimal`` at 80 digits: exp/ln of Decimal are correctly rounded; mpmath is not a
+# dependency of the test environment)
+def _exact_thermodynamics(energies, beta):
+    from decimal import Decimal, localcontext
+
+    with localcontext() as ctx:
+        ctx.prec = 80
+        E = [Decimal(repr(float(e))) for e in energies]
+        b = Decimal(repr(float(beta)))
+        w = [(-b * e).exp() for e in E]
+        Z = sum(w)
+        p = [x / Z for x in w]
+        U = sum(pi * e for pi, e in zip(p, E))
+        S = -sum(pi * pi.ln() for pi in p if pi > 0)
+        var = sum(pi * (e - U) ** 2 for pi, e in zip(p, E))
+        return {"log_Z": Z.ln(), "energy": U, "free_energy": -Z.ln() / b, "entropy": S,
+                "heat_capacity": b * b * var}
+
+
+_SPECTRA = {
+    "qubit": [0.0, 1.0],
+    "shifted qubit": [2.5, 3.5],
+    "degenerate ground and excited": [0.0, 0.0, 1.0, 1.0, 1.0, 2.5],
+    "ladder": [0.0, 0.3, 0.7, 1.9, 4.0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_SPECTRA))
+@pytest.mark.parametrize("beta_gap", [1e-3, 0.7, 30.0, 100.0, 700.0, 1e3, 1e4])
+def test_log_z_free_energy_entropy_heat_capacity_have_relative_precision(name, beta_gap):
+    energies = _SPECTRA[name]
+    gap = min(e - energies[0] for e in energies if e > energies[0])
+    beta = beta_gap / gap
+    th = db.thermodynamics(np.diag(energies), beta)
+    ref = _exact_thermodynamics(energies, beta)
+    for key, exact in ref.items():
+        value, x = getattr(th, key), float(exact)
+        # below the normal range of doubles only the absolute size can be checked
+        assert abs(value - x) <= 1e-12 * abs(x) + 1e-300, (key, value, exact)
+
+
+def test_log_z_of_a_qubit_at_beta_100_is_e_to_minus_100_not_zero():
+    th = db.thermodynamics(np.diag([0.0, 1.0]), 100.0)
+    assert th.log_Z == pytest.approx(math.exp(-100.0), rel=1e-14)
+    assert th.entropy == pytest.approx(101 * math.exp(-100.0), rel=1e-12)

@@ -15,6 +15,7 @@ Exit status: 0 ok, 2 bad input (one-line message on stderr; ``--debug`` shows th
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -123,6 +124,24 @@ def _analyze_all(targets: List[str], beta: Optional[float], params: dict, quiet:
     return results
 
 
+def _check_outputs(json_out: Optional[str], plots: Optional[str]) -> None:
+    """Fail before the analysis when --json cannot be written or --plots cannot be created."""
+    if json_out:
+        target = Path(json_out)
+        if target.is_dir():
+            raise _BadInput(f"cannot write --json file {json_out!r}: it is a directory")
+        parent = target.parent if str(target.parent) else Path(".")
+        if not parent.is_dir():
+            raise _BadInput(f"cannot write --json file {json_out!r}: directory {str(parent)!r} does not exist")
+        if not os.access(parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+            raise _BadInput(f"cannot write --json file {json_out!r}: permission denied")
+    if plots:  # the directory is created now (it would be after the analysis anyway)
+        try:
+            Path(plots).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _BadInput(f"cannot create --plots directory {plots!r}: {exc.strerror or exc}") from None
+
+
 def _write_json(path: str, analyses) -> None:
     from . import __version__
 
@@ -154,7 +173,9 @@ def _do_analyze(targets, json_out, plots, beta, param, quiet):
     from .app.render import render
 
     if beta is not None and not beta > 0:
-        raise _BadInput(f"--beta must be > 0 (inverse temperature of the reference Gibbs state), got {beta}")
+        raise _BadInput(f"--beta must be > 0 (inverse temperature of the reference Gibbs state; "
+                        f"--beta inf is T = 0), got {beta}")
+    _check_outputs(json_out, plots)
     from .models import DEFAULT
 
     results = _analyze_all(list(targets) or list(DEFAULT), beta, _params(param), quiet)
@@ -227,13 +248,14 @@ def check(
     _STATE["debug"] = _STATE["debug"] or debug
 
     def _check():
-        from .io.model_file import load_model
+        from .io.model_file import check_model
 
         for f in files:
-            m = load_model(f)
-            baths = ", ".join(f"{b.name} (T = {b.temperature:g})" for b in m.baths) or "none"
-            jumps = len(m.info.spec.jumps) if m.info.spec else 0
-            _console().print(f"ok: {f} — {m.info.name!r}, d = {m.info.dim}, baths: {baths}"
+            info = check_model(f)          # validates without building the generator
+            spec = info.spec
+            baths = ", ".join(f"{b.name} (T = {b.temperature:g})" for b in spec.baths) or "none"
+            jumps = len(spec.jumps)
+            _console().print(f"ok: {f} — {info.name!r}, d = {info.dim}, baths: {baths}"
                              + (f", {jumps} jumps" if jumps else ""))
 
     _run(_check)

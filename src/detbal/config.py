@@ -6,13 +6,18 @@ budget for the whole process::
 
     import detbal
     detbal.config.memory_budget = 8 * 2**30
+
+It is validated where it is read (:func:`budget`): a positive number, ``math.inf`` for no limit.
 """
 
 from __future__ import annotations
 
+import math
+from numbers import Real
+
 from .errors import InputError, MemoryBudgetError
 
-__all__ = ["memory_budget", "check_memory", "DENSE_BALANCE_MAX_DIM", "DENSE_SPECTRUM_MAX_DIM", "LU_MAX_DIM",
+__all__ = ["memory_budget", "budget", "check_memory", "fits_memory", "DENSE_BALANCE_MAX_DIM", "DENSE_SPECTRUM_MAX_DIM", "LU_MAX_DIM",
            "DENSE_KERNEL_MAX_DIM", "EIG_MAX_DIM", "GTH_MAX_DIM", "LANCZOS_MIN_DIM"]
 
 memory_budget: int = 2 * 2**30
@@ -47,6 +52,21 @@ def _format_bytes(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
+def budget() -> float:
+    """The validated ``memory_budget``: a positive number of bytes, ``math.inf`` for no limit
+    (else InputError: NaN, ≤ 0, a string or a bool)."""
+    b = memory_budget
+    if isinstance(b, bool) or not isinstance(b, Real) or math.isnan(b) or b <= 0:
+        raise InputError(f"detbal.config.memory_budget must be a positive number of bytes (inf: no limit), "
+                         f"got {b!r}")
+    return float(b)
+
+
+def fits_memory(nbytes: float) -> bool:
+    """Whether ``nbytes`` fit the validated memory budget (for optional dense shortcuts)."""
+    return nbytes <= budget()
+
+
 def check_memory(nbytes: float, what: str, alternative: str | None = None) -> None:
     """Raise :class:`MemoryBudgetError` if allocating ``nbytes`` for ``what`` exceeds the budget.
 
@@ -55,17 +75,15 @@ def check_memory(nbytes: float, what: str, alternative: str | None = None) -> No
         what: description of the object, e.g. ``"dense d²×d² superoperator (d = 1024)"``.
         alternative: the matrix-free option that avoids the allocation, named in the message.
     """
-    budget = memory_budget
-    if not isinstance(budget, (int, float)) or budget <= 0:
-        raise InputError(f"detbal.config.memory_budget must be a positive number of bytes, got {budget!r}")
-    if nbytes > budget:
+    limit = budget()
+    if nbytes > limit:
         msg = (
             f"{what} needs {_format_bytes(nbytes)}, more than detbal.config.memory_budget = "
-            f"{_format_bytes(budget)}"
+            f"{_format_bytes(limit)}"
         )
         if alternative:
             msg += f"; use {alternative} instead"
-        raise MemoryBudgetError(msg, required=int(nbytes), budget=int(budget))
+        raise MemoryBudgetError(msg, required=int(nbytes), budget=int(limit))
 
 
 def superoperator_bytes(d: int, itemsize: int = 16) -> int:

@@ -250,8 +250,9 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
 
     step = step or (lambda label: None)
     L, H, info = model.generator, model.hamiltonian, model.info
-    b = info.reference_beta if beta is None else as_beta(beta, "beta", allow_inf=False, allow_zero=False)
+    b = info.reference_beta if beta is None else as_beta(beta, "beta", allow_inf=True, allow_zero=False)
     eb = eigenbasis(H)
+    _refuse_extreme_scale(L, eb, info.name)
     notes: list[str] = []
     a: dict = dict(name=info.name, description=info.description, dim=int(eb.dim),
                    energies=tuple(float(e) for e in eb.energies), reference_temperature=_temperature(b),
@@ -356,7 +357,58 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     a["conclusion"] = _conclusion(a, kms, temps)
     a.pop("_current_scale")
     a["notes"] = tuple(notes)
+    _refuse_non_finite(a)
     return Analysis(**a)
+
+
+def _refuse_extreme_scale(L, eb, name: str) -> None:
+    """InputError when the generator's scale lies outside [SCALE_MIN, SCALE_MAX] of
+    :mod:`detbal.models.spec`, where squared norms over/underflow and a verdict could be NaN or a
+    spurious "holds". Probes: eigenprojectors P_k of H (lowest, middle, highest level), which
+    commute with H, so max|𝓛(P_k)| is the size of the dissipative part alone (a tiny dissipator
+    is not hidden behind an O(1) Hamiltonian), and the uniform superposition for overflow."""
+    from ..errors import InputError
+    from ..models.spec import SCALE_MAX, SCALE_MIN
+
+    d, V = L.dim, eb.vectors
+    dissipative, total = 0.0, 0.0
+    with np.errstate(all="ignore"):
+        for k in sorted({0, d // 2, d - 1}):
+            P = np.outer(V[:, k], V[:, k].conj())
+            dissipative = max(dissipative, float(np.max(np.abs(L.apply(P)))))
+        total = float(np.max(np.abs(L.apply(np.full((d, d), 1.0 / d, dtype=complex)))))
+    for size in (dissipative, total):
+        if not (math.isfinite(size) and (size == 0 or SCALE_MIN <= size <= SCALE_MAX)):
+            raise InputError(f"model {name!r}: the generator's rates are of size {size:.1e}, outside "
+                             f"1e-100 … 1e100 where detbal's verdicts are reliable; rescale the units "
+                             f"of energy and time (rates and energies by one common factor)")
+
+
+#: the only report number that may be infinite: a cycle through a one-way edge
+_INF_ALLOWED = {"cycle_affinity"}
+
+
+def _refuse_non_finite(a: dict) -> None:
+    """No NaN or inf reaches a report (issue 12): raise ConvergenceError naming the quantity."""
+    from ..errors import ConvergenceError
+
+    def numbers(key, v):
+        if isinstance(v, (Verdict, ChannelRow)):
+            for f in fields(v):
+                yield from numbers(f"{key}.{f.name}", getattr(v, f.name))
+        elif isinstance(v, (tuple, list)):
+            for k, x in enumerate(v):
+                yield from numbers(f"{key}[{k}]", x)
+        elif isinstance(v, float):
+            yield key, v
+
+    for key, value in a.items():
+        if key in ("model", "notes", "conclusion"):
+            continue
+        for name, x in numbers(key, value):
+            if math.isnan(x) or (math.isinf(x) and key not in _INF_ALLOWED):
+                raise ConvergenceError(f"model {a['name']!r}: {name} = {x} — a non-finite result (rates or "
+                                       f"energies of extreme size?); nothing is reported", residual=x)
 
 
 def _get(obj, attr):

@@ -45,7 +45,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .. import config
-from .._checks import as_operator
+from .._checks import as_beta, as_operator
 from ..errors import InputError
 
 __all__ = ["DenseGenerator", "Generator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
@@ -242,7 +242,7 @@ class DenseGenerator(Generator):
         self._d = d
         self._H = None if hamiltonian is None else as_operator(hamiltonian, "hamiltonian", dim=d, hermitian=True)
         self.name = str(name)
-        self._beta = beta
+        self._beta = None if beta is None else as_beta(beta, "beta")
 
     @property
     def dim(self) -> int:

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .. import config
-from .._checks import as_nonnegative, as_operator
+from .._checks import as_beta, as_nonnegative, as_operator
 from ..errors import InputError
 from .base import Generator, SumGenerator, dagger as _dagger, is_zero_operator as _is_zero
 
@@ -53,6 +53,8 @@ class Lindbladian(Generator):
         d = self._H.shape[0]
         if isinstance(jumps, np.ndarray) and jumps.ndim == 2 or sp.issparse(jumps) or hasattr(jumps, "full"):
             raise InputError("`jumps` must be a sequence of operators, got a single operator (wrap it in a list)")
+        if jumps is None or isinstance(jumps, (str, bytes)) or not hasattr(jumps, "__iter__"):
+            raise InputError(f"`jumps` must be a sequence of operators ([] for none), got {jumps!r}")
         self._jumps = tuple(as_operator(A, f"jumps[{k}]", dim=d) for k, A in enumerate(jumps))
         K = len(self._jumps)
         self._rates = np.ones(K) if rates is None else as_nonnegative(rates, "rates", length=K)
@@ -61,9 +63,13 @@ class Lindbladian(Generator):
         names = [str(n) for n in names]
         if len(names) != K:
             raise InputError(f"`names` must have one entry per jump ({K}), got {len(names)}")
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise InputError(f"`names` must be distinct (each jump is its own channel, with its own heat "
+                             f"current), got {', '.join(map(repr, dup))} more than once")
         self._names = tuple(names)
         self.name = str(name)
-        self._beta = beta
+        self._beta = None if beta is None else as_beta(beta, "beta")
         self._d = d
         G = sp.csr_array((d, d), dtype=np.complex128) if all(sp.issparse(A) for A in self._jumps) else np.zeros((d, d), complex)
         for g, A in zip(self._rates, self._jumps):

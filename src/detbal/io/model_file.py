@@ -52,9 +52,10 @@ except ModuleNotFoundError:  # Python 3.10
 
 from .toml import Locator, bare_key, scalar
 from ..errors import InputError
-from ..models.spec import SPECTRAL_KINDS, BathSpec, JumpSpec, Model, ModelSpec, SpecError, build, format_key
+from ..models.spec import (SPECTRAL_KINDS, BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SpecError, build,
+                           format_key, validate)
 
-__all__ = ["load_model", "save_model", "loads_model", "spec_from_data", "model_from_dict", "dumps",
+__all__ = ["load_model", "check_model", "save_model", "loads_model", "spec_from_data", "model_from_dict", "dumps",
            "ModelFileError"]
 
 _TABLES = {
@@ -216,7 +217,14 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
 
 # -- public API ----------------------------------------------------------------------------------------
 def loads_model(text: str, path: str = "<string>") -> Model:
-    """Build a Model from the text of a model file; errors are :class:`ModelFileError` naming ``path``."""
+    """Build a Model from the text of a model file; errors are :class:`ModelFileError` naming ``path``.
+    A leading UTF-8 byte-order mark is ignored."""
+    return _located(text, path, build)
+
+
+def _located(text: str, path: str, action):
+    """``action(spec)`` on the spec parsed from ``text``, errors as ModelFileError with line/column."""
+    text = text[1:] if text.startswith("\ufeff") else text
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -229,11 +237,23 @@ def loads_model(text: str, path: str = "<string>") -> Model:
         raise ModelFileError(path, reason, "", len(lines), len(lines[-1]) + 1) from None
     stem = Path(path).stem if path != "<string>" else "model"
     try:
-        return build(spec_from_data(data, stem))
+        return action(spec_from_data(data, stem))
     except SpecError as exc:
         loc = Locator(text).find(exc.key, exc.position) if exc.key else None
         line, col = loc if loc else ((1, 1) if not exc.key else (None, None))
         raise ModelFileError(path, exc.reason, format_key(exc.key), line, col) from None
+
+
+def _read_text(path) -> tuple[str, str]:
+    p = os.fspath(path)
+    try:
+        raw = Path(p).read_bytes()
+    except OSError as exc:
+        raise ModelFileError(p, f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        return raw.decode("utf-8"), p
+    except UnicodeDecodeError as exc:
+        raise ModelFileError(p, f"not UTF-8 text (byte {exc.start})") from None
 
 
 def load_model(path) -> Model:
@@ -251,16 +271,19 @@ def load_model(path) -> Model:
         >>> db.load_model(p).info.spec == db.models.thermal_qubit().info.spec
         True
     """
-    p = os.fspath(path)
-    try:
-        raw = Path(p).read_bytes()
-    except OSError as exc:
-        raise ModelFileError(p, f"cannot read the file ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ModelFileError(p, f"not UTF-8 text (byte {exc.start})") from None
+    text, p = _read_text(path)
     return loads_model(text, p)
+
+
+def check_model(path) -> ModelInfo:
+    """Validate a model file as :func:`load_model` does, without building the generator
+    (:func:`detbal.models.spec.validate`: the d×d operators only). Returns its ModelInfo.
+
+    Raises:
+        ModelFileError: as :func:`load_model`.
+    """
+    text, p = _read_text(path)
+    return _located(text, p, validate)
 
 
 def model_from_dict(data: dict, name: str = "model") -> Model:

@@ -93,7 +93,7 @@ def generator_matrix(L: Generator):
     jump operators at large d). Returns (operator, matrix_free)."""
 
     est = sparse_nnz_estimate(L)
-    if est is not None and est * 28 > config.memory_budget:  # complex value + index, plus conversion copies
+    if est is not None and est * 28 > config.budget():  # complex value + index, plus conversion copies
         return L.linear_operator(), True
     try:
         return sp.csr_array(L.to_sparse()), False

@@ -12,6 +12,12 @@ Three exact propagators, no ODE integrator:
   for every time (O(d⁴) per time). Used for small d with many times when cond(V) ≤ 1e5, so the
   error (≈ cond(V)·ε) stays below 1e-10; otherwise "expm-multiply".
 
+Long times (t·‖𝓛‖₁ > LONG_TIME, e.g. t = 1e8 or 1e20) cost O(log t) for d ≤ LONG_DENSE_MAX_DIM:
+the time steps are taken with e^{Δt𝓛} of the dense matrix by scaling and squaring, which stops
+at the stationary projection once every decaying mode is below round-off (trace preserved,
+the state then equals the stationary one exactly and later times copy it); a grid's repeated
+steps reuse one propagator. (expm-multiply and Krylov cost O(t‖𝓛‖) matrix–vector products.)
+
 States are produced in chunks so that expectation values never need all states in memory.
 """
 
@@ -23,6 +29,7 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from .. import config
+from .._longtime import expm_any_time, is_long
 from .krylov import krylov_chunks
 from .linsolve import generator_matrix
 
@@ -32,6 +39,8 @@ EIG_MIN_TIMES = 16
 EIG_COND_MAX = 1e5
 CHUNK = 64
 KRYLOV_MIN_TIMES = 8
+#: dense scaling and squaring for long times up to this d (a d²×d² = 256×256 propagator)
+LONG_DENSE_MAX_DIM = 32
 
 
 def _uniform(times: np.ndarray) -> bool:
@@ -49,6 +58,28 @@ def choose_method(d: int, nt: int) -> str:
     return "krylov" if nt >= KRYLOV_MIN_TIMES else "expm-multiply"
 
 
+
+
+def _long_chunks(M: np.ndarray, v0, times) -> Iterator[tuple[slice, np.ndarray]]:
+    """Step from time to time with E = e^{Δt M} (scaling and squaring, one E per distinct Δt);
+    once a step's E is the stationary projection the state is stationary and is copied."""
+    n = int(round(np.sqrt(M.shape[0])))
+    trace_row = np.eye(n).reshape(-1)  # Tr ρ = vec(I)ᵀ vec(ρ), conserved by a trace-preserving 𝓛
+
+    def gen():
+        v, prev, stationary, cache = v0, 0.0, False, {}
+        for k, t in enumerate(times):
+            dt = float(t) - prev
+            if dt > 0 and not stationary:
+                if dt not in cache:
+                    cache.clear()
+                    cache[dt] = expm_any_time(M, dt, conserved=trace_row)
+                E, stationary = cache[dt]
+                v = E @ v
+            prev = float(t)
+            yield slice(k, k + 1), v[None, :]
+
+    return gen()
 
 
 def _eig_chunks(L, v0, times) -> tuple[Iterator[tuple[slice, np.ndarray]] | None, float]:
@@ -120,6 +151,13 @@ def propagate(L, rho0: np.ndarray, times: np.ndarray, method: str) -> tuple[Iter
     """
     v0 = rho0.reshape(-1, order="F").astype(np.complex128)
     info: dict = {}
+    if (method in ("eig", "expm-multiply") and L.dim <= LONG_DENSE_MAX_DIM
+            and config.fits_memory(4 * config.superoperator_bytes(L.dim))):
+        M = L.to_dense()
+        if is_long(float(np.max(np.sum(np.abs(M), axis=0))), float(times[-1])):
+            info["method"] = "expm-multiply"
+            info["long_time"] = "dense scaling and squaring, stopped at the stationary projection"
+            return _long_chunks(M, v0, times), info
     if method == "eig":
         chunks, cond = _eig_chunks(L, v0, times)
         info["eigenvector_condition"] = cond

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import builtins
 import inspect
+import math
 import re
+from numbers import Integral, Real
 
 from ..errors import InputError
 from .chains import heisenberg_chain, ising_chain, xxz_chain
@@ -70,8 +72,13 @@ def _lookup(name: str):
 def get(name: str, **params) -> Model:
     """Build zoo model ``name`` ("merry_go_round", "merry-go-round", ...) with keyword parameters.
 
+    A value must have the kind of its default: a finite real number for float parameters
+    (ints accepted), an integer for integer ones (``n``, ``levels``, ``seed``; 4.0 accepted), a
+    string for string ones; a parameter whose default is None also takes None (or "none").
+
     Raises:
-        InputError: unknown model or parameter (the message lists the valid ones).
+        InputError: unknown model or parameter (the message lists the valid ones), or a value of
+            the wrong kind (non-number, NaN, inf, an expression) naming the parameter.
     """
     fn = _lookup(name)
     valid = parameters(name)
@@ -79,7 +86,35 @@ def get(name: str, **params) -> Model:
         if key not in valid:
             raise InputError(f"model {fn.__name__!r} has no parameter {key!r}; parameters: "
                              + ", ".join(f"{k}={v!r}" for k, v in valid.items()))
-    return fn(**params)
+    checked = {k: _checked_value(fn.__name__, k, v, valid[k]) for k, v in params.items()}
+    return fn(**checked)
+
+
+def _checked_value(model: str, key: str, value, default):
+    """``value`` converted to the kind of ``default`` (see :func:`get`), else InputError."""
+    where = f"parameter {key!r} of model {model!r}"
+    if default is None and (value is None or (isinstance(value, str) and value.strip().lower() == "none")):
+        return None
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        raise InputError(f"{where} must be true or false, got {value!r}")
+    if isinstance(default, str):
+        if isinstance(value, str):
+            return value
+        raise InputError(f"{where} must be a string such as {default!r}, got {value!r}")
+    if isinstance(default, Integral):
+        if isinstance(value, Integral) and not isinstance(value, bool):
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise InputError(f"{where} must be an integer, got {value!r}")
+    # float parameters (and None defaults, which take a number otherwise)
+    if isinstance(value, Real) and not isinstance(value, bool):
+        if math.isfinite(float(value)):
+            return float(value)
+        raise InputError(f"{where} must be a finite number, got {value!r}")
+    raise InputError(f"{where} must be a finite real number, got {value!r}")
 
 
 def describe(name: str) -> str:

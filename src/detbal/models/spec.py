@@ -27,7 +27,7 @@ import numpy as np
 from .._checks import hermiticity_error
 from ..errors import InputError
 
-__all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build",
+__all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build", "validate",
            "SPECTRAL_KINDS"]
 
 #: spectral-density kinds and their parameters (THEORY.md §5), in the order of the Bath constructors
@@ -218,6 +218,9 @@ def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero:
         raise SpecError(reason, key, exc.position) from None
     except InputError as exc:
         raise SpecError(str(exc), key) from None
+    biggest = float(np.max(np.abs(op))) if op.size else 0.0
+    if biggest > SCALE_MAX:
+        raise _scale_error(f"the largest {what} entry", biggest, key)
     if hermitian:
         err = hermiticity_error(op)
         if err > 1e-10:
@@ -272,13 +275,40 @@ def _reference_beta(spec: ModelSpec, baths) -> float:
     return max(finite)  # the coldest bath with T > 0 (all equal for a single temperature)
 
 
-def build(spec: ModelSpec) -> Model:
-    """Build the generator of a :class:`ModelSpec` (module docstring for the formula).
+#: rates (rate·max|A|², γ(ω)·max|S|²) and energies must lie in [SCALE_MIN, SCALE_MAX]: beyond,
+#: squared norms of the generator overflow or underflow in double precision and a verdict would be
+#: NaN or a spurious "holds"; a model outside is refused with advice to change the units
+SCALE_MAX = 1e100
+SCALE_MIN = 1e-100
 
-    Raises:
-        SpecError: malformed or non-Hermitian expression, invalid bath, duplicate names, no
-            dissipation (each error names its key path).
-    """
+
+def _scale_error(what: str, value: float, key: tuple) -> SpecError:
+    side = "above" if value > 1 else "below"
+    return SpecError(f"{what} is {value:.1e}, {side} the range 1e-100 … 1e100 that detbal computes reliably "
+                     f"(squared norms would over/underflow): choose units of energy and time in which "
+                     f"energies and rates are within it", key)
+
+
+def _check_scales(H, couplings, ops, rates) -> None:
+    """Refuse energies and rates outside [SCALE_MIN, SCALE_MAX] (see there)."""
+    for k, (A, r) in enumerate(zip(ops, rates)):
+        size = r * float(np.max(np.abs(A))) ** 2
+        if r > 0 and not SCALE_MIN <= size <= SCALE_MAX:
+            raise _scale_error("rate × max|operator entry|²", size, ("jump", k, "rate"))
+    w_max = 2 * float(np.max(np.sum(np.abs(H), axis=1))) if H.size else 0.0  # ≥ every Bohr frequency
+    probe = [w_max, w_max / 10, w_max / 100] if w_max > 0 else [1.0]
+    for k, (S, bath) in enumerate(couplings):
+        with np.errstate(over="ignore", under="ignore"):
+            gamma = float(np.max(bath.rate(np.array(probe))))
+        size = gamma * float(np.max(np.abs(S))) ** 2
+        if not math.isfinite(size) or size > SCALE_MAX or 0 < size < SCALE_MIN:
+            raise _scale_error("the bath rate γ(ω) × max|coupling entry|² at the system's frequencies", size,
+                               ("bath", k, "spectral_density"))
+
+
+def _validated(spec: ModelSpec):
+    """Everything :func:`build` checks, without building the generator: (space, H, couplings,
+    jump operators, rates, reference β)."""
     space = _space(spec)
     H = _operator(spec.hamiltonian, space, ("system", "hamiltonian"), "hamiltonian", hermitian=True,
                   nonzero=False)
@@ -292,12 +322,10 @@ def build(spec: ModelSpec) -> Model:
                 raise SpecError(f"duplicate channel name {item.name!r} (also {format_key(names[item.name])})",
                                 (kind, k, "name"))
             names[item.name] = (kind, k)
-    baths, couplings = [], []
+    couplings = []
     for k, b in enumerate(spec.baths):
         S = _operator(b.coupling, space, ("bath", k, "coupling"), "coupling", hermitian=True)
-        bath = _bath(b, k)
-        baths.append(bath)
-        couplings.append((S, bath))
+        couplings.append((S, _bath(b, k)))
     ops, rates = [], []
     for k, j in enumerate(spec.jumps):
         ops.append(_operator(j.operator, space, ("jump", k, "operator"), "operator", hermitian=False))
@@ -305,7 +333,31 @@ def build(spec: ModelSpec) -> Model:
         if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r < 0:
             raise SpecError(f"rate must be a finite number ≥ 0, got {r!r}", ("jump", k, "rate"))
         rates.append(float(r))
-    reference_beta = _reference_beta(spec, baths)
+    _check_scales(H, couplings, ops, rates)
+    reference_beta = _reference_beta(spec, [bath for _, bath in couplings])
+    return space, H, couplings, ops, rates, reference_beta
+
+
+def validate(spec: ModelSpec) -> ModelInfo:
+    """Check a :class:`ModelSpec` as :func:`build` does (expressions, Hermiticity, baths, rates,
+    names) without building the generator: the d×d operators only, no eigendecomposition and
+    no d²-sized structure. Returns the ModelInfo :func:`build` would give.
+
+    Raises:
+        SpecError: as :func:`build`.
+    """
+    space, *_, reference_beta = _validated(spec)
+    return ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
+
+
+def build(spec: ModelSpec) -> Model:
+    """Build the generator of a :class:`ModelSpec` (module docstring for the formula).
+
+    Raises:
+        SpecError: malformed or non-Hermitian expression, invalid bath, duplicate names, no
+            dissipation (each error names its key path).
+    """
+    space, H, couplings, ops, rates, reference_beta = _validated(spec)
     terms = []
     if couplings:
         from ..generators.davies.generator import davies
@@ -318,4 +370,4 @@ def build(spec: ModelSpec) -> Model:
         terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))
     generator = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     info = ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
-    return Model(np.array(H), generator, tuple(baths), info)
+    return Model(np.array(H), generator, tuple(bath for _, bath in couplings), info)

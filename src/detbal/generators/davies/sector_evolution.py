@@ -12,6 +12,9 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
+from ..._longtime import expm_any_time, is_long
+from .sector_linalg import components
+
 __all__ = ["evolve", "expectations"]
 
 #: up to this dimension an equally spaced grid steps populations with a dense expm(ΔW)
@@ -65,26 +68,38 @@ class _Sector:
 
 
 def _population_sector(form, X0, step, pauli) -> _Sector:
-    """The ν = 0 sector: populations under W (non-degenerate spectrum) or the block M0."""
+    """The ν = 0 sector: populations under W (non-degenerate spectrum) or the block M0.
+
+    Long times cost O(log t): the symmetrised Pauli eigendecomposition has its k stationary
+    eigenvalues set to exactly 0 (k = connected components of the rate graph; round-off would
+    otherwise leave e.g. −1e-17 and empty the state by t ~ 1e17) and the others clipped to ≤ 0;
+    without it, e^{tW} and e^{tM0} for t‖W‖ ≫ 1 use scaling and squaring with an early stop at
+    the stationary projection (:func:`~detbal._longtime.expm_any_time`).
+    """
     from scipy.sparse.linalg import expm_multiply
 
     sec, d = form.sec, form.sec.dim
     if form.W is None:
         rows, cols, M = sec.zero_rows, sec.zero_cols, form.M0
         x0 = X0[rows, cols]
-        at = lambda tt: sla.expm(M * tt) @ x0  # noqa: E731
+        trace_row = (rows == cols).astype(float)  # Tr X = Σ of the diagonal entries of the block
+        at = lambda tt: expm_any_time(M, tt, trace_row)[0] @ x0  # noqa: E731
     else:
         rows = cols = np.arange(d)
         M, x0 = form.W, np.diagonal(X0).copy()
+        trace_row = np.ones(d)
         eig: list = []
+        norm = float(np.max(np.sum(np.abs(M), axis=0))) if d else 0.0
 
         def at(tt):  # Ŵ = S⁻¹WS, S = diag(√p), diagonalised once on first use; else expm_multiply
             if tt == 0:
                 return x0
             if pauli is None:
+                if is_long(norm, tt) and d <= DENSE_STEP_MAX_DIM:
+                    return expm_any_time(M, tt, trace_row)[0] @ x0
                 return expm_multiply(M * tt, x0)
             if not eig:
-                eig.extend(np.linalg.eigh(pauli[0]))
+                eig.extend(_stationary_exact_eigh(pauli[0], M))
             sq = np.exp(pauli[1] / 2)
             return sq * (eig[1] @ (np.exp(eig[0] * tt) * (eig[1].T @ (x0 / sq))))
     advance = None
@@ -92,8 +107,23 @@ def _population_sector(form, X0, step, pauli) -> _Sector:
         if M.shape[0] > DENSE_STEP_MAX_DIM:
             advance = lambda v: expm_multiply(M * step, v)  # noqa: E731
         else:
-            advance = sla.expm(M * step).__matmul__
+            advance = expm_any_time(M, step, trace_row)[0].__matmul__
     return _Sector(rows, cols, at, advance)
+
+
+def _stationary_exact_eigh(What: np.ndarray, W: np.ndarray):
+    """eigh of the symmetrised Pauli matrix with the stationary eigenvalues exactly 0.
+
+    Ŵ is negative semidefinite with one zero eigenvalue per connected component of the rate
+    graph (every rate has its reverse at one finite β): the k largest eigenvalues are set to 0,
+    the rest clipped to ≤ 0, so e^{tŴ} neither loses nor gains trace at any t.
+    """
+    w, V = np.linalg.eigh(What)
+    k = components(np.triu(W, 1) > 0)
+    w = np.minimum(w, 0.0)
+    if k:
+        w[-k:] = 0.0
+    return w, V
 
 
 def _coherence_sector(form, X0, step, upper_only=False) -> _Sector:
