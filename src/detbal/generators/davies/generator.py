@@ -368,7 +368,9 @@ class DaviesGenerator(Generator):
         mask = self._sec.single_mask
         gaps.append(-float(np.max(f.coherences().real, where=mask, initial=-math.inf)))
         gaps += [-float(np.max(np.linalg.eigvals(st.matrices).real)) for st in f.stacks]
-        return float(min(gaps))
+        # Re λ ≤ 0 for a GKSL generator: a negative value is the rounding of a purely imaginary
+        # eigenvalue (undamped coherences, e.g. of spins no bath reaches), i.e. no gap
+        return max(float(min(gaps)), 0.0)
 
     def structured_evolve(self, rho0, times) -> np.ndarray:
         """States e^{t𝓛}ρ₀ at the given times, in closed form sector by sector.

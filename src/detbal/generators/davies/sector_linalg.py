@@ -404,8 +404,8 @@ class SectorForm:
         self.sec = sec
         d = sec.dim
         config.check_memory(sector_form_bytes(sec), f"the Bohr-sector blocks of the Davies generator (d = {d})",
-                            "fewer sites, or split the degeneracies (add small random fields); the steady "
-                            "state and its kernel dimension need no blocks")
+                            "fewer sites or a Hamiltonian without degenerate levels (e.g. small random "
+                            "fields)")
         Q = couplings[0].gamma * couplings[0].P
         for c in couplings[1:]:
             Q += c.gamma * c.P
