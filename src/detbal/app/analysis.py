@@ -192,15 +192,21 @@ def _conclusion(a: dict, kms, baths_T: dict) -> str:
         extra = "KMS and GNS" if g_gibbs.holds else \
             "KMS only — GNS fails: the jumps are not eigenoperators of H"
         if (a["kernel_dim"] or 1) > 1:
-            return (f"detailed balance holds w.r.t. Gibbs at T = {T:g} ({extra}), but the steady state is "
-                    f"not unique (dim ker 𝓛 = {a['kernel_dim']}): conserved quantities keep memory of the "
-                    "initial state")
+            return (f"Gibbs at T = {T:g} is stationary and detailed balance holds ({extra}), but the steady "
+                    f"state is not unique (dim {a['kernel_dim']}): not every state relaxes to Gibbs "
+                    "(conserved quantities keep memory of the initial state)")
+        if a["kernel_dim"] is None:
+            return (f"Gibbs at T = {T:g} is stationary and detailed balance holds ({extra}), but whether every "
+                    "state relaxes to it is unknown: the steady state could not be computed (see the notes)")
         return f"relaxes to Gibbs at T = {T:g}: detailed balance holds ({extra})"
     if k_gibbs.holds is None:
         who = f"detailed balance not tested: {k_gibbs.note.split(' (')[0]}"
         p, q = a["populations"], a["gibbs_populations"]
         if p is not None and max(abs(x - y) for x, y in zip(p, q)) < 1e-8:
             return f"relaxes to Gibbs at T = {T:g}{' (the ground state)' if T == 0 else ''}; {who}"
+        if (a["kernel_dim"] or 1) > 1:
+            return (f"the steady state is not unique (dim {a['kernel_dim']}): not every state relaxes to one "
+                    f"state; {who}")
         return f"{'steady state differs from Gibbs' if p is not None else 'no unique steady state'}; {who}"
     blamed = [c.name for c in (kms.channels if kms is not None else ()) if not c.holds and c.contribution > 0]
     blamed = blamed[:1] or [c.name for c in (kms.channels if kms is not None else ()) if not c.holds][:1]
@@ -245,7 +251,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     from .._checks import as_beta
     from ..generators.pauli import pauli_rate_matrix
     from ..eigenbasis import eigenbasis
-    from ..errors import DetbalError
+    from ..errors import DetbalError, NonUniqueSteadyStateError
     from ..states import gibbs_populations
 
     step = step or (lambda label: None)
@@ -275,10 +281,12 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
         a["populations"] = tuple(float(p) for p in pops)
     except ImportError:
         notes.append("steady state (not available: detbal.dynamics is not installed)")
+    except NonUniqueSteadyStateError as exc:
+        a["kernel_dim"] = int(exc.kernel_dim)
+        notes.append(f"steady state: not unique, {exc.kernel_dim} linearly independent stationary states "
+                     "(dim ker 𝓛); the verdicts w.r.t. the steady state are not defined")
     except DetbalError as exc:
         notes.append(f"steady state: {str(exc).splitlines()[0]}")
-        if getattr(exc, "kernel_dim", None):
-            a["kernel_dim"] = int(exc.kernel_dim)
     a.setdefault("steady_residual", None)
     a.setdefault("kernel_dim", None)
     a.setdefault("populations", None)

@@ -150,8 +150,18 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
                          f"{type(L).__name__} has none")
     if has_structure and method in ("auto", "structured"):
         state, kdim, how = L.structured_steady_state()
-        if int(kdim) == 1:
+        kdim = int(kdim)
+        if kdim == 1:
             return _finish(L, np.asarray(state, dtype=np.complex128), 1, f"structured:{how}", {})
+        if rho0 is None and d > config.DENSE_KERNEL_MAX_DIM:
+            # the exact count needs no d²×d² solve; a basis of a large kernel does (and may not fit)
+            rho = np.asarray(state, dtype=np.complex128)
+            rho = (rho + rho.conj().T) / 2
+            rho = rho / np.trace(rho).real
+            raise NonUniqueSteadyStateError(
+                f"the stationary state is not unique: dim ker 𝓛 = {kdim} (counted exactly from the "
+                f"Bohr-sector structure, {how}); the error carries one stationary state (`.basis`); pass "
+                "initial=rho0 to get the state reached from rho0", kdim, (rho,))
         notes.append(f"structured path reports kernel dimension {kdim}: general kernel analysis used")
     if d == 1:
         return _finish(L, np.ones((1, 1), complex), 1, "trivial", {})

@@ -137,9 +137,17 @@ class DaviesGenerator(Generator):
         self._H = hamiltonian
         self.name = str(name)
         self._cache = {}
-        self._parts = lin.SectorForm(sec, self._cps,
-                                     self._h_count * eb.energies if self._h_count else None)
+        self._form = None
         return self
+
+    @property
+    def _parts(self) -> lin.SectorForm:
+        """The sector-by-sector form, built on first use (its memory is checked first), so that the
+        kernel dimension of a huge degenerate generator never needs it."""
+        if self._form is None:
+            self._form = lin.SectorForm(self._sec, self._cps,
+                                         self._h_count * self._eb.energies if self._h_count else None)
+        return self._form
 
     # -- protocol ---------------------------------------------------------------------------
     @property
@@ -287,8 +295,16 @@ class DaviesGenerator(Generator):
         return self._cache["sym"]
 
     def _kernel_dim(self) -> int:
+        """dim ker 𝓛, exact from the structure: the Pauli rate graph (non-degenerate levels), or the
+        block nullities of the sparse ν = 0 sector (degenerate levels; see
+        :func:`sector_linalg.zero_sector_matrix`), never a dense d²×d² or n0×n0 matrix."""
         if "kdim" not in self._cache:
-            self._cache["kdim"] = lin.kernel_dim(self._parts, self._cps)
+            if self._sec.degenerate:
+                M0 = lin.zero_sector_matrix(self._sec, self._cps,
+                                             self._h_count * self._eb.energies if self._h_count else None)
+                self._cache["kdim"] = lin.block_nullity(M0)
+            else:
+                self._cache["kdim"] = lin.kernel_dim(self._parts, self._cps)
         return self._cache["kdim"]
 
     def structured_steady_state(self) -> tuple[np.ndarray, int, str]:
@@ -360,7 +376,9 @@ class DaviesGenerator(Generator):
         mask = self._sec.single_mask
         gaps.append(-float(np.max(f.coherences().real, where=mask, initial=-math.inf)))
         gaps += [-float(np.max(np.linalg.eigvals(st.matrices).real)) for st in f.stacks]
-        return float(min(gaps))
+        # Re λ ≤ 0 for a GKSL generator: a negative value is the rounding of a purely imaginary
+        # eigenvalue (undamped coherences, e.g. of spins no bath reaches), i.e. no gap
+        return max(float(min(gaps)), 0.0)
 
     def structured_evolve(self, rho0, times) -> np.ndarray:
         """States e^{t𝓛}ρ₀ at the given times, in closed form sector by sector.

@@ -23,8 +23,8 @@ from ...classical.rate_matrix import closed_classes as rate_graph_closed_classes
 from ...errors import InputError
 from .sectors import BlockStack, BohrBlocks, Sectors, frequency_codes, level_diagonal_operator
 
-__all__ = ["SectorForm", "balance_norms", "closed_classes", "components", "kernel_dim", "nullity",
-           "pauli_kernel", "top_gap", "zero_sector_state"]
+__all__ = ["SectorForm", "balance_norms", "block_nullity", "closed_classes", "components", "kernel_dim",
+           "nullity", "pauli_kernel", "sector_form_bytes", "top_gap", "zero_sector_matrix", "zero_sector_state"]
 
 _EXP_CLIP = 300.0
 _NULL_RTOL = 1e-10
@@ -118,6 +118,123 @@ def top_gap(What: np.ndarray, k: int, log_p: np.ndarray) -> float:
     ev = sla.eigh(What, eigvals_only=True, subset_by_index=[d - 1 - k, d - 1], driver="evr",
                   check_finite=False)
     return -float(ev[0])
+
+
+def _within_groups(key: np.ndarray):
+    """All ordered pairs (a, b) of positions with equal ``key`` (positions sorted by key)."""
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    start = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]]) if ks.size else np.zeros(0, np.intp)
+    size = np.diff(np.r_[start, ks.size])
+    counts = size * size
+    g = np.repeat(np.arange(start.size), counts)
+    off = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    n = size[g]
+    return order[start[g] + off // n], order[start[g] + off % n]
+
+
+def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
+    """The ν = 0 block M0 (intra-level matrix units, order ``sec.zero_rows/zero_cols``) as a sparse
+    matrix built from the nonzero entries of S̃_b, G and K only (no dense n0×n0 array):
+
+        M0[(i,k),(j,l)] = Σ_b T_b,ij conj(T_b,kl) + B_ij δ_kl + δ_ij C_lk,
+        T_b = √γ_b ∘ S̃_b,  B = −½G − iK,  C = −½G + iK,
+
+    (i, k) and (j, l) in one level each, G = Σ_b Σ_ω γ_b(ω)A_b(ω)†A_b(ω) and K = H + H_LS (level
+    block-diagonal). Entries below 1e-13 of the largest are dropped (eigenbasis round-off).
+    The memory of the pair lists is checked against ``config.memory_budget`` first."""
+    d = sec.dim
+    lab = sec.level_labels
+    deg = np.bincount(lab)
+    start = sec.level_start
+    r0, c0 = sec.zero_rows, sec.zero_cols
+    n0 = r0.shape[0]
+    config.check_memory(8.0 * d * d, f"index of the ν = 0 sector (d = {d})", "fewer sites")
+    pos = np.full(d * d, -1, dtype=np.int64)
+    pos[r0 * d + c0] = np.arange(n0)
+    _, Gd = _sum_level_operators(sec, [(c.gamma, c.St, c.P) for c in couplings], None)
+    K = np.diag(np.zeros(d) if energies is None else np.asarray(energies, float)).astype(np.complex128)
+    lamb = [(c.shift, c.St, c.P) for c in couplings if c.shift is not None]
+    if lamb:
+        K = K + _sum_level_operators(sec, lamb, None)[1]
+    T = [np.sqrt(c.gamma) * c.St for c in couplings]
+    B = -0.5 * Gd - 1j * K
+    C = -0.5 * Gd + 1j * K
+    scale = max([float(np.max(np.abs(t))) ** 2 for t in T] + [float(np.max(np.abs(B))), 1e-300])
+    rows, cols, vals = [], [], []
+    for t in T:
+        i, j = np.nonzero(np.abs(t) > math.sqrt(1e-13 * scale))
+        v = t[i, j]
+        key = lab[i].astype(np.int64) * sec.n_levels + lab[j]
+        sizes = np.bincount(key)
+        config.check_memory(40.0 * float(np.sum(sizes.astype(float) ** 2)),
+                            f"jump terms of the ν = 0 sector (d = {d})", "fewer sites")
+        a, b = _within_groups(key)
+        rows.append(pos[i[a] * d + i[b]])
+        cols.append(pos[j[a] * d + j[b]])
+        vals.append(v[a] * np.conj(v[b]))
+    for X, left in ((B, True), (C, False)):
+        i, j = np.nonzero(np.abs(X) > 1e-13 * scale)
+        m = deg[lab[i]]
+        config.check_memory(40.0 * float(m.sum()), f"level terms of the ν = 0 sector (d = {d})", "fewer sites")
+        e = np.repeat(np.arange(i.shape[0]), m)
+        k = start[lab[i]][e] + (np.arange(e.shape[0]) - np.repeat(np.cumsum(m) - m, m))
+        if left:   # B_ij δ_kl: row (i, k), column (j, k)
+            rows.append(pos[i[e] * d + k])
+            cols.append(pos[j[e] * d + k])
+        else:      # δ_ij C_lk with (l, k) = (i, j): row (m, j), column (m, i) for m in the level
+            rows.append(pos[k * d + j[e]])
+            cols.append(pos[k * d + i[e]])
+        vals.append(X[i, j][e])
+    R, Cc, V = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    if np.any(R < 0) or np.any(Cc < 0):  # pragma: no cover - the ν = 0 sector is closed
+        raise InputError("internal: a ν = 0 entry left the intra-level sector")
+    return sp.csr_array(sp.coo_array((V, (R, Cc)), shape=(n0, n0)))
+
+
+def block_nullity(M: sp.csr_array, rtol: float = _NULL_RTOL) -> int:
+    """dim ker M for a sparse square M, exactly block by block: the connected components of its
+    sparsity graph are invariant subspaces, so the nullity is the sum of the nullities of the
+    dense component blocks (batched SVD per block size; singular values ≤ rtol·‖M‖₁ count as
+    zero — one global scale, so a block of tiny rates is not mistaken for a regular one).
+    Raises MemoryBudgetError before a block batch would exceed the budget."""
+    n = M.shape[0]
+    if n == 0:
+        return 0
+    M = sp.csr_array(M)
+    M.eliminate_zeros()
+    scale = float(abs(M).sum(axis=0).max()) if M.nnz else 0.0
+    if scale == 0.0:
+        return n
+    pattern = sp.csr_array((np.ones(M.nnz, dtype=np.int8), M.indices, M.indptr), shape=M.shape)
+    ncomp, lab = connected_components(pattern, directed=False)
+    size = np.bincount(lab, minlength=ncomp)
+    order = np.argsort(lab, kind="stable")
+    local = np.empty(n, dtype=np.int64)
+    first = np.cumsum(size) - size
+    local[order] = np.arange(n) - first[lab[order]]
+    coo = M.tocoo()
+    er, ec, ev = coo.row, coo.col, coo.data
+    total = 0
+    for s in np.unique(size):
+        comps = np.flatnonzero(size == s)
+        if s == 1:  # 1×1 blocks: the diagonal entry
+            diag = np.zeros(n, dtype=np.complex128)
+            on = er == ec
+            np.add.at(diag, er[on], ev[on])
+            total += int(np.count_nonzero(np.abs(diag[np.isin(lab, comps)]) <= rtol * scale))
+            continue
+        config.check_memory(3 * 16.0 * comps.shape[0] * float(s) ** 2,
+                            f"{comps.shape[0]} coupled blocks of size {s} in the ν = 0 sector",
+                            "fewer sites or a non-degenerate Hamiltonian (add small random fields)")
+        slot = np.full(ncomp, -1, dtype=np.int64)
+        slot[comps] = np.arange(comps.shape[0])
+        sel = slot[lab[er]] >= 0
+        batch = np.zeros((comps.shape[0], s, s), dtype=np.complex128)
+        np.add.at(batch, (slot[lab[er[sel]]], local[er[sel]], local[ec[sel]]), ev[sel])
+        sv = np.linalg.svd(batch, compute_uv=False)
+        total += int(np.count_nonzero(sv <= rtol * scale))
+    return total
 
 
 def kernel_dim(form, couplings) -> int:
@@ -257,6 +374,16 @@ def balance_norms(form, lp: np.ndarray, s: float) -> dict:
     return out
 
 
+def sector_form_bytes(sec: Sectors) -> float:
+    """Bytes :class:`SectorForm` allocates: M and D (2 × 16 B) for every entry of the ν = 0 block
+    (degenerate levels) and of the stacked blocks, plus ~8 complex temporaries of the largest stack
+    while it is built, plus the d×d tables."""
+    sizes = [float(r.shape[0]) * float(r.shape[1]) ** 2 for r, _, _ in sec.stacks]
+    if sec.degenerate:
+        sizes.append(float(sec.zero_rows.shape[0]) ** 2)
+    return 32.0 * sum(sizes) + 128.0 * max(sizes, default=0.0) + 64.0 * float(sec.dim) ** 2
+
+
 # -- the assembled generator ---------------------------------------------------------------------
 class SectorForm:
     """A Davies generator assembled sector by sector in the eigenbasis (see :class:`BohrBlocks`).
@@ -271,6 +398,9 @@ class SectorForm:
     def __init__(self, sec: Sectors, couplings, energies):
         self.sec = sec
         d = sec.dim
+        config.check_memory(sector_form_bytes(sec), f"the Bohr-sector blocks of the Davies generator (d = {d})",
+                            "fewer sites or a Hamiltonian without degenerate levels (e.g. small random "
+                            "fields)")
         Q = couplings[0].gamma * couplings[0].P
         for c in couplings[1:]:
             Q += c.gamma * c.P
