@@ -16,10 +16,10 @@ from ..linalg.linsolve import onenorm
 from ..linalg.spectral import (
     dense_eigenvalues,
     gap_from_eigenvalues,
-    hermitian_analysis,
     slow_eigenpairs,
     sort_slowest,
 )
+from ..balance.dense import hermitian_analysis
 from ..linalg.steady import DEFAULT_TOL, _check_tol, _jsonable, steady_state
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError, NotFaithfulError
 from ..generators.base import as_generator
