@@ -23,7 +23,8 @@ import scipy.sparse.linalg  # noqa: F401  (sp.linalg.norm)
 from ._checks import as_operator, as_real_symmetric
 from .errors import InputError
 
-__all__ = ["Eigenbasis", "eigenbasis", "default_tolerance", "group_values"]
+__all__ = ["Eigenbasis", "eigenbasis", "default_tolerance", "group_values", "log_scaled", "max_log_magnitude",
+           "sigma_exponent"]
 
 _REL_TOL = 1e-9
 
@@ -265,3 +266,57 @@ def diagonalise(h: np.ndarray, tol: float | None = None) -> Eigenbasis:
 def _make(energies: np.ndarray, vectors: np.ndarray, tol: float) -> Eigenbasis:
     levels, labels = group_values(energies, tol)
     return Eigenbasis(energies=energies, vectors=vectors, tol=tol, level_labels=labels, levels=levels)
+
+
+# -- σ-scaling in σ's eigenbasis, in the log domain ---------------------------------------------------
+# The σ-transform 𝓛̂ = Γ_s^{−1/2} 𝓛 Γ_s^{1/2} (THEORY.md §4) multiplies the entry (ij),(kl) of a
+# generator written in σ's eigenbasis by e^{x}, x = sigma_exponent(...), which can be e^{±10⁴}. These
+# two primitives live here, below both generators/ (Davies' structured certificate) and balance/
+# (every other certificate), so that there is exactly one way to evaluate that scaling.
+_EXP_SAFE = 700.0  # |exponent| below which exp() and a product with a float can neither over- nor underflow badly
+
+
+def sigma_exponent(log_p: np.ndarray, s: float, i, j, k, l) -> np.ndarray:
+    """x = [s(log p_k − log p_i) + (1 − s)(log p_l − log p_j)]/2: 𝓛̂_{(ij),(kl)} = 𝓛_{(ij),(kl)}·e^x.
+
+    ``i, j, k, l`` are broadcastable index arrays into the (d,) log-populations ``log_p``. One exponent
+    per entry (only population ratios, i.e. energy differences, appear; σ⁻¹ is never formed)."""
+    return (s * (log_p[k] - log_p[i]) + (1 - s) * (log_p[l] - log_p[j])) / 2
+
+
+def max_log_magnitude(M: np.ndarray, exponent) -> float:
+    """max over the nonzero entries of log|M| + exponent (−inf when M is zero)."""
+    M = np.asarray(M)
+    nz = M != 0
+    if not nz.any():
+        return -np.inf
+    x = np.broadcast_to(np.asarray(exponent, dtype=float), M.shape)
+    return float(np.max(np.log(np.abs(M[nz])) + x[nz]))
+
+
+def log_scaled(M: np.ndarray, exponent, shift: float | None = None) -> tuple[np.ndarray, float]:
+    """(M ∘ e^{exponent − C}, C) evaluated without clipping, over- or underflow of the factors.
+
+    C = max over the nonzero entries of log|M| + exponent (the largest log-magnitude of M ∘ e^exponent)
+    unless ``shift`` is given; C = −inf when M is zero. Each entry is e^{log|M| + x − C} times the
+    phase of M, so an entry underflows only when it is below e^{−745} relative to e^{C}: quantities
+    that are relative (ratios of norms) are exact at any exponent, and e^{C} carries the scale.
+    When all exponents are within ±700 of C the product M·e^{x − C} is formed directly (same
+    numbers, no logarithms).
+    """
+    M = np.asarray(M)
+    x = np.broadcast_to(np.asarray(exponent, dtype=float), M.shape)
+    nz = M != 0
+    if not nz.any():
+        return np.zeros(M.shape, dtype=np.result_type(M.dtype, float)), -np.inf
+    absm = np.abs(M)
+    if shift is None:
+        shift = max_log_magnitude(M, x)
+    xmax, xmin = float(x.max()), float(x.min())
+    if xmax - shift <= _EXP_SAFE and xmin - shift >= -_EXP_SAFE and np.isfinite(absm.max()):
+        return M * np.exp(x - shift), shift
+    out = np.zeros(M.shape, dtype=np.result_type(M.dtype, float))
+    with np.errstate(under="ignore"):
+        mag = np.exp(np.log(absm[nz]) + x[nz] - shift)
+    out[nz] = mag * (M[nz] / absm[nz])
+    return out, shift

@@ -2,7 +2,6 @@
 
 from math import comb
 
-import pytest
 
 import detbal as db
 from detbal.app.analysis import analyze
@@ -35,13 +34,13 @@ def test_eight_free_spins_report_the_kernel_within_the_memory_budget(monkeypatch
 
 
 def test_unknown_steady_state_is_not_reported_as_relaxation(monkeypatch):
-    import detbal.dynamics as dyn
+    import detbal.app.analysis as analysis_module
     from detbal.errors import ConvergenceError
 
     def fail(*args, **kwargs):
         raise ConvergenceError("GMRES stopped", residual=1e-3)
 
-    monkeypatch.setattr(dyn, "steady_state", fail)
+    monkeypatch.setattr(analysis_module, "steady_state", fail)
     a = analyze(loads_model(free_spins(2).replace("Z0 + Z1", "Z0 + 0.7 * Z1 + 0.3 * X0 * X1")))
     assert a.kernel_dim is None
     assert "is stationary and detailed balance holds" in a.conclusion

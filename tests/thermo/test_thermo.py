@@ -221,8 +221,10 @@ def test_bath_decomposition_of_sums_lindbladians_and_davies():
     L = two_bath_qubit()
     assert [(n, b) for n, _, b in bath_channels(L)] == [("hot", 0.5), ("cold", 2.0)]
     plain = db.Lindbladian(np.diag([0.0, 1.0]), [SIGMA_MINUS, SIGMA_PLUS, SIGMA_MINUS], [1, 1, 1],
-                           names=["left", "right", "left"])
-    assert [n for n, _, _ in bath_channels(plain)] == ["left", "right"]
+                           names=["left", "right", "left2"])
+    assert [n for n, _, _ in bath_channels(plain)] == ["left", "right", "left2"]
+    with pytest.raises(db.InputError, match="names"):  # one name twice would merge two heat currents
+        db.Lindbladian(np.diag([0.0, 1.0]), [SIGMA_MINUS, SIGMA_MINUS], [1, 1], names=["left", "left"])
     twice = SumGenerator((two_bath_qubit(), two_bath_qubit()))
     assert [n for n, _, _ in bath_channels(twice)] == ["hot", "cold", "hot#2", "cold#2"]
 

@@ -12,7 +12,7 @@ a sum of non-negative terms, backward stable (error ε·Σ|c_a|‖L_a‖‖R_a�
 Cost O((n_L + n_R)·n·d²) with n operators; memory O(n² + block·n) beyond the operators, never
 n·d² (R is reduced block by block; adjoints are read block by block, not copied).
 
-For a Lindbladian (or a sum of them) in σ's eigenbasis (see :mod:`detbal._hatted`), every quantity
+For a Lindbladian (or a sum of them) in σ's eigenbasis (see :mod:`.sigma_transform`), every quantity
 of the detailed-balance report is such a norm:
     𝓛̂_p = Σγ L_k·R_k − iĤ_L·I + iI·Ĥ_R,          𝓓̂_p = 𝓛̂_p + iK_p·I − iI·K_p,
     𝓓̂_p − 𝓓̂_p† = Σγ(L_k·R_k − L_k†·R_k†) − i(Ĥ_L + Ĥ_L† − 2K_p)·I + iI·(Ĥ_R + Ĥ_R† − 2K_p),
@@ -81,105 +81,125 @@ def _left_triangle(lefts, d: int) -> np.ndarray:
 
 
 def _normalised(ops):
-    """(op, max|op|) for each operator, arrays made C-contiguous; None (identity) and zero operators
-    get scale 1."""
+    """(op, max|op|, log-magnitude) for each (op, c) = op·e^{c}: arrays made C-contiguous; None (the
+    identity) and zero operators get max 1; the log-magnitude is c + log max|op| (−inf for zero)."""
     out = []
-    for op in ops:
+    for op, c in ops:
         if op is None:
-            out.append((None, 1.0))
+            out.append((None, 1.0, c))
             continue
         if isinstance(op, Adjoint):
             top = float(np.abs(op.op).max(initial=0.0))
         else:
             op = np.ascontiguousarray(op, dtype=complex)
             top = float(np.abs(op).max(initial=0.0))
-        out.append((op, top if top > 0 else 1.0))
+        out.append((op, top if top > 0 else 1.0, c + math.log(top) if top > 0 else -math.inf))
     return out
 
 
 def operator_sum_norms(lefts, rights, sums, d: int) -> list[float]:
-    """Frobenius norms of superoperators X ↦ Σ_a c_a L_{ℓ(a)} X R_{r(a)} (module docstring).
+    """log Frobenius norms of superoperators X ↦ Σ_a c_a e^{t_a} L_{ℓ(a)} X R_{r(a)} (module docstring).
 
     Args:
-        lefts, rights: lists of (d, d) operators, None meaning the identity, Adjoint(A) meaning A†.
-        sums: one list per superoperator of terms (c, ℓ, r) indexing ``lefts`` and ``rights``.
+        lefts, rights: lists of (op, c) meaning op·e^{c}, op a (d, d) operator, None meaning the
+            identity, Adjoint(A) meaning A†.
+        sums: one list per superoperator of terms (c, t, ℓ, r) indexing ``lefts`` and ``rights``.
         d: dimension.
 
-    Operators are scaled to max-entry 1 and each sum's coefficients by its own largest one, so
-    entries up to e^300 neither overflow nor underflow in the squares.
+    Returns the natural logarithm of each norm (−inf for a zero superoperator). Each term's log-size
+    log|c| + t + log max|L| + log max|R| is measured and every sum is evaluated relative to its
+    largest term (log domain), so terms of any size (e^{±10⁴}) neither overflow nor underflow; a
+    term below e^{−745} relative to the largest is negligible.
     """
     lefts, rights = _normalised(lefts), _normalised(rights)
-    coeffs = [[c * lefts[l][1] * rights[r][1] for c, l, r in terms] for terms in sums]
-    scales = [max((abs(c) for c in cs), default=0.0) for cs in coeffs]
-    if max(scales, default=0.0) == 0:
-        return [0.0] * len(sums)
-    R = _left_triangle(lefts, d)
+    logs = [[(math.log(abs(c)) + t + lefts[l][2] + rights[r][2]) if c != 0 else -math.inf for c, t, l, r in terms]
+            for terms in sums]
+    scales = [max(ls, default=-math.inf) for ls in logs]
+    if all(not np.isfinite(x) for x in scales):
+        return [-math.inf] * len(sums)
+    R = _left_triangle([(op, top) for op, top, _ in lefts], d)
     # W_s[r, j] = Σ_{a: r(a) = r} c_a R[j, ℓ(a)], so C_j = Σ_r W_s[r, j] R_r and ‖𝓣_s‖² = ‖[vec R_r] W_s‖²;
     # R is upper triangular, so only rows j ≤ max ℓ(a) of R contribute
-    widths = [min(R.shape[0], 1 + max((l for _, l, _ in terms), default=-1)) for terms in sums]
+    widths = [min(R.shape[0], 1 + max((l for _, _, l, _ in terms), default=-1)) for terms in sums]
     offsets = np.concatenate([[0], np.cumsum(widths)])
     weights = np.zeros((len(rights), offsets[-1]), complex)
-    for k, (terms, cs) in enumerate(zip(sums, coeffs)):
-        for (_, left, right), c in zip(terms, cs):
-            weights[right, offsets[k]:offsets[k + 1]] += (c / scales[k]) * R[:widths[k], left]
+    for k, (terms, ls) in enumerate(zip(sums, logs)):
+        for (c, _, left, right), lg in zip(terms, ls):
+            if np.isfinite(lg) and lg - scales[k] > -745.0:
+                w = (c / abs(c)) * math.exp(lg - scales[k])
+                weights[right, offsets[k]:offsets[k + 1]] += w * R[:widths[k], left]
     columns = np.zeros(2 * offsets[-1])  # real and imaginary parts interleaved
     product = None
-    for block in _blocks(rights, d, offsets[-1]):
+    for block in _blocks([(op, top) for op, top, _ in rights], d, offsets[-1]):
         if product is None:
             product = np.empty((block.shape[0], offsets[-1]), complex)  # reused, like the blocks
         C = np.matmul(block, weights, out=product[: block.shape[0]]).view(np.float64)
         columns += np.einsum("rc,rc->c", C, C)
     squares = [columns[2 * offsets[k]:2 * offsets[k + 1]].sum() for k in range(len(sums))]
-    return [scale * math.sqrt(x) if scale else 0.0 for scale, x in zip(scales, squares)]
+    return [scale + 0.5 * math.log(x) if (np.isfinite(scale) and x > 0) else -math.inf
+            for scale, x in zip(scales, squares)]
 
 
 class _Terms:
-    """Operators of hatted Lindblad parts, registered so that the operators of 𝓛̂ and 𝓓̂ come first
-    (then R's trailing rows, used only by the antisymmetric parts, are skipped for them)."""
+    """Operators of σ-transformed Lindblad parts, registered so that the operators of 𝓛̂ and 𝓓̂
+    come first (then R's trailing rows, used only by the antisymmetric parts, are skipped for them).
 
-    def __init__(self, parts):
-        self.lefts: list = [None]
-        self.rights: list = [None]
-        forward = [self._forward(p) for p in parts]
-        self.sums = [self._with_adjoint(p, f) for p, f in zip(parts, forward)]
+    Each part p contributes 𝓛̂_p and the commutator i[K_p, ·] with its own K_p (``own_k``), or, for
+    the total, one commutator i[K, ·] with the given ``total_k`` = (unit, c) after all parts."""
+
+    def __init__(self, parts, own_k, total_k=None):
+        self.lefts: list = [(None, 0.0)]
+        self.rights: list = [(None, 0.0)]
+        self.sums = []
+        forward = [self._forward(p, kp) for p, kp in zip(parts, own_k)]
+        adjoint = [self._adjoint(p, f) for p, f in zip(parts, forward)]
+        extra = [] if total_k is None else self._commutator(total_k)
+        # a part −i[H, ·] with [H, σ] = 0 has 𝓓̂_p = 0 exactly: it enters 𝓛̂ and 𝓛̂ − 𝓛̂† only
+        live = [not p.pure_commutator for p in parts]
+        hat = [t for f in forward for t in f["hat"]]
+        antisym = [t for a in adjoint for t in a]
+        comm = [t for f, x in zip(forward, live) if x for t in f["commutator"]] + extra
+        dis = [t for f, x in zip(forward, live) if x for t in f["hat"]] + comm
+        dis_anti = [t for a, x in zip(adjoint, live) if x for t in a] + [(2 * c, t, l, r) for c, t, l, r in comm]
+        self.sums = {"hat": hat, "dissipator": dis, "antisym": antisym, "dissipative_antisym": dis_anti}
 
     def _add(self, left, right) -> tuple[int, int]:
         self.lefts.append(left)
         self.rights.append(right)
         return len(self.lefts) - 1, len(self.rights) - 1
 
-    def _forward(self, part) -> dict:
+    def _commutator(self, K) -> list:
+        if K is None or not np.isfinite(K[1]):
+            return []
+        kl, kr = self._add(K, K)
+        return [(1j, 0.0, kl, 0), (-1j, 0.0, 0, kr)]  # i[K, ·]
+
+    def _forward(self, part, K) -> dict:
         jumps = []
-        for g, Lk, Rk in part.pairs:
-            left, right = self._add(Lk, Rk)
-            jumps.append((g, left, right))
+        for w, Lk, Rk in part.pairs:
+            left, right = self._add((Lk, 0.0), (Rk, 0.0))
+            jumps.append((1.0, w, left, right))
         hl, hr = self._add(part.h_left, part.h_right)
-        ham = [(-1j, hl, 0), (1j, 0, hr)]
-        if part.pure_commutator:  # 𝓛̂_p = −i[H, ·], [H, σ] = 0: 𝓓̂_p = 0 exactly
-            return {"hat": ham, "dissipator": [], "commutator": None, "ham": (hl, hr)}
-        kl, kr = self._add(part.K, part.K)
-        commutator = [(1j, kl, 0), (-1j, 0, kr)]  # i[K, ·]
-        return {"hat": jumps + ham, "dissipator": jumps + ham + commutator, "commutator": commutator}
+        return {"hat": jumps + [(-1j, 0.0, hl, 0), (1j, 0.0, 0, hr)], "commutator": self._commutator(K),
+                "ham": (hl, hr)}
 
-    def _with_adjoint(self, part, forward) -> dict:
-        if forward["commutator"] is None:  # 𝓛̂_p − 𝓛̂_p† = −2i[H, ·]; 𝓓̂_p − 𝓓̂_p† = 0
+    def _adjoint(self, part, forward) -> list:
+        """Terms of 𝓛̂_p − 𝓛̂_p†."""
+        if part.pure_commutator:  # 𝓛̂_p = −i[H, ·], [H, σ] = 0: 𝓛̂_p − 𝓛̂_p† = −2i[H, ·] exactly
             hl, hr = forward["ham"]
-            return {"hat": forward["hat"], "dissipator": [], "antisym": [(-2j, hl, 0), (2j, 0, hr)],
-                    "dissipative_antisym": []}
+            return [(-2j, 0.0, hl, 0), (2j, 0.0, 0, hr)]
         adjoint = []
-        for g, Lk, Rk in part.pairs:
-            left, right = self._add(Adjoint(Lk), Adjoint(Rk))
-            adjoint.append((-g, left, right))
-        hl, hr = self._add(Adjoint(part.h_left), Adjoint(part.h_right))
-        antisym = forward["hat"] + adjoint + [(-1j, hl, 0), (1j, 0, hr)]
-        doubled = [(2 * c, l, r) for c, l, r in forward["commutator"]]
-        return {"hat": forward["hat"], "dissipator": forward["dissipator"], "antisym": antisym,
-                "dissipative_antisym": antisym + doubled}
+        for w, Lk, Rk in part.pairs:
+            left, right = self._add((Adjoint(Lk), 0.0), (Adjoint(Rk), 0.0))
+            adjoint.append((-1.0, w, left, right))
+        (hl, cl), (hr, cr) = part.h_left, part.h_right
+        l2, r2 = self._add((Adjoint(hl), cl), (Adjoint(hr), cr))
+        return forward["hat"] + adjoint + [(-1j, 0.0, l2, 0), (1j, 0.0, 0, r2)]
 
 
-def _norms(parts, kinds, d: int) -> dict:
-    terms = _Terms(parts)
-    sums = [[t for lst in terms.sums for t in lst[kind]] for kind in kinds]
+def _norms(parts, own_k, kinds, d: int, total_k=None) -> dict:
+    terms = _Terms(parts, own_k, total_k)
+    sums = [terms.sums[kind] for kind in kinds]
     return dict(zip(kinds, operator_sum_norms(terms.lefts, terms.rights, sums, d)))
 
 
@@ -198,22 +218,23 @@ def count_operators(jumps_per_part) -> int:
     return 1 + sum(2 * k + 3 for k in jumps_per_part)
 
 
-def lindblad_certificate(parts, d: int) -> dict:
-    """Exact norms of the hatted generator, per part and in total.
+def lindblad_certificate(parts, d: int, part_k, total_k) -> dict:
+    """Exact log-norms of the σ-transformed generator, per part and in total.
 
     Args:
-        parts: (name, HattedLindblad) of the channels of a Lindbladian in σ's eigenbasis.
+        parts: (name, SigmaTransformedLindblad) of the channels of a Lindbladian in σ's eigenbasis.
+        part_k: per part, the (unit, c) of the K_p in 𝓓̂_p = 𝓛̂_p + i[K_p, ·], or None (𝓓̂_p = 𝓛̂_p).
+        total_k: the (unit, c) of K in the total 𝓓̂ = 𝓛̂ + i[K, ·], or None.
 
     Returns:
-        {"total": norms, "parts": {name: norms}, "K": total coherent part}, where norms maps
-        "hat" → ‖𝓛̂‖, "dissipator" → ‖𝓓̂‖, "antisym" → ‖𝓛̂ − 𝓛̂†‖, "dissipative_antisym" → ‖𝓓̂ − 𝓓̂†‖
-        (each part with its own K_p; the total with K = Σ_p K_p; "antisym" for the total only).
+        {"total": norms, "parts": {name: norms}}, where norms maps "hat" → log‖𝓛̂‖,
+        "dissipator" → log‖𝓓̂‖, "antisym" → log‖𝓛̂ − 𝓛̂†‖, "dissipative_antisym" → log‖𝓓̂ − 𝓓̂†‖
+        (natural logarithms, −inf for zero; "antisym" for the total only).
     """
     config.check_memory(certificate_bytes(count_operators([len(p.pairs) for _, p in parts]), d),
                         f"operator-sum certificate (d = {d}, {sum(len(p.pairs) for _, p in parts)} jumps)",
                         "method='probe'")
     part_kinds = ("hat", "dissipator", "dissipative_antisym")
-    out = {"parts": {name: _norms([p], part_kinds, d) for name, p in parts},
-           "total": _norms([p for _, p in parts], part_kinds + ("antisym",), d)}
-    out["K"] = sum((p.K for _, p in parts), np.zeros((d, d), complex))
+    out = {"parts": {name: _norms([p], [k], part_kinds, d) for (name, p), k in zip(parts, part_k)},
+           "total": _norms([p for _, p in parts], [None] * len(parts), part_kinds + ("antisym",), d, total_k)}
     return out

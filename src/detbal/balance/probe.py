@@ -24,54 +24,81 @@ exponent, so only energy differences appear.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import gammaincinv
 
-from .sigma_transform import HattedLindblad, hamiltonian_to_eigenbasis, pinch
+from .residuals import attributed_hamiltonian
+from .sigma_transform import SigmaTransformedLindblad, hamiltonian_to_eigenbasis, pinch
 from ..eigenbasis import rotate_cleaned
+from ..errors import InputError
 from ..generators.base import Generator
 from ..generators.lindblad import lindblad_terms
 
 __all__ = ["probe_certificate", "ProbeResult"]
 
-_CLIP = 300.0
 CONFIDENCE_DELTA = 1e-3
+_MAX_HALF_RANGE = 700.0  # σ-scaling factors e^{±x} of a generic generator must stay finite floats
 
 
 @dataclass(frozen=True)
 class ProbeResult:
+    """Norms are estimated on the scale e^{−log_scale} (common to all parts); ratios are exact."""
+
     residual: float
     upper: float
     lower: float
     probes: int
     channel_residuals: dict
-    channel_weights: dict
+    channel_log_weights: dict  # log of each channel's ‖𝓜_p(X)‖² sum (true scale)
     denominator_spread: float
     statement: str
-    coherent_hamiltonian: np.ndarray
-    norm_hat: float
+    coherent_hamiltonian: np.ndarray  # the attributed Hamiltonian K_b, times e^{−log_scale}
+    log_norm_hat: float  # log of the ‖𝓛̂‖_F estimate (true scale)
+    log_scale: float
     symmetric: float  # estimate of ‖𝓛̂ − 𝓛̂†‖/‖𝓛̂‖ from the same probes (no error bar)
 
 
-class _HattedGeneric:
-    """𝓛̂ = Γ^{−1/2}𝓛Γ^{1/2} for a generator known only through apply/adjoint; K = pinched H."""
+class _GenericSigmaTransformed:
+    """𝓛̂ = Γ^{−1/2}𝓛Γ^{1/2} for a generator known only through apply/adjoint; K = pinched H.
+
+    Matrix-free, the scaling is two entrywise factors around the product, e^{c − h} (output) and
+    e^{h − c} (input), h_ij = (s log p_i + (1 − s) log p_j)/2 and c the midpoint of h's range; they
+    must be finite floats, so the half range of h is limited to 700 (else InputError: use the dense
+    test, whose entrywise log-domain scaling has no limit)."""
+
+    log_scale = 0.0
 
     def __init__(self, gen: Generator, V, log_p, s, K):
         self.gen, self.V, self.K = gen, V, K
-        lp_i, lp_j = log_p[:, None], log_p[None, :]
-        half = (s * lp_i + (1 - s) * lp_j) / 2  # log of the Γ_s^{1/2} factor of |i⟩⟨j|
-        self.up = np.exp(np.clip(half, -np.inf, _CLIP))
-        self.down = np.exp(np.clip(-half, -np.inf, _CLIP))
+        half = (s * log_p[:, None] + (1 - s) * log_p[None, :]) / 2  # log of the Γ_s^{1/2} factor of |i⟩⟨j|
+        lo, hi = float(half.min()), float(half.max())
+        if (hi - lo) / 2 > _MAX_HALF_RANGE:
+            raise InputError(f"method='probe' on a generator known only through apply/adjoint needs σ-scaling "
+                             f"factors within e^±{_MAX_HALF_RANGE:g}, but the reference state spans "
+                             f"log-populations over {hi - lo:.4g} (s-weighted): use method='dense'")
+        c = (hi + lo) / 2
+        self.up = np.exp(half - c)
+        self.down = np.exp(c - half)
 
-    def forward(self, Y):
+    def forward(self, Y, shift: float):
         V = self.V
-        return self.down * (V.conj().T @ self.gen.apply(V @ (self.up * Y) @ V.conj().T) @ V)
+        out = self.down * (V.conj().T @ self.gen.apply(V @ (self.up * Y) @ V.conj().T) @ V)
+        return _finite(out) * math.exp(-shift)
 
-    def backward(self, Y):
+    def backward(self, Y, shift: float):
         V = self.V
-        return self.up * (V.conj().T @ self.gen.adjoint(V @ (self.down * Y) @ V.conj().T) @ V)
+        out = self.up * (V.conj().T @ self.gen.adjoint(V @ (self.down * Y) @ V.conj().T) @ V)
+        return _finite(out) * math.exp(-shift)
+
+
+def _finite(out):
+    if not np.all(np.isfinite(out)):
+        raise InputError("method='probe': the σ-transformed generator overflows the floating-point range "
+                         "(entries beyond e^709); use method='dense'")
+    return out
 
 
 def _dense(A):
@@ -89,6 +116,11 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
     Args:
         L: the generator; V, log_p: eigenvectors and log-populations of σ; s: inner parameter.
         groups: (name, jump indices) of the channels of a Lindbladian (ignored otherwise).
+
+    𝓓 = 𝓛 + i[K_b, ·] with K_b the attributed Hamiltonian (:mod:`.residuals`); per channel p,
+    𝓓_p = 𝓛_p + i[K_b,p, ·] with its own K_p (the coherent part's whole K_p, a jump group's
+    σ-commuting part). All parts are evaluated on one scale e^{−shift}, shift = the largest
+    log-coefficient over all parts, so terms of any size are exact relative to the largest.
     """
     d = log_p.shape[0]
     rng = np.random.default_rng(seed)
@@ -98,25 +130,36 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         jumps = [rotate_cleaned(A, V) for t in terms for A in t.jumps]
         rates = np.concatenate([t.rates for t in terms])
         for name, idx in groups:
-            parts.append((name, HattedLindblad([jumps[k] for k in idx], rates[idx], log_p, s)))
+            parts.append((name, SigmaTransformedLindblad([jumps[k] for k in idx], rates[idx], log_p, s)))
         H = hamiltonian_to_eigenbasis(sum(_dense(t.hamiltonian) for t in terms), V)
-        parts.append(("coherent part", HattedLindblad([], [], log_p, s, hamiltonian=H)))
-        K = sum(part.K for _, part in parts)
+        coherent = SigmaTransformedLindblad([], [], log_p, s, hamiltonian=H)
+        parts.append(("coherent part", coherent))
+        scales = [p.log_scale for _, p in parts if np.isfinite(p.log_scale)]
+        shift = max(scales) if scales else 0.0
+        own = {name: attributed_hamiltonian(p.K_at(shift), p.K[0] if p is coherent else None, log_p)
+               for name, p in parts}
+        pure = [p.pure_commutator for _, p in parts]
+        K_live = attributed_hamiltonian(sum((p.K_at(shift) for (_, p), x in zip(parts, pure) if not x),
+                                            np.zeros((d, d), complex)), coherent.K[0], log_p)
+        K = K_live + sum((p.K_at(shift) for (_, p), x in zip(parts, pure) if x), np.zeros((d, d), complex))
         method_note = "K from the partial trace of the antisymmetric part (closed form)"
     else:
         H = L.hamiltonian
         K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), log_p)
-        parts.append((L.name, _HattedGeneric(L, V, log_p, s, K)))
+        shift = 0.0
+        parts.append((L.name, _GenericSigmaTransformed(L, V, log_p, s, K)))
+        pure = [False]
+        own = {L.name: K}
+        K_live = K
         method_note = "K = σ-commuting part of the generator's Hamiltonian (generic generator)"
     # A part whose K_p is at round-off needs no commutator; a σ-commuting Hamiltonian part is exactly
-    # −i[K_p, ·]: it adds nothing to 𝓜 or 𝓓̂ (𝓓̂ = Σ_p (𝓛̂_p + i[K_p, ·])), so its products are skipped.
+    # −i[K_p, ·]: it adds nothing to 𝓜 or 𝓓̂, so its products are skipped.
     active = []
-    for name, part in parts:
-        Kp = getattr(part, "K", K)
-        scale = part.scale() if isinstance(part, HattedLindblad) else 1.0
-        use_k = bool(np.linalg.norm(Kp) > 1e-13 * scale)
-        exact = getattr(part, "pure_commutator", False)
-        active.append((name, part, Kp, use_k, exact))
+    for (name, part), exact in zip(parts, pure):
+        Kp = own[name]
+        scale = part.scale(shift) if isinstance(part, SigmaTransformedLindblad) else 1.0
+        active.append((name, part, Kp, bool(np.linalg.norm(Kp) > 1e-13 * scale), exact))
+    use_total_k = bool(np.any(K_live))
     stats = {name: [0.0, 0.0] for name, _ in parts}
     m_sq, d_sq, a_sq, l_sq = [], [], [], []
     for _ in range(probes):
@@ -131,17 +174,21 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
                 L_total -= 1j * comm
                 A_total -= 2j * comm
                 continue
-            fwd = part.forward(X)
+            fwd = part.forward(X, shift)
+            antisym = fwd - part.backward(X, shift)
             comm = _commutator(Kp, X) if use_k else 0.0
-            antisym = fwd - part.backward(X)
             m = antisym + 2j * comm
             dp = fwd + 1j * comm
             stats[name][0] += float(np.vdot(m, m).real)
             stats[name][1] += float(np.vdot(dp, dp).real)
-            M_total += m
-            D_total += dp
+            M_total += antisym
+            D_total += fwd
             A_total += antisym
             L_total += fwd
+        if use_total_k:
+            comm = _commutator(K_live, X)
+            M_total += 2j * comm
+            D_total += 1j * comm
         m_sq.append(float(np.vdot(M_total, M_total).real))
         d_sq.append(float(np.vdot(D_total, D_total).real))
         a_sq.append(float(np.vdot(A_total, A_total).real))
@@ -158,12 +205,12 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
     statement = (f"r ∈ [{lower:.2e}, {upper:.2e}] with probability ≥ {1 - CONFIDENCE_DELTA:g} "
                  f"({probes} complex Gaussian probes; denominator relative spread {spread:.1e}; {method_note})")
     chan = {}
-    weights = {}
+    log_weights = {}
     for name, (num, dn) in stats.items():
         dn = max(dn, floor)
         chan[name] = float(np.sqrt(num / dn)) if dn > 0 else 0.0
-        weights[name] = num
+        log_weights[name] = math.log(num) + 2 * shift if num > 0 else -math.inf
     norm_hat = float(np.sqrt(sum(d_sq) / probes + comm_sq))  # ‖𝓛̂‖_F estimate (floors only)
     symmetric = float(np.sqrt(sum(a_sq) / sum(l_sq))) if sum(l_sq) > 0 else 0.0
-    return ProbeResult(r_hat, float(upper), float(lower), probes, chan, weights, spread, statement, K, norm_hat,
-                       symmetric)
+    return ProbeResult(r_hat, float(upper), float(lower), probes, chan, log_weights, spread, statement, K,
+                       math.log(norm_hat) + shift if norm_hat > 0 else -math.inf, shift, symmetric)

@@ -16,6 +16,8 @@ import numpy as np
 from .._checks import as_operator
 from ..errors import InputError
 from ..generators.base import DenseGenerator, Generator, as_generator
+from .reference import inner_parameter, reference_state
+from .sigma_transform import eigenframe, sigma_transformed_absolute
 
 __all__ = ["TimeReversal", "kms_dual", "gns_dual", "sigma_dual"]
 
@@ -88,20 +90,19 @@ class TimeReversal:
 def sigma_dual(L, sigma, s: float) -> Generator:
     """The s-dual 𝓛̃_s = Γ_s ∘ 𝓛† ∘ Γ_s⁻¹, Γ_s(X) = σ^s X σ^{1−s} (THEORY §4), as a dense Generator.
 
-    Computed in the eigenbasis of σ with the scaling p_i^s p_j^{1−s}/(p_k^s p_l^{1−s}) evaluated
-    from log-populations. σ must be faithful.
+    In σ's eigenbasis entry (ij),(kl) is conj(𝓛_{(kl),(ij)})·e^{w_ij − w_kl}, w_ij = s log p_i +
+    (1 − s) log p_j: the σ-transform of :mod:`.sigma_transform` with log-populations doubled, then
+    the adjoint (log domain, one exponent per entry). The dual is an absolute quantity:
+    InputError when an entry exceeds the floating-point range (𝓛 is then far from detailed balance).
+    σ must be faithful.
     """
-    from .api import _eigenframe, inner_parameter, reference_state
-
     gen = as_generator(L)
     s, label = inner_parameter(s)
     ref = reference_state(gen, state=sigma, inner_label=label)
-    d = gen.dim
-    M = _eigenframe(gen, ref.vectors)
-    lp = ref.log_p
-    lp_row, lp_col = np.tile(lp, d), np.repeat(lp, d)
-    weight = s * lp_row + (1 - s) * lp_col  # log p_i^s p_j^{1−s} for index i + d·j
-    dual = M.conj().T * np.exp(np.minimum(weight[:, None] - weight[None, :], 700.0))
+    # 𝓛̃ = Γ_s 𝓛† Γ_s⁻¹ = (Γ_s⁻¹ 𝓛 Γ_s)†: the σ-transform with the full (not half) scaling, i.e. with
+    # log-populations doubled, then the adjoint
+    M = eigenframe(gen, ref.vectors)
+    dual = sigma_transformed_absolute(M, 2 * ref.log_p, s, f"the {label}-dual").conj().T
     V = ref.vectors
     T = np.kron(V.conj(), V)  # eigenframe → original basis
     return DenseGenerator(T @ dual @ T.conj().T, hamiltonian=gen.hamiltonian, name=f"{label}-dual of {gen.name}")

@@ -1,32 +1,47 @@
-"""The σ-transformed generator 𝓛̂ = Γ_s^{−1/2} 𝓛 Γ_s^{1/2} of a Lindbladian, in σ's eigenbasis
-(THEORY.md §4, §8), with the σ-scaling pushed onto the operators:
+"""The σ-transformed generator 𝓛̂ = Γ_s^{−1/2} 𝓛 Γ_s^{1/2} in σ's eigenbasis (THEORY.md §4, §8): the
+one place where it is built. Γ_s(X) = σ^s X σ^{1−s}; σ = V diag(p) V†, known by V and log p.
 
-    𝓛̂(Y) = Σ_k γ_k L_k Y R_k − i(Ĥ_L Y − Y Ĥ_R),
-    L_k = σ^{−s/2} A_k σ^{s/2},  R_k = σ^{(1−s)/2} A_k† σ^{−(1−s)/2},
-    Ĥ_L = σ^{−s/2} H_eff σ^{s/2},  Ĥ_R = σ^{(1−s)/2} H_eff† σ^{−(1−s)/2},  H_eff = H − (i/2)Σγ_k A_k†A_k.
+Entries: 𝓛̂_{(ij),(kl)} = 𝓛_{(ij),(kl)}·e^{x}, x = [s(log p_k − log p_i) + (1 − s)(log p_l − log p_j)]/2
+(:func:`~detbal.eigenbasis.sigma_exponent`), which can be e^{±βΔE/2} with β·ΔE = 10⁴. Nothing is
+clipped: every scaled quantity is evaluated in the log domain as e^{log|M| + x − C} with C its largest
+log-magnitude (:func:`~detbal.eigenbasis.log_scaled`), so it comes with a scale e^{C}. Residuals are
+ratios of norms and do not depend on that scale; quantities that are absolute (the s-dual, the
+Hermitian spectrum of 𝓛̂) use :func:`sigma_transformed_absolute`, which refuses when an entry truly
+exceeds the floating-point range instead of returning inf.
 
-In σ's eigenbasis σ^a X σ^{−a} is the entrywise factor exp(a(log p_i − log p_j)), evaluated as one
-exponent (only population ratios, i.e. energy differences, appear). Each factor is clipped at e^150,
-so that a product L_k·R_k stays below e^300 and its square is finite. Clipping changes only entries
-that are either huge after scaling (a violation, still reported as one) or multiplied by a rate that
-is exponentially small (a detailed-balanced uphill jump with β·ΔE > 300/s: the change is below
-e^{−150} relative). Shared by the exact operator-sum certificate and the random-probe certificate.
+- Dense: :func:`eigenframe` (the generator in σ's eigenbasis, d²×d²) and
+  :func:`sigma_transformed_matrix` (entrywise scaling, one C for the whole matrix).
+- Operator sums of a Lindbladian, :class:`SigmaTransformedLindblad`, with the scaling pushed onto
+  the operators:
+      𝓛̂(Y) = Σ_k γ_k L_k Y R_k − i(Ĥ_L Y − Y Ĥ_R),
+      L_k = σ^{−s/2} A_k σ^{s/2},  R_k = σ^{(1−s)/2} A_k† σ^{−(1−s)/2},
+      Ĥ_L = σ^{−s/2} H_eff σ^{s/2},  Ĥ_R = σ^{(1−s)/2} H_eff† σ^{−(1−s)/2},  H_eff = H − (i/2)Σγ_k A_k†A_k.
+  Each operator is stored as (unit, c): a matrix of largest entry 1 and its log-scale, and each
+  jump's coefficient as log(γ_k) + c_L + c_R; callers fold a common shift into them.
 
-The σ-commuting coherent part K of the part is extracted from the antisymmetric part 𝓐 = (𝓛̂ − 𝓛̂†)/2
-by the partial-trace map T(𝓐) = Σ_ij 𝓐(|i⟩⟨j|)|j⟩⟨i|, in closed form for operator sums:
+The σ-commuting coherent part: K is extracted from the antisymmetric part 𝓐 = (𝓛̂ − 𝓛̂†)/2 by the
+partial-trace map T(𝓐) = Σ_ij 𝓐(|i⟩⟨j|)|j⟩⟨i|, in closed form for operator sums:
 T(Y ↦ LYR) = Tr(R)·L, T(Y ↦ HY) = d·H, T(Y ↦ YH) = Tr(H)·I, and K = (i/d)(T − Tr(T)/d), Hermitian part.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.sparse as sp
 
-from ..eigenbasis import rotate_cleaned
+from .. import config
+from ..eigenbasis import log_scaled, rotate_cleaned
+from ..errors import InputError
+from ..generators.base import Generator, SumGenerator
+from ..generators.lindblad import Lindbladian
 
-__all__ = ["HattedLindblad", "hamiltonian_to_eigenbasis", "pinch", "scaling_factor"]
+__all__ = ["SigmaTransformedLindblad", "combine_scaled", "eigenframe", "eigenframe_matrix",
+           "hamiltonian_to_eigenbasis", "pinch", "scaled_operator", "sigma_transformed_absolute",
+           "sigma_transformed_matrix"]
 
-_CLIP = 150.0
+_MAX_LOG = math.log(np.finfo(float).max) - 1.0  # e^{C} must stay a finite float (C ≤ ~708)
 
 
 def hamiltonian_to_eigenbasis(H, V: np.ndarray) -> np.ndarray:
@@ -38,38 +53,113 @@ def hamiltonian_to_eigenbasis(H, V: np.ndarray) -> np.ndarray:
     return rotate_cleaned(H - shift * np.eye(d), V)
 
 
-def scaling_factor(log_p: np.ndarray, a: float) -> np.ndarray:
-    """F_ij = exp(a(log p_i − log p_j)), clipped at e^150: σ^a X σ^{−a} = F ∘ X in σ's eigenbasis."""
-    expo = a * (log_p[:, None] - log_p[None, :])
-    np.minimum(expo, _CLIP, out=expo)
-    return np.exp(expo, out=expo)
-
-
 def pinch(H: np.ndarray, log_p: np.ndarray, tol: float = 1e-12) -> np.ndarray:
     """Part of H (in σ's eigenbasis) that commutes with σ: keep H_ij with p_i = p_j."""
     same = np.abs(log_p[:, None] - log_p[None, :]) <= tol * max(1.0, float(np.abs(log_p).max()))
     return np.where(same, H, 0.0)
 
 
-class HattedLindblad:
+# -- dense ------------------------------------------------------------------------------------------
+def eigenframe_matrix(M: np.ndarray, V: np.ndarray) -> np.ndarray:
+    """Column-stacked matrix of X ↦ V† 𝓜(V X V†) V from the column-stacked (d², d²) matrix M (O(d⁵))."""
+    d = V.shape[0]
+    T = np.asarray(M).reshape((d, d, d, d), order="F")  # T[a,b,c,e] = M[a+db, c+de]
+    T = np.einsum("ai,abce->ibce", V.conj(), T, optimize=True)
+    T = np.einsum("bj,ibce->ijce", V, T, optimize=True)
+    T = np.einsum("ck,ijce->ijke", V, T, optimize=True)
+    T = np.einsum("el,ijke->ijkl", V.conj(), T, optimize=True)
+    return T.reshape((d * d, d * d), order="F")
+
+
+def eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
+    """Column-stacked (d², d²) matrix of X ↦ V† 𝓛(V X V†) V (the generator in σ's eigenbasis).
+
+    A Lindbladian is rebuilt from its operators rotated by :func:`~detbal.eigenbasis.rotate_cleaned`,
+    so rotation round-off is cut before any σ-scaling could amplify it by e^{βΔE/2}."""
+    d = L.dim
+    config.check_memory(6 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
+                        "detailed_balance(..., method='probe')")
+    return _eigenframe(L, V)
+
+
+def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
+    if isinstance(L, Lindbladian):
+        H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
+        return Lindbladian((H + H.conj().T) / 2, [rotate_cleaned(A, V) for A in L.jumps], L.rates).to_dense()
+    if isinstance(L, SumGenerator):
+        return sum(_eigenframe(t, V) for t in L.terms)
+    return eigenframe_matrix(L.to_dense(), V)
+
+
+def _dense_exponent(log_p: np.ndarray, s: float) -> np.ndarray:
+    d = log_p.shape[0]
+    f = (s * np.tile(log_p, d) + (1 - s) * np.repeat(log_p, d)) / 2  # index i + d·j ↦ f(i, j)
+    return f[None, :] - f[:, None]  # (ij),(kl) ↦ f(k, l) − f(i, j) = sigma_exponent(...)
+
+
+def sigma_transformed_matrix(M: np.ndarray, log_p: np.ndarray, s: float) -> tuple[np.ndarray, float]:
+    """(𝓛̂·e^{−C}, C): 𝓛̂ = Γ_s^{−1/2}𝓛Γ_s^{1/2} from the eigenframe matrix M, never clipped.
+
+    C is the largest log-magnitude of the entries of 𝓛̂ (−inf for 𝓛 = 0); see module docstring."""
+    return log_scaled(M, _dense_exponent(log_p, s))
+
+
+def sigma_transformed_absolute(M: np.ndarray, log_p: np.ndarray, s: float, what: str) -> np.ndarray:
+    """𝓛̂ itself (not rescaled), for absolute quantities (spectra, the s-dual). For a detailed-balanced
+    generator its entries are of the size of the rates; raises InputError naming ``what`` when an
+    entry exceeds the floating-point range (then 𝓛 is far from detailed balance at this β·ΔE)."""
+    Lh, C = sigma_transformed_matrix(M, log_p, s)
+    if C > _MAX_LOG:
+        raise InputError(f"{what}: the σ-transformed generator has entries of size e^{C:.4g}, beyond the "
+                         "floating-point range; the generator is far from detailed balance w.r.t. this "
+                         "reference state (detailed_balance(...) reports it)")
+    return Lh * math.exp(C) if np.isfinite(C) else Lh
+
+
+# -- operator sums ----------------------------------------------------------------------------------
+def scaled_operator(A: np.ndarray, log_p: np.ndarray, a: float) -> tuple[np.ndarray, float]:
+    """σ^a A σ^{−a} in σ's eigenbasis as (unit, c): unit·e^{c}, entries A_ij e^{a(log p_i − log p_j)}."""
+    return log_scaled(A, a * (log_p[:, None] - log_p[None, :]))
+
+
+def combine_scaled(terms, shape) -> tuple[np.ndarray, float]:
+    """Σ_t coef_t·e^{c_t}·X_t as (unit·e^{−C} sum, C) with C = max_t log|coef_t| + c_t (no overflow).
+
+    ``terms``: (coef, c, X) with X an array (or None for the identity)."""
+    logs = [math.log(abs(coef)) + c for coef, c, X in terms if coef != 0 and np.isfinite(c)]
+    out = np.zeros(shape, complex)
+    if not logs:
+        return out, -np.inf
+    C = max(logs)
+    for coef, c, X in terms:
+        if coef != 0 and np.isfinite(c):
+            w = (coef / abs(coef)) * math.exp(math.log(abs(coef)) + c - C)
+            if X is None:
+                out[np.diag_indices(shape[0])] += w
+            else:
+                out += w * X
+    return out, C
+
+
+class SigmaTransformedLindblad:
     """𝓛̂ and 𝓛̂† of a group of Lindblad jumps (and an optional Hamiltonian) in σ's eigenbasis.
 
     Args:
         jumps: jump operators A_k already rotated into σ's eigenbasis (V† A V).
         rates: their rates γ_k; log_p: σ's log-populations; s: inner-product parameter.
         hamiltonian: the part's Hamiltonian in σ's eigenbasis, or None.
-        factors: (scaling_factor(log_p, −s/2), scaling_factor(log_p, (1−s)/2)), shared between parts.
 
     Attributes:
-        pairs: (γ_k, L_k, R_k) of the jumps with γ_k > 0; h_left, h_right: Ĥ_L, Ĥ_R;
-        heff: H_eff (unscaled); rotated: (γ_k, A_k) unscaled; K: the σ-commuting coherent part
-        (traceless); pure_commutator: the part is −i[H, ·] with [H, σ] = 0 (then Ĥ_L = Ĥ_R = H).
+        pairs: (log w_k, L_k, R_k) of the jumps with γ_k > 0, L_k and R_k of largest entry 1 and
+            w_k = γ_k e^{c_L + c_R} (module docstring); h_left, h_right: (unit, c) of Ĥ_L, Ĥ_R;
+        heff: H_eff (unscaled); rotated: (γ_k, A_k) unscaled; K: (unit, c) of the coherent part
+        extracted from the antisymmetric part (traceless); pure_commutator: the part is −i[H, ·] with
+        [H, σ] = 0 (then Ĥ_L = Ĥ_R = H); log_scale: the largest log-coefficient of the part.
     """
 
-    def __init__(self, jumps, rates, log_p, s, hamiltonian=None, factors=None):
+    def __init__(self, jumps, rates, log_p, s, hamiltonian=None):
         d = log_p.shape[0]
-        left, right = factors if factors is not None else (scaling_factor(log_p, -s / 2),
-                                                           scaling_factor(log_p, (1 - s) / 2))
+        self.dim = d
         G = np.zeros((d, d), complex)
         self.pairs = []
         self.rotated = []
@@ -77,44 +167,56 @@ class HattedLindblad:
             if g:
                 G += g * (A.conj().T @ A)
                 self.rotated.append((g, A))
-                self.pairs.append((g, A * left, A.conj().T * right))
+                Lk, cl = scaled_operator(A, log_p, -s / 2)
+                Rk, cr = scaled_operator(A.conj().T, log_p, (1 - s) / 2)
+                if np.isfinite(cl) and np.isfinite(cr):
+                    self.pairs.append((math.log(g) + cl + cr, Lk, Rk))
         H = np.zeros((d, d), complex) if hamiltonian is None else (hamiltonian + hamiltonian.conj().T) / 2
         self.heff = H - 0.5j * G
-        self.h_left = self.heff * left
-        self.h_right = self.heff.conj().T * right
+        self.h_left = scaled_operator(self.heff, log_p, -s / 2)
+        self.h_right = scaled_operator(self.heff.conj().T, log_p, (1 - s) / 2)
         self.K = self._coherent_part(d)
         # −i[H, ·] with H commuting with σ: then 𝓓̂ = 0 and 𝓛̂ − 𝓛̂† = −2i[H, ·] exactly
         self.pure_commutator = not self.pairs and np.array_equal(pinch(self.heff, log_p), self.heff)
+        logs = [w for w, _, _ in self.pairs] + [self.h_left[1], self.h_right[1], self.K[1]]
+        self.log_scale = max(logs)
 
     def _coherent_part(self, d):
         """K from the partial trace of the antisymmetric part (closed form, module docstring).
 
         With S = Ĥ_L + Ĥ_L† and J = Σ_k γ_k Tr(R_k) L_k the map gives
-        K = traceless part of ½[S + (i/d)(J − J†)] (Hermitian by construction).
-        """
-        K = self.h_left + self.h_left.conj().T
-        if self.pairs:
-            J = np.zeros((d, d), complex)
-            for g, Lk, Rk in self.pairs:
-                J += (g * np.trace(Rk)) * Lk
-            K += (1j / d) * (J - J.conj().T)
-        K *= 0.5
+        K = traceless part of ½[S + (i/d)(J − J†)] (Hermitian by construction)."""
+        hl, c = self.h_left
+        terms = [(0.5, c, hl + hl.conj().T)]
+        for w, Lk, Rk in self.pairs:
+            tr = np.trace(Rk)
+            if tr != 0:
+                X = (tr / abs(tr)) * Lk
+                terms.append((0.5j / d, w + math.log(abs(tr)), X - X.conj().T))
+        K, C = combine_scaled(terms, (d, d))
         K[np.diag_indices(d)] -= np.trace(K) / d
-        return K
+        K = (K + K.conj().T) / 2
+        return K, C
 
-    def forward(self, Y):
-        """𝓛̂(Y)."""
-        out = -1j * (self.h_left @ Y - Y @ self.h_right)
-        for g, Lk, Rk in self.pairs:
-            out += g * (Lk @ Y @ Rk)
+    def forward(self, Y, shift: float):
+        """𝓛̂(Y)·e^{−shift}."""
+        (hl, cl), (hr, cr) = self.h_left, self.h_right
+        out = -1j * (_factor(cl, shift) * (hl @ Y) - _factor(cr, shift) * (Y @ hr))
+        for w, Lk, Rk in self.pairs:
+            out += _factor(w, shift) * (Lk @ Y @ Rk)
         return out
 
-    def backward(self, Y):
-        """𝓛̂†(Y) (adjoint in the Hilbert–Schmidt inner product)."""
-        out = 1j * (self.h_left.conj().T @ Y - Y @ self.h_right.conj().T)
-        for g, Lk, Rk in self.pairs:
-            out += g * (Lk.conj().T @ Y @ Rk.conj().T)
+    def backward(self, Y, shift: float):
+        """𝓛̂†(Y)·e^{−shift} (adjoint in the Hilbert–Schmidt inner product)."""
+        (hl, cl), (hr, cr) = self.h_left, self.h_right
+        out = 1j * (_factor(cl, shift) * (hl.conj().T @ Y) - _factor(cr, shift) * (Y @ hr.conj().T))
+        for w, Lk, Rk in self.pairs:
+            out += _factor(w, shift) * (Lk.conj().T @ Y @ Rk.conj().T)
         return out
+
+    def K_at(self, shift: float) -> np.ndarray:
+        """K·e^{−shift}."""
+        return self.K[0] * _factor(self.K[1], shift)
 
     def apply_to_diagonal(self, p: np.ndarray) -> np.ndarray:
         """The (unscaled) generator applied to diag(p): Σγ A diag(p) A† − i(H_eff diag(p) − diag(p) H_eff†)."""
@@ -123,9 +225,15 @@ class HattedLindblad:
             out += g * ((A * p[None, :]) @ A.conj().T)
         return out
 
-    def scale(self) -> float:
-        """A norm scale of the part (Frobenius norms of its operators), for round-off thresholds."""
-        scale = float(np.linalg.norm(self.h_left))
-        for g, Lk, Rk in self.pairs:
-            scale += g * float(np.linalg.norm(Lk)) * float(np.linalg.norm(Rk))
+    def scale(self, shift: float) -> float:
+        """A norm scale of the part·e^{−shift} (Frobenius norms of its operators), for round-off cuts."""
+        hl, cl = self.h_left
+        scale = _factor(cl, shift) * float(np.linalg.norm(hl))
+        for w, Lk, Rk in self.pairs:
+            scale += _factor(w, shift) * float(np.linalg.norm(Lk)) * float(np.linalg.norm(Rk))
         return scale
+
+
+def _factor(c: float, shift: float) -> float:
+    """e^{c − shift}, 0 for a zero operator (c = −inf); underflow below e^{−745} relative is harmless."""
+    return math.exp(c - shift) if np.isfinite(c) and c - shift > -745.0 else 0.0

@@ -35,11 +35,11 @@ from ..linalg.linsolve import onenorm
 from ..linalg.spectral import (
     dense_eigenvalues,
     gap_from_eigenvalues,
-    hermitian_analysis,
     slow_eigenpairs,
     sort_slowest,
 )
 from .._serialize import jsonable
+from ..balance.dense import hermitian_analysis
 from ..linalg.steady import DEFAULT_TOL, steady_state
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError, NotFaithfulError
 from ..generators.base import Generator, as_generator

@@ -7,11 +7,8 @@
   Liouvillians these are the k slowest modes unless a slowly decaying coherence oscillates faster
   (|Im λ| larger) than 2k + 4 faster-decaying modes are far; each eigenpair carries its residual
   ‖Lv − λv‖/(‖L‖₁‖v‖).
-- Hermitian path for KMS-detailed-balanced generators: 𝓛̂ = Γ^{−1/2}𝓛Γ^{1/2} (s = ½) in the
-  eigenbasis of σ, entries 𝓛_{(ij),(kl)}·exp([log p_k − log p_i + log p_l − log p_j]/4) (one
-  exponent, no σ⁻¹). Its Hermitian part 𝓓̂ has real spectrum ≤ 0 (``eigh``); λ_D = gap(−𝓓̂).
-  If 𝓛̂ is normal (K and 𝓓 commute: Davies, covariant generators) Re spec 𝓛 = spec 𝓓̂ and the
-  Liouvillian gap is λ_D; otherwise λ_D only bounds the χ²-decay and the gap comes from ``eig``.
+(The Hermitian path for KMS-detailed-balanced generators, on the σ-transformed generator, is
+physics and lives in :func:`detbal.balance.dense.hermitian_analysis`.)
 """
 
 from __future__ import annotations
@@ -24,7 +21,7 @@ from .. import config
 from .linsolve import ShiftedSolver, effective_hamiltonian, onenorm
 from ..errors import ConvergenceError, MemoryBudgetError
 
-__all__ = ["dense_eigenvalues", "gap_from_eigenvalues", "hermitian_analysis", "slow_eigenpairs", "sort_slowest"]
+__all__ = ["dense_eigenvalues", "gap_from_eigenvalues", "slow_eigenpairs", "sort_slowest"]
 
 
 def sort_slowest(vals: np.ndarray) -> np.ndarray:
@@ -81,44 +78,3 @@ def gap_from_eigenvalues(vals: np.ndarray, norm: float, tol: float) -> tuple[flo
         return float("nan"), -1, int(zero.sum())
     i = nonzero[np.argmax(vals[nonzero].real)]
     return float(-vals[i].real), int(i), int(zero.sum())
-
-
-def _sigma_transformed(M: np.ndarray, V: np.ndarray, log_p: np.ndarray) -> np.ndarray:
-    """𝓛̂ (KMS, s = ½) in σ's eigenbasis from the column-stacked matrix M."""
-    d = V.shape[0]
-    # matrix of X ↦ V† 𝓛(V X V†) V: T[i,j,k,l] = Σ V̄_ai V_bj V_ck V̄_el M[a + d·b, c + d·e]  (O(d⁵))
-    T = M.reshape((d, d, d, d), order="F")
-    T = np.einsum("ai,abce->ibce", V.conj(), T, optimize=True)
-    T = np.einsum("bj,ibce->ijce", V, T, optimize=True)
-    T = np.einsum("ck,ijce->ijke", V, T, optimize=True)
-    T = np.einsum("el,ijke->ijkl", V.conj(), T, optimize=True)
-    Me = T.reshape((d * d, d * d), order="F")
-    lp_row = np.tile(log_p, d)  # index i + d·j ↦ log p_i
-    lp_col = np.repeat(log_p, d)  # ↦ log p_j
-    a = lp_row + lp_col
-    expo = (a[None, :] - a[:, None]) / 4
-    return Me * np.exp(np.minimum(expo, 300.0))
-
-
-def hermitian_analysis(M: np.ndarray, V: np.ndarray, log_p: np.ndarray, tol: float) -> dict:
-    """λ_D, normality of 𝓛̂ and (if 𝓛̂ is normal with a one-dimensional ker 𝓓̂) the gap.
-
-    Returns a dict with keys hermitian_gap, normal, symmetric, gap (None unless normal),
-    residual (eigh residual of the gap eigenvector), zero_modes.
-    """
-    Lh = _sigma_transformed(M, V, log_p)
-    nrm = float(np.linalg.norm(Lh))
-    D = (Lh + Lh.conj().T) / 2
-    w, U = np.linalg.eigh(D)  # ascending, ≤ 0 up to round-off
-    zero = np.abs(w) <= tol * max(nrm, np.finfo(float).tiny) * 10
-    zero_modes = int(zero.sum())
-    nonzero = np.flatnonzero(~zero)
-    i = nonzero[-1] if nonzero.size else None
-    lam_d = float(-w[i]) if i is not None else float("nan")
-    residual = float(np.linalg.norm(D @ U[:, i] - w[i] * U[:, i])) / max(nrm, 1e-300) if i is not None else 0.0
-    comm = Lh @ Lh.conj().T - Lh.conj().T @ Lh
-    normal = bool(np.linalg.norm(comm) <= 1e-9 * nrm * nrm)
-    symmetric = bool(np.linalg.norm(Lh - Lh.conj().T) <= 1e-10 * nrm)
-    gap = lam_d if (normal and zero_modes == 1) else None
-    return {"hermitian_gap": lam_d, "normal": normal, "symmetric": symmetric, "gap": gap,
-            "residual": residual, "zero_modes": zero_modes}

@@ -446,17 +446,18 @@ class DaviesGenerator(Generator):
 
         σ = Σ_i p_i|i⟩⟨i| is diagonal in this generator's eigenbasis; ``log_p`` are its (finite)
         log-populations in eigenbasis order. With 𝓛̂ = Γ_s^{−1/2}𝓛Γ_s^{1/2}, whose entries are
-        scaled by exp([s(log p_k − log p_i) + (1 − s)(log p_l − log p_j)]/2) (one exponent,
-        clipped at 300), 𝓓 = 𝓛 + i[K, ·] and K = ``coherent_hamiltonian``, returns **squared**
-        norms computed block by block (no d²×d² matrix, σ never formed in the original basis):
+        scaled by exp([s(log p_k − log p_i) + (1 − s)(log p_l − log p_j)]/2) (one exponent per
+        entry, log domain, never clipped), 𝓓 = 𝓛 + i[K, ·] and K = ``coherent_hamiltonian``, returns
+        **squared** norms computed block by block (no d²×d² matrix, σ never formed in the original
+        basis):
 
         "norm_hat" ‖𝓛̂‖², "dissipative_antisym" ‖𝓓̂ − 𝓓̂†‖², "dissipative_norm" ‖𝓓̂‖²,
-        "antisym" ‖𝓛̂ − 𝓛̂†‖², "stationary" ‖𝓛(σ)‖², "hamiltonian_commutator" ‖[K, σ]‖²,
-        "k_norm" ‖K‖².
+        "antisym" ‖𝓛̂ − 𝓛̂†‖² — these four times e^{−2·log_scale} —, "log_scale" C,
+        "stationary" ‖𝓛(σ)‖², "hamiltonian_commutator" ‖[K, σ]‖², "k_norm" ‖K‖².
 
         The BalanceReport residuals follow as dissipative = √(dissipative_antisym/dissipative_norm),
         hamiltonian = √(hamiltonian_commutator/k_norm)/‖p‖, symmetric = √(antisym/norm_hat),
-        stationary = √(stationary/norm_hat)/‖p‖.
+        stationary = √(stationary/norm_hat)/(e^{C}‖p‖).
         """
         from ...errors import NotFaithfulError
 

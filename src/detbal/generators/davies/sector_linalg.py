@@ -20,13 +20,13 @@ from scipy.sparse.csgraph import connected_components
 
 from ... import config
 from ...classical.rate_matrix import closed_classes as rate_graph_closed_classes
+from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError
 from .sectors import BlockStack, BohrBlocks, Sectors, frequency_codes, level_diagonal_operator
 
 __all__ = ["SectorForm", "balance_norms", "block_nullity", "closed_classes", "components", "kernel_dim",
            "nullity", "pauli_kernel", "sector_form_bytes", "top_gap", "zero_sector_matrix", "zero_sector_state"]
 
-_EXP_CLIP = 300.0
 _NULL_RTOL = 1e-10
 
 
@@ -305,62 +305,76 @@ def pauli_kernel(form, couplings, k: int) -> np.ndarray:
     return np.exp(lq - m - math.log(np.sum(np.exp(lq - m))))
 
 
-def _pair_factors(lp, I, K, J, L, s):
-    """exp([s(lp_J − lp_I) + (1 − s)(lp_L − lp_K)]/2), exponent clipped at 300."""
-    return np.exp(np.minimum((s * (lp[J] - lp[I]) + (1 - s) * (lp[L] - lp[K])) / 2, _EXP_CLIP))
-
-
-def _scaled_pauli(W: np.ndarray, lp: np.ndarray) -> np.ndarray:
-    """Ŵ_mn = W_mn exp((lp_n − lp_m)/2): as W_mn a_n/a_m when the exponents stay within ±300
-    (exact to rounding, no d² exponentials), else one clipped exponent per entry."""
-    lo, hi = float(lp.min()), float(lp.max())
-    if hi - lo <= 2 * _EXP_CLIP:
-        a = np.exp(lp / 2 - (hi + lo) / 4)
-        out = W * a
-        out /= a[:, None]
-        return out
-    return W * np.exp(np.minimum(-np.subtract.outer(lp, lp) / 2, _EXP_CLIP))
-
-
 def _sumsq(A: np.ndarray) -> float:
     a = np.ravel(A)
     return float(np.vdot(a, a).real)
 
 
-def _block_norms(M, D, F):
-    """(‖M̂‖², ‖D̂ − D̂†‖², ‖D̂‖², ‖M̂ − M̂†‖²) of stacked blocks scaled entrywise by F."""
-    Mh, Dh = M * F, D * F
-    adj = lambda A: np.conj(np.swapaxes(A, -1, -2))
-    return _sumsq(Mh), _sumsq(Dh - adj(Dh)), _sumsq(Dh), _sumsq(Mh - adj(Mh))
-
-
 _KEYS = ("norm_hat", "dissipative_antisym", "dissipative_norm", "antisym")
 
 
+class _ScaledSums:
+    """Squared norms of σ-transformed blocks accumulated on one scale e^{2C} (log domain, no clipping).
+
+    C is a running maximum of the log-magnitudes of the scaled entries seen so far; when a block
+    raises it, the sums accumulated so far are rescaled by e^{2(C_old − C_new)} (terms below e^{−745}
+    relative underflow, harmlessly: the certificate uses ratios only)."""
+
+    def __init__(self):
+        self.log_scale = -math.inf
+        self.sums = dict.fromkeys(_KEYS, 0.0)
+
+    def _rescale(self, c: float) -> None:
+        if c > self.log_scale:
+            f = math.exp(2 * (self.log_scale - c)) if np.isfinite(self.log_scale) else 0.0
+            for key in _KEYS:
+                self.sums[key] *= f
+            self.log_scale = c
+
+    def add(self, M, D, x) -> None:
+        """Blocks M (the generator) and D (its dissipative part), scaled entrywise by e^{x}:
+        adds ‖M̂‖², ‖D̂ − D̂†‖², ‖D̂‖², ‖M̂ − M̂†‖² (the last two axes are the block's)."""
+        c = max(max_log_magnitude(M, x), max_log_magnitude(D, x))
+        if not np.isfinite(c):
+            return
+        self._rescale(c)
+        Mh, _ = log_scaled(M, x, shift=self.log_scale)
+        Dh, _ = log_scaled(D, x, shift=self.log_scale)
+        adj = lambda A: np.conj(np.swapaxes(A, -1, -2))  # noqa: E731
+        for key, v in zip(_KEYS, (_sumsq(Mh), _sumsq(Dh - adj(Dh)), _sumsq(Dh), _sumsq(Mh - adj(Mh)))):
+            self.sums[key] += v
+
+    def add_coherences(self, lam) -> None:
+        """1-element sectors |i⟩⟨k| ↦ λ_ik |i⟩⟨k|: unscaled (exponent 0); 𝓓̂ has Re λ, 𝓛̂ − 𝓛̂† is 2i Im λ."""
+        top = float(np.abs(lam).max(initial=0.0))
+        if top == 0:
+            return
+        self._rescale(math.log(top))
+        lam_s = lam * math.exp(-self.log_scale)
+        self.sums["norm_hat"] += _sumsq(lam_s)
+        self.sums["dissipative_norm"] += float(np.einsum("ij,ij->", lam_s.real, lam_s.real))
+        self.sums["antisym"] += 4.0 * float(np.einsum("ij,ij->", lam_s.imag, lam_s.imag))
+
+
 def balance_norms(form, lp: np.ndarray, s: float) -> dict:
-    """Squared norms of 𝓛̂, 𝓓̂ − 𝓓̂†, 𝓓̂, 𝓛̂ − 𝓛̂†, 𝓛(σ), [K, σ] and K (DaviesGenerator.structured_balance)."""
+    """Squared norms of 𝓛̂, 𝓓̂ − 𝓓̂†, 𝓓̂, 𝓛̂ − 𝓛̂† (times e^{−2·log_scale}), and of 𝓛(σ), [K, σ], K
+    (true scale), with "log_scale" (DaviesGenerator.structured_balance). The σ-scaling of entry
+    (ij),(kl) is e^x with x = :func:`~detbal.eigenbasis.sigma_exponent`, evaluated in the log domain."""
     sec = form.sec
     p = np.exp(lp)
-    lam = form.coherences()
-    out = {"norm_hat": _sumsq(lam), "dissipative_antisym": 0.0,
-           "dissipative_norm": float(np.einsum("ij,ij->", lam.real, lam.real)),
-           "antisym": 4.0 * float(np.einsum("ij,ij->", lam.imag, lam.imag))}
+    acc = _ScaledSums()
+    acc.add_coherences(form.coherences())
+    out = {}
     if form.W is not None:
-        What = _scaled_pauli(form.W, lp)
-        nh = _sumsq(What)
-        out["norm_hat"] += nh
-        out["dissipative_norm"] += nh
-        anti = _sumsq(What - What.T)
-        out["dissipative_antisym"] += anti
-        out["antisym"] += anti
+        n = np.arange(sec.dim)
+        x = sigma_exponent(lp, s, n[:, None], n[:, None], n[None, :], n[None, :])  # (log p_n − log p_m)/2
+        acc.add(form.W, form.W, x)  # the populations carry no Hamiltonian part: D = M = W
         out["stationary"] = _sumsq(form.W @ p)
         out["hamiltonian_commutator"] = 0.0
         out["k_norm"] = _sumsq(form.k)
     else:
         r, c = sec.zero_rows, sec.zero_cols
-        F = _pair_factors(lp, r[:, None], c[:, None], r[None, :], c[None, :], s)
-        for key, v in zip(_KEYS, _block_norms(form.M0, form.D0, F)):
-            out[key] += v
+        acc.add(form.M0, form.D0, sigma_exponent(lp, s, r[:, None], c[:, None], r[None, :], c[None, :]))
         sig = np.zeros(r.shape[0])
         sig[: sec.dim] = p
         out["stationary"] = _sumsq(form.M0 @ sig)
@@ -368,9 +382,10 @@ def balance_norms(form, lp: np.ndarray, s: float) -> dict:
         out["k_norm"] = _sumsq(form.Kd)
     for st in form.stacks:
         R, C = st.rows, st.cols
-        F = _pair_factors(lp, R[:, :, None], C[:, :, None], R[:, None, :], C[:, None, :], s)
-        for key, v in zip(_KEYS, _block_norms(st.matrices, st.dissipative, F)):
-            out[key] += v
+        acc.add(st.matrices, st.dissipative,
+                sigma_exponent(lp, s, R[:, :, None], C[:, :, None], R[:, None, :], C[:, None, :]))
+    out.update(acc.sums)
+    out["log_scale"] = acc.log_scale if np.isfinite(acc.log_scale) else 0.0
     return out
 
 

@@ -1,0 +1,153 @@
+"""The dense detailed-balance test: the (d², d²) σ-transformed generator 𝓛̂ (THEORY.md §4, §9, §10).
+
+𝓛̂ = Γ_s^{−1/2}𝓛Γ_s^{1/2} is built in σ's eigenbasis by :mod:`.sigma_transform` up to a scale e^{C}
+(never clipped). From it (column stacking, index i + d·j for |i⟩⟨j|):
+- 𝓐̂ = (𝓛̂ − 𝓛̂†)/2 and its partial trace T(𝓐̂) = Σ_ij 𝓐̂(|i⟩⟨j|)|j⟩⟨i| give K = (i/d)(T − Tr(T)/d);
+- the attributed Hamiltonian K_b and the residuals of :mod:`.residuals`;
+- with a time reversal Θ (THEORY §10): 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H;
+- the Hermitian analysis of a KMS-detailed-balanced generator used by ``spectral_gap``
+  (eigenvalues of 𝓓̂ = (𝓛̂ + 𝓛̂†)/2: absolute, so 𝓛̂ itself is needed, see
+  :func:`~detbal.balance.sigma_transform.sigma_transformed_absolute`).
+Memory: a few d²×d² complex matrices (guarded by the memory budget; d ≤ 64 by default).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .reference import ReferenceState
+from .reversal import TimeReversal
+from .residuals import FLOOR, attributed_hamiltonian, hamiltonian_residual, log_norm, ratio
+from .sigma_transform import (SigmaTransformedLindblad, eigenframe, eigenframe_matrix, hamiltonian_to_eigenbasis,
+                              pinch, sigma_transformed_absolute, sigma_transformed_matrix)
+from ..errors import InputError
+from ..generators.base import Generator
+
+__all__ = ["DenseResiduals", "coherent_direction", "dense_channel_rows", "dense_residuals", "hermitian_analysis",
+           "reversal_residuals"]
+
+
+def _commutator_matrix(K: np.ndarray) -> np.ndarray:
+    """Column-stacked matrix of X ↦ −i[K, X]."""
+    d = K.shape[0]
+    eye = np.eye(d)
+    return -1j * (np.kron(eye, K) - np.kron(K.T, eye))
+
+
+def coherent_direction(L: Generator, ref: ReferenceState, s: float) -> np.ndarray | None:
+    """K extracted from the coherent part −i[H, ·] of 𝓛 alone (H = ``L.hamiltonian``), any scale;
+    None without a Hamiltonian. Only its non-σ-commuting direction is used (:mod:`.residuals`)."""
+    H = L.hamiltonian
+    if H is None:
+        return None
+    Hr = hamiltonian_to_eigenbasis(H, ref.vectors)
+    if not np.any(Hr):
+        return None
+    return SigmaTransformedLindblad([], [], ref.log_p, s, hamiltonian=Hr).K[0]
+
+
+@dataclass(frozen=True)
+class DenseResiduals:
+    dissipative: float
+    hamiltonian: float
+    symmetric: float
+    stationary: float
+    log_weight: float  # log ‖𝓓̂ − 𝓓̂†‖²/4 (true scale): a channel's share of the violation
+
+
+def dense_residuals(M: np.ndarray, ref: ReferenceState, s: float, K_h: np.ndarray | None) -> DenseResiduals:
+    """Residuals of the eigenframe matrix M (module docstring); K_h from :func:`coherent_direction`."""
+    lp = ref.log_p
+    d = lp.shape[0]
+    Lh, C = sigma_transformed_matrix(M, lp, s)
+    norm = float(np.linalg.norm(Lh))
+    if norm == 0:
+        return DenseResiduals(0.0, 0.0, 0.0, 0.0, -math.inf)
+    log_hat = math.log(norm) + C
+    A = (Lh - Lh.conj().T) / 2
+    T = np.einsum("ajbj->ab", A.reshape((d, d, d, d), order="F"))
+    K = 1j / d * (T - np.trace(T) / d * np.eye(d))
+    K = attributed_hamiltonian((K + K.conj().T) / 2, K_h, lp)
+    Cm = _commutator_matrix(K)
+    remainder = float(np.linalg.norm(A - Cm))
+    d_norm = max(float(np.linalg.norm(Lh - Cm)), FLOOR * norm)
+    p = np.exp(lp)
+    stationary = ratio(log_norm(M @ np.diag(p).reshape(-1, order="F")), log_hat + log_norm(p))
+    return DenseResiduals(2 * remainder / d_norm, hamiltonian_residual(K, C, lp, log_hat),
+                          2 * float(np.linalg.norm(A)) / norm, stationary,
+                          2 * (math.log(remainder) + C) if remainder > 0 else -math.inf)
+
+
+def dense_channel_rows(parts, ref: ReferenceState, s: float):
+    """(name, residual, log weight) of each channel (name, generator, _)."""
+    rows = []
+    for name, part, _ in parts:
+        r = dense_residuals(eigenframe(part, ref.vectors), ref, s, coherent_direction(part, ref, s))
+        rows.append((name, max(r.dissipative, r.hamiltonian), r.log_weight))
+    return rows
+
+
+def reversal_residuals(L: Generator, ref: ReferenceState, s: float, M: np.ndarray, reversal):
+    """DB with time reversal (THEORY §10): 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H.
+
+    Returns (dissipative, hamiltonian, symmetric, stationary, details)."""
+    if not isinstance(reversal, TimeReversal):
+        raise InputError(f"`reversal` must be a TimeReversal, got {type(reversal).__name__}")
+    if reversal.dim != L.dim:
+        raise InputError(f"`reversal` acts on dimension {reversal.dim}, the generator on {L.dim}")
+    V, lp = ref.vectors, ref.log_p
+    sigma = ref.matrix()
+    if np.linalg.norm(reversal.apply(sigma) - sigma) > 1e-10 * np.linalg.norm(sigma):
+        raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
+    d = L.dim
+    H = L.hamiltonian
+    K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), lp)
+    Lh, C = sigma_transformed_matrix(M, lp, s)
+    norm = float(np.linalg.norm(Lh))
+    plain = dense_residuals(M, ref, s, coherent_direction(L, ref, s))
+    details = {"reversal_square": reversal.square, "plain_residual": max(plain.dissipative, plain.hamiltonian)}
+    if norm == 0:
+        return 0.0, 0.0, plain.symmetric, plain.stationary, details
+    Ks = K * math.exp(min(-C, 700.0))  # on the scale of Lh
+    D_hat = Lh - _commutator_matrix(Ks)
+    theta = reversal.in_basis(V)
+    d_norm = max(float(np.linalg.norm(D_hat)), FLOOR * norm)
+    dissipative = float(np.linalg.norm(D_hat.conj().T - theta.superoperator(D_hat))) / d_norm
+    k_norm = max(float(np.linalg.norm(Ks)), FLOOR * norm / math.sqrt(2 * d))
+    theta_k = theta.U @ Ks.conj() @ theta.U.conj().T
+    hamiltonian = float(np.linalg.norm(theta_k - Ks)) / k_norm
+    return dissipative, hamiltonian, plain.symmetric, plain.stationary, details
+
+
+def hermitian_analysis(M: np.ndarray, V: np.ndarray, log_p: np.ndarray, tol: float) -> dict:
+    """λ_D, normality of 𝓛̂ (KMS, s = ½) and (if 𝓛̂ is normal with a one-dimensional ker 𝓓̂) the gap.
+
+    Its Hermitian part 𝓓̂ has real spectrum ≤ 0 (``eigh``); λ_D = gap(−𝓓̂). If 𝓛̂ is normal (K and
+    𝓓 commute: Davies, covariant generators) Re spec 𝓛 = spec 𝓓̂ and the Liouvillian gap is λ_D.
+
+    Args:
+        M: (d², d²) column-stacked generator in the original basis; V, log_p: σ's eigenvectors and
+            log-populations; tol: eigenvalues with |λ| ≤ 10·tol·‖𝓛̂‖ count as zero.
+
+    Returns a dict with keys hermitian_gap, normal, symmetric, gap (None unless normal),
+    residual (eigh residual of the gap eigenvector), zero_modes.
+    """
+    Lh = sigma_transformed_absolute(eigenframe_matrix(M, V), log_p, 0.5, "the Hermitian spectral-gap path")
+    nrm = float(np.linalg.norm(Lh))
+    D = (Lh + Lh.conj().T) / 2
+    w, U = np.linalg.eigh(D)  # ascending, ≤ 0 up to round-off
+    zero = np.abs(w) <= tol * max(nrm, np.finfo(float).tiny) * 10
+    zero_modes = int(zero.sum())
+    nonzero = np.flatnonzero(~zero)
+    i = nonzero[-1] if nonzero.size else None
+    lam_d = float(-w[i]) if i is not None else float("nan")
+    residual = float(np.linalg.norm(D @ U[:, i] - w[i] * U[:, i])) / max(nrm, 1e-300) if i is not None else 0.0
+    comm = Lh @ Lh.conj().T - Lh.conj().T @ Lh
+    normal = bool(np.linalg.norm(comm) <= 1e-9 * nrm * nrm)
+    symmetric = bool(np.linalg.norm(Lh - Lh.conj().T) <= 1e-10 * nrm)
+    gap = lam_d if (normal and zero_modes == 1) else None
+    return {"hermitian_gap": lam_d, "normal": normal, "symmetric": symmetric, "gap": gap,
+            "residual": residual, "zero_modes": zero_modes}

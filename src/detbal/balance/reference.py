@@ -1,0 +1,95 @@
+"""The reference state σ of a detailed-balance test, known exactly in the log domain (THEORY.md §2, §4).
+
+σ = V diag(p) V† is stored as its eigenvectors V and log-populations log p (finite: σ must be
+faithful for the inner products ⟨A, B⟩_s = Tr[A† σ^s B σ^{1−s}]), so populations e^{−βΔE} with
+β·ΔE = 10⁴ never underflow. For σ = Gibbs(β) of the generator's Hamiltonian, V is that Hamiltonian's
+eigenbasis (or the generator's own, e.g. a Davies generator's), so σ is exactly diagonal in it.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._checks import as_beta, as_choice, as_state
+from ..eigenbasis import eigenbasis
+from ..errors import InputError, NotFaithfulError
+from ..generators.base import Generator
+from ..states import log_gibbs_populations
+
+__all__ = ["ReferenceState", "inner_parameter", "reference_state"]
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceState:
+    """σ = V diag(p) V† with log p known exactly (no underflow): the reference of a DB test.
+
+    Attributes:
+        vectors: (d, d) eigenvectors V of σ.
+        log_p: (d,) log-populations (finite: σ is faithful).
+        label: description used in reports, e.g. "gibbs(beta=1)".
+        energies: (d,) eigenvalues of the Hamiltonian when σ is its Gibbs state (that Hamiltonian
+            is then diag(energies) in σ's eigenbasis), else None.
+    """
+
+    vectors: np.ndarray
+    log_p: np.ndarray
+    label: str
+    energies: np.ndarray | None = None
+
+    @property
+    def populations(self) -> np.ndarray:
+        return np.exp(self.log_p)
+
+    def matrix(self) -> np.ndarray:
+        V = self.vectors
+        return (V * self.populations) @ V.conj().T
+
+
+def inner_parameter(inner) -> tuple[float, str]:
+    """Map ``inner`` ("kms" | "gns" | s ∈ [0, 1]) to (s, label)."""
+    if isinstance(inner, str):
+        key = as_choice(inner.lower(), "inner", ("kms", "gns"))
+        return (0.5, "kms") if key == "kms" else (1.0, "gns")
+    if isinstance(inner, bool) or not isinstance(inner, numbers.Real) or not 0 <= float(inner) <= 1:
+        raise InputError(f"`inner` must be 'kms', 'gns' or a number s in [0, 1], got {inner!r}")
+    s = float(inner)
+    return s, {0.5: "kms", 1.0: "gns"}.get(s, f"s={s:g}")
+
+
+def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms") -> ReferenceState:
+    """Resolve the reference state of a DB test from ``beta`` (Gibbs of ``L.hamiltonian``) or
+    ``state`` (a density matrix). Raises NotFaithfulError when σ is not full rank."""
+    if (beta is None) == (state is None):
+        raise InputError("give exactly one of `beta` (Gibbs state of the generator's Hamiltonian) or `state`")
+    need = (f"the {inner_label.upper()} inner product ⟨A,B⟩_s = Tr[A† σ^s B σ^(1−s)] and the σ-dual "
+            "of the generator need σ⁻¹, so σ must be full rank")
+    if beta is not None:
+        b = as_beta(beta)
+        H = L.hamiltonian
+        if H is None:
+            raise InputError("`beta` needs the system Hamiltonian, but this generator has none "
+                             "(built from a matrix): pass `state=` or as_generator(M, hamiltonian=H)")
+        eb = L.eigenbasis if L.eigenbasis is not None else eigenbasis(H)
+        log_p = log_gibbs_populations(eb, b)
+        if not np.all(np.isfinite(log_p)):
+            raise NotFaithfulError(f"the Gibbs state at beta = {b} is not faithful (zero temperature "
+                                   f"projects on the ground space); {need}")
+        energies = eb.energies if L.eigenbasis is None else None  # eb is then exactly that of H
+        return ReferenceState(eb.vectors, log_p, f"gibbs(beta={b:g})", energies)
+    if isinstance(state, str):
+        raise InputError(f"`state` must be a density matrix, got {state!r}")
+    sigma = as_state(state, "state", dim=L.dim)
+    eb = L.eigenbasis
+    if eb is not None:  # σ diagonal in the generator's own eigenbasis (e.g. a Davies steady state):
+        X = eb.to_eigen(sigma)  # keep that basis, so the structured (Bohr-block) test applies
+        p = np.diagonal(X).real
+        off = np.abs(X - np.diag(np.diagonal(X))).max()
+        if off <= 1e-12 * np.abs(p).max() and p.min() > 1e-14 * p.max():
+            return ReferenceState(eb.vectors, np.log(p), "state")
+    p, V = np.linalg.eigh(sigma)
+    if p[0] <= 1e-14 * p[-1]:
+        raise NotFaithfulError(f"`state` is not full rank (smallest eigenvalue {p[0]:.2e}); {need}")
+    return ReferenceState(V, np.log(p), "state")

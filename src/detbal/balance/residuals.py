@@ -1,0 +1,86 @@
+"""The residual formulas shared by every detailed-balance certificate (THEORY.md §4), in the log domain.
+
+Every certificate (dense, operator sums, probes, Davies sectors) measures norms of the σ-transformed
+generator 𝓛̂ up to a common scale e^{C} (:mod:`.sigma_transform`); the residuals are ratios, so they
+are formed here from natural logarithms of norms and never overflow.
+
+The split of a violation (which part is wrong). Let K be the Hermitian operator extracted from the
+s-antisymmetric part 𝓐̂ = (𝓛̂ − 𝓛̂†)/2 by the partial-trace map (traceless), K = K_σ + K_⊥ with
+K_σ = pinch(K) its σ-commuting part. Detailed balance ⇔ 𝓐̂ = −i[K_σ, ·] (then K_⊥ = 0). The part of
+K_⊥ that the generator's own Hamiltonian accounts for, B = c·K_H⊥ with K_H⊥ the non-σ-commuting part
+of the K extracted from the coherent part −i[H, ·] alone and c ∈ [0, 1] the coefficient of the
+orthogonal projection of K_⊥ on it (clipped: H accounts for at most its own part, so the round-off
+of a σ-commuting H never takes over a dissipator's violation; B = 0 without H), is blamed on the
+Hamiltonian:
+    K_b = K_σ + B,
+    hamiltonian_residual  = ‖[K_b, σ]‖_F/(‖K_b‖_F ‖σ‖_F)        (= ‖[B, σ]‖/…, 0 iff B = 0),
+    dissipative_residual  = ‖𝓓̂ − 𝓓̂†‖_F/‖𝓓̂‖_F,  𝓓 = 𝓛 + i[K_b, ·].
+So a wrong rate or jump (even with H = 0, where the whole K comes from the dissipator) is blamed on
+the dissipator, a Hamiltonian that does not commute with σ on the Hamiltonian, and the verdict is
+exact: for a detailed-balanced 𝓛, K_⊥ = 0, B = 0 and both residuals vanish; otherwise either B ≠ 0
+(hamiltonian_residual > 0) or B = 0 and the dissipative residual is the exact ‖𝓐̂ + i[K_σ, ·]‖ test.
+(This differs from THEORY.md §4, which adds the non-commutator part of 𝓐̂ to the Hamiltonian residual
+and uses the full K in 𝓓; with H = 0 that put a dissipator's violation into hamiltonian_residual.)
+
+Floors: ‖𝓓̂‖ is measured against 1e-6‖𝓛̂‖ and ‖K‖ against 1e-6‖𝓛̂‖/√(2d), so that round-off of a
+near-zero part is never mistaken for a violation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .sigma_transform import pinch
+
+__all__ = ["FLOOR", "attributed_hamiltonian", "hamiltonian_residual", "log_norm", "ratio"]
+
+FLOOR = 1e-6
+_LOG_FLOOR = math.log(FLOOR)
+
+
+def log_norm(A) -> float:
+    """log ‖A‖_F (−inf for zero)."""
+    n = float(np.linalg.norm(A))
+    return math.log(n) if n > 0 else -math.inf
+
+
+def ratio(log_num: float, log_den: float) -> float:
+    """e^{log_num − log_den}; 0 when the numerator is zero (or both are)."""
+    if log_num == -math.inf:
+        return 0.0
+    return math.exp(min(log_num - log_den, 700.0))
+
+
+def floored(log_value: float, log_norm_hat: float, extra: float = 0.0) -> float:
+    """max(log_value, log(FLOOR·‖𝓛̂‖) − extra): the log of a floored denominator."""
+    return max(log_value, _LOG_FLOOR + log_norm_hat - extra)
+
+
+def attributed_hamiltonian(K: np.ndarray, K_h: np.ndarray | None, log_p: np.ndarray) -> np.ndarray:
+    """K_b = pinch(K) + P(K − pinch K) (module docstring); K and K_h on the same scale (any)."""
+    K_sigma = pinch(K, log_p)
+    if K_h is None:
+        return K_sigma
+    h_perp = K_h - pinch(K_h, log_p)
+    hh = float(np.vdot(h_perp, h_perp).real)
+    if hh == 0:
+        return K_sigma
+    # the Hamiltonian accounts for at most its own non-commuting part (coefficient in [0, 1]), so a
+    # round-off direction of a σ-commuting H never takes over a dissipator's violation
+    coef = min(max(float(np.vdot(h_perp, K - K_sigma).real) / hh, 0.0), 1.0)
+    return K_sigma + coef * h_perp
+
+
+def hamiltonian_residual(K: np.ndarray, log_k: float, log_p: np.ndarray, log_norm_hat: float) -> float:
+    """‖[K, σ]‖_F/(‖K‖_F‖σ‖_F) in σ's eigenbasis for K·e^{log_k} (the attributed Hamiltonian K_b), with
+    ‖K‖ floored at 1e-6‖𝓛̂‖/√(2d) (``log_norm_hat`` = log ‖𝓛̂‖, same scale as K·e^{log_k})."""
+    d = log_p.shape[0]
+    p = np.exp(log_p)
+    comm = K * (p[None, :] - p[:, None])
+    log_comm = log_norm(comm)
+    if log_comm == -math.inf:
+        return 0.0
+    log_k_norm = floored(log_norm(K) + log_k, log_norm_hat, 0.5 * math.log(2 * d))
+    return ratio(log_comm + log_k, log_k_norm + log_norm(p))
