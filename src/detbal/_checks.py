@@ -29,6 +29,8 @@ __all__ = [
     "as_choice",
     "hermiticity_error",
     "HERMITIAN_RTOL",
+    "frobenius",
+    "log_frobenius",
 ]
 
 #: relative tolerance ‖A − A†‖_F / ‖A‖_F below which an operator counts as Hermitian
@@ -58,8 +60,8 @@ def hermiticity_error(a) -> float:
         num = sp.linalg.norm(a - a.conj().T)
         den = sp.linalg.norm(a)
     else:
-        num = np.linalg.norm(a - a.conj().T)
-        den = np.linalg.norm(a)
+        num = frobenius(a - a.conj().T)
+        den = frobenius(a)
     return 0.0 if den == 0 else float(num / den)
 
 
@@ -117,8 +119,8 @@ def as_real_symmetric(A: np.ndarray, name: str) -> np.ndarray:
     if not math.isfinite(float(A.sum())):
         raise InputError(f"`{name}` has entries too large to represent (overflow)")
     skew = A - A.T
-    norm = float(np.linalg.norm(A))
-    err = 0.0 if norm == 0 else float(np.linalg.norm(skew)) / norm
+    norm = frobenius(A)
+    err = 0.0 if norm == 0 else frobenius(skew) / norm
     if err > HERMITIAN_RTOL:
         raise InputError(f"`{name}` must be Hermitian (‖{name} − {name}†‖/‖{name}‖ = {err:.2e})")
     skew *= -0.5
@@ -226,3 +228,32 @@ def as_real_array(x, name: str) -> np.ndarray:
 def scalar_or_array(arr: np.ndarray):
     """A 0-d array as a NumPy scalar, anything else unchanged."""
     return arr[()] if arr.ndim == 0 else arr
+
+
+# -- norms that neither overflow nor underflow (entries anywhere in the float range) ---------------
+# ``numpy.linalg.norm`` squares the entries, so ‖A‖ of entries ~1e200 is inf and of ~1e-200 is 0;
+# scaling by the largest magnitude first, ‖A‖ = m·‖A/m‖ (m = max|A_ij|), keeps every square in [0, 1].
+def _unit_scaled(A: np.ndarray, m: float) -> np.ndarray:
+    """A/m for m = max|A_ij| > 0 (entries in [0, 1]); a subnormal m is first lifted by 2^600, so that
+    the division never overflows."""
+    if m < 1e-290:
+        A, m = A * 2.0 ** 600, m * 2.0 ** 600
+    return A / m
+
+
+def frobenius(A) -> float:
+    """‖A‖_F (2-norm of a vector) without overflow or underflow of the squares."""
+    A = np.asarray(A)
+    m = float(np.max(np.abs(A))) if A.size else 0.0
+    if m == 0 or not math.isfinite(m):
+        return m
+    return m * float(np.linalg.norm(_unit_scaled(A, m)))
+
+
+def log_frobenius(A) -> float:
+    """log ‖A‖_F (−inf for zero), valid for entries anywhere in the float range."""
+    A = np.asarray(A)
+    m = float(np.max(np.abs(A))) if A.size else 0.0
+    if m == 0:
+        return -math.inf
+    return math.log(m) + math.log(float(np.linalg.norm(_unit_scaled(A, m))))

@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from .. import config
-from .._checks import as_choice
+from .._checks import as_choice, frobenius
 from ..errors import InputError
 from ..generators.base import Generator, as_generator
 from ..generators.lindblad import lindblad_terms
@@ -105,7 +105,7 @@ def _operator_sums(L, ref: ReferenceState, s: float, probes, seed) -> _Certifica
     else:
         H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
     coherent = None
-    if np.linalg.norm(H) > 0:
+    if np.any(H):
         coherent = SigmaTransformedLindblad([], [], lp, s, hamiltonian=H)
         parts.append(("coherent part", coherent))
     if not parts:
@@ -165,7 +165,7 @@ def _stationary_matrix_free(L, ref) -> float:
     scale = L.norm_estimate(seed=0)
     if scale == 0:
         return 0.0
-    return float(np.linalg.norm(L.apply(sigma))) / (scale * float(np.linalg.norm(sigma)))
+    return frobenius(L.apply(sigma)) / (scale * frobenius(sigma))
 
 
 # -- the method table: name → condition → implementation --------------------------------------------

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._checks import frobenius
 from ..eigenbasis import rotate_cleaned
 from ..generators.base import Generator
 from ..generators.lindblad import Lindbladian, lindblad_terms
@@ -79,14 +80,14 @@ def partner_groups(flat: FlatJumps) -> list[tuple[str, list[int]]]:
             Al = jumps[l]
             if denom > 0:
                 c = np.vdot(Bk, Al) / denom
-                if np.linalg.norm(Al - c * Bk) <= 1e-10 * max(np.linalg.norm(Al), 1e-300):
+                if frobenius(Al - c * Bk) <= 1e-10 * max(frobenius(Al), 1e-300):
                     partner = l
                     break
         if partner is not None:
             left.remove(partner)
             groups.append((f"jump pair {names[k]}/{names[partner]}", [k, partner]))
         else:
-            herm = np.linalg.norm(jumps[k] - Bk) <= 1e-10 * max(np.linalg.norm(jumps[k]), 1e-300)
+            herm = frobenius(jumps[k] - Bk) <= 1e-10 * max(frobenius(jumps[k]), 1e-300)
             groups.append((f"{'jump' if herm else 'lone jump'} {names[k]}", [k]))
     return groups
 
@@ -123,7 +124,7 @@ def channel_parts(L: Generator) -> list[tuple[str, Generator, list[int] | None]]
         parts = [(name, Lindbladian(zero, [flat.jumps[k] for k in idx], flat.rates[idx]), idx)
                  for name, idx in partner_groups(flat)]
         H = L.hamiltonian
-        if H is not None and np.linalg.norm(_dense_op(H)) > 0:
+        if H is not None and frobenius(_dense_op(H)) > 0:
             parts.append(("coherent part", Lindbladian(H, []), None))
         return parts
     chans = L.channels

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv
 
+from .._checks import frobenius
 from .residuals import attributed_hamiltonian
 from .sigma_transform import SigmaTransformedLindblad, hamiltonian_to_eigenbasis, pinch
 from ..eigenbasis import rotate_cleaned
@@ -158,7 +159,7 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
     for (name, part), exact in zip(parts, pure):
         Kp = own[name]
         scale = part.scale(shift) if isinstance(part, SigmaTransformedLindblad) else 1.0
-        active.append((name, part, Kp, bool(np.linalg.norm(Kp) > 1e-13 * scale), exact))
+        active.append((name, part, Kp, bool(frobenius(Kp) > 1e-13 * scale), exact))
     use_total_k = bool(np.any(K_live))
     stats = {name: [0.0, 0.0] for name, _ in parts}
     m_sq, d_sq, a_sq, l_sq = [], [], [], []
@@ -194,7 +195,7 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         a_sq.append(float(np.vdot(A_total, A_total).real))
         l_sq.append(float(np.vdot(L_total, L_total).real))
     # floor 1e-6·‖𝓛̂‖ with ‖𝓛̂‖² ≤ 2(‖𝓓̂‖² + ‖[K,·]‖²), ‖[K,·]‖_F² = 2d‖K‖² − 2|Tr K|²
-    comm_sq = max(2 * d * float(np.linalg.norm(K)) ** 2 - 2 * abs(np.trace(K)) ** 2, 0.0)
+    comm_sq = max(2 * d * frobenius(K) ** 2 - 2 * abs(np.trace(K)) ** 2, 0.0)
     floor = (1e-6) ** 2 * (sum(d_sq) + probes * comm_sq)
     den = max(sum(d_sq), floor)
     r_hat = float(np.sqrt(sum(m_sq) / den)) if den > 0 else 0.0

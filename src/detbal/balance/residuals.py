@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 
+from .._checks import log_frobenius
 from .sigma_transform import pinch
 
 __all__ = ["FLOOR", "attributed_hamiltonian", "hamiltonian_residual", "log_norm", "ratio"]
@@ -41,9 +42,8 @@ _LOG_FLOOR = math.log(FLOOR)
 
 
 def log_norm(A) -> float:
-    """log ‖A‖_F (−inf for zero)."""
-    n = float(np.linalg.norm(A))
-    return math.log(n) if n > 0 else -math.inf
+    """log ‖A‖_F (−inf for zero), without overflow of the squares."""
+    return log_frobenius(A)
 
 
 def ratio(log_num: float, log_den: float) -> float:

@@ -47,6 +47,7 @@ import scipy.sparse.linalg as spla
 from .. import config
 from .._checks import as_beta, as_operator
 from ..errors import InputError
+from .._checks import frobenius
 
 __all__ = ["DenseGenerator", "Generator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
 
@@ -170,7 +171,7 @@ class Generator(ABC):
         rng = np.random.default_rng(seed)
         d = self.dim
         X = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))) / np.sqrt(2)
-        return float(np.linalg.norm(self._apply(X)))
+        return frobenius(self._apply(X))
 
     def __add__(self, other: Generator) -> Generator:
         """The generator whose action is the sum of the actions (module docstring)."""

@@ -15,6 +15,7 @@ import numpy as np
 
 from .. import config
 from .._checks import as_choice, as_state
+from .._checks import frobenius
 from .kernel import dense_kernel, project_state, shift_invert_kernel, stationary_basis
 from .linsolve import (
     BorderedSolver,
@@ -78,8 +79,7 @@ class SteadyState:
 def _finish(L: Generator, rho: np.ndarray, kernel_dim: int, method: str, details: dict) -> SteadyState:
     rho = (rho + rho.conj().T) / 2
     rho = rho / np.trace(rho).real
-    r = L.apply(rho)
-    res = float(np.linalg.norm(r))
+    res = frobenius(L.apply(rho))
     details = dict(details)
     details.setdefault("min_eigenvalue", float(np.linalg.eigvalsh(rho)[0]))
     return SteadyState(rho, res, int(kernel_dim), method, details)
@@ -94,7 +94,7 @@ def _normalise_vector(x: np.ndarray, d: int) -> np.ndarray:
 
 
 def _relative_residual(A, rho: np.ndarray, norm: float) -> float:
-    return float(np.linalg.norm(A @ vec(rho)) / (norm * max(np.linalg.norm(rho), 1e-300)))
+    return frobenius(A @ vec(rho)) / (norm * max(frobenius(rho), 1e-300))
 
 
 def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_TOL) -> SteadyState:
@@ -168,6 +168,10 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
     return _generic_steady_state(L, method, rho0, tol, notes)
 
 
+#: outside this range of ‖𝓛‖₁ the generic solve works with 𝓛/‖𝓛‖₁
+_SCALE_MIN, _SCALE_MAX = 1e-100, 1e100
+
+
 def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
     d = L.dim
     A, matrix_free = generator_matrix(L)
@@ -176,11 +180,18 @@ def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
     if norm == 0:
         notes.append("L = 0: every state is stationary")
     else:
-        tp = float(np.linalg.norm(adjoint_apply(A, u))) / (norm * math.sqrt(d))
+        tp = frobenius(adjoint_apply(A, u)) / (norm * math.sqrt(d))
         if tp > 1e-8:
             raise InputError(f"`L` is not trace preserving (‖𝓛†(I)‖/(‖L‖₁√d) = {tp:.2e}): "
                              "a stationary density matrix needs Tr 𝓛(ρ) = 0")
     Heff = effective_hamiltonian(L)
+    details: dict = {"norm": norm}
+    if norm > 0 and not _SCALE_MIN <= norm <= _SCALE_MAX:
+        # ker 𝓛 is scale invariant: solve with 𝓛/‖𝓛‖₁, so that no product, square or condition
+        # estimate over- or underflows for rates near the ends of the float range
+        A, norm = A * (1.0 / norm), 1.0
+        Heff = None if Heff is None else Heff / details["norm"]
+        notes.append(f"solved with 𝓛/‖𝓛‖₁ (‖𝓛‖₁ = {details['norm']:.1e})")
     primary = method
     if method in ("auto", "structured"):
         primary = "direct" if ((d <= config.LU_MAX_DIM and not matrix_free) or Heff is None) else "iterative"
@@ -193,7 +204,6 @@ def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
     if primary == "iterative" and Heff is None:
         raise InputError("method='iterative' needs a Lindbladian (or a sum of Lindbladians) for its "
                          f"preconditioner; got {type(L).__name__}: use method='direct'")
-    details: dict = {"norm": norm}
     if primary in ("direct", "iterative") and norm > 0:
         solved = _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes)
         if solved is not None:
