@@ -38,9 +38,11 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from numbers import Number
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
@@ -48,7 +50,7 @@ from .. import config
 from .._checks import as_operator
 from ..errors import InputError
 
-__all__ = ["DenseGenerator", "Generator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
+__all__ = ["DenseGenerator", "Generator", "StoredGenerator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
 
 
 #: two system Hamiltonians of a sum are the same when ‖H1 − H2‖_F ≤ SAME_HAMILTONIAN_RTOL·max‖H‖_F
@@ -56,19 +58,31 @@ SAME_HAMILTONIAN_RTOL = 1e-10
 
 
 def dagger(A):
-    """A† (conjugate transpose) of a dense or sparse matrix, without copying a real dense A."""
+    """A† (conjugate transpose) of a dense or sparse matrix, without copying a real dense A.
+
+    Returns:
+        the (n, m) adjoint of the (m, n) A, of A's kind (ndarray or sparse).
+    """
     if isinstance(A, np.ndarray) and np.isrealobj(A):
         return A.T
     return A.conj().T
 
 
-def vec(X: np.ndarray) -> np.ndarray:
-    """Column-stacking vectorisation: vec(X)[i + d·j] = X[i, j]."""
+def vec(X: ArrayLike) -> np.ndarray:
+    """Column-stacking vectorisation: vec(X)[i + d·j] = X[i, j].
+
+    Returns:
+        (d²,) ndarray (a view when X is Fortran-contiguous).
+    """
     return np.asarray(X).reshape(-1, order="F")
 
 
-def unvec(v: np.ndarray, d: int) -> np.ndarray:
-    """Inverse of :func:`vec`: a length-d² vector to a (d, d) matrix."""
+def unvec(v: ArrayLike, d: int) -> np.ndarray:
+    """Inverse of :func:`vec`: a length-d² vector to a (d, d) matrix.
+
+    Returns:
+        (d, d) ndarray.
+    """
     return np.asarray(v).reshape((d, d), order="F")
 
 
@@ -222,27 +236,13 @@ class Generator(ABC):
         raise self._no_structure("detailed-balance certificates")
 
 
-class DenseGenerator(Generator):
-    """A generator given by its column-stacked d²×d² matrix (dense ndarray or sparse).
+class StoredGenerator(Generator):
+    """A generator whose dimension, system Hamiltonian and inverse temperature are stored at
+    construction (``_d``, ``_H``, ``_beta``); the common base of dense and GKSL generators."""
 
-    Args:
-        matrix: (d², d²) array, sparse matrix or QuTiP superoperator (``.full()``).
-        hamiltonian: optional system Hamiltonian (needed for ``detailed_balance(beta=...)``).
-        name: channel name.
-        beta: inverse temperature if this is a thermal channel.
-    """
-
-    def __init__(self, matrix, hamiltonian=None, name: str = "generator", beta: float | None = None):
-        m = as_operator(matrix, "matrix", sparse_ok=True)
-        n = m.shape[0]
-        d = math.isqrt(n)
-        if d * d != n:
-            raise InputError(f"`matrix` must be d²×d² for a d-level system; got {n}×{n}, not a square number")
-        self._matrix = m
-        self._d = d
-        self._H = None if hamiltonian is None else as_operator(hamiltonian, "hamiltonian", dim=d, hermitian=True)
-        self.name = str(name)
-        self._beta = beta
+    _d: int
+    _H = None
+    _beta: float | None = None
 
     @property
     def dim(self) -> int:
@@ -253,8 +253,32 @@ class DenseGenerator(Generator):
         return self._H
 
     @property
-    def beta(self):
+    def beta(self) -> float | None:
         return self._beta
+
+
+class DenseGenerator(StoredGenerator):
+    """A generator given by its column-stacked d²×d² matrix (dense ndarray or sparse).
+
+    Args:
+        matrix: (d², d²) array, sparse matrix or QuTiP superoperator (``.full()``).
+        hamiltonian: optional system Hamiltonian (needed for ``detailed_balance(beta=...)``).
+        name: channel name.
+        beta: inverse temperature if this is a thermal channel.
+    """
+
+    def __init__(self, matrix: ArrayLike, hamiltonian: ArrayLike | None = None, name: str = "generator",
+                 beta: float | None = None):
+        m = as_operator(matrix, "matrix", sparse_ok=True)
+        n = m.shape[0]
+        d = math.isqrt(n)
+        if d * d != n:
+            raise InputError(f"`matrix` must be d²×d² for a d-level system; got {n}×{n}, not a square number")
+        self._matrix = m
+        self._d = d
+        self._H = None if hamiltonian is None else as_operator(hamiltonian, "hamiltonian", dim=d, hermitian=True)
+        self.name = str(name)
+        self._beta = beta
 
     def _apply(self, rho):
         return unvec(self._matrix @ vec(rho), self._d)
@@ -283,7 +307,7 @@ class SumGenerator(Generator):
         hamiltonian: the system Hamiltonian (d, d), when the terms disagree or carry none.
     """
 
-    def __init__(self, terms, name: str | None = None, hamiltonian=None):
+    def __init__(self, terms: Iterable[Generator], name: str | None = None, hamiltonian: ArrayLike | None = None):
         flat: list[Generator] = []
         for t in terms:
             if not isinstance(t, Generator):
@@ -338,7 +362,11 @@ class SumGenerator(Generator):
 
 
 def is_zero_operator(H) -> bool:
-    """True when every entry of the (dense or sparse) operator H is exactly 0."""
+    """True when every entry of the (dense or sparse) operator H is exactly 0.
+
+    Returns:
+        bool.
+    """
     return not np.any(H.data if sp.issparse(H) else H)
 
 
@@ -348,6 +376,9 @@ def _fro(A) -> float:
 
 def common_hamiltonian(terms) -> np.ndarray | None:
     """The system Hamiltonian shared by ``terms`` (None/zero Hamiltonians do not vote), or None.
+
+    Returns:
+        the (d, d) Hamiltonian of the first voting term, or None when no term votes.
 
     Raises:
         InputError: two terms carry different nonzero Hamiltonians.
@@ -373,12 +404,16 @@ def common_hamiltonian(terms) -> np.ndarray | None:
     return H0
 
 
-def as_generator(L, hamiltonian=None, name: str = "generator") -> Generator:
+def as_generator(L: Generator | ArrayLike, hamiltonian: ArrayLike | None = None,
+                 name: str = "generator") -> Generator:
     """Return ``L`` if it is a Generator, else wrap a d²×d² matrix / sparse / QuTiP superoperator.
 
     A matrix-only generator has ``hamiltonian=None`` unless one is passed: detailed balance
     w.r.t. a Gibbs state then needs ``state=`` or this ``hamiltonian`` (never the GKSL
     normal-form Hamiltonian, which for Gibbs samplers contains non-σ-commuting terms; THEORY §4).
+
+    Returns:
+        Generator of dimension d (``L`` itself, or a DenseGenerator around the d²×d² matrix).
     """
     if isinstance(L, Generator):
         return L
