@@ -44,10 +44,7 @@ class Lindbladian(StoredGenerator):
         InputError: non-Hermitian H, jumps of the wrong dimension, negative or non-finite rates.
 
     Example:
-        >>> from collections.abc import Sequence
-
-import numpy as np
-from numpy.typing import ArrayLike
+        >>> import numpy as np
         >>> sm = np.array([[0, 1], [0, 0]])          # |0⟩⟨1|: decay 1 → 0
         >>> L = Lindbladian(np.diag([0.0, 1.0]), [sm], [0.5])
         >>> L.apply(np.diag([0.0, 1.0])).real.round(3).tolist()

@@ -113,10 +113,7 @@ def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bat
         RedfieldGenerator (dense d²×d², memory-budget guarded) with ``min_choi_eigenvalue``.
 
     Example:
-        >>> from collections.abc import Sequence
-
-import numpy as np
-from numpy.typing import ArrayLike
+        >>> import numpy as np
         >>> from detbal.baths import Bath
         >>> X = np.array([[0, 1], [1, 0]])
         >>> R = redfield(np.diag([0.0, 1.0]), [(X, Bath.ohmic(0.1, 5.0, beta=1.0))], secular_cutoff=0.0)

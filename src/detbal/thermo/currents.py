@@ -120,7 +120,6 @@ def heat_currents(L: Generator | ArrayLike, rho: ArrayLike, *,
 
     Example:
         >>> import numpy as np
-from numpy.typing import ArrayLike
         >>> from detbal import Lindbladian
         >>> sm = np.array([[0, 1], [0, 0]])
         >>> L = Lindbladian(np.diag([0.0, 1.0]), [sm], [1.0], name="cold", beta=1.0)
@@ -218,7 +217,6 @@ def entropy_production(L: Generator | ArrayLike, rho: ArrayLike, *,
 
     Example:
         >>> import numpy as np
-from numpy.typing import ArrayLike
         >>> from detbal import Lindbladian, gibbs_state
         >>> sm = np.array([[0, 1], [0, 0]]); H = np.diag([0.0, 1.0])
         >>> L = Lindbladian(H, [sm, sm.T], [1.0, np.exp(-2.0)], name="bath", beta=2.0)

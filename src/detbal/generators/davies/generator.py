@@ -95,10 +95,7 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
             names, a sub-ohmic bath where a zero Bohr frequency needs γ(0).
 
     Example:
-        >>> from collections.abc import Sequence
-
-import numpy as np
-from numpy.typing import ArrayLike
+        >>> import numpy as np
         >>> from detbal.baths import Bath
         >>> D = davies(np.diag([0.0, 1.0]), [(np.array([[0, 1], [1, 0]]), Bath.ohmic(0.1, 5.0, beta=1.0))])
         >>> W = D.pauli_rate_matrix.matrix
