@@ -288,7 +288,7 @@ def _reversal_residuals(L, ref, Lh, M, reversal):
     if np.linalg.norm(theta_sigma - sigma) > 1e-10 * np.linalg.norm(sigma):
         raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
     d = L.dim
-    H = L.hamiltonian
+    H = L.hamiltonian_part
     K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), lp)
     D_hat = Lh + 1j * (np.kron(np.eye(d), K) - np.kron(K.T, np.eye(d)))
     theta = reversal.in_basis(V)
@@ -459,10 +459,10 @@ def _operator_sum(L, ref, s):
     parts = [(name, HattedLindblad([rotated[k] for k in idx], rates[idx], lp, s, factors=factors))
              for name, idx in partner_groups(flat)]
     # σ = Gibbs of this very Hamiltonian: it is diag(E) in σ's eigenbasis, no rotation needed
-    if ref.energies is not None:
+    if ref.energies is not None and L.hamiltonian_part is L.hamiltonian:
         H = np.diag(ref.energies - ref.energies.mean()).astype(complex)
     else:
-        H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
+        H = hamiltonian_to_eigenbasis(L.hamiltonian_part, V)
     if np.linalg.norm(H) > 0:
         parts.append(("coherent part", HattedLindblad([], [], lp, s, hamiltonian=H, factors=factors)))
     if not parts:

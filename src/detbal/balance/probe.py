@@ -104,7 +104,7 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         K = sum(part.K for _, part in parts)
         method_note = "K from the partial trace of the antisymmetric part (closed form)"
     else:
-        H = L.hamiltonian
+        H = L.hamiltonian_part
         K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), log_p)
         parts.append((L.name, _HattedGeneric(L, V, log_p, s, K)))
         method_note = "K = σ-commuting part of the generator's Hamiltonian (generic generator)"

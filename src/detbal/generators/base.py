@@ -102,6 +102,17 @@ class Generator(ABC):
         return None
 
     @property
+    def hamiltonian_part(self):
+        """H_c of the coherent part −i[H_c, ·] (original basis, (d, d)) when known, else None.
+
+        Default: ``hamiltonian``. It differs from the system Hamiltonian for sums (the sum of the
+        parts' H_c: 2H for two parts that both carry H), Davies generators (nH + H_LS) and
+        channels (their Lamb shift only). Detailed-balance tests split 𝓛 with it; Gibbs states
+        and heat currents use ``hamiltonian``.
+        """
+        return self.hamiltonian
+
+    @property
     def beta(self) -> float | None:
         """Inverse temperature of a thermal channel (Davies bath), None when not thermal."""
         return None
@@ -337,6 +348,19 @@ class SumGenerator(Generator):
         if self._H is not None:
             return self._H
         return common_hamiltonian(self.terms)
+
+    @property
+    def hamiltonian_part(self):
+        """Σ_k H_c,k over the terms whose coherent part is known (None when none is): the
+        Hamiltonian of the sum's coherent part, as the action adds."""
+        parts = [t.hamiltonian_part for t in self.terms]
+        parts = [h for h in parts if h is not None]
+        if not parts:
+            return None
+        total = parts[0]
+        for h in parts[1:]:
+            total = total + h
+        return total
 
     @property
     def channels(self):

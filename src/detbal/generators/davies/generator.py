@@ -221,6 +221,11 @@ class DaviesGenerator(Generator):
         return self._parts.K_dense()
 
     @property
+    def hamiltonian_part(self) -> np.ndarray:
+        """K = nH + H_LS in the original basis ((d, d) complex; see :attr:`coherent_hamiltonian`)."""
+        return self._eb.from_eigen(self._parts.K_dense())
+
+    @property
     def lamb_shift_hamiltonian(self) -> np.ndarray:
         """H_LS in the eigenbasis ((d, d), block diagonal in degenerate levels; 0 without Lamb shift)."""
         f = self._parts
