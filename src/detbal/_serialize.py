@@ -9,10 +9,11 @@ strings; anything else is returned unchanged.
 from __future__ import annotations
 
 import math
+from dataclasses import fields
 
 import numpy as np
 
-__all__ = ["jsonable"]
+__all__ = ["JsonResult", "jsonable"]
 
 
 def jsonable(value):
@@ -40,3 +41,14 @@ def jsonable(value):
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     return value
+
+
+class JsonResult:
+    """Mixin for result dataclasses: ``to_dict`` = :func:`jsonable` of every field."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable dictionary of the fields (non-finite floats as strings, complex as
+        {"real", "imag"})."""
+        return jsonable({f.name: getattr(self, f.name) for f in fields(self)})

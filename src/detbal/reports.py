@@ -13,9 +13,9 @@ was meant. The same holds for :class:`~detbal.classical.KolmogorovResult`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 
-from ._serialize import jsonable
+from ._serialize import JsonResult, jsonable
 
 __all__ = ["BalanceReport", "ChannelBalance", "no_truth_value"]
 
@@ -27,7 +27,7 @@ def no_truth_value(self):
 
 
 @dataclass(frozen=True)
-class ChannelBalance:
+class ChannelBalance(JsonResult):
     """Detailed-balance verdict of one channel (a bath, or a jump with its partner).
 
     Attributes:
@@ -48,9 +48,6 @@ class ChannelBalance:
 
     __bool__ = no_truth_value
 
-    def to_dict(self) -> dict:
-        """JSON-serialisable dictionary (non-finite floats as strings)."""
-        return jsonable(asdict(self))
 
 
 @dataclass(frozen=True)

@@ -350,7 +350,15 @@ def test_evolution_matches_the_exponential_of_the_dense_generator(seed, d, unifo
     rho0 = random_density_matrix(rng, d)
     times = np.linspace(0.2, 4.0, 30) if uniform else np.sort(rng.uniform(0, 4, size=12))
     ev = evolve(L, rho0, times, method=method)
-    assert np.max(np.abs(ev.states - expm_reference(L, rho0, times))) < 1e-8
+    # error models: eig ≈ cond(V)·ε; Krylov ≤ 1e-12·‖ρ0‖ per unit time (its tolerance, t ≤ 4);
+    # expm-multiply ≈ ε. Measured over 320 cases: eig 2.5e-14, Krylov 6.8e-15, expm-multiply 5.6e-15.
+    if ev.method == "eig":
+        bound = 1e-13 * ev.details["eigenvector_condition"]
+    elif ev.method.startswith("krylov"):
+        bound = 1e-12 * times[-1]
+    else:
+        bound = 1e-13
+    assert np.max(np.abs(ev.states - expm_reference(L, rho0, times))) < bound
 
 
 def test_evolution_matches_qutip_mesolve():
@@ -363,6 +371,7 @@ def test_evolution_matches_qutip_mesolve():
                      options={"atol": 1e-12, "rtol": 1e-10}).states
     for method in ("eig", "krylov", "expm-multiply"):
         ev = evolve(L, rho0, times, method=method)
+        # limited by mesolve's own ODE tolerances (atol 1e-12, rtol 1e-10 per step, over 5 time units)
         assert max(np.max(np.abs(ev.states[k] - ref[k].full())) for k in range(times.size)) < 1e-8
 
 

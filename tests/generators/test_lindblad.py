@@ -101,3 +101,14 @@ def test_memory_budget_guards_dense_superoperator():
             L.to_dense()
     finally:
         db.config.memory_budget = old
+
+
+def test_norm_estimate_is_an_unbiased_estimate_of_the_frobenius_norm():
+    # E‖𝓛(X)‖_F² = ‖𝓛‖_F² for X with i.i.d. complex Gaussian entries, E|X_ij|² = 1
+    H, jumps, rates = random_lindbladian(5, 4, 2)
+    L = db.Lindbladian(H, jumps, rates)
+    exact = np.linalg.norm(L.to_dense()) ** 2
+    samples = np.array([L.norm_estimate(seed=k) ** 2 for k in range(400)])
+    # the sample mean of 400 draws: relative standard error ≈ std/mean/20, well below 0.1 here
+    assert abs(samples.mean() - exact) < 4 * samples.std() / np.sqrt(samples.size)
+    assert L.norm_estimate(seed=3) == L.norm_estimate(seed=3)        # reproducible

@@ -100,10 +100,10 @@ def _operator_sums(L, ref: ReferenceState, s: float, probes, seed) -> _Certifica
     parts = [(name, SigmaTransformedLindblad([rotated[k] for k in idx], flat.rates[idx], lp, s))
              for name, idx in partner_groups(flat)]
     # σ = Gibbs of this very Hamiltonian: it is diag(E) in σ's eigenbasis, no rotation needed
-    if ref.energies is not None:
+    if ref.energies is not None and L.hamiltonian_part is L.hamiltonian:
         H = np.diag(ref.energies - ref.energies.mean()).astype(complex)
     else:
-        H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
+        H = hamiltonian_to_eigenbasis(L.hamiltonian_part, V)
     coherent = None
     if np.any(H):
         coherent = SigmaTransformedLindblad([], [], lp, s, hamiltonian=H)

@@ -123,7 +123,7 @@ def channel_parts(L: Generator) -> list[tuple[str, Generator, list[int] | None]]
         zero = np.zeros((L.dim, L.dim), complex)
         parts = [(name, Lindbladian(zero, [flat.jumps[k] for k in idx], flat.rates[idx]), idx)
                  for name, idx in partner_groups(flat)]
-        H = L.hamiltonian
+        H = L.hamiltonian_part
         if H is not None and frobenius(_dense_op(H)) > 0:
             parts.append(("coherent part", Lindbladian(H, []), None))
         return parts

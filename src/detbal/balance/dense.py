@@ -38,9 +38,9 @@ def _commutator_matrix(K: np.ndarray) -> np.ndarray:
 
 
 def coherent_direction(L: Generator, ref: ReferenceState, s: float) -> np.ndarray | None:
-    """K extracted from the coherent part −i[H, ·] of 𝓛 alone (H = ``L.hamiltonian``), any scale;
+    """K extracted from the coherent part −i[H, ·] of 𝓛 alone (H = ``L.hamiltonian_part``), any scale;
     None without a Hamiltonian. Only its non-σ-commuting direction is used (:mod:`.residuals`)."""
-    H = L.hamiltonian
+    H = L.hamiltonian_part
     if H is None:
         return None
     Hr = hamiltonian_to_eigenbasis(H, ref.vectors)
@@ -103,7 +103,7 @@ def reversal_residuals(L: Generator, ref: ReferenceState, s: float, M: np.ndarra
     if np.linalg.norm(reversal.apply(sigma) - sigma) > 1e-10 * np.linalg.norm(sigma):
         raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
     d = L.dim
-    H = L.hamiltonian
+    H = L.hamiltonian_part
     K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), lp)
     Lh, C = sigma_transformed_matrix(M, lp, s)
     norm = float(np.linalg.norm(Lh))

@@ -145,7 +145,7 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         K = K_live + sum((p.K_at(shift) for (_, p), x in zip(parts, pure) if x), np.zeros((d, d), complex))
         method_note = "K from the partial trace of the antisymmetric part (closed form)"
     else:
-        H = L.hamiltonian
+        H = L.hamiltonian_part
         K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), log_p)
         shift = 0.0
         parts.append((L.name, _GenericSigmaTransformed(L, V, log_p, s, K)))

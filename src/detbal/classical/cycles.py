@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
-from .._serialize import jsonable
+from .._serialize import JsonResult
 from ..reports import no_truth_value
 
 __all__ = ["KolmogorovResult", "kolmogorov_cycles"]
 
 
 @dataclass(frozen=True)
-class KolmogorovResult:
+class KolmogorovResult(JsonResult):
     """Kolmogorov criterion over the fundamental cycles of one spanning tree (THEORY.md §3).
 
     Attributes:
@@ -38,10 +38,6 @@ class KolmogorovResult:
     worst_affinity: float
 
     __bool__ = no_truth_value  # test `.holds` (see detbal.reports)
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable dictionary (non-finite affinities as strings)."""
-        return jsonable(asdict(self))
 
     def __str__(self) -> str:
         verdict = "holds" if self.holds else "FAILS"

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import math
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
@@ -124,7 +127,7 @@ class RateMatrix:
 
     __slots__ = ("_W", "_labels", "_p")
 
-    def __init__(self, W, labels=None):
+    def __init__(self, W: ArrayLike, labels: Sequence | None = None):
         a = _as_real_square(W, "W")
         _check_offdiagonal(a, "W")
         if not np.all(np.isfinite(np.diag(a))):
@@ -140,8 +143,12 @@ class RateMatrix:
         self._init(a, labels)
 
     @classmethod
-    def from_rates(cls, rates, labels=None) -> RateMatrix:
-        """Build W from off-diagonal rates ``rates[m, n]`` = rate n → m; the diagonal is ignored."""
+    def from_rates(cls, rates: ArrayLike, labels: Sequence | None = None) -> RateMatrix:
+        """Build W from off-diagonal rates ``rates[m, n]`` = rate n → m; the diagonal is ignored.
+
+        Returns:
+            RateMatrix of dimension d (``rates`` is (d, d)).
+        """
         a = _as_real_square(rates, "rates")
         _check_offdiagonal(a, "rates")
         obj = cls.__new__(cls)
@@ -240,20 +247,26 @@ class RateMatrix:
         return q, "given p"
 
     # ------------------------------------------------------------------ currents and entropy
-    def edge_currents(self, p=None) -> np.ndarray:
-        """Net currents J_mn = W_mn p_n − W_nm p_m (n → m), antisymmetric (d, d) ndarray.
+    def edge_currents(self, p: ArrayLike | None = None) -> np.ndarray:
+        """Net currents J_mn = W_mn p_n − W_nm p_m (n → m).
 
         ``p`` defaults to the stationary distribution.
+
+        Returns:
+            antisymmetric (d, d) float ndarray.
         """
         q, _ = self._reference(p)
         f = self._W * q[None, :]
         return f - f.T
 
-    def entropy_production(self, p=None) -> float:
+    def entropy_production(self, p: ArrayLike | None = None) -> float:
         """Schnakenberg entropy production Π = ½ Σ_{m≠n} (F_mn − F_nm) log(F_mn/F_nm) ≥ 0.
 
         F_mn = W_mn p_n (``p`` defaults to the stationary distribution). Conventions: a pair with
         F_mn = F_nm = 0 contributes 0; a pair carrying flux one way only contributes +inf.
+
+        Returns:
+            float ≥ 0 (or +inf).
         """
         q, _ = self._reference(p)
         f = self._W * q[None, :]
@@ -274,11 +287,18 @@ class RateMatrix:
         are sums of logs, A_C = Σ_i [log W(n_i→n_{i+1}) − log W(n_{i+1}→n_i)], and do not depend on p.
         ``holds`` iff no one-way edge and max |A_C| ≤ ``tolerance``. See :class:`KolmogorovResult`
         for the orientation convention.
+
+        Returns:
+            KolmogorovResult (one cycle per chord of the spanning forest).
         """
         return kolmogorov_cycles(self._W, tolerance)
 
     def cycle_affinities(self) -> list[tuple[tuple[int, ...], float]]:
-        """List of (cycle, affinity) pairs of :meth:`kolmogorov` (orientation: affinity ≥ 0)."""
+        """List of (cycle, affinity) pairs of :meth:`kolmogorov` (orientation: affinity ≥ 0).
+
+        Returns:
+            list of (tuple of state indices, float affinity ≥ 0).
+        """
         k = self.kolmogorov()
         return list(zip(k.cycles, k.affinities))
 
@@ -312,7 +332,8 @@ class RateMatrix:
         np.fill_diagonal(w_hat, np.diag(self._W))
         return w_hat
 
-    def detailed_balance(self, p=None, reversal=None, tolerance: float = 1e-10) -> BalanceReport:
+    def detailed_balance(self, p: ArrayLike | None = None, reversal: Sequence[int] | None = None,
+                         tolerance: float = 1e-10) -> BalanceReport:
         """Classical detailed balance p_n W_mn = p_m W_nm, optionally with time reversal (§3, §10).
 
         With F_mn = W_mn p_n the test is F = Fᵀ, or F = (P_Θ F P_Θ)ᵀ with ``reversal`` Θ, i.e.

@@ -7,6 +7,7 @@ sector by sector in its eigenbasis.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import scipy.sparse as sp
@@ -15,9 +16,9 @@ from .. import config
 from .._checks import as_choice, as_operator, as_state, is_hermitian
 from ..linalg.krylov import FactoredBlock
 from ..linalg.propagate import choose_method, propagate
-from .._serialize import jsonable
+from .._serialize import JsonResult
 from ..errors import InputError
-from ..generators.base import as_generator
+from ..generators.base import Generator, as_generator
 
 
 __all__ = ["Evolution", "evolve"]
@@ -27,7 +28,7 @@ __all__ = ["Evolution", "evolve"]
 # evolution
 # ==================================================================================================
 @dataclass(frozen=True)
-class Evolution:
+class Evolution(JsonResult):
     """ρ(t) = e^{t𝓛}ρ(0) at the requested times.
 
     Attributes:
@@ -45,10 +46,6 @@ class Evolution:
     expect: np.ndarray | None
     method: str
     details: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return jsonable({"times": self.times, "states": self.states, "expect": self.expect,
-                          "method": self.method, "details": self.details})
 
     def __str__(self) -> str:
         what = (f"states {self.states.shape}" if self.states is not None else f"expect {self.expect.shape}")
@@ -85,7 +82,11 @@ def _as_e_ops(e_ops, d: int):
     return ops, hermitian
 
 
-def evolve(L, rho0, times, e_ops=None, *, method: str = "auto") -> Evolution:
+EvolveMethod = Literal["auto", "eig", "krylov", "expm-multiply", "structured"]
+
+
+def evolve(L: Generator | np.ndarray, rho0: np.ndarray, times: np.ndarray | list[float],
+           e_ops: np.ndarray | list[np.ndarray] | None = None, *, method: EvolveMethod = "auto") -> Evolution:
     """Time evolution ρ(t) = e^{t𝓛}ρ0 of a constant generator.
 
     ``structured_evolve(rho0, times)`` is used when the generator has it (Davies), on chunks of
@@ -106,7 +107,8 @@ def evolve(L, rho0, times, e_ops=None, *, method: str = "auto") -> Evolution:
         method: "auto" | "eig" | "krylov" | "expm-multiply" | "structured".
 
     Returns:
-        Evolution(times, states (nt, d, d) | None, expect (n_ops, nt) | None, method).
+        Evolution: ``times`` (nt,), ``states`` (nt, d, d) complex or None, ``expect`` (n_ops, nt)
+        (float for Hermitian observables, else complex) or None, ``method`` used, ``details``.
 
     Example:
         >>> import numpy as np
@@ -119,7 +121,7 @@ def evolve(L, rho0, times, e_ops=None, *, method: str = "auto") -> Evolution:
     """
     L = as_generator(L)
     d = L.dim
-    method = as_choice(method, "method", ("auto", "eig", "krylov", "expm-multiply", "structured"))
+    method = as_choice(method, "method", EvolveMethod.__args__)
     rho = as_state(rho0, "rho0", dim=d)
     t = _as_times(times)
     ops, hermitian = _as_e_ops(e_ops, d)

@@ -38,7 +38,7 @@ from ..linalg.spectral import (
     slow_eigenpairs,
     sort_slowest,
 )
-from .._serialize import jsonable
+from .._serialize import JsonResult
 from ..balance.dense import hermitian_analysis
 from ..linalg.steady import DEFAULT_TOL, steady_state
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError, NotFaithfulError
@@ -53,7 +53,7 @@ __all__ = ["SpectralGap", "Spectrum", "spectral_gap", "spectrum"]
 # spectra and gaps
 # ==================================================================================================
 @dataclass(frozen=True, eq=False)
-class Spectrum:
+class Spectrum(JsonResult):
     """Eigenvalues of 𝓛, slowest first (decreasing real part).
 
     Attributes:
@@ -78,10 +78,6 @@ class Spectrum:
 
     def __iter__(self):
         return iter(self.eigenvalues.tolist())
-
-    def to_dict(self) -> dict:
-        return jsonable({"eigenvalues": self.eigenvalues, "method": self.method, "k": self.k,
-                          "residual": self.residual})
 
     def __str__(self) -> str:
         head = ", ".join(f"{z.real:.4g}{z.imag:+.4g}i" for z in self.eigenvalues[:4])
@@ -143,7 +139,7 @@ def spectrum(L: Generator | np.ndarray, k: int | None = None, *, method: Spectru
 
 
 @dataclass(frozen=True, eq=False)
-class SpectralGap:
+class SpectralGap(JsonResult):
     """Liouvillian gap g = −max{Re λ : λ ≠ 0} and how it was obtained (THEORY.md §9).
 
     Attributes:
@@ -200,11 +196,6 @@ class SpectralGap:
         return NotImplemented if o is None else self.gap >= o
 
     __hash__ = None
-
-    def to_dict(self) -> dict:
-        return jsonable({"gap": self.gap, "path": self.path, "method": self.method,
-                          "hermitian_gap": self.hermitian_gap, "eigenvalue": self.eigenvalue,
-                          "residual": self.residual, "kernel_dim": self.kernel_dim, "details": self.details})
 
     def __str__(self) -> str:
         herm = "" if self.hermitian_gap is None else f", hermitian_gap={self.hermitian_gap:.6g}"

@@ -38,18 +38,19 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from numbers import Number
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .. import config
-from .._checks import as_beta, as_operator
+from .._checks import as_beta, as_operator, frobenius
 from ..errors import InputError
-from .._checks import frobenius
 
-__all__ = ["DenseGenerator", "Generator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
+__all__ = ["DenseGenerator", "Generator", "StoredGenerator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
 
 
 #: two system Hamiltonians of a sum are the same when ‖H1 − H2‖_F ≤ SAME_HAMILTONIAN_RTOL·max‖H‖_F
@@ -57,19 +58,31 @@ SAME_HAMILTONIAN_RTOL = 1e-10
 
 
 def dagger(A):
-    """A† (conjugate transpose) of a dense or sparse matrix, without copying a real dense A."""
+    """A† (conjugate transpose) of a dense or sparse matrix, without copying a real dense A.
+
+    Returns:
+        the (n, m) adjoint of the (m, n) A, of A's kind (ndarray or sparse).
+    """
     if isinstance(A, np.ndarray) and np.isrealobj(A):
         return A.T
     return A.conj().T
 
 
-def vec(X: np.ndarray) -> np.ndarray:
-    """Column-stacking vectorisation: vec(X)[i + d·j] = X[i, j]."""
+def vec(X: ArrayLike) -> np.ndarray:
+    """Column-stacking vectorisation: vec(X)[i + d·j] = X[i, j].
+
+    Returns:
+        (d²,) ndarray (a view when X is Fortran-contiguous).
+    """
     return np.asarray(X).reshape(-1, order="F")
 
 
-def unvec(v: np.ndarray, d: int) -> np.ndarray:
-    """Inverse of :func:`vec`: a length-d² vector to a (d, d) matrix."""
+def unvec(v: ArrayLike, d: int) -> np.ndarray:
+    """Inverse of :func:`vec`: a length-d² vector to a (d, d) matrix.
+
+    Returns:
+        (d, d) ndarray.
+    """
     return np.asarray(v).reshape((d, d), order="F")
 
 
@@ -87,6 +100,17 @@ class Generator(ABC):
     def hamiltonian(self):
         """The system Hamiltonian H (d, d), or None when the generator does not know it."""
         return None
+
+    @property
+    def hamiltonian_part(self):
+        """H_c of the coherent part −i[H_c, ·] (original basis, (d, d)) when known, else None.
+
+        Default: ``hamiltonian``. It differs from the system Hamiltonian for sums (the sum of the
+        parts' H_c: 2H for two parts that both carry H), Davies generators (nH + H_LS) and
+        channels (their Lamb shift only). Detailed-balance tests split 𝓛 with it; Gibbs states
+        and heat currents use ``hamiltonian``.
+        """
+        return self.hamiltonian
 
     @property
     def beta(self) -> float | None:
@@ -223,27 +247,13 @@ class Generator(ABC):
         raise self._no_structure("detailed-balance certificates")
 
 
-class DenseGenerator(Generator):
-    """A generator given by its column-stacked d²×d² matrix (dense ndarray or sparse).
+class StoredGenerator(Generator):
+    """A generator whose dimension, system Hamiltonian and inverse temperature are stored at
+    construction (``_d``, ``_H``, ``_beta``); the common base of dense and GKSL generators."""
 
-    Args:
-        matrix: (d², d²) array, sparse matrix or QuTiP superoperator (``.full()``).
-        hamiltonian: optional system Hamiltonian (needed for ``detailed_balance(beta=...)``).
-        name: channel name.
-        beta: inverse temperature if this is a thermal channel.
-    """
-
-    def __init__(self, matrix, hamiltonian=None, name: str = "generator", beta: float | None = None):
-        m = as_operator(matrix, "matrix", sparse_ok=True)
-        n = m.shape[0]
-        d = math.isqrt(n)
-        if d * d != n:
-            raise InputError(f"`matrix` must be d²×d² for a d-level system; got {n}×{n}, not a square number")
-        self._matrix = m
-        self._d = d
-        self._H = None if hamiltonian is None else as_operator(hamiltonian, "hamiltonian", dim=d, hermitian=True)
-        self.name = str(name)
-        self._beta = None if beta is None else as_beta(beta, "beta")
+    _d: int
+    _H = None
+    _beta: float | None = None
 
     @property
     def dim(self) -> int:
@@ -254,8 +264,32 @@ class DenseGenerator(Generator):
         return self._H
 
     @property
-    def beta(self):
+    def beta(self) -> float | None:
         return self._beta
+
+
+class DenseGenerator(StoredGenerator):
+    """A generator given by its column-stacked d²×d² matrix (dense ndarray or sparse).
+
+    Args:
+        matrix: (d², d²) array, sparse matrix or QuTiP superoperator (``.full()``).
+        hamiltonian: optional system Hamiltonian (needed for ``detailed_balance(beta=...)``).
+        name: channel name.
+        beta: inverse temperature if this is a thermal channel.
+    """
+
+    def __init__(self, matrix: ArrayLike, hamiltonian: ArrayLike | None = None, name: str = "generator",
+                 beta: float | None = None):
+        m = as_operator(matrix, "matrix", sparse_ok=True)
+        n = m.shape[0]
+        d = math.isqrt(n)
+        if d * d != n:
+            raise InputError(f"`matrix` must be d²×d² for a d-level system; got {n}×{n}, not a square number")
+        self._matrix = m
+        self._d = d
+        self._H = None if hamiltonian is None else as_operator(hamiltonian, "hamiltonian", dim=d, hermitian=True)
+        self.name = str(name)
+        self._beta = None if beta is None else as_beta(beta, "beta")
 
     def _apply(self, rho):
         return unvec(self._matrix @ vec(rho), self._d)
@@ -284,7 +318,7 @@ class SumGenerator(Generator):
         hamiltonian: the system Hamiltonian (d, d), when the terms disagree or carry none.
     """
 
-    def __init__(self, terms, name: str | None = None, hamiltonian=None):
+    def __init__(self, terms: Iterable[Generator], name: str | None = None, hamiltonian: ArrayLike | None = None):
         flat: list[Generator] = []
         for t in terms:
             if not isinstance(t, Generator):
@@ -316,6 +350,19 @@ class SumGenerator(Generator):
         return common_hamiltonian(self.terms)
 
     @property
+    def hamiltonian_part(self):
+        """Σ_k H_c,k over the terms whose coherent part is known (None when none is): the
+        Hamiltonian of the sum's coherent part, as the action adds."""
+        parts = [t.hamiltonian_part for t in self.terms]
+        parts = [h for h in parts if h is not None]
+        if not parts:
+            return None
+        total = parts[0]
+        for h in parts[1:]:
+            total = total + h
+        return total
+
+    @property
     def channels(self):
         return tuple(c for t in self.terms for c in t.channels)
 
@@ -339,7 +386,11 @@ class SumGenerator(Generator):
 
 
 def is_zero_operator(H) -> bool:
-    """True when every entry of the (dense or sparse) operator H is exactly 0."""
+    """True when every entry of the (dense or sparse) operator H is exactly 0.
+
+    Returns:
+        bool.
+    """
     return not np.any(H.data if sp.issparse(H) else H)
 
 
@@ -349,6 +400,9 @@ def _fro(A) -> float:
 
 def common_hamiltonian(terms) -> np.ndarray | None:
     """The system Hamiltonian shared by ``terms`` (None/zero Hamiltonians do not vote), or None.
+
+    Returns:
+        the (d, d) Hamiltonian of the first voting term, or None when no term votes.
 
     Raises:
         InputError: two terms carry different nonzero Hamiltonians.
@@ -374,12 +428,16 @@ def common_hamiltonian(terms) -> np.ndarray | None:
     return H0
 
 
-def as_generator(L, hamiltonian=None, name: str = "generator") -> Generator:
+def as_generator(L: Generator | ArrayLike, hamiltonian: ArrayLike | None = None,
+                 name: str = "generator") -> Generator:
     """Return ``L`` if it is a Generator, else wrap a d²×d² matrix / sparse / QuTiP superoperator.
 
     A matrix-only generator has ``hamiltonian=None`` unless one is passed: detailed balance
     w.r.t. a Gibbs state then needs ``state=`` or this ``hamiltonian`` (never the GKSL
     normal-form Hamiltonian, which for Gibbs samplers contains non-σ-commuting terms; THEORY §4).
+
+    Returns:
+        Generator of dimension d (``L`` itself, or a DenseGenerator around the d²×d² matrix).
     """
     if isinstance(L, Generator):
         return L

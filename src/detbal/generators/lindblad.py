@@ -10,13 +10,16 @@ jumps (O(K nnz·d) with sparse ones) and O(d²) memory; no d²×d² matrix is fo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.sparse as sp
 
 from .. import config
 from .._checks import as_beta, as_nonnegative, as_operator
 from ..errors import InputError
-from .base import Generator, SumGenerator, dagger as _dagger, is_zero_operator as _is_zero
+from .base import Generator, StoredGenerator, SumGenerator, dagger as _dagger, is_zero_operator as _is_zero
 
 __all__ = ["Lindbladian", "lindblad_terms"]
 
@@ -25,7 +28,7 @@ def _dense(A):
     return A.toarray() if sp.issparse(A) else A
 
 
-class Lindbladian(Generator):
+class Lindbladian(StoredGenerator):
     """GKSL generator 𝓛(ρ) = −i[H, ρ] + Σ_k γ_k (A_k ρ A_k† − ½{A_k†A_k, ρ}).
 
     Args:
@@ -48,7 +51,8 @@ class Lindbladian(Generator):
         [[0.5, 0.0], [0.0, -0.5]]
     """
 
-    def __init__(self, H, jumps=(), rates=None, names=None, name: str = "lindbladian", beta=None):
+    def __init__(self, H: ArrayLike, jumps: Sequence[ArrayLike] = (), rates: ArrayLike | None = None,
+                 names: Sequence[str] | None = None, name: str = "lindbladian", beta: float | None = None):
         self._H = as_operator(H, "H", hermitian=True)
         d = self._H.shape[0]
         if isinstance(jumps, np.ndarray) and jumps.ndim == 2 or sp.issparse(jumps) or hasattr(jumps, "full"):
@@ -82,14 +86,6 @@ class Lindbladian(Generator):
 
     # -- structure -------------------------------------------------------------------------
     @property
-    def dim(self) -> int:
-        return self._d
-
-    @property
-    def hamiltonian(self):
-        return self._H
-
-    @property
     def jumps(self) -> tuple:
         return self._jumps
 
@@ -100,10 +96,6 @@ class Lindbladian(Generator):
     @property
     def names(self) -> tuple[str, ...]:
         return self._names
-
-    @property
-    def beta(self):
-        return self._beta
 
     @property
     def channels(self) -> tuple[Lindbladian, ...]:
@@ -179,7 +171,11 @@ class Lindbladian(Generator):
 
 def lindblad_terms(L: Generator) -> list[Lindbladian] | None:
     """Flatten a Lindbladian or a (nested) sum of Lindbladians into its Lindbladian terms; None if
-    some term is not a Lindbladian (then only ``apply``/``adjoint`` are known)."""
+    some term is not a Lindbladian (then only ``apply``/``adjoint`` are known).
+
+    Returns:
+        list of Lindbladians (each with (d, d) H and jumps), or None.
+    """
     if isinstance(L, Lindbladian):
         return [L]
     if isinstance(L, SumGenerator):

@@ -18,9 +18,14 @@ from __future__ import annotations
 
 import math
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .. import config
+from ..baths.bath import Bath
+from ..eigenbasis import Eigenbasis
 from ..errors import InputError
 from .davies import sectors as _bohr
 from .couplings import assign_names, eigenbasis_of, parse_couplings
@@ -32,7 +37,7 @@ __all__ = ["RedfieldGenerator", "complete_positivity", "redfield"]
 CP_RTOL = 1e-12
 
 
-def complete_positivity(L) -> float:
+def complete_positivity(L: Generator | ArrayLike) -> float:
     """Smallest eigenvalue of P⊥ C_𝓛 P⊥, the projected Choi matrix (THEORY.md §6).
 
     C_𝓛 = Σ_ij |i⟩⟨j| ⊗ 𝓛(|i⟩⟨j|), i.e. C[i·d + a, j·d + b] = L[a + d·b, i + d·j], and
@@ -44,7 +49,7 @@ def complete_positivity(L) -> float:
     Args:
         L: a Generator (its ``to_dense()``) or a column-stacked d²×d² matrix.
     Returns:
-        float.
+        float ≤ 0 (0 up to round-off for a completely positive semigroup).
     """
     M = L.to_dense() if isinstance(L, Generator) else as_generator(L).to_dense()
     d = math.isqrt(M.shape[0])
@@ -94,7 +99,8 @@ def _bath_term(St: np.ndarray, Lam: np.ndarray) -> np.ndarray:
             + np.kron(Lam.conj(), St) - np.kron((_dag(Lam) @ St).T, eye))
 
 
-def redfield(H, couplings, secular_cutoff: float | None = None, lamb_shift: bool = False) -> RedfieldGenerator:
+def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]],
+             secular_cutoff: float | None = None, lamb_shift: bool = False) -> RedfieldGenerator:
     """Bloch–Redfield generator of H coupled to baths through Hermitian operators (module docstring).
 
     Args:

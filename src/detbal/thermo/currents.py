@@ -20,20 +20,24 @@ makes dS/dt = +inf (THEORY.md §2 support rule).
   one bath (temperature unknown);
 - any other generator contributes its ``channels`` (one per bath for a Davies generator), or
   itself when it has no decomposition.
-Build a two-bath Lindblad model as ``SumGenerator((Lindbladian(H, hot_jumps, name="hot", beta=bh),
-Lindbladian(0·H, cold_jumps, name="cold", beta=bc)))`` (Hamiltonians of the terms add).
+The Hamiltonian in J_b is the system Hamiltonian ``L.hamiltonian``; for a sum it is the parts'
+common H, never their sum (rule in :mod:`detbal.generators.base`), and the currents use only the
+per-bath dissipators, so coherent parts never enter. A two-bath Lindblad model is
+``Lindbladian(H, hot_jumps, name="hot", beta=bh) + Lindbladian(0·H, cold_jumps, name="cold", beta=bc)``
+(or both carrying H: the same currents, but the dynamics then has −i[2H, ·], since sums add actions).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import as_nonnegative_scalar, as_operator, as_state
-from .._serialize import jsonable
+from .._serialize import JsonResult
 from ..eigenbasis import eigenbasis
 from ..errors import InputError, NotFaithfulError
 from ..generators.base import Generator, SumGenerator, as_generator
@@ -78,10 +82,13 @@ def _own_baths(L: Generator) -> list[tuple[str, Generator, float | None]]:
     return [(c.name, c, c.beta) for c in chans]
 
 
-def bath_channels(L) -> tuple[tuple[str, Generator, float | None], ...]:
+def bath_channels(L: Generator | ArrayLike) -> tuple[tuple[str, Generator, float | None], ...]:
     """The baths of a generator as (name, dissipative generator 𝓛_b, β_b or None) (module docs).
 
     Repeated names get a suffix "#2", "#3", ... so that every bath is reported separately.
+
+    Returns:
+        tuple of (name, 𝓛_b acting on (d, d) matrices, β_b or None), one per bath.
     """
     L = as_generator(L)
     out, seen = [], {}
@@ -99,7 +106,8 @@ def _hamiltonian(L: Generator, hamiltonian) -> np.ndarray:
     return as_operator(H, "hamiltonian", dim=L.dim, hermitian=True, sparse_ok=False)
 
 
-def heat_currents(L, rho, *, hamiltonian=None) -> dict[str, float]:
+def heat_currents(L: Generator | ArrayLike, rho: ArrayLike, *,
+                  hamiltonian: ArrayLike | None = None) -> dict[str, float]:
     """Heat current into the system from each bath, J_b = Tr[H 𝓛_b(ρ)].
 
     Args:
@@ -141,7 +149,7 @@ def _trace_with_log_diag(X: np.ndarray, V: np.ndarray, log_p: np.ndarray) -> flo
 
 
 @dataclass(frozen=True)
-class EntropyProduction:
+class EntropyProduction(JsonResult):
     """Entropy production rate and its parts (THEORY.md §11).
 
     Attributes:
@@ -163,10 +171,6 @@ class EntropyProduction:
     form: str = "thermal"
     reference: str = ""
 
-    def to_dict(self) -> dict:
-        """JSON-serialisable dictionary (non-finite rates as strings)."""
-        return jsonable(asdict(self))
-
     def __str__(self) -> str:
         parts = ", ".join(f"{k}: {v:.6g}" for k, v in self.spohn_terms.items())
         return (f"EntropyProduction(Π={self.total:.6g}, dS/dt={self.entropy_rate:.6g}, {self.form}; "
@@ -187,7 +191,9 @@ def _reference_state(L: Generator, reference) -> tuple[np.ndarray, str]:
     return sigma, "state"
 
 
-def entropy_production(L, rho, *, reference=None, hamiltonian=None) -> EntropyProduction:
+def entropy_production(L: Generator | ArrayLike, rho: ArrayLike, *,
+                       reference: ArrayLike | Literal["stationary"] | None = None,
+                       hamiltonian: ArrayLike | None = None) -> EntropyProduction:
     """Entropy production rate Π of the state ρ under 𝓛 (THEORY.md §11).
 
     Thermal form (every bath of :func:`bath_channels` carries a finite β_b, and no ``reference``):
@@ -199,6 +205,10 @@ def entropy_production(L, rho, *, reference=None, hamiltonian=None) -> EntropyPr
         rho: (d, d) density matrix.
         reference: None, a stationary density matrix σ, or "stationary" (the steady state of 𝓛).
         hamiltonian: system Hamiltonian for the heat currents (default ``L.hamiltonian``).
+
+    Returns:
+        EntropyProduction: ``total`` Π (float, +inf when ρ leaves its support), per-bath
+        ``heat_terms``, ``spohn_terms`` and ``currents`` ({bath name: float}).
 
     Raises:
         InputError: a bath without temperature and no ``reference`` (the message lists them),
@@ -252,7 +262,7 @@ def entropy_production(L, rho, *, reference=None, hamiltonian=None) -> EntropyPr
 
 # -- Spohn monotonicity along an evolution ---------------------------------------------------------
 @dataclass(frozen=True)
-class RelativeEntropyDecay:
+class RelativeEntropyDecay(JsonResult):
     """S(ρ_t‖σ) along an evolution and whether it is non-increasing (Spohn's theorem).
 
     Attributes:
@@ -269,17 +279,13 @@ class RelativeEntropyDecay:
     max_increase: float
     tolerance: float
 
-    def to_dict(self) -> dict:
-        """JSON-serialisable dictionary (infinite relative entropies as strings)."""
-        return jsonable(asdict(self))
-
     def __str__(self) -> str:
         verdict = "non-increasing" if self.monotone else "INCREASES"
         return (f"RelativeEntropyDecay({self.values.size} times, S: {self.values[0]:.4g} → {self.values[-1]:.4g}, "
                 f"{verdict}, max increase {self.max_increase:.2e})")
 
 
-def relative_entropy_decay(evolution: Evolution, sigma: np.ndarray, *,
+def relative_entropy_decay(evolution: Evolution, sigma: ArrayLike, *,
                            tolerance: float = 1e-10) -> RelativeEntropyDecay:
     """S(ρ_t‖σ) at every time of an :class:`~detbal.dynamics.Evolution` and a monotonicity verdict.
 

@@ -24,7 +24,10 @@ from __future__ import annotations
 
 import math
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ... import config
 from ..._checks import as_operator, is_hermitian
@@ -43,18 +46,24 @@ __all__ = ["DaviesGenerator", "davies"]
 
 
 class _Coupling:
-    """One bath: its operator in the eigenbasis and its rate tables (shared with channels)."""
+    """One bath: its operator in the eigenbasis and its rate tables (shared with channels).
 
-    __slots__ = ("P", "S", "St", "auto_named", "bath", "emit", "gamma", "gamma0", "lamb", "name", "shift")
+    ``St`` S̃ = V†SV; ``St_abs2`` |S̃_ij|² entrywise; ``gamma`` Γ_ij = γ(E_j − E_i) and
+    ``gamma0`` γ(0); ``has_lamb_shift`` whether the Lamb shift is on and ``lamb_table`` its
+    principal-value rates S(E_j − E_i) (None without it).
+    """
 
-    def __init__(self, name, bath, S, St, sec, lamb, auto_named):
+    __slots__ = ("S", "St", "St_abs2", "auto_named", "bath", "emit", "gamma", "gamma0", "has_lamb_shift",
+                 "lamb_table", "name")
+
+    def __init__(self, name, bath, S, St, sec, lamb_shift, auto_named):
         self.name, self.bath, self.S, self.St = name, bath, S, St
-        self.lamb, self.auto_named = bool(lamb), auto_named
-        self.P = St * St if np.isrealobj(St) else (St.real ** 2 + St.imag ** 2)
+        self.has_lamb_shift, self.auto_named = bool(lamb_shift), auto_named
+        self.St_abs2 = St * St if np.isrealobj(St) else (St.real ** 2 + St.imag ** 2)
         self.emit = _bohr.emission_rates(bath, sec)
         self.gamma0 = _bohr.zero_rate(bath, St, sec, name)
         self.gamma = _bohr.rate_matrix(sec, self.emit, bath.beta, self.gamma0)
-        self.shift = _bohr.lamb_matrix(bath, sec) if lamb else None
+        self.lamb_table = _bohr.lamb_matrix(bath, sec) if lamb_shift else None
 
     def renamed(self, name, auto):
         new = object.__new__(_Coupling)
@@ -64,7 +73,8 @@ class _Coupling:
         return new
 
 
-def davies(H, couplings, lamb_shift: bool = False, bohr_tol: float | None = None) -> DaviesGenerator:
+def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]], lamb_shift: bool = False,
+           bohr_tol: float | None = None) -> DaviesGenerator:
     """Davies generator of H coupled to thermal baths through Hermitian operators (THEORY.md §7).
 
     Args:
@@ -185,7 +195,7 @@ class DaviesGenerator(Generator):
 
     @property
     def lamb_shift(self) -> bool:
-        return any(c.lamb for c in self._cps)
+        return any(c.has_lamb_shift for c in self._cps)
 
     @property
     def includes_hamiltonian(self) -> bool:
@@ -217,6 +227,11 @@ class DaviesGenerator(Generator):
         """K = H + H_LS in the eigenbasis ((d, d); diagonal unless levels are degenerate).
         For a channel K = H_LS of its bath."""
         return self._parts.K_dense()
+
+    @property
+    def hamiltonian_part(self) -> np.ndarray:
+        """K = nH + H_LS in the original basis ((d, d) complex; see :attr:`coherent_hamiltonian`)."""
+        return self._eb.from_eigen(self._parts.K_dense())
 
     @property
     def lamb_shift_hamiltonian(self) -> np.ndarray:
@@ -288,7 +303,7 @@ class DaviesGenerator(Generator):
             sec, b = self._sec, self.beta
             S = None
             for c in self._cps:
-                term = _bohr.symmetric_rate_matrix(sec, c.emit, b, c.gamma0) * c.P
+                term = _bohr.symmetric_rate_matrix(sec, c.emit, b, c.gamma0) * c.St_abs2
                 S = term if S is None else S + term
             np.fill_diagonal(S, np.diagonal(self._parts.W))
             self._cache["sym"] = S

@@ -152,9 +152,9 @@ def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
     config.check_memory(8.0 * d * d, f"index of the ν = 0 sector (d = {d})", "fewer sites")
     pos = np.full(d * d, -1, dtype=np.int64)
     pos[r0 * d + c0] = np.arange(n0)
-    _, Gd = _sum_level_operators(sec, [(c.gamma, c.St, c.P) for c in couplings], None)
+    _, Gd = _sum_level_operators(sec, [(c.gamma, c.St, c.St_abs2) for c in couplings], None)
     K = np.diag(np.zeros(d) if energies is None else np.asarray(energies, float)).astype(np.complex128)
-    lamb = [(c.shift, c.St, c.P) for c in couplings if c.shift is not None]
+    lamb = [(c.lamb_table, c.St, c.St_abs2) for c in couplings if c.lamb_table is not None]
     if lamb:
         K = K + _sum_level_operators(sec, lamb, None)[1]
     T = [np.sqrt(c.gamma) * c.St for c in couplings]
@@ -250,7 +250,7 @@ def kernel_dim(form, couplings) -> int:
     up = np.zeros_like(down)
     for c in couplings:
         if math.isfinite(c.bath.beta):
-            up |= np.triu(c.gamma * c.P, 1) > 0
+            up |= np.triu(c.gamma * c.St_abs2, 1) > 0
     return closed_classes(down | up.T)
 
 
@@ -286,7 +286,7 @@ def pauli_kernel(form, couplings, k: int) -> np.ndarray:
             up = c.emit * np.exp(-b_ref * sec.gaps)
             down = (c.emit * np.exp((b_ref - c.bath.beta) * sec.gaps) if math.isfinite(c.bath.beta)
                     else np.zeros_like(c.emit))
-            term = _expand_levels(_level_table(sec, up, down, 0.0), sec) * c.P
+            term = _expand_levels(_level_table(sec, up, down, 0.0), sec) * c.St_abs2
             Wt = term if Wt is None else Wt + term
     np.fill_diagonal(Wt, np.diagonal(W))
     x = np.ones(d)
@@ -405,9 +405,18 @@ class SectorForm:
 
     Args:
         sec: the sector partition.
-        couplings: objects with ``St`` (S̃, d×d), ``P`` (|S̃|²), ``gamma`` (Γ, d×d), ``gamma0``
-            (γ(0)) and ``shift`` (Λ, d×d, or None without Lamb shift).
+        couplings: objects with ``St`` (S̃, d×d), ``St_abs2`` (|S̃|²), ``gamma`` (Γ, d×d), ``gamma0``
+            (γ(0)) and ``lamb_table`` (Λ, d×d, or None without Lamb shift).
         energies: (d,) eigenvalues for −i[H, ·], or None (a channel: no Hamiltonian part).
+
+    Attributes (level-diagonal operators in the eigenbasis: a (d,) diagonal when the spectrum is
+    non-degenerate, plus a dense (d, d) block-diagonal form on degenerate levels, else None):
+        g, Gd: G = Σ_b Σ_ω γ_b(ω) A_b(ω)†A_b(ω), the total decay operator (diagonal, dense).
+        ls, LSd: the Lamb-shift Hamiltonian H_LS (diagonal, dense).
+        k, Kd: the coherent Hamiltonian K = nH + H_LS (diagonal, dense).
+        W: the Pauli rate matrix (non-degenerate spectrum), else None.
+        M0, D0: the ν = 0 sector of the generator and of its dissipative part (degenerate
+            spectrum), else None.
     """
 
     def __init__(self, sec: Sectors, couplings, energies):
@@ -416,11 +425,11 @@ class SectorForm:
         config.check_memory(sector_form_bytes(sec), f"the Bohr-sector blocks of the Davies generator (d = {d})",
                             "fewer sites or a Hamiltonian without degenerate levels (e.g. small random "
                             "fields)")
-        Q = couplings[0].gamma * couplings[0].P
+        Q = couplings[0].gamma * couplings[0].St_abs2
         for c in couplings[1:]:
-            Q += c.gamma * c.P
-        self.g, self.Gd = _sum_level_operators(sec, [(c.gamma, c.St, c.P) for c in couplings], Q)
-        lamb = [(c.shift, c.St, c.P) for c in couplings if c.shift is not None]
+            Q += c.gamma * c.St_abs2
+        self.g, self.Gd = _sum_level_operators(sec, [(c.gamma, c.St, c.St_abs2) for c in couplings], Q)
+        lamb = [(c.lamb_table, c.St, c.St_abs2) for c in couplings if c.lamb_table is not None]
         if lamb:
             self.ls, self.LSd = _sum_level_operators(sec, lamb, None)
         else:
