@@ -85,12 +85,12 @@ class _GenericSigmaTransformed:
 
     def forward(self, Y, shift: float):
         V = self.V
-        out = self.down * (V.conj().T @ self.gen._apply(V @ (self.up * Y) @ V.conj().T) @ V)
+        out = self.down * (V.conj().T @ self.gen.apply(V @ (self.up * Y) @ V.conj().T) @ V)
         return _finite(out) * math.exp(-shift)
 
     def backward(self, Y, shift: float):
         V = self.V
-        out = self.up * (V.conj().T @ self.gen._adjoint(V @ (self.down * Y) @ V.conj().T) @ V)
+        out = self.up * (V.conj().T @ self.gen.adjoint(V @ (self.down * Y) @ V.conj().T) @ V)
         return _finite(out) * math.exp(-shift)
 
 

@@ -338,7 +338,8 @@ class SectorForm:
         same = frequency_codes(self.sec, I, J) == frequency_codes(self.sec, Kk, L)
         jump = 0.0
         for c in self._cp:
-            jump = jump + np.sqrt(c.gamma[I, J] * c.gamma[Kk, L]) * c.St[I, J] * np.conj(c.St[Kk, L])
+            # √γ·√γ, not √(γγ): the product of two rates e^{−400} would underflow and drop them
+            jump = jump + np.sqrt(c.gamma[I, J]) * np.sqrt(c.gamma[Kk, L]) * c.St[I, J] * np.conj(c.St[Kk, L])
         dK, dI = Kk == L, I == J
         G = lambda a, b: self._entries(self.g, self.Gd, a, b)
         K = lambda a, b: self._entries(self.k, self.Kd, a, b)
