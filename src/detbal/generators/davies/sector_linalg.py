@@ -222,12 +222,13 @@ class _ScaledSums:
     def add(self, M, D, x) -> None:
         """Blocks M (the generator) and D (its dissipative part), scaled entrywise by e^{x}:
         adds ‖M̂‖², ‖D̂ − D̂†‖², ‖D̂‖², ‖M̂ − M̂†‖² (the last two axes are the block's)."""
-        c = max(max_log_magnitude(M, x), max_log_magnitude(D, x))
+        same = D is M  # the Pauli matrix: no Hamiltonian part
+        c = max_log_magnitude(M, x) if same else max(max_log_magnitude(M, x), max_log_magnitude(D, x))
         if not np.isfinite(c):
             return
         self._rescale(c)
         Mh, _ = log_scaled(M, x, shift=self.log_scale)
-        Dh, _ = log_scaled(D, x, shift=self.log_scale)
+        Dh = Mh if same else log_scaled(D, x, shift=self.log_scale)[0]
         adj = lambda A: np.conj(np.swapaxes(A, -1, -2))  # noqa: E731
         for key, v in zip(_KEYS, (_sumsq(Mh), _sumsq(Dh - adj(Dh)), _sumsq(Dh), _sumsq(Mh - adj(Mh)))):
             self.sums[key] += v
