@@ -286,12 +286,16 @@ def sigma_exponent(log_p: np.ndarray, s: float, i, j, k, l) -> np.ndarray:
 
 def max_log_magnitude(M: np.ndarray, exponent) -> float:
     """max over the nonzero entries of log|M| + exponent (−inf when M is zero)."""
-    M = np.asarray(M)
-    nz = M != 0
-    if not nz.any():
-        return -np.inf
-    x = np.broadcast_to(np.asarray(exponent, dtype=float), M.shape)
-    return float(np.max(np.log(np.abs(M[nz])) + x[nz]))
+    return float(np.max(_log_magnitudes(np.asarray(M), exponent), initial=-np.inf))
+
+
+def _log_magnitudes(M: np.ndarray, exponent) -> np.ndarray:
+    """log|M| + exponent entrywise, −inf where M = 0 (one fresh float array, computed in place)."""
+    t = np.abs(M).astype(float, copy=False)
+    with np.errstate(divide="ignore"):
+        np.log(t, out=t)
+    np.add(t, exponent, out=t)  # ``exponent`` broadcasts to M's shape
+    return t
 
 
 def log_scaled(M: np.ndarray, exponent, shift: float | None = None) -> tuple[np.ndarray, float]:
@@ -302,21 +306,25 @@ def log_scaled(M: np.ndarray, exponent, shift: float | None = None) -> tuple[np.
     phase of M, so an entry underflows only when it is below e^{−745} relative to e^{C}: quantities
     that are relative (ratios of norms) are exact at any exponent, and e^{C} carries the scale.
     When all exponents are within ±700 of C the product M·e^{x − C} is formed directly (same
-    numbers, no logarithms).
+    numbers up to rounding).
     """
     M = np.asarray(M)
-    x = np.broadcast_to(np.asarray(exponent, dtype=float), M.shape)
-    nz = M != 0
-    if not nz.any():
-        return np.zeros(M.shape, dtype=np.result_type(M.dtype, float)), -np.inf
-    absm = np.abs(M)
+    x = np.asarray(exponent, dtype=float)
+    t = None
     if shift is None:
-        shift = max_log_magnitude(M, x)
-    xmax, xmin = float(x.max()), float(x.min())
-    if xmax - shift <= _EXP_SAFE and xmin - shift >= -_EXP_SAFE and np.isfinite(absm.max()):
+        t = _log_magnitudes(M, x)
+        shift = float(np.max(t, initial=-np.inf))
+    dtype = np.result_type(M.dtype, float)
+    if shift == -np.inf:
+        return np.zeros(M.shape, dtype=dtype), -np.inf
+    xmax, xmin = float(np.max(x)), float(np.min(x))
+    if xmax - shift <= _EXP_SAFE and xmin - shift >= -_EXP_SAFE and np.all(np.isfinite(M)):
         return M * np.exp(x - shift), shift
-    out = np.zeros(M.shape, dtype=np.result_type(M.dtype, float))
-    with np.errstate(under="ignore"):
-        mag = np.exp(np.log(absm[nz]) + x[nz] - shift)
-    out[nz] = mag * (M[nz] / absm[nz])
-    return out, shift
+    if t is None:
+        t = _log_magnitudes(M, x)
+    t = t - shift
+    with np.errstate(under="ignore", invalid="ignore"):
+        mag = np.exp(t)
+        absm = np.abs(M)
+        phase = np.where(M != 0, M / np.where(M != 0, absm, 1.0), 0.0)
+    return (mag * phase).astype(dtype, copy=False), shift

@@ -258,3 +258,18 @@ def test_non_commuting_hamiltonian_with_balanced_dissipator_is_blamed_on_the_ham
     assert not rep.holds
     assert rep.hamiltonian_residual > 0.05
     assert rep.dissipative_residual <= 1e-12
+
+
+@pytest.mark.parametrize("inner,s", INNERS)
+def test_degenerate_davies_keeps_uphill_rates_below_e_minus_354(inner, s):
+    """Degenerate levels (the ν = 0 block path): rates e^{−400} enter the block as √γ·√γ; a bath at
+    β = 400 tested against Gibbs(β = 1000) fails with the exact residual, at β = 1000 it holds."""
+    H = np.diag([0.0, 1.0, 1.0, 2.5])
+    X = np.array([[0, 1, 2, 1], [1, 0, 1, 1], [2, 1, 0, 1], [1, 1, 1, 0]], dtype=float)
+    for beta_bath in (400.0, 1000.0):
+        D = davies(H, [(X, Bath.ohmic(0.1, 4.0, beta_bath))])
+        exact = exact_dissipative_residual(dissipator_matrix(D, H), np.diag(H), 1000.0, s)
+        for method in ("structured", "dense"):
+            rep = db.detailed_balance(D, beta=1000.0, inner=inner, method=method)
+            assert rep.holds == (beta_bath == 1000.0)
+            assert rep.dissipative_residual == pytest.approx(exact, rel=1e-10, abs=1e-15)

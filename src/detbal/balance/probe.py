@@ -160,7 +160,11 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         Kp = own[name]
         scale = part.scale(shift) if isinstance(part, SigmaTransformedLindblad) else 1.0
         active.append((name, part, Kp, bool(frobenius(Kp) > 1e-13 * scale), exact))
-    use_total_k = bool(np.any(K_live))
+    # 𝓓̂ = Σ_p 𝓛̂_p + i[K_b, ·]: the parts' own commutators are already in their 𝓓̂_p, so only
+    # K_delta = K_b − Σ_p K_p (used ones) is added (zero when no Hamiltonian is blamed)
+    K_delta = K_live - sum((Kp for _, _, Kp, use_k, exact in active if use_k and not exact),
+                           np.zeros((d, d), complex))
+    use_delta = bool(np.any(K_delta))
     stats = {name: [0.0, 0.0] for name, _ in parts}
     m_sq, d_sq, a_sq, l_sq = [], [], [], []
     for _ in range(probes):
@@ -182,12 +186,12 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
             dp = fwd + 1j * comm
             stats[name][0] += float(np.vdot(m, m).real)
             stats[name][1] += float(np.vdot(dp, dp).real)
-            M_total += antisym
-            D_total += fwd
+            M_total += m
+            D_total += dp
             A_total += antisym
             L_total += fwd
-        if use_total_k:
-            comm = _commutator(K_live, X)
+        if use_delta:  # the total's K_b differs from the sum of the parts' own K_p
+            comm = _commutator(K_delta, X)
             M_total += 2j * comm
             D_total += 1j * comm
         m_sq.append(float(np.vdot(M_total, M_total).real))

@@ -91,17 +91,30 @@ def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
     return eigenframe_matrix(L.to_dense(), V)
 
 
-def _dense_exponent(log_p: np.ndarray, s: float) -> np.ndarray:
-    d = log_p.shape[0]
-    f = (s * np.tile(log_p, d) + (1 - s) * np.repeat(log_p, d)) / 2  # index i + d·j ↦ f(i, j)
-    return f[None, :] - f[:, None]  # (ij),(kl) ↦ f(k, l) − f(i, j) = sigma_exponent(...)
+_SEPARABLE_SPAN = 600.0  # span of f below which e^{±(f − mid)} are finite and their products safe
 
 
 def sigma_transformed_matrix(M: np.ndarray, log_p: np.ndarray, s: float) -> tuple[np.ndarray, float]:
     """(𝓛̂·e^{−C}, C): 𝓛̂ = Γ_s^{−1/2}𝓛Γ_s^{1/2} from the eigenframe matrix M, never clipped.
 
-    C is the largest log-magnitude of the entries of 𝓛̂ (−inf for 𝓛 = 0); see module docstring."""
-    return log_scaled(M, _dense_exponent(log_p, s))
+    The exponent of entry (ij),(kl) is f(k, l) − f(i, j), f(i, j) = (s log p_i + (1 − s) log p_j)/2.
+    While f spans ≤ 600 the factor is separable, e^{f(k,l) − m}·e^{m − f(i,j)} with finite factors
+    (two passes over M, C = 0 unless the entries would square beyond the float range); otherwise
+    every entry is evaluated in the log domain (:func:`~detbal.eigenbasis.log_scaled`), C being the
+    largest log-magnitude of the entries of 𝓛̂ (−inf for 𝓛 = 0); see module docstring."""
+    d = log_p.shape[0]
+    f = (s * np.tile(log_p, d) + (1 - s) * np.repeat(log_p, d)) / 2  # index i + d·j ↦ f(i, j)
+    lo, hi = float(f.min()), float(f.max())
+    if hi - lo <= _SEPARABLE_SPAN:
+        mid = (hi + lo) / 2
+        Lh = M * np.exp(f - mid)[None, :]
+        Lh *= np.exp(mid - f)[:, None]
+        top = float(np.abs(Lh).max(initial=0.0)) if Lh.size else 0.0
+        if top == 0:
+            return Lh, -np.inf
+        if 1e-150 < top < 1e150:
+            return Lh, 0.0
+    return log_scaled(M, f[None, :] - f[:, None])  # (ij),(kl) ↦ f(k, l) − f(i, j)
 
 
 def sigma_transformed_absolute(M: np.ndarray, log_p: np.ndarray, s: float, what: str) -> np.ndarray:

@@ -311,6 +311,7 @@ def _sumsq(A: np.ndarray) -> float:
 
 
 _KEYS = ("norm_hat", "dissipative_antisym", "dissipative_norm", "antisym")
+_SEPARABLE_SPAN = 700.0  # |log p/2 − mid| below which e^{±(·)} are finite floats
 
 
 class _ScaledSums:
@@ -334,15 +335,43 @@ class _ScaledSums:
     def add(self, M, D, x) -> None:
         """Blocks M (the generator) and D (its dissipative part), scaled entrywise by e^{x}:
         adds ‖M̂‖², ‖D̂ − D̂†‖², ‖D̂‖², ‖M̂ − M̂†‖² (the last two axes are the block's)."""
-        c = max(max_log_magnitude(M, x), max_log_magnitude(D, x))
+        same = D is M  # the Pauli matrix: no Hamiltonian part
+        c = max_log_magnitude(M, x) if same else max(max_log_magnitude(M, x), max_log_magnitude(D, x))
         if not np.isfinite(c):
             return
         self._rescale(c)
         Mh, _ = log_scaled(M, x, shift=self.log_scale)
-        Dh, _ = log_scaled(D, x, shift=self.log_scale)
+        Dh = Mh if same else log_scaled(D, x, shift=self.log_scale)[0]
         adj = lambda A: np.conj(np.swapaxes(A, -1, -2))  # noqa: E731
         for key, v in zip(_KEYS, (_sumsq(Mh), _sumsq(Dh - adj(Dh)), _sumsq(Dh), _sumsq(Mh - adj(Mh)))):
             self.sums[key] += v
+
+    def add_pauli(self, W, lp) -> None:
+        """The Pauli block, Ŵ_mn = W_mn e^{(log p_n − log p_m)/2} (sigma_exponent of (mm),(nn)); it has
+        no Hamiltonian part (D = M = W). The factor is separable: while log p spans ≤ 1400 it is
+        W_mn a_n/a_m with a = e^{log p/2 − mid} (finite, no d² exponentials), else the log domain."""
+        if float(np.ptp(lp)) > 2 * _SEPARABLE_SPAN:
+            n = np.arange(W.shape[0])
+            self.add(W, W, sigma_exponent(lp, 0.5, n[:, None], n[:, None], n[None, :], n[None, :]))
+            return
+        a = np.exp(lp / 2 - (float(lp.max()) + float(lp.min())) / 4)
+        Wh = W * a
+        Wh /= a[:, None]
+        nh = _sumsq(Wh)
+        if not math.isfinite(nh) or 0 < nh < 1e-300:  # squares out of range: scale the entries first
+            top = float(np.abs(Wh).max(initial=0.0))
+            Wh *= 1.0 / top
+            self._rescale(math.log(top))
+            f = math.exp(2 * (math.log(top) - self.log_scale))
+            nh = _sumsq(Wh)
+        elif nh == 0:
+            return
+        else:  # the norm itself sets the scale: no extra pass over the entries
+            self._rescale(0.5 * math.log(nh))
+            f = math.exp(-2 * self.log_scale)
+        anti = _sumsq(Wh - Wh.T)
+        for key, v in zip(_KEYS, (nh, anti, nh, anti)):
+            self.sums[key] += f * v
 
     def add_coherences(self, lam) -> None:
         """1-element sectors |i⟩⟨k| ↦ λ_ik |i⟩⟨k|: unscaled (exponent 0); 𝓓̂ has Re λ, 𝓛̂ − 𝓛̂† is 2i Im λ."""
@@ -350,10 +379,13 @@ class _ScaledSums:
         if top == 0:
             return
         self._rescale(math.log(top))
-        lam_s = lam * math.exp(-self.log_scale)
-        self.sums["norm_hat"] += _sumsq(lam_s)
-        self.sums["dissipative_norm"] += float(np.einsum("ij,ij->", lam_s.real, lam_s.real))
-        self.sums["antisym"] += 4.0 * float(np.einsum("ij,ij->", lam_s.imag, lam_s.imag))
+        if 1e-150 < top < 1e150:  # squares are finite: sum first, scale the three numbers
+            f, lam_s = math.exp(-2 * self.log_scale), lam
+        else:
+            f, lam_s = 1.0, lam * math.exp(-self.log_scale)
+        self.sums["norm_hat"] += f * _sumsq(lam_s)
+        self.sums["dissipative_norm"] += f * float(np.einsum("ij,ij->", lam_s.real, lam_s.real))
+        self.sums["antisym"] += f * 4.0 * float(np.einsum("ij,ij->", lam_s.imag, lam_s.imag))
 
 
 def balance_norms(form, lp: np.ndarray, s: float) -> dict:
@@ -366,9 +398,7 @@ def balance_norms(form, lp: np.ndarray, s: float) -> dict:
     acc.add_coherences(form.coherences())
     out = {}
     if form.W is not None:
-        n = np.arange(sec.dim)
-        x = sigma_exponent(lp, s, n[:, None], n[:, None], n[None, :], n[None, :])  # (log p_n − log p_m)/2
-        acc.add(form.W, form.W, x)  # the populations carry no Hamiltonian part: D = M = W
+        acc.add_pauli(form.W, lp)
         out["stationary"] = _sumsq(form.W @ p)
         out["hamiltonian_commutator"] = 0.0
         out["k_norm"] = _sumsq(form.k)
@@ -472,7 +502,8 @@ class SectorForm:
         same = frequency_codes(self.sec, I, J) == frequency_codes(self.sec, Kk, L)
         jump = 0.0
         for c in self._cp:
-            jump = jump + np.sqrt(c.gamma[I, J] * c.gamma[Kk, L]) * c.St[I, J] * np.conj(c.St[Kk, L])
+            # √γ·√γ, not √(γγ): the product of two rates e^{−400} would underflow and drop them
+            jump = jump + np.sqrt(c.gamma[I, J]) * np.sqrt(c.gamma[Kk, L]) * c.St[I, J] * np.conj(c.St[Kk, L])
         dK, dI = Kk == L, I == J
         G = lambda a, b: self._entries(self.g, self.Gd, a, b)
         K = lambda a, b: self._entries(self.k, self.Kd, a, b)
