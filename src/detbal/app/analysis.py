@@ -310,9 +310,10 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
             currents = {str(k): float(v) for k, v in heat_currents(L, rho).items()}
             cold = [c.name for c in L.channels if getattr(c, "beta", None) is None]
             if cold:
-                notes.append("entropy production Π = −Σ_b β_b J_b is not defined: channels without a "
-                             f"temperature ({', '.join(cold)}); the Spohn terms of the baths are shown")
                 spohn = _bath_spohn_terms(L, rho, currents)
+                notes.append("entropy production Π = −Σ_b β_b J_b is not defined: channels without a "
+                             f"temperature ({', '.join(cold)})"
+                             + ("; the Spohn terms of the baths are shown" if spohn else ""))
             else:
                 ep = entropy_production(L, rho)
                 a.update(entropy_production=float(ep.total), entropy_rate=float(ep.entropy_rate))
