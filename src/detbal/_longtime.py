@@ -80,7 +80,7 @@ def expm_any_time(M: np.ndarray, t: float, conserved: np.ndarray | None = None) 
         if np.max(np.abs(c @ M), initial=0.0) <= 1e-12 * norm * np.max(np.abs(c)):
             fix = (c, c.conj() / np.vdot(c, c).real)
     tol = max(64, M.shape[0]) * _EPS
-    s = int(math.ceil(math.log2(a)))
+    s = math.ceil(math.log2(a))
     E = sla.expm(M * (t / 2.0 ** s))
     reached = a / 2.0 ** s                       # τ‖M‖₁ of the current E
     for _ in range(s):

@@ -160,9 +160,9 @@ def _write_plots(directory: str, results, quiet: bool) -> list:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _BadInput(f"cannot create --plots directory {directory!r}: {exc.strerror or exc}") from None
-    files, skipped = [], []
+    files, skipped, taken = [], [], set()
     for model, analysis in results:
-        files += write_plots(model, analysis, out, skipped)
+        files += write_plots(model, analysis, out, skipped, taken)
     if not quiet:
         for name, reason in skipped:
             _console(stderr=True).print(f"plot {name} not written: {reason}", markup=False)

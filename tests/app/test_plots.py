@@ -67,3 +67,63 @@ def test_import_detbal_does_not_import_matplotlib_or_typer():
             "print('matplotlib' in sys.modules, 'typer' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+# -- figures that read right (issue 12) --------------------------------------------------------------
+def _texts(fig):
+    return " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def test_file_names_are_safe_and_two_models_with_one_name_do_not_overwrite(tmp_path):
+    from detbal.plots import file_stem, write_plots
+
+    assert file_stem("two-bath qubit (copy), v2") == "two-bath_qubit_copy_v2"
+    assert file_stem("a/b") == "a_b" and file_stem("(),") == "model"
+    m = zoo.get("thermal_qubit")
+    a = analyze(m)
+    taken: set = set()
+    first = write_plots(m, a, tmp_path, taken=taken)
+    second = write_plots(m, a, tmp_path, taken=taken)
+    assert len(set(first) | set(second)) == 8
+    assert sorted(p.name for p in tmp_path.glob("*.png")) == sorted(p.name for p in first + second)
+    assert all(p.name.startswith("thermal_qubit_2_") for p in second)
+
+
+def test_relaxation_figure_uses_the_reference_temperature_given():
+    from detbal.plots import relaxation
+
+    m = zoo.get("thermal_qubit", temperature=1.0)
+    fig = relaxation(m, times=np.linspace(0, 5, 20), beta=0.25)
+    labels = [line.get_label() for line in fig.axes[1].get_lines()]
+    assert any("T = 4" in label for label in labels), labels
+
+
+def test_zero_temperature_panels_say_why_they_are_empty():
+    from detbal.plots import channel_residuals, relaxation
+
+    m = zoo.get("thermal_qubit")
+    a = analyze(m, beta=float("inf"))
+    assert "not faithful" in _texts(channel_residuals(a))
+    assert "not full rank" in _texts(relaxation(m, times=np.linspace(0, 5, 20), beta=float("inf")))
+
+
+def test_round_off_currents_are_not_drawn_on_a_detailed_balanced_model():
+    from detbal.plots import level_currents
+
+    m = zoo.get("merry_go_round_thermal")
+    fig = level_currents(m, analyze(m))
+    arrows = [c for c in fig.axes[0].get_children() if type(c).__name__ == "Annotation"]
+    assert not arrows and "detailed-balanced" in _texts(fig)
+
+
+def test_long_titles_are_wrapped_not_clipped():
+    from detbal.plots import channel_residuals
+
+    m = zoo.get("merry_go_round")
+    a = analyze(m)
+    long = type(a)(**{**a.__dict__, "name": "a very long model name " * 6})
+    fig = channel_residuals(long)
+    fig.canvas.draw()
+    title = fig.axes[0].title
+    box, figbox = title.get_window_extent(), fig.bbox
+    assert "\n" in title.get_text() and box.x0 >= figbox.x0 - 1 and box.x1 <= figbox.x1 + 1

@@ -263,6 +263,10 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     eb = eigenbasis(H)
     _refuse_extreme_scale(L, eb, info.name)
     notes: list[str] = []
+    if beta is None and math.isinf(b) and not model.baths:
+        notes.append("no bath and no [analysis] temperature: the reference Gibbs state is the ground state "
+                     "(T = 0); set `[analysis] temperature = …` in the file or pass --beta to test detailed "
+                     "balance at a finite temperature")
     a: dict = dict(name=info.name, description=info.description, dim=int(eb.dim),
                    energies=tuple(float(e) for e in eb.energies), reference_temperature=_temperature(b),
                    gibbs_populations=tuple(float(p) for p in gibbs_populations(eb, b)),
@@ -315,8 +319,10 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
             currents = {str(k): float(v) for k, v in heat_currents(L, rho).items()}
             cold = [c.name for c in L.channels if getattr(c, "beta", None) is None]
             if cold:
+                spohn = _bath_spohn_terms(L, rho, currents)
                 notes.append("entropy production Π = −Σ_b β_b J_b is not defined: channels without a "
-                             f"temperature ({', '.join(cold)})")
+                             f"temperature ({', '.join(cold)})"
+                             + ("; the Spohn terms of the baths are shown" if spohn else ""))
             else:
                 ep = entropy_production(L, rho)
                 a.update(entropy_production=float(ep.total), entropy_rate=float(ep.entropy_rate))
@@ -347,7 +353,12 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
             a["max_edge_current"] = float(np.max(np.abs(Jmn)))
             a["_current_scale"] = float(np.max(np.abs(W.matrix)) * max(p.max(), 1e-300))
         kol = W.kolmogorov()
-        if kol.cycles:
+        if kol.cycles and math.isinf(kol.worst_affinity) and a["verdicts"][0].holds:
+            # detailed balance w.r.t. Gibbs holds, so no edge is one-way: the reverse rate
+            # W_nm = W_mn·p_n/p_m underflowed to 0 (β·ΔE ≳ 700), and every affinity is 0 (Kolmogorov)
+            notes.append("cycle affinity not shown: some reverse rates underflow to 0 (β·ΔE ≳ 700); "
+                         "detailed balance holds, so every cycle affinity is 0")
+        elif kol.cycles:
             a.update(cycle=tuple(int(i) for i in kol.worst_cycle), cycle_affinity=float(kol.worst_affinity))
     except DetbalError as exc:
         notes.append(f"Pauli network: {str(exc).splitlines()[0]}")
@@ -367,6 +378,23 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     a["notes"] = tuple(notes)
     _refuse_non_finite(a)
     return Analysis(**a)
+
+
+def _bath_spohn_terms(L, rho, currents: dict) -> dict:
+    """Spohn term of each channel with a finite β_b, Π_b = −Tr[𝓛_b(ρ)(log ρ − log σ_b)]
+    = −Tr[𝓛_b(ρ) log ρ] − β_b J_b (σ_b the Gibbs state at β_b, THEORY.md §11), also when other
+    channels have no temperature (bare jumps). Empty when ρ is not full rank (log ρ undefined)."""
+    lam, U = np.linalg.eigh((rho + rho.conj().T) / 2)
+    if lam[0] <= 1e-14 * lam[-1]:
+        return {}
+    log_rho = (U * np.log(lam)) @ U.conj().T
+    out = {}
+    for c in L.channels:
+        beta = getattr(c, "beta", None)
+        if beta is not None and math.isfinite(beta) and str(c.name) in currents:
+            flow = float(np.real(np.sum(c.apply(rho) * log_rho.T)))     # Tr[𝓛_b(ρ) log ρ]
+            out[str(c.name)] = -flow - beta * currents[str(c.name)]
+    return out
 
 
 def _refuse_extreme_scale(L, eb, name: str) -> None:

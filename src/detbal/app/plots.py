@@ -16,11 +16,23 @@ Each function returns a ``matplotlib.figure.Figure`` built without pyplot (no gl
 
 from __future__ import annotations
 
+import math
+import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
 
+#: a net edge current counts as zero below this × (largest rate × largest population): round-off
+#: of the steady state (≈ 1e-17 on detailed-balanced models) is not drawn as an arrow
+CURRENT_FLOOR = 1e-9
+
 __all__ = ["relaxation", "spectrum", "channel_residuals", "level_currents", "write_plots"]
+
+
+def _title(ax, text: str, width_inches: float = 6.4) -> None:
+    """Axes title wrapped to the axes width (≈ 11 characters per inch at 9 pt), never clipped."""
+    ax.set_title(textwrap.fill(text, max(30, int(11 * width_inches))), fontsize=9)
 
 
 def _figure(width: float = 6.4, height: float = 4.2, ncols: int = 1):
@@ -70,17 +82,28 @@ def relaxation(model, times=None, rho0=None, beta: float | None = None):
         ax1.plot(times, pops[:, i], label=f"E = {eb.energies[i]:.3g}")
     if d > 8:
         ax1.plot(times, pops[:, 8:].sum(axis=1), "k--", label=f"{d - 8} more levels")
-    ax1.set(xlabel="time t", ylabel="population p_i(t)", title=f"{model.info.name}: relaxation")
+    ax1.set(xlabel="time t", ylabel="population p_i(t)")
+    _title(ax1, f"{model.info.name}: relaxation", 5)
     ax1.legend(fontsize=7)
     with np.errstate(all="ignore"):
         s_g = [relative_entropy(_clean(r), sigma) for r in states]
         if ss is not None:
             s_ss = [relative_entropy(_clean(r), ss) for r in states]
             ax2.semilogy(times, np.maximum(s_ss, 1e-16), label="S(ρ_t ‖ ρ_ss)")
-    T = model.info.reference_temperature if beta is None else 1 / b
-    ax2.semilogy(times, np.maximum(s_g, 1e-16), "--", label=f"S(ρ_t ‖ σ_β), T = {T:.3g}")
-    ax2.set(xlabel="time t", ylabel="relative entropy", title="approach to the steady state")
-    ax2.legend(fontsize=8)
+    T = 0.0 if math.isinf(b) else 1 / b
+    if np.all(np.isfinite(s_g)):
+        ax2.semilogy(times, np.maximum(s_g, 1e-16), "--", label=f"S(ρ_t ‖ σ_β), T = {T:.3g}")
+    else:
+        ax2.text(0.02, 0.05, f"S(ρ_t ‖ σ_β) = ∞ at T = {T:.3g}: σ_β is not full rank" if T == 0 else
+                 f"S(ρ_t ‖ σ_β) = ∞: ρ_t leaves the support of σ_β (T = {T:.3g})",
+                 transform=ax2.transAxes, fontsize=8)
+    if ss is None:
+        ax2.text(0.02, 0.12, "no unique steady state: S(ρ_t ‖ ρ_ss) not drawn", transform=ax2.transAxes,
+                 fontsize=8)
+    ax2.set(xlabel="time t", ylabel="relative entropy")
+    _title(ax2, "approach to the steady state", 5)
+    if ax2.get_legend_handles_labels()[0]:
+        ax2.legend(fontsize=8)
     return fig
 
 
@@ -101,7 +124,8 @@ def spectrum(model):
     ax.axhline(0, color="0.7", lw=0.8)
     ax.axvline(0, color="0.7", lw=0.8)
     name = getattr(getattr(model, "info", None), "name", "generator")
-    ax.set(xlabel="Re λ", ylabel="Im λ", title=f"{name}: spectrum of the generator ({len(ev)} eigenvalues)")
+    ax.set(xlabel="Re λ", ylabel="Im λ")
+    _title(ax, f"{name}: spectrum of the generator ({len(ev)} eigenvalues)")
     return fig
 
 
@@ -110,7 +134,13 @@ def channel_residuals(analysis, tolerance: float = 1e-8):
     rows = [c for c in analysis.channels if c.kms_residual is not None]
     fig, ax = _figure()
     if not rows:
-        ax.text(0.5, 0.5, "no channels", ha="center", va="center")
+        kms = next((v for v in analysis.verdicts if v.inner == "kms" and v.reference == "gibbs"), None)
+        why = (kms.note.split(" (")[0] if kms is not None and kms.note else "no channels")
+        ax.text(0.5, 0.5, textwrap.fill(f"per-channel detailed balance not computed: {why}", 60),
+                ha="center", va="center", fontsize=9)
+        ax.set_axis_off()
+        _title(ax, f"{analysis.name}: detailed balance per channel (Gibbs, "
+                   f"T = {analysis.reference_temperature:g})")
         return fig
     x = np.arange(len(rows))
     floor = 1e-17
@@ -122,8 +152,8 @@ def channel_residuals(analysis, tolerance: float = 1e-8):
     ax.set_yscale("log")
     ax.set_ylim(floor / 10, max(10.0, max(kms + gns) * 10))
     ax.set_xticks(x, [c.name for c in rows], rotation=20, ha="right", fontsize=8)
-    ax.set(ylabel="DB residual", title=f"{analysis.name}: detailed balance per channel "
-                                       f"(Gibbs, T = {analysis.reference_temperature:g})")
+    ax.set(ylabel="DB residual")
+    _title(ax, f"{analysis.name}: detailed balance per channel (Gibbs, T = {analysis.reference_temperature:g})")
     ax.legend(fontsize=8)
     return fig
 
@@ -144,17 +174,18 @@ def level_currents(model, analysis, max_edges: int = 40):
             label = f"|{i}⟩ p={analysis.populations[i]:.3f}" if analysis.populations else f"|{i}⟩"
             ax.text(xs[i] + 0.45, E[i], label, va="center", fontsize=7)
     if analysis.populations is None:
-        ax.set_title(f"{analysis.name}: levels (no steady state)")
+        _title(ax, f"{analysis.name}: levels (no unique steady state: no currents drawn)")
         return fig
     W = pauli_rate_matrix(model.generator)
     p = np.clip(np.array(analysis.populations), 0, None)
     J = W.edge_currents(p / p.sum())
     jmax = float(np.max(np.abs(J)))
+    floor = CURRENT_FLOOR * float(np.max(np.abs(W.matrix))) * float(p.max() / p.sum())
     edges = sorted(((J[m, n], n, m) for m in range(d) for n in range(d) if J[m, n] > 0), reverse=True)
     edges = edges[:max_edges]
     shown = 0
     for j, n, m in edges:
-        if jmax <= 0 or j < 1e-3 * jmax:
+        if jmax <= floor or j < max(1e-3 * jmax, floor):
             continue
         shown += 1
         ax.annotate("", xy=(xs[m], E[m]), xytext=(xs[n], E[n]),
@@ -164,16 +195,34 @@ def level_currents(model, analysis, max_edges: int = 40):
             ax.text((xs[m] + xs[n]) / 2, (E[m] + E[n]) / 2, f" {j:.2e}", fontsize=7, color="tab:red",
                     ha="left", va="bottom")
     if shown == 0:
-        ax.text(0.02, 0.02, f"no net currents (max |J| = {jmax:.1e}): detailed balance of populations",
-                transform=ax.transAxes, fontsize=8)
+        ax.text(0.02, 0.02, f"no net currents (max |J| = {jmax:.1e}, below round-off {floor:.1e}): "
+                "the populations are detailed-balanced", transform=ax.transAxes, fontsize=8)
     ax.set_xlim(xs.min() - 0.8, xs.max() + 2.2)
     ax.set_xticks([])
-    ax.set(ylabel="energy", title=f"{analysis.name}: steady-state currents (Pauli network)")
+    ax.set(ylabel="energy")
+    _title(ax, f"{analysis.name}: steady-state currents (Pauli network)")
     return fig
 
 
-def write_plots(model, analysis, directory, skipped: list | None = None) -> list[Path]:
+def file_stem(name: str, taken: set | None = None) -> str:
+    """A file-name stem for a model name: letters, digits, '.', '-' and '_' only (commas,
+    parentheses, spaces, slashes → '_'); with ``taken`` (stems already used in this directory by
+    this run) a repeated name gets '_2', '_3', … and is added to ``taken``."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "model"
+    if taken is not None:
+        base, k = stem, 2
+        while stem in taken:
+            stem, k = f"{base}_{k}", k + 1
+        taken.add(stem)
+    return stem
+
+
+def write_plots(model, analysis, directory, skipped: list | None = None, taken: set | None = None) -> list[Path]:
     """Write ``<name>_relaxation.png``, ``_spectrum.png``, ``_channels.png``, ``_currents.png``.
+
+    ``<name>`` is :func:`file_stem` of the model name; pass the same ``taken`` set for every model
+    of one run so that two models with one name do not overwrite each other. The relaxation
+    figure uses the analysis' reference temperature (``--beta``).
 
     A figure whose computation fails with a :class:`~detbal.errors.DetbalError` (e.g. no unique
     steady state) is not written; its (file name, reason) is appended to ``skipped`` if given.
@@ -185,9 +234,11 @@ def write_plots(model, analysis, directory, skipped: list | None = None) -> list
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    name = analysis.name.replace(" ", "_").replace("/", "_")
+    name = file_stem(analysis.name, taken)
+    T = analysis.reference_temperature
+    beta = math.inf if T == 0 else 1.0 / T
     figures = {
-        "relaxation": lambda: relaxation(model),
+        "relaxation": lambda: relaxation(model, beta=beta),
         "spectrum": lambda: spectrum(model),
         "channels": lambda: channel_residuals(analysis),
         "currents": lambda: level_currents(model, analysis),

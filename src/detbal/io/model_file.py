@@ -224,7 +224,7 @@ def loads_model(text: str, path: str = "<string>") -> Model:
 
 def _located(text: str, path: str, action):
     """``action(spec)`` on the spec parsed from ``text``, errors as ModelFileError with line/column."""
-    text = text[1:] if text.startswith("\ufeff") else text
+    text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

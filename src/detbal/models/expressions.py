@@ -44,6 +44,7 @@ import cmath
 import math
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -65,6 +66,7 @@ _NUMBER = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IDENT_CHAR = re.compile(r"[A-Za-z0-9_]")
 _PUNCT = ("**", "+", "-", "*", "/", "^", "(", ")", ",")
+_WS = re.compile(r"[ \t\r\n]*")
 _QUBIT = re.compile(r"(X|Y|Z|Sp|Sm)([0-9]+)")
 _PROJ = re.compile(r"P([0-9]+)")
 _LOCAL = {
@@ -158,8 +160,7 @@ class ExpressionError(InputError):
         return (type(self), (self.reason, self.text, self.position, self.name, self.hint))
 
 
-@dataclass(frozen=True)
-class _Tok:
+class _Tok(NamedTuple):
     kind: str  # "num" | "name" | "op" | "end"
     text: str
     pos: int
@@ -168,7 +169,71 @@ class _Tok:
 
 
 def _scalar(v) -> bool:
-    return not sp.issparse(v)
+    return not (sp.issparse(v) or isinstance(v, (_Mono, _MonoSum)))
+
+
+class _Mono:
+    """A qubit operator with one entry per column, M|c⟩ = vals[c]·|c ⊕ F⟩ (basis index c, flip
+    mask F): every Pauli string, σ± product and their multiples. Products cost O(d):
+    (M₁M₂)|c⟩ = vals₂[c]·vals₁[c ⊕ F₂]·|c ⊕ F₂ ⊕ F₁⟩ — no sparse-matrix construction per term,
+    which made a 100 000-term Hamiltonian take minutes (scipy overhead per kron and product)."""
+
+    __slots__ = ("flip", "vals")
+
+    def __init__(self, flip: int, vals: np.ndarray):
+        self.flip, self.vals = flip, vals
+
+    def __matmul__(self, other: "_Mono") -> "_Mono":
+        idx = np.arange(self.vals.size) ^ other.flip
+        return _Mono(self.flip ^ other.flip, other.vals * self.vals[idx])
+
+    def __mul__(self, c) -> "_Mono":
+        return _Mono(self.flip, self.vals * c)
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, c) -> "_Mono":
+        return _Mono(self.flip, self.vals / c)
+
+    def __neg__(self) -> "_Mono":
+        return _Mono(self.flip, -self.vals)
+
+
+class _MonoSum:
+    """A sum of :class:`_Mono` grouped by flip mask: {F: vals} (at most d groups of d entries)."""
+
+    __slots__ = ("groups",)
+
+    def __init__(self, groups: dict):
+        self.groups = groups
+
+    def __mul__(self, c) -> "_MonoSum":
+        return _MonoSum({f: v * c for f, v in self.groups.items()})
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, c) -> "_MonoSum":
+        return _MonoSum({f: v / c for f, v in self.groups.items()})
+
+    def __neg__(self) -> "_MonoSum":
+        return _MonoSum({f: -v for f, v in self.groups.items()})
+
+
+def _csr(v, d: int):
+    """A parsed value (number, csr, _Mono, _MonoSum) as a (d, d) complex csr_array."""
+    if isinstance(v, (_Mono, _MonoSum)):
+        groups = v.groups if isinstance(v, _MonoSum) else {v.flip: v.vals}
+        cols = np.arange(d)
+        if not groups:
+            return sp.csr_array((d, d), dtype=complex)
+        rows = np.concatenate([cols ^ f for f in groups])
+        data = np.concatenate(list(groups.values()))
+        out = sp.csr_array((data, (rows, np.tile(cols, len(groups)))), shape=(d, d), dtype=complex)
+        out.eliminate_zeros()
+        return out
+    if _scalar(v):
+        return v * sp.identity(d, dtype=complex, format="csr")
+    return v
 
 
 class _Parser:
@@ -177,6 +242,7 @@ class _Parser:
         self.d = space.dim
         self.p = 0
         self.depth = 0
+        self.cache: dict = {}  # qubit symbol → _Mono (values are never mutated)
         self.tok = self._lex()
 
     def error(self, reason: str, pos: int, hint: str = "") -> ExpressionError:
@@ -184,9 +250,8 @@ class _Parser:
 
     # ---------------------------------------------------------------- tokens
     def _lex(self) -> _Tok:
-        s, p = self.text, self.p
-        while p < len(s) and s[p] in " \t\r\n":
-            p += 1
+        s = self.text
+        p = _WS.match(s, self.p).end()
         if p == len(s):
             tok = _Tok("end", "", p)
         elif m := _NUMBER.match(s, p):
@@ -244,12 +309,12 @@ class _Parser:
         return v
 
     def expression(self):
-        v = self.term()
+        terms = [self.term()]
         while self.at("+", "-"):
             sign = self.advance().text
             w = self.term()
-            v = self.add(v, w if sign == "+" else -w)
-        return v
+            terms.append(w if sign == "+" else -w)
+        return terms[0] if len(terms) == 1 else self.add(terms)
 
     def term(self):
         v = self.unary()
@@ -258,7 +323,7 @@ class _Parser:
             pos = self.tok.pos
             w = self.unary()
             if op == "*":
-                v = v * w if _scalar(v) or _scalar(w) else v @ w
+                v = self.multiply(v, w)
             elif not _scalar(w):
                 raise self.error("division by an operator (only division by a number is allowed)", pos)
             elif w == 0:
@@ -296,6 +361,12 @@ class _Parser:
                     return v**tok.integer
                 except OverflowError:
                     raise self.error("the power overflows", tok.pos) from None
+            if isinstance(v, _Mono):
+                result, base, k = _Mono(0, np.ones(self.d, dtype=complex)), v, tok.integer
+                while k:
+                    result, base, k = (result @ base if k & 1 else result), base @ base, k >> 1
+                return result
+            v = _csr(v, self.d)
             result, base, k = sp.identity(self.d, dtype=complex, format="csr"), v, tok.integer
             while k:  # binary exponentiation
                 result, base, k = (result @ base if k & 1 else result), base @ base, k >> 1
@@ -346,6 +417,8 @@ class _Parser:
         if name == "pi":
             return math.pi
         if name == "I":
+            if self.space.sites is not None:
+                return _Mono(0, np.ones(self.d, dtype=complex))
             return sp.identity(self.d, dtype=complex, format="csr")
         if self.space.sites is not None:
             return self.qubit_symbol(name, pos)
@@ -373,9 +446,13 @@ class _Parser:
         if k >= n:
             hint = f"{self.space.describe()}: sites 0..{n - 1}"
             raise self.error(f"site {k} in {name!r} is out of range", pos, hint)
-        op = sp.csr_array(_LOCAL[letter])
-        left, right = sp.identity(2**k, format="csr"), sp.identity(2 ** (n - k - 1), format="csr")
-        return sp.csr_array(sp.kron(sp.kron(left, op), right, format="csr"), dtype=complex)
+        if name not in self.cache:  # site k is bit n−1−k of the basis index (site 0 leftmost)
+            bit = (np.arange(self.d) >> (n - 1 - k)) & 1
+            flip = 0 if letter == "Z" else 1 << (n - 1 - k)
+            vals = {"X": np.ones(self.d), "Y": 1j * (1 - 2 * bit), "Z": 1.0 - 2 * bit,
+                    "Sp": bit.astype(float), "Sm": 1.0 - bit}[letter]
+            self.cache[name] = _Mono(flip, np.asarray(vals, dtype=complex))
+        return self.cache[name]
 
     def level_symbol(self, name: str, pos: int):
         d = self.d
@@ -417,11 +494,42 @@ class _Parser:
                 raise self.error(f"level {k} is out of range", p, hint)
         return sp.csr_array(([1.0 + 0j], ([i], [j])), shape=(self.d, self.d))
 
-    def add(self, v, w):
-        if _scalar(v) and _scalar(w):
-            return v + w
-        eye = sp.identity(self.d, dtype=complex, format="csr")
-        return sp.csr_array((v * eye if _scalar(v) else v) + (w * eye if _scalar(w) else w))
+    def multiply(self, v, w):
+        """v·w: scaling by a number, O(d) products of monomials, else sparse matrix products."""
+        if _scalar(v) or _scalar(w):
+            return v * w
+        if isinstance(v, _Mono) and isinstance(w, _Mono):
+            return v @ w
+        return sp.csr_array(_csr(v, self.d) @ _csr(w, self.d))
+
+    def add(self, terms: list):
+        """Σ terms at once (a number in a sum with operators is a multiple of I): numbers and
+        monomials accumulate by flip mask (O(d) per term), sparse terms are summed at the end."""
+        numbers = [t for t in terms if _scalar(t)]
+        if len(numbers) == len(terms):
+            return sum(numbers)
+        groups: dict = {}
+        sparse_terms = []
+        for t in terms:
+            parts = (t.groups.items() if isinstance(t, _MonoSum) else ((t.flip, t.vals),)
+                     if isinstance(t, _Mono) else None)
+            if parts is None:
+                if not _scalar(t):
+                    sparse_terms.append(t)
+                continue
+            for f, vals in parts:
+                groups[f] = groups[f] + vals if f in groups else vals.copy()
+        if numbers and (groups or self.space.sites is not None) and not sparse_terms:
+            groups[0] = groups.get(0, np.zeros(self.d, dtype=complex)) + sum(numbers)
+            numbers = []
+        if not sparse_terms and not numbers:
+            return _MonoSum(groups)
+        total = _csr(_MonoSum(groups), self.d) if groups else sp.csr_array((self.d, self.d), dtype=complex)
+        for t in sparse_terms:
+            total = total + t
+        if numbers:
+            total = total + sum(numbers) * sp.identity(self.d, dtype=complex, format="csr")
+        return sp.csr_array(total)
 
 
 def parse_operator(text: str, space: Space, name: str = "hamiltonian", *, sparse: bool = False):
@@ -450,10 +558,7 @@ def parse_operator(text: str, space: Space, name: str = "hamiltonian", *, sparse
     if not sparse:
         config.check_memory(16 * d * d, f"dense {d}×{d} operator `{name}`", "parse_operator(sparse=True)")
     with np.errstate(all="ignore"):  # overflow is reported below, as an ExpressionError
-        v = _Parser(text, space, name).parse()
-        if _scalar(v):
-            v = v * sp.identity(d, dtype=complex, format="csr")
-        v = sp.csr_array(v, dtype=np.complex128)
+        v = sp.csr_array(_csr(_Parser(text, space, name).parse(), d), dtype=np.complex128)
     if not np.all(np.isfinite(v.data)):
         raise ExpressionError("the value overflows (not finite)", text, 0, name)
     return v if sparse else np.asarray(v.toarray(), dtype=np.complex128)

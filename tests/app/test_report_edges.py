@@ -1,0 +1,76 @@
+"""The analysis behind the report reads right at the edges (issue 12): Spohn terms of baths next
+to bare jumps, no 'affinity inf' from underflow next to 'holds', T = 0 references said aloud."""
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+
+import detbal as db
+from detbal.analysis import analyze
+from detbal.io.model_file import loads_model
+
+MIXED = """
+[system]
+levels = 3
+hamiltonian = "n"
+[[bath]]
+name = "hot"
+temperature = 2.0
+spectral_density = { kind = "ohmic", alpha = 0.05, cutoff = 10.0 }
+coupling = "a + ad"
+[[jump]]
+name = "pump"
+operator = "P20"
+rate = 0.02
+"""
+
+
+def test_bath_spohn_term_is_shown_next_to_a_bare_jump():
+    m = loads_model(MIXED)
+    a = analyze(m)
+    row = next(c for c in a.channels if c.name == "hot")
+    # independent: Π_b = −Tr[𝓛_b(ρ)(log ρ − log σ_b)] with scipy's logm
+    rho = db.steady_state(m.generator).state
+    hot = next(c for c in m.generator.channels if c.name == "hot")
+    sigma = db.gibbs_state(m.hamiltonian, 0.5)
+    expected = -np.trace(hot.apply(rho) @ (sla.logm(rho) - sla.logm(sigma))).real
+    assert row.entropy_production == pytest.approx(expected, rel=1e-9, abs=1e-14)
+    assert row.entropy_production > 0                                  # Spohn's inequality
+    assert a.entropy_production is None                                # the jump has no temperature
+
+
+def test_bath_spohn_terms_agree_with_entropy_production_without_jumps():
+    from detbal.app.analysis import _bath_spohn_terms
+
+    m = db.models.get("merry_go_round")
+    rho = db.steady_state(m.generator).state
+    currents = {k: float(v) for k, v in db.heat_currents(m.generator, rho).items()}
+    ours = _bath_spohn_terms(m.generator, rho, currents)
+    ref = dict(db.entropy_production(m.generator, rho).spohn_terms)
+    assert set(ours) == set(ref)
+    for k in ref:
+        assert ours[k] == pytest.approx(ref[k], rel=1e-10)
+
+
+@pytest.mark.parametrize("temperature", [1e-3, 1e-4])                # β·ΔE = 1000, 10 000
+def test_no_infinite_cycle_affinity_next_to_detailed_balance_holds(temperature):
+    a = analyze(db.models.get("merry_go_round_thermal", temperature=temperature))
+    assert a.verdict("kms", "gibbs").holds
+    assert a.cycle_affinity is None and a.cycle is None
+    assert any("underflow" in n for n in a.notes)
+
+
+def test_genuine_one_way_edge_keeps_its_infinite_affinity():
+    # a bath at T = 0 only emits: the one-way edges are real, DB w.r.t. Gibbs is not tested
+    a = analyze(db.models.get("thermal_qubit", temperature=0.0))
+    assert a.verdict("kms", "gibbs").holds is None
+    assert a.cycle == (1, 0) and a.cycle_affinity == float("inf")
+
+
+def test_jump_only_model_without_analysis_temperature_says_its_reference_is_t0():
+    text = '[system]\nlevels = 2\nhamiltonian = "n"\n[[jump]]\nname = "down"\noperator = "a"\nrate = 1.0\n'
+    a = analyze(loads_model(text))
+    assert a.reference_temperature == 0
+    assert any("reference Gibbs state is the ground state (T = 0)" in n for n in a.notes)
+    with_t = analyze(loads_model(text + "[analysis]\ntemperature = 1.0\n"))
+    assert not any("ground state (T = 0)" in n for n in with_t.notes)
