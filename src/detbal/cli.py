@@ -22,6 +22,14 @@ from typing import List, Optional
 
 import typer
 
+from . import __version__, models
+from .app.analysis import analyze as analyze_model
+from .app.plots import write_plots
+from .app.render import render
+from .errors import DetbalError
+from .io.model_file import check_model, load_model
+from .models import DEFAULT
+
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None,
                   help="detbal — quantum detailed balance for open quantum systems.")
 
@@ -52,7 +60,6 @@ def _fail(exc: BaseException, code: int) -> None:
 
 def _run(fn, *args, **kw):
     """Call fn, mapping bad input to exit 2 and anything else to exit 1."""
-    from .errors import DetbalError
 
     try:
         return fn(*args, **kw)
@@ -91,8 +98,6 @@ def _params(items: List[str]) -> dict:
 
 def _load(target: str, params: dict):
     """A model from a file path (anything ending in .toml or an existing file) or a zoo name."""
-    from . import models
-    from .io.model_file import load_model
 
     p = Path(target)
     if target.endswith(".toml") or p.exists():
@@ -105,7 +110,6 @@ def _load(target: str, params: dict):
 def _analyze_all(targets: List[str], beta: Optional[float], params: dict, quiet: bool):
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from .app.analysis import analyze
 
     err = _console(stderr=True)
     show = not quiet and err.is_terminal
@@ -119,7 +123,7 @@ def _analyze_all(targets: List[str], beta: Optional[float], params: dict, quiet:
             def step(label, task=task, name=model.info.name):
                 progress.update(task, description=f"{name}: {label}", advance=1)
 
-            results.append((model, analyze(model, beta=beta, step=step)))
+            results.append((model, analyze_model(model, beta=beta, step=step)))
             progress.update(task, completed=7)
     return results
 
@@ -143,7 +147,6 @@ def _check_outputs(json_out: Optional[str], plots: Optional[str]) -> None:
 
 
 def _write_json(path: str, analyses) -> None:
-    from . import __version__
 
     doc = {"detbal": __version__, "analyses": [a.to_dict() for a in analyses]}
     try:
@@ -153,7 +156,6 @@ def _write_json(path: str, analyses) -> None:
 
 
 def _write_plots(directory: str, results, quiet: bool) -> list:
-    from .app.plots import write_plots
 
     out = Path(directory)
     try:
@@ -170,13 +172,11 @@ def _write_plots(directory: str, results, quiet: bool) -> list:
 
 
 def _do_analyze(targets, json_out, plots, beta, param, quiet):
-    from .app.render import render
 
     if beta is not None and not beta > 0:
         raise _BadInput(f"--beta must be > 0 (inverse temperature of the reference Gibbs state; "
                         f"--beta inf is T = 0), got {beta}")
     _check_outputs(json_out, plots)
-    from .models import DEFAULT
 
     results = _analyze_all(list(targets) or list(DEFAULT), beta, _params(param), quiet)
     analyses = [a for _, a in results]
@@ -226,7 +226,6 @@ def models_cmd() -> None:
     """List the model zoo with default parameters."""
     from rich.table import Table
 
-    from . import models
 
     table = Table(title="detbal model zoo (use: detbal analyze NAME [-p KEY=VALUE])", show_lines=False)
     table.add_column("name", style="bold")
@@ -248,7 +247,6 @@ def check(
     _STATE["debug"] = _STATE["debug"] or debug
 
     def _check():
-        from .io.model_file import check_model
 
         for f in files:
             info = check_model(f)          # validates without building the generator

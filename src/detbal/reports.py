@@ -106,7 +106,10 @@ class BalanceReport:
             f"detailed balance ({self.inner}, w.r.t. {self.reference}, {self.method}): {verdict}",
             f"  residual {self.residual:.3e} (dissipative {self.dissipative_residual:.3e}, "
             f"hamiltonian {self.hamiltonian_residual:.3e}; tolerance {self.tolerance:.1e})",
-            f"  stationary residual {self.stationary_residual:.3e}; symmetric: {self.symmetric}",
+            f"  stationary residual {self.stationary_residual:.3e}; "
+            + ("the generator itself is σ-self-adjoint (no coherent part K)" if self.symmetric else
+               f"σ-antisymmetric part {self.symmetric_residual:.3e} (its σ-commuting coherent part K is "
+               "allowed by detailed balance)"),
         ]
         if self.error_bar:
             lines.append(f"  {self.error_bar}")

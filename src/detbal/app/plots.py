@@ -22,6 +22,11 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+from ..dynamics import evolve, spectral_gap, spectrum as eigenvalues, steady_state
+from ..eigenbasis import eigenbasis
+from ..errors import DetbalError
+from ..generators.pauli import pauli_rate_matrix
+from ..states import gibbs_state, relative_entropy
 
 #: a net edge current counts as zero below this × (largest rate × largest population): round-off
 #: of the steady state (≈ 1e-17 on detailed-balanced models) is not drawn as an arrow
@@ -53,10 +58,6 @@ def relaxation(model, times=None, rho0=None, beta: float | None = None):
         rho0: initial state (default: the highest-energy eigenstate of H).
         beta: reference Gibbs β (default the model's).
     """
-    from ..dynamics import evolve, spectral_gap, steady_state
-    from ..eigenbasis import eigenbasis
-    from ..errors import DetbalError
-    from ..states import gibbs_state, relative_entropy
 
     L, eb = model.generator, eigenbasis(model.hamiltonian)
     b = model.info.reference_beta if beta is None else beta
@@ -114,7 +115,6 @@ def _clean(rho):
 
 def spectrum(model):
     """Eigenvalues of the generator in the complex plane."""
-    from ..dynamics import spectrum as eigenvalues
 
     L = getattr(model, "generator", model)
     res = eigenvalues(L)
@@ -160,7 +160,6 @@ def channel_residuals(analysis, tolerance: float = 1e-8):
 
 def level_currents(model, analysis, max_edges: int = 40):
     """Steady-state net currents of the Pauli network on the level diagram (module docstring)."""
-    from ..generators.pauli import pauli_rate_matrix
 
     E = np.array(analysis.energies)
     d = len(E)
@@ -230,7 +229,6 @@ def write_plots(model, analysis, directory, skipped: list | None = None, taken: 
     Returns:
         The list of written paths.
     """
-    from ..errors import DetbalError
 
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)

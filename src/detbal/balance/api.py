@@ -42,6 +42,8 @@ from .probe import probe_certificate
 from .reference import ReferenceState, inner_parameter, reference_state
 from .residuals import attributed_hamiltonian, floored, hamiltonian_residual, log_norm, ratio
 from .sigma_transform import SigmaTransformedLindblad, eigenframe, hamiltonian_to_eigenbasis
+from ..errors import DetbalError
+from ..linalg.steady import steady_state
 
 __all__ = ["METHODS", "ReferenceState", "detailed_balance", "inner_parameter", "reference_state"]
 
@@ -187,11 +189,11 @@ def _operator_sums_affordable(L, ref) -> bool:
         return False
     n, d = sum(len(t.jumps) for t in terms), L.dim
     # at most n + 1 parts (jump groups and the coherent part): 1 + 2n + 3(n + 1) operators
-    return n <= max(d, 16) and certificate_bytes(count_operators([n] + [0] * n), d) <= config.memory_budget
+    return n <= max(d, 16) and config.fits_memory(certificate_bytes(count_operators([n] + [0] * n), d))
 
 
 def _dense_fits(L, ref) -> bool:
-    return L.dim <= config.DENSE_BALANCE_MAX_DIM and 6 * config.superoperator_bytes(L.dim) <= config.memory_budget
+    return L.dim <= config.DENSE_BALANCE_MAX_DIM and config.fits_memory(6 * config.superoperator_bytes(L.dim))
 
 
 def _always(L, ref) -> bool:
@@ -272,7 +274,6 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     if isinstance(state, str):
         if state != "stationary":
             raise InputError(f"`state` must be a density matrix or 'stationary', got {state!r}")
-        from ..linalg.steady import steady_state
 
         ref = reference_state(L, state=steady_state(L).state, inner_label=label)
         ref = ReferenceState(ref.vectors, ref.log_p, "steady state")
@@ -320,8 +321,6 @@ def _common_weights(rows):
 
 def _steady_state_verdict(L, s, label, tol) -> dict:
     """Verdict w.r.t. the generator's own steady state (when Gibbs is not stationary)."""
-    from ..linalg.steady import steady_state
-    from ..errors import DetbalError
 
     try:
         rep = detailed_balance(L, state=steady_state(L).state, inner=s, tolerance=tol)

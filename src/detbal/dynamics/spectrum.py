@@ -43,6 +43,7 @@ from ..balance.dense import hermitian_analysis
 from ..linalg.steady import DEFAULT_TOL, steady_state
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError, NotFaithfulError
 from ..generators.base import Generator, as_generator
+from ..balance.api import detailed_balance
 
 
 __all__ = ["SpectralGap", "Spectrum", "spectral_gap", "spectrum"]
@@ -205,7 +206,6 @@ class SpectralGap(JsonResult):
 def _db_reference(L, beta, state, tolerance):
     """(reference state, label) of a KMS detailed-balance certificate for the Hermitian path, or
     (None, reason). The reference comes from the report itself (computed once)."""
-    from ..balance.api import detailed_balance
 
     try:
         if state is None and beta is None:

@@ -26,6 +26,10 @@ import numpy as np
 
 from .._checks import hermiticity_error
 from ..errors import InputError
+from ..baths.bath import Bath
+from ..generators.davies.generator import davies
+from ..generators.lindblad import Lindbladian
+from .expressions import ExpressionError, Space, parse_operator
 
 __all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build", "validate",
            "SPECTRAL_KINDS"]
@@ -197,7 +201,6 @@ class Model:
 
 # -- building --------------------------------------------------------------------------------------
 def _space(spec: ModelSpec):
-    from .expressions import Space
 
     if (spec.sites is None) == (spec.levels is None):
         raise SpecError("give exactly one of `sites` (qubits) or `levels` (one d-level system)", ("system",))
@@ -209,7 +212,6 @@ def _space(spec: ModelSpec):
 
 
 def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool = True) -> np.ndarray:
-    from .expressions import ExpressionError, parse_operator
 
     try:
         op = parse_operator(text, space, what)
@@ -232,7 +234,6 @@ def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero:
 
 
 def _bath(b: BathSpec, k: int):
-    from ..baths.bath import Bath
 
     if b.kind not in SPECTRAL_KINDS:
         raise SpecError(f"unknown spectral density kind {b.kind!r}; known: {', '.join(SPECTRAL_KINDS)}",
@@ -360,11 +361,9 @@ def build(spec: ModelSpec) -> Model:
     space, H, couplings, ops, rates, reference_beta = _validated(spec)
     terms = []
     if couplings:
-        from ..generators.davies.generator import davies
 
         terms.append(davies(H, couplings=couplings, lamb_shift=spec.lamb_shift))
     if spec.jumps:
-        from ..generators.lindblad import Lindbladian
 
         H_jumps = np.zeros_like(H) if couplings else H
         terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))

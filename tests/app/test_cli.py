@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 import detbal.models as zoo
 from detbal.analysis import Analysis, analyze, validate_dict
 from detbal.cli import app
-from test_io import BAD
+from model_files import BAD
 
-EXAMPLE_FILES = sorted((Path(__file__).parent.parent / "examples" / "models").glob("*.toml"))
+EXAMPLE_FILES = sorted((Path(__file__).parents[2] / "examples" / "models").glob("*.toml"))
 runner = CliRunner()
 
 
@@ -199,7 +199,7 @@ def test_output_paths_are_checked_before_the_analysis(tmp_path, monkeypatch):
 
 
 def test_a_utf8_byte_order_mark_is_accepted(tmp_path):
-    src = Path(__file__).parents[1] / "examples" / "models" / "two_bath_qubit.toml"
+    src = Path(__file__).parents[2] / "examples" / "models" / "two_bath_qubit.toml"
     path = tmp_path / "bom.toml"
     path.write_bytes(b"\xef\xbb\xbf" + src.read_bytes())
     for cmd in ("check", "analyze"):
@@ -216,7 +216,7 @@ def test_check_validates_without_building_the_generator(tmp_path, monkeypatch):
         raise AssertionError("detbal check built the generator")
 
     monkeypatch.setattr(davies_module, "davies", no_build)
-    src = Path(__file__).parents[1] / "examples" / "models" / "heisenberg_boundary.toml"
+    src = Path(__file__).parents[2] / "examples" / "models" / "heisenberg_boundary.toml"
     r = run("check", str(src))
     assert r.exit_code == 0, r.output
     assert "d = 8" in r.output
