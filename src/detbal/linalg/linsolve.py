@@ -37,6 +37,7 @@ __all__ = [
     "SingularError",
     "SylvesterPreconditioner",
     "adjoint_apply",
+    "check_lu_memory",
     "effective_hamiltonian",
     "generator_matrix",
     "identity_vector",
@@ -99,6 +100,22 @@ def generator_matrix(L: Generator):
         return sp.csr_array(L.to_sparse()), False
     except MemoryError:  # MemoryBudgetError included
         return L.linear_operator(), True
+
+
+def check_lu_memory(A, what: str) -> None:
+    """Refuse a sparse LU (SuperLU) of the n×n matrix A whose factors would exceed the memory budget.
+
+    SuperLU takes no memory limit, so the fill is estimated before factorising: 24 bytes (complex
+    value + index) per entry of L + U, with nnz(L + U) ≈ min(n², nnz(A)·√n) (a 2D-grid-like fill,
+    what COLAMD reaches on the Kronecker structure of a generator; dense factors at worst), ×1.5
+    for SuperLU's working copies."""
+    n = A.shape[0]
+    nnz = A.nnz if sp.issparse(A) else n * n
+    fill = min(float(n) * n, float(nnz) * np.sqrt(n))
+    d = int(round(np.sqrt(n)))
+    config.check_memory(1.5 * 24.0 * fill, f"sparse LU of the d²×d² generator for {what} (d = {d})",
+                        "a smaller model (fewer sites or levels), or a Lindbladian / Davies generator "
+                        "whose structured or preconditioned iterative path needs no factorisation")
 
 
 def adjoint_apply(A, v):
@@ -219,6 +236,7 @@ class BorderedSolver:
         self.iterations = 0
         n = self.n
         if kind == "lu":
+            check_lu_memory(A, "the steady state")
             col = sp.csc_array(self.s * self.u[:, None])
             B = sp.bmat([[sp.csc_array(A), col], [col.T, None]], format="csc")
             try:
@@ -294,6 +312,7 @@ class ShiftedSolver:
         self.kind = kind
         n = self.n
         if kind == "lu":
+            check_lu_memory(A, "shift-invert eigenvalues")
             shifted = sp.csc_array(A - self.z * sp.identity(n, dtype=np.complex128, format="csc"))
             try:
                 self.lu = spla.splu(shifted, permc_spec="COLAMD")

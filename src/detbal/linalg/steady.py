@@ -204,9 +204,11 @@ def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
         primary = "direct" if ((d <= config.LU_MAX_DIM and not matrix_free) or Heff is None) else "iterative"
     if matrix_free:
         if primary != "iterative":
-            raise MemoryBudgetError(f"the sparse d²×d² matrix (d = {d}) exceeds detbal.config.memory_budget and "
-                                    f"method={primary!r} needs it; method='iterative' (matrix-free GMRES) needs a "
-                                    "Lindbladian or a sum of Lindbladians")
+            raise MemoryBudgetError(f"the sparse d²×d² matrix of the generator (d = {d}) exceeds "
+                                    f"detbal.config.memory_budget and method={primary!r} needs it; only "
+                                    "Lindbladians (and sums of them) have a matrix-free path (method='iterative'); "
+                                    "otherwise use a smaller model (fewer sites or levels)",
+                                    budget=int(config.memory_budget))
         notes.append("matrix-free: the sparse matrix would exceed the memory budget")
     if primary == "iterative" and Heff is None:
         raise InputError("method='iterative' needs a Lindbladian (or a sum of Lindbladians) for its "
