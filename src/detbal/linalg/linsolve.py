@@ -216,12 +216,15 @@ class SylvesterPreconditioner:
         return X.reshape(-1, order="F")
 
 
-def _gmres(op, rhs, M, rtol=GMRES_RTOL, max_iterations=GMRES_RESTART * GMRES_MAXITER):
-    """GMRES with a relative tolerance; returns (x, relative residual, iterations)."""
+def _gmres(op, rhs, M, rtol=GMRES_RTOL, max_iterations=GMRES_RESTART * GMRES_MAXITER, progress=None):
+    """GMRES with a relative tolerance; returns (x, relative residual, iterations).
+    ``progress(iteration, preconditioned residual)`` is called after every inner step."""
     count = [0]
 
-    def cb(_):
+    def cb(r):
         count[0] += 1
+        if progress is not None:
+            progress(count[0], float(r))
 
     restart = int(min(GMRES_RESTART, max_iterations))
     x, _info = spla.gmres(op, rhs, M=M, rtol=rtol, atol=0.0, restart=restart,
@@ -244,8 +247,9 @@ class BorderedSolver:
         SingularError: the LU meets an exactly zero pivot.
     """
 
-    def __init__(self, A, d: int, Heff=None, kind: str = "lu"):
+    def __init__(self, A, d: int, Heff=None, kind: str = "lu", maxiter: int | None = None, progress=None):
         self.A, self.d, self.n = A, d, d * d
+        self.maxiter, self.progress = maxiter, progress
         self.norm = max(onenorm(A), np.finfo(float).tiny)
         self.u = identity_vector(d)
         self.s = self.norm / np.sqrt(d)
@@ -286,8 +290,13 @@ class BorderedSolver:
         """B⁻¹ rhs (length d² + 1). GMRES: raises SingularError if the residual stalls above 1e-8."""
         if self.kind == "lu":
             return self.lu.solve(np.asarray(rhs, dtype=np.complex128))
-        x, res, its = _gmres(self.op, np.asarray(rhs, dtype=np.complex128), self.M)
+        limit = GMRES_RESTART * GMRES_MAXITER if self.maxiter is None else self.maxiter
+        x, res, its = _gmres(self.op, np.asarray(rhs, dtype=np.complex128), self.M, max_iterations=limit,
+                             progress=self.progress)
         self.iterations += its
+        if res > 1e-8 and self.maxiter is not None:
+            raise ConvergenceError(f"GMRES on the bordered system stopped at maxiter = {self.maxiter} with "
+                                   f"relative residual {res:.2e}", res)
         if res > 1e-8:
             raise SingularError(f"GMRES on the bordered system stalled at relative residual {res:.2e}")
         return x

@@ -115,7 +115,8 @@ def _relative_residual(A, rho: np.ndarray, norm: float) -> float:
     return float(np.linalg.norm(A @ vec(rho)) / (norm * max(np.linalg.norm(rho), 1e-300)))
 
 
-def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_TOL) -> SteadyState:
+def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_TOL, maxiter: int | None = None,
+                 progress=None) -> SteadyState:
     """The stationary state of 𝓛: 𝓛(ρ) = 0, Tr ρ = 1 (THEORY.md §9).
 
     Paths (``method``):
@@ -139,6 +140,11 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
             biorthonormal to the kernel basis ρ_a; the time average when 𝓛 has purely imaginary
             eigenvalues).
         tol: relative tolerance of the kernel test and of the accepted residual (default 1e-10).
+        maxiter: cap on the GMRES iterations of the iterative path (default: 2400, after which the
+            kernel analysis is tried); when given, reaching it raises ConvergenceError carrying the
+            relative residual reached.
+        progress: optional callback ``progress(iteration, residual)`` after every GMRES step of the
+            iterative path (preconditioned relative residual).
 
     Returns:
         SteadyState(state, residual, kernel_dim, method, details).
@@ -159,6 +165,11 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
     L = as_generator(L)
     method = as_choice(method, "method", ("auto", "direct", "iterative", "dense", "shift-invert", "structured"))
     tol = _check_tol(tol)
+    if maxiter is not None and (isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer))
+                                or maxiter < 1):
+        raise InputError(f"`maxiter` must be a positive integer or None, got {maxiter!r}")
+    if progress is not None and not callable(progress):
+        raise InputError(f"`progress` must be a callable progress(iteration, residual) or None, got {progress!r}")
     d = L.dim
     rho0 = None if initial is None else as_state(initial, "initial", dim=d)
     has_structure = L.has_sector_structure
@@ -183,10 +194,10 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
         notes.append(f"structured path reports kernel dimension {kdim}: general kernel analysis used")
     if d == 1:
         return _finish(L, np.ones((1, 1), complex), 1, "trivial", {})
-    return _generic_steady_state(L, method, rho0, tol, notes)
+    return _generic_steady_state(L, method, rho0, tol, notes, (maxiter, progress))
 
 
-def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
+def _generic_steady_state(L, method, rho0, tol, notes, limits=(None, None)) -> SteadyState:
     d = L.dim
     A, matrix_free = generator_matrix(L)
     norm = onenorm(A)
@@ -215,7 +226,7 @@ def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
                          f"preconditioner; got {type(L).__name__}: use method='direct'")
     details: dict = {"norm": norm}
     if primary in ("direct", "iterative") and norm > 0:
-        solved = _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes)
+        solved = _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes, limits)
         if solved is not None:
             return solved
     auto_kernel = "dense" if (d <= config.DENSE_KERNEL_MAX_DIM and not matrix_free) else "shift-invert"
@@ -237,10 +248,10 @@ def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
         "initial=rho0 to get the state reached from rho0", kern.dim, basis)
 
 
-def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes):
+def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes, limits=(None, None)):
     kind = "lu" if primary == "direct" else "gmres"
     try:
-        solver = BorderedSolver(A, d, Heff=Heff, kind=kind)
+        solver = BorderedSolver(A, d, Heff=Heff, kind=kind, maxiter=limits[0], progress=limits[1])
         rho = _normalise_vector(solver.steady_vector(), d)
         unique, cert = solver.unique_kernel_certificate(tol, np.random.default_rng(1234))
     except SingularError as exc:
