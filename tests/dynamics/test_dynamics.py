@@ -71,7 +71,7 @@ def assert_density_matrix(rho, atol=1e-12):
 @pytest.mark.parametrize("method", ["auto", "direct", "dense", "shift-invert"])
 def test_thermal_qubit_steady_state_is_gibbs_through_every_path(method):
     H, jumps, rates = thermal_qubit(omega=1.3, beta=0.8, gamma_down=0.7)
-    ss = steady_state(db.Lindbladian(H, jumps, rates), method)
+    ss = steady_state(db.Lindbladian(H, jumps, rates), method=method)
     assert isinstance(ss, SteadyState) and ss.kernel_dim == 1
     assert np.max(np.abs(ss.state - db.gibbs_state(H, 0.8))) < 1e-12
     assert ss.residual < 1e-13
@@ -80,7 +80,7 @@ def test_thermal_qubit_steady_state_is_gibbs_through_every_path(method):
 @pytest.mark.parametrize("method", ["direct", "iterative", "dense", "shift-invert"])
 def test_random_db_lindbladian_relaxes_to_its_gibbs_state(method):
     H, jumps, rates, sigma = eigenoperator_db_lindbladian(np.random.default_rng(5), 5, beta=0.9)
-    ss = steady_state(db.Lindbladian(H, jumps, rates), method)
+    ss = steady_state(db.Lindbladian(H, jumps, rates), method=method)
     assert np.max(np.abs(ss.state - sigma)) < 1e-10
     assert ss.method.startswith(method)
     assert_density_matrix(ss.state)
@@ -133,13 +133,13 @@ def test_conserved_quantities_in_a_random_basis_give_the_long_time_limit(method)
     A = Q @ np.diag([1.0, -1.0, 2.0, -2.5]) @ Q.conj().T  # commutes with H: populations in Q conserved
     L = db.Lindbladian(H, [A], [0.8])
     with pytest.raises(db.NonUniqueSteadyStateError) as info:
-        steady_state(L, method)
+        steady_state(L, method=method)
     assert info.value.kernel_dim == 4
     for rho in info.value.basis:
         assert_density_matrix(rho, atol=1e-10)
         assert np.linalg.norm(L.apply(rho)) < 1e-10
     rho0 = random_density_matrix(rng, 4)
-    ss = steady_state(L, method, initial=rho0)
+    ss = steady_state(L, method=method, initial=rho0)
     late = evolve(L, rho0, [60.0]).states[0]
     assert np.max(np.abs(ss.state - late)) < 1e-10
     assert_density_matrix(ss.state, atol=1e-10)
@@ -149,7 +149,7 @@ def test_dephasing_xxz_chain_has_one_stationary_state_per_magnetisation_sector(m
     L = xxz_chain(4, dephasing=0.3)
     for method in ("auto", "shift-invert", "iterative"):
         with pytest.raises(db.NonUniqueSteadyStateError) as info:
-            steady_state(L, method)
+            steady_state(L, method=method)
         assert info.value.kernel_dim == 5
     # force the large-d code paths (GMRES bordered solve, GMRES shift-invert) at d = 16
     monkeypatch.setattr(db.config, "LU_MAX_DIM", 4)
@@ -164,7 +164,7 @@ def test_dephasing_xxz_chain_has_one_stationary_state_per_magnetisation_sector(m
 
 def test_iterative_and_direct_agree_on_a_boundary_driven_chain():
     L = xxz_chain(5)
-    a, b = steady_state(L, "direct"), steady_state(L, "iterative")
+    a, b = steady_state(L, method="direct"), steady_state(L, method="iterative")
     assert np.max(np.abs(a.state - b.state)) < 1e-10
     assert b.details["certificate"][0] == "random-probe residual"
 
@@ -186,7 +186,7 @@ def test_structured_paths_are_used_when_the_generator_declares_them():
         has_sector_structure = True
 
         def structured_steady_state(self):
-            return steady_state(base, "dense").state, 1, "fake"
+            return steady_state(base, method="dense").state, 1, "fake"
 
         def structured_spectrum(self):
             return np.linalg.eigvals(M)
@@ -224,17 +224,17 @@ def test_structured_paths_are_used_when_the_generator_declares_them():
 def test_steady_state_rejects_bad_input():
     L = random_lindbladian(1, 3)
     with pytest.raises(db.InputError, match="method"):
-        steady_state(L, "newton")
+        steady_state(L, method="newton")
     with pytest.raises(db.InputError, match="tol"):
-        steady_state(L, tol=-1)
+        steady_state(L, tolerance=-1)
     with pytest.raises(db.InputError, match="initial"):
         steady_state(L, initial=np.eye(3))
     with pytest.raises(db.InputError, match="trace preserving"):
         steady_state(L.to_dense() - 0.1 * np.eye(9))
     with pytest.raises(db.InputError, match="structured"):
-        steady_state(L, "structured")
+        steady_state(L, method="structured")
     with pytest.raises(db.InputError, match="iterative"):
-        steady_state(L.to_dense(), "iterative")
+        steady_state(L.to_dense(), method="iterative")
 
 
 @pytest.mark.parametrize("kind", ["eig", "schur"])
@@ -459,7 +459,7 @@ def test_matrix_free_paths_when_the_sparse_matrix_exceeds_the_memory_budget(monk
     assert ev.method == "expm-multiply(matrix-free)"
     assert np.max(np.abs(ev.states - ref_ev)) < 1e-10
     with pytest.raises(db.MemoryBudgetError, match="iterative"):
-        steady_state(L, "direct")
+        steady_state(L, method="direct")
 
 
 def test_krylov_dense_output_handles_zero_repeated_and_final_times():

@@ -213,7 +213,7 @@ def _db_reference(L, beta, state, tolerance):
                 beta = L.beta
             else:
                 try:
-                    state = steady_state(L, tol=tolerance).state
+                    state = steady_state(L, tolerance=tolerance).state
                 except NonUniqueSteadyStateError:
                     return None, "the steady state is not unique"
         rep = detailed_balance(L, beta=beta, state=state, inner="kms")

@@ -88,6 +88,10 @@ def _near_zero(A, solver: ShiftedSolver, adjoint: bool, tol: float, norm: float)
     k = min(6, n - 2)
     while True:
         ncv = min(n, max(2 * k + 1, 20))
+        config.check_memory(16.0 * n * (ncv + k + 2), f"Arnoldi basis of {ncv} vectors for a kernel of dimension "
+                            f"≥ {k} (d = {math.isqrt(n)})",
+                            "a smaller model (fewer sites or levels); a Davies generator counts its kernel "
+                            "from its sector structure")
         try:
             v0 = np.random.default_rng(0).normal(size=n) + 0j  # reproducible Arnoldi start
             vals, vecs = spla.eigs(op, k=k, sigma=z, OPinv=solver.inverse_operator(adjoint), ncv=ncv, v0=v0,

@@ -37,6 +37,7 @@ __all__ = [
     "SingularError",
     "SylvesterPreconditioner",
     "adjoint_apply",
+    "check_lu_memory",
     "effective_hamiltonian",
     "generator_matrix",
     "identity_vector",
@@ -87,6 +88,19 @@ def sparse_nnz_estimate(L: Generator) -> int | None:
     return total
 
 
+#: the sparse d²×d² matrix is replaced by ``apply`` when its nonzeros exceed this many times the
+#: flops of one ``apply`` (measured: dense jump, d = 64: matvec 16.7 M nonzeros vs 4 d³ = 1 M flops)
+_MATRIX_FREE_FACTOR = 4
+
+
+def _apply_flops(L: Generator) -> float:
+    """Flops of one dense ``apply`` of a (sum of) Lindbladian(s): 2d³ per product, 3 products per
+    jump (AρA† and the anticommutator through H_eff) plus 2 for H_eff."""
+    terms = lindblad_terms(L)
+    d = float(L.dim)
+    return sum(2 * d ** 3 * (2 + 3 * len(t.jumps)) for t in terms)
+
+
 def generator_matrix(L: Generator):
     """The d²×d² generator as a sparse matrix, or as a matrix-free LinearOperator (``apply`` /
     ``adjoint``) when the sparse matrix would exceed ``detbal.config.memory_budget`` (e.g. dense
@@ -95,10 +109,30 @@ def generator_matrix(L: Generator):
     est = sparse_nnz_estimate(L)
     if est is not None and est * 28 > config.budget():  # complex value + index, plus conversion copies
         return L.linear_operator(), True
+    if est is not None and est > _MATRIX_FREE_FACTOR * _apply_flops(L):
+        # dense jumps: A ⊗ Ā has nnz(A)² entries (d⁴ for a dense A), while apply() costs O(d³) per
+        # jump; every Krylov step is then cheaper matrix-free (and no LU of a dense d²×d² matrix)
+        return L.linear_operator(), True
     try:
         return sp.csr_array(L.to_sparse()), False
     except MemoryError:  # MemoryBudgetError included
         return L.linear_operator(), True
+
+
+def check_lu_memory(A, what: str) -> None:
+    """Refuse a sparse LU (SuperLU) of the n×n matrix A whose factors would exceed the memory budget.
+
+    SuperLU takes no memory limit, so the fill is estimated before factorising: 24 bytes (complex
+    value + index) per entry of L + U, with nnz(L + U) ≈ min(n², nnz(A)·√n) (a 2D-grid-like fill,
+    what COLAMD reaches on the Kronecker structure of a generator; dense factors at worst), ×1.5
+    for SuperLU's working copies."""
+    n = A.shape[0]
+    nnz = A.nnz if sp.issparse(A) else n * n
+    fill = min(float(n) * n, float(nnz) * np.sqrt(n))
+    d = int(round(np.sqrt(n)))
+    config.check_memory(1.5 * 24.0 * fill, f"sparse LU of the d²×d² generator for {what} (d = {d})",
+                        "a smaller model (fewer sites or levels), or a Lindbladian / Davies generator "
+                        "whose structured or preconditioned iterative path needs no factorisation")
 
 
 def adjoint_apply(A, v):
@@ -182,12 +216,15 @@ class SylvesterPreconditioner:
         return X.reshape(-1, order="F")
 
 
-def _gmres(op, rhs, M, rtol=GMRES_RTOL, max_iterations=GMRES_RESTART * GMRES_MAXITER):
-    """GMRES with a relative tolerance; returns (x, relative residual, iterations)."""
+def _gmres(op, rhs, M, rtol=GMRES_RTOL, max_iterations=GMRES_RESTART * GMRES_MAXITER, progress=None):
+    """GMRES with a relative tolerance; returns (x, relative residual, iterations).
+    ``progress(iteration, preconditioned residual)`` is called after every inner step."""
     count = [0]
 
-    def cb(_):
+    def cb(r):
         count[0] += 1
+        if progress is not None:
+            progress(count[0], float(r))
 
     restart = int(min(GMRES_RESTART, max_iterations))
     x, _info = spla.gmres(op, rhs, M=M, rtol=rtol, atol=0.0, restart=restart,
@@ -210,8 +247,9 @@ class BorderedSolver:
         SingularError: the LU meets an exactly zero pivot.
     """
 
-    def __init__(self, A, d: int, Heff=None, kind: str = "lu"):
+    def __init__(self, A, d: int, Heff=None, kind: str = "lu", maxiter: int | None = None, progress=None):
         self.A, self.d, self.n = A, d, d * d
+        self.maxiter, self.progress = maxiter, progress
         self.norm = max(onenorm(A), np.finfo(float).tiny)
         self.u = identity_vector(d)
         self.s = self.norm / np.sqrt(d)
@@ -219,6 +257,7 @@ class BorderedSolver:
         self.iterations = 0
         n = self.n
         if kind == "lu":
+            check_lu_memory(A, "the steady state")
             col = sp.csc_array(self.s * self.u[:, None])
             B = sp.bmat([[sp.csc_array(A), col], [col.T, None]], format="csc")
             try:
@@ -251,8 +290,13 @@ class BorderedSolver:
         """B⁻¹ rhs (length d² + 1). GMRES: raises SingularError if the residual stalls above 1e-8."""
         if self.kind == "lu":
             return self.lu.solve(np.asarray(rhs, dtype=np.complex128))
-        x, res, its = _gmres(self.op, np.asarray(rhs, dtype=np.complex128), self.M)
+        limit = GMRES_RESTART * GMRES_MAXITER if self.maxiter is None else self.maxiter
+        x, res, its = _gmres(self.op, np.asarray(rhs, dtype=np.complex128), self.M, max_iterations=limit,
+                             progress=self.progress)
         self.iterations += its
+        if res > 1e-8 and self.maxiter is not None:
+            raise ConvergenceError(f"GMRES on the bordered system stopped at maxiter = {self.maxiter} with "
+                                   f"relative residual {res:.2e}", res)
         if res > 1e-8:
             raise SingularError(f"GMRES on the bordered system stalled at relative residual {res:.2e}")
         return x
@@ -294,6 +338,7 @@ class ShiftedSolver:
         self.kind = kind
         n = self.n
         if kind == "lu":
+            check_lu_memory(A, "shift-invert eigenvalues")
             shifted = sp.csc_array(A - self.z * sp.identity(n, dtype=np.complex128, format="csc"))
             try:
                 self.lu = spla.splu(shifted, permc_spec="COLAMD")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
@@ -39,9 +40,9 @@ def _check_tol(tol) -> float:
     try:
         t = float(tol)
     except (TypeError, ValueError) as exc:
-        raise InputError(f"`tol` must be a positive number, got {tol!r}") from exc
+        raise InputError(f"`tolerance` must be a positive number, got {tol!r}") from exc
     if not (0 < t < 1) or not math.isfinite(t):
-        raise InputError(f"`tol` must be a number in (0, 1), got {tol!r}")
+        raise InputError(f"`tolerance` must be a number in (0, 1), got {tol!r}")
     return t
 
 
@@ -97,7 +98,11 @@ def _relative_residual(A, rho: np.ndarray, norm: float) -> float:
     return frobenius(A @ vec(rho)) / (norm * max(frobenius(rho), 1e-300))
 
 
-def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_TOL) -> SteadyState:
+SteadyMethod = Literal["auto", "direct", "iterative", "dense", "shift-invert", "structured"]
+
+
+def steady_state(L, *, method: SteadyMethod = "auto", initial=None, tolerance: float = DEFAULT_TOL,
+                 maxiter: int | None = None, progress=None) -> SteadyState:
     """The stationary state of 𝓛: 𝓛(ρ) = 0, Tr ρ = 1 (THEORY.md §9).
 
     Paths (``method``):
@@ -106,12 +111,12 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
           kernel analysis below is run automatically and named in ``method`` ("direct→dense-svd").
         - "direct": sparse LU of the bordered matrix [[L, s·vec(I)], [s·vec(I)†, 0]] (s = ‖L‖₁/√d),
           which is nonsingular iff ker 𝓛 is one-dimensional; uniqueness is certified by the
-          condition estimate κ₁ < 1/tol.
+          condition estimate κ₁ < 1/tolerance.
         - "iterative": GMRES on the same bordered system, preconditioned by the no-jump
           Sylvester operator −i(H_eff·X − X·H_eff†) (O(d³) per step, never a d²×d² dense matrix);
           uniqueness is certified by a second solve with a random right-hand side.
         - "dense": SVD of the d²×d² matrix (d ≤ 40); "shift-invert": ARPACK around 0⁺.
-        Eigen/singular values |λ| ≤ tol·‖L‖₁ count as zero.
+        Eigen/singular values |λ| ≤ tolerance·‖L‖₁ count as zero.
 
     Args:
         L: Generator or d²×d² matrix (sparse, ndarray, QuTiP superoperator).
@@ -120,7 +125,12 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
             state reached from ρ0, 𝓟(ρ0) = Σ_a Tr[J_a†ρ0] ρ_a (conserved quantities J_a,
             biorthonormal to the kernel basis ρ_a; the time average when 𝓛 has purely imaginary
             eigenvalues).
-        tol: relative tolerance of the kernel test and of the accepted residual (default 1e-10).
+        tolerance: relative tolerance of the kernel test and of the accepted residual (default 1e-10).
+        maxiter: cap on the GMRES iterations of the iterative path (default: 2400, after which the
+            kernel analysis is tried); when given, reaching it raises ConvergenceError carrying the
+            relative residual reached.
+        progress: optional callback ``progress(iteration, residual)`` after every GMRES step of the
+            iterative path (preconditioned relative residual).
 
     Returns:
         SteadyState(state, residual, kernel_dim, method, details).
@@ -140,7 +150,12 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
     """
     L = as_generator(L)
     method = as_choice(method, "method", ("auto", "direct", "iterative", "dense", "shift-invert", "structured"))
-    tol = _check_tol(tol)
+    tol = _check_tol(tolerance)
+    if maxiter is not None and (isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer))
+                                or maxiter < 1):
+        raise InputError(f"`maxiter` must be a positive integer or None, got {maxiter!r}")
+    if progress is not None and not callable(progress):
+        raise InputError(f"`progress` must be a callable progress(iteration, residual) or None, got {progress!r}")
     d = L.dim
     rho0 = None if initial is None else as_state(initial, "initial", dim=d)
     has_structure = L.has_sector_structure
@@ -165,14 +180,14 @@ def steady_state(L, method: str = "auto", *, initial=None, tol: float = DEFAULT_
         notes.append(f"structured path reports kernel dimension {kdim}: general kernel analysis used")
     if d == 1:
         return _finish(L, np.ones((1, 1), complex), 1, "trivial", {})
-    return _generic_steady_state(L, method, rho0, tol, notes)
+    return _generic_steady_state(L, method, rho0, tol, notes, (maxiter, progress))
 
 
 #: outside this range of ‖𝓛‖₁ the generic solve works with 𝓛/‖𝓛‖₁
 _SCALE_MIN, _SCALE_MAX = 1e-100, 1e100
 
 
-def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
+def _generic_steady_state(L, method, rho0, tol, notes, limits=(None, None)) -> SteadyState:
     d = L.dim
     A, matrix_free = generator_matrix(L)
     norm = onenorm(A)
@@ -197,15 +212,17 @@ def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
         primary = "direct" if ((d <= config.LU_MAX_DIM and not matrix_free) or Heff is None) else "iterative"
     if matrix_free:
         if primary != "iterative":
-            raise MemoryBudgetError(f"the sparse d²×d² matrix (d = {d}) exceeds detbal.config.memory_budget and "
-                                    f"method={primary!r} needs it; method='iterative' (matrix-free GMRES) needs a "
-                                    "Lindbladian or a sum of Lindbladians")
+            raise MemoryBudgetError(f"the sparse d²×d² matrix of the generator (d = {d}) exceeds "
+                                    f"detbal.config.memory_budget and method={primary!r} needs it; only "
+                                    "Lindbladians (and sums of them) have a matrix-free path (method='iterative'); "
+                                    "otherwise use a smaller model (fewer sites or levels)",
+                                    budget=int(config.memory_budget))
         notes.append("matrix-free: the sparse matrix would exceed the memory budget")
     if primary == "iterative" and Heff is None:
         raise InputError("method='iterative' needs a Lindbladian (or a sum of Lindbladians) for its "
                          f"preconditioner; got {type(L).__name__}: use method='direct'")
     if primary in ("direct", "iterative") and norm > 0:
-        solved = _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes)
+        solved = _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes, limits)
         if solved is not None:
             return solved
     auto_kernel = "dense" if (d <= config.DENSE_KERNEL_MAX_DIM and not matrix_free) else "shift-invert"
@@ -227,10 +244,10 @@ def _generic_steady_state(L, method, rho0, tol, notes) -> SteadyState:
         "initial=rho0 to get the state reached from rho0", kern.dim, basis)
 
 
-def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes):
+def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes, limits=(None, None)):
     kind = "lu" if primary == "direct" else "gmres"
     try:
-        solver = BorderedSolver(A, d, Heff=Heff, kind=kind)
+        solver = BorderedSolver(A, d, Heff=Heff, kind=kind, maxiter=limits[0], progress=limits[1])
         rho = _normalise_vector(solver.steady_vector(), d)
         unique, cert = solver.unique_kernel_certificate(tol, np.random.default_rng(1234))
     except SingularError as exc:

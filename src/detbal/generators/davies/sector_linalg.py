@@ -152,19 +152,21 @@ def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
     config.check_memory(8.0 * d * d, f"index of the ν = 0 sector (d = {d})", "fewer sites")
     pos = np.full(d * d, -1, dtype=np.int64)
     pos[r0 * d + c0] = np.arange(n0)
-    _, Gd = _sum_level_operators(sec, [(c.gamma, c.St, c.St_abs2) for c in couplings], None)
-    K = np.diag(np.zeros(d) if energies is None else np.asarray(energies, float)).astype(np.complex128)
+    G = sp.csr_array(_sum_level_operators(sec, [(c.gamma, c.St, c.St_abs2) for c in couplings], None)[1])
+    K = sp.diags_array(np.zeros(d) if energies is None else np.asarray(energies, float)).astype(np.complex128)
     lamb = [(c.lamb_table, c.St, c.St_abs2) for c in couplings if c.lamb_table is not None]
     if lamb:
-        K = K + _sum_level_operators(sec, lamb, None)[1]
-    T = [np.sqrt(c.gamma) * c.St for c in couplings]
-    B = -0.5 * Gd - 1j * K
-    C = -0.5 * Gd + 1j * K
-    scale = max([float(np.max(np.abs(t))) ** 2 for t in T] + [float(np.max(np.abs(B))), 1e-300])
+        K = K + sp.csr_array(_sum_level_operators(sec, lamb, None)[1])
+    B = sp.coo_array(-0.5 * G - 1j * K)
+    C = sp.coo_array(-0.5 * G + 1j * K)
+    del G, K
+    # |T_ij|² = γ_ij P_ij: the scale without a complex d×d temporary
+    scale = max([float(np.max(c.gamma * c.St_abs2)) for c in couplings]
+                + [float(np.max(np.abs(B.data), initial=0.0)), 1e-300])
     rows, cols, vals = [], [], []
-    for t in T:
-        i, j = np.nonzero(np.abs(t) > math.sqrt(1e-13 * scale))
-        v = t[i, j]
+    for c in couplings:
+        i, j = np.nonzero(c.gamma * c.St_abs2 > 1e-13 * scale)
+        v = np.sqrt(c.gamma[i, j]) * c.St[i, j]
         key = lab[i].astype(np.int64) * sec.n_levels + lab[j]
         sizes = np.bincount(key)
         config.check_memory(40.0 * float(np.sum(sizes.astype(float) ** 2)),
@@ -174,7 +176,8 @@ def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
         cols.append(pos[j[a] * d + j[b]])
         vals.append(v[a] * np.conj(v[b]))
     for X, left in ((B, True), (C, False)):
-        i, j = np.nonzero(np.abs(X) > 1e-13 * scale)
+        keep = np.abs(X.data) > 1e-13 * scale
+        i, j, xv = X.row[keep], X.col[keep], X.data[keep]
         m = deg[lab[i]]
         config.check_memory(40.0 * float(m.sum()), f"level terms of the ν = 0 sector (d = {d})", "fewer sites")
         e = np.repeat(np.arange(i.shape[0]), m)
@@ -185,7 +188,7 @@ def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
         else:      # δ_ij C_lk with (l, k) = (i, j): row (m, j), column (m, i) for m in the level
             rows.append(pos[k * d + j[e]])
             cols.append(pos[k * d + i[e]])
-        vals.append(X[i, j][e])
+        vals.append(xv[e])
     R, Cc, V = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
     if np.any(R < 0) or np.any(Cc < 0):  # pragma: no cover - the ν = 0 sector is closed
         raise InputError("internal: a ν = 0 entry left the intra-level sector")
