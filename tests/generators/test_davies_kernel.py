@@ -17,7 +17,7 @@ import detbal as db
 from detbal.baths import Bath
 from detbal.errors import MemoryBudgetError, NonUniqueSteadyStateError
 from detbal.generators.davies import davies
-from detbal.generators.davies import sector_linalg as lin
+from detbal.generators.davies import sector_kernel as kern
 
 X = np.array([[0.0, 1.0], [1.0, 0.0]])
 Z = np.diag([1.0, -1.0])
@@ -59,7 +59,7 @@ def test_degenerate_kernel_dimension_equals_the_dense_nullity(n, rotated, lamb):
 @pytest.mark.parametrize("rotated", [False, True])
 def test_sparse_zero_sector_equals_the_dense_zero_sector_block(rotated):
     L = free_spins_one_bath(3, np.random.default_rng(7) if rotated else None, lamb_shift=True)
-    M = lin.zero_sector_matrix(L._sec, L._cps, L.eigenbasis.energies).toarray()
+    M = kern.zero_sector_matrix(L._sec, L._cps, L.eigenbasis.energies).toarray()
     assert np.allclose(M, L.bohr_blocks.population, rtol=0, atol=1e-13)
 
 
@@ -67,7 +67,7 @@ def test_block_nullity_counts_each_invariant_block():
     # blocks: [[1, 1], [1, 1]] (nullity 1), [0] (1), [[1e-20]] (tiny against ‖M‖₁ = 2: 1), [[2, 0], [0, 3]] (0)
     import scipy.sparse as sp
     M = sp.block_diag([np.ones((2, 2)), np.zeros((1, 1)), np.array([[1e-20]]), np.diag([2.0, 3.0])])
-    assert lin.block_nullity(sp.csr_array(M)) == 3
+    assert kern.block_nullity(sp.csr_array(M)) == 3
 
 
 def test_six_free_spins_with_one_bath_have_the_commutant_as_kernel():

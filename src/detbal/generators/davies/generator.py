@@ -33,10 +33,12 @@ from ... import config
 from ..._checks import as_operator, is_hermitian
 from ...baths.bath import Bath
 from ...eigenbasis import Eigenbasis, rotate_cleaned
-from ...errors import InputError
+from ...errors import InputError, NotFaithfulError
 from ...states import log_gibbs_populations
 from . import sectors as _bohr
 from . import sector_evolution as evo
+from . import sector_balance
+from . import sector_kernel as kern
 from . import sector_linalg as lin
 from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_possible
 from ...classical.rate_matrix import RateMatrix
@@ -315,11 +317,11 @@ class DaviesGenerator(Generator):
         :func:`sector_linalg.zero_sector_matrix`), never a dense d²×d² or n0×n0 matrix."""
         if "kdim" not in self._cache:
             if self._sec.degenerate:
-                M0 = lin.zero_sector_matrix(self._sec, self._cps,
+                M0 = kern.zero_sector_matrix(self._sec, self._cps,
                                              self._h_count * self._eb.energies if self._h_count else None)
-                self._cache["kdim"] = lin.block_nullity(M0)
+                self._cache["kdim"] = kern.block_nullity(M0)
             else:
-                self._cache["kdim"] = lin.kernel_dim(self._parts, self._cps)
+                self._cache["kdim"] = kern.kernel_dim(self._parts, self._cps)
         return self._cache["kdim"]
 
     def structured_steady_state(self) -> tuple[np.ndarray, int, str]:
@@ -342,8 +344,8 @@ class DaviesGenerator(Generator):
         if self.beta is not None:
             return self._from_populations(np.exp(self._log_gibbs())), k, "davies-gibbs"
         if self._parts.W is not None:
-            return self._from_populations(lin.pauli_kernel(self._parts, self._cps, k)), k, "davies-pauli-kernel"
-        X = lin.zero_sector_state(self._parts.M0, self._sec, k)
+            return self._from_populations(kern.pauli_kernel(self._parts, self._cps, k)), k, "davies-pauli-kernel"
+        X = kern.zero_sector_state(self._parts.M0, self._sec, k)
         Y = self._eb.from_eigen(X)
         return (Y + Y.conj().T) / 2, k, "davies-zero-sector-kernel"
 
@@ -382,7 +384,7 @@ class DaviesGenerator(Generator):
         """
         f, k = self._parts, self._kernel_dim()
         if f.W is not None and self.beta is not None:
-            g_pop = lin.top_gap(self._symmetrized_pauli(), k, self._log_gibbs())
+            g_pop = kern.top_gap(self._symmetrized_pauli(), k, self._log_gibbs())
         else:
             ev = self._population_eigenvalues()
             rest = ev[np.argsort(np.abs(ev))][k:]
@@ -474,7 +476,7 @@ class DaviesGenerator(Generator):
         hamiltonian = √(hamiltonian_commutator/k_norm)/‖p‖, symmetric = √(antisym/norm_hat),
         stationary = √(stationary/norm_hat)/(e^{C}‖p‖).
         """
-        from ...errors import NotFaithfulError
+
 
         lp = np.asarray(log_p, dtype=float)
         if lp.shape != (self.dim,) or np.any(np.isnan(lp)) or np.any(lp == np.inf):
@@ -485,7 +487,7 @@ class DaviesGenerator(Generator):
         s = float(s)
         if not 0 <= s <= 1:
             raise InputError(f"`s` must be in [0, 1], got {s}")
-        return lin.balance_norms(self._parts, lp, s)
+        return sector_balance.balance_norms(self._parts, lp, s)
 
 
 def _readonly(a):

@@ -13,7 +13,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from ..._longtime import expm_any_time, is_long
-from .sector_linalg import components
+from .sector_kernel import components
 
 __all__ = ["evolve", "expectations"]
 
