@@ -66,12 +66,11 @@ def test_two_bath_qubit_reproduces_the_verified_numbers():
 
 
 def test_two_bath_davies_qubit_gives_the_same_thermodynamics():
-    davies = pytest.importorskip("detbal.generators.davies")
     from detbal.baths import Bath
 
     H = np.diag([0.0, 1.0])
     X = np.array([[0, 1], [1, 0]], complex)
-    D = davies.davies(H, [(X, Bath.ohmic(alpha=0.1, cutoff=5.0, beta=0.5, name="hot")),
+    D = db.davies(H, [(X, Bath.ohmic(alpha=0.1, cutoff=5.0, beta=0.5, name="hot")),
                           (X, Bath.ohmic(alpha=0.05, cutoff=5.0, beta=2.0, name="cold"))])
     ss = steady_state(D)
     assert ss.method.startswith("structured")
@@ -191,13 +190,12 @@ def test_relative_entropy_to_the_gibbs_state_decreases_for_random_db_lindbladian
 @settings(max_examples=30, deadline=None)
 @given(seed=st.integers(0, 2**31), d=st.integers(2, 4), beta=st.floats(0.1, 2.0))
 def test_relative_entropy_decreases_for_random_davies_generators(seed, d, beta):
-    davies = pytest.importorskip("detbal.generators.davies")
     from detbal.baths import Bath
 
     rng = np.random.default_rng(seed)
     H = np.diag(np.sort(rng.uniform(0, 3, size=d)))
     S = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
-    D = davies.davies(H, [(S + S.conj().T, Bath.ohmic(alpha=0.1, cutoff=5.0, beta=beta, name="bath"))])
+    D = db.davies(H, [(S + S.conj().T, Bath.ohmic(alpha=0.1, cutoff=5.0, beta=beta, name="bath"))])
     sigma = db.gibbs_state(H, beta)
     ev = evolve(D, random_density_matrix(rng, d), np.linspace(0, 4, 12))
     decay = relative_entropy_decay(ev, sigma)
