@@ -228,18 +228,18 @@ class DaviesGenerator(Generator):
     def coherent_hamiltonian(self) -> np.ndarray:
         """K = H + H_LS in the eigenbasis ((d, d); diagonal unless levels are degenerate).
         For a channel K = H_LS of its bath."""
-        return self._parts.K_dense()
+        return self._parts.coherent_matrix()
 
     @property
     def hamiltonian_part(self) -> np.ndarray:
         """K = nH + H_LS in the original basis ((d, d) complex; see :attr:`coherent_hamiltonian`)."""
-        return self._eb.from_eigen(self._parts.K_dense())
+        return self._eb.from_eigen(self._parts.coherent_matrix())
 
     @property
     def lamb_shift_hamiltonian(self) -> np.ndarray:
         """H_LS in the eigenbasis ((d, d), block diagonal in degenerate levels; 0 without Lamb shift)."""
         f = self._parts
-        return np.diag(f.ls).astype(np.complex128) if f.LSd is None else f.LSd.copy()
+        return np.diag(f.lamb_diag).astype(np.complex128) if f.lamb_dense is None else f.lamb_dense.copy()
 
     @property
     def bohr_blocks(self) -> _bohr.BohrBlocks:
@@ -307,7 +307,7 @@ class DaviesGenerator(Generator):
             for c in self._cps:
                 term = _bohr.symmetric_rate_matrix(sec, c.emit, b, c.gamma0) * c.St_abs2
                 S = term if S is None else S + term
-            np.fill_diagonal(S, np.diagonal(self._parts.W))
+            np.fill_diagonal(S, np.diagonal(self._parts.pauli_matrix))
             self._cache["sym"] = S
         return self._cache["sym"]
 
@@ -343,9 +343,9 @@ class DaviesGenerator(Generator):
         k = self._kernel_dim()
         if self.beta is not None:
             return self._from_populations(np.exp(self._log_gibbs())), k, "davies-gibbs"
-        if self._parts.W is not None:
+        if self._parts.pauli_matrix is not None:
             return self._from_populations(kern.pauli_kernel(self._parts, self._cps, k)), k, "davies-pauli-kernel"
-        X = kern.zero_sector_state(self._parts.M0, self._sec, k)
+        X = kern.zero_sector_state(self._parts.zero_block, self._sec, k)
         Y = self._eb.from_eigen(X)
         return (Y + Y.conj().T) / 2, k, "davies-zero-sector-kernel"
 
@@ -355,11 +355,11 @@ class DaviesGenerator(Generator):
 
     def _population_eigenvalues(self) -> np.ndarray:
         f = self._parts
-        if f.W is None:
-            return np.linalg.eigvals(f.M0)
+        if f.pauli_matrix is None:
+            return np.linalg.eigvals(f.zero_block)
         if self.beta is not None:
             return np.linalg.eigvalsh(self._symmetrized_pauli()).astype(np.complex128)
-        return np.linalg.eigvals(f.W)
+        return np.linalg.eigvals(f.pauli_matrix)
 
     def structured_spectrum(self) -> np.ndarray:
         """All d² eigenvalues, sector by sector, ordered by decreasing real part.
@@ -383,7 +383,7 @@ class DaviesGenerator(Generator):
         with the Hermitian solver as fallback); otherwise ``eig``. Coherences: min −Re λ.
         """
         f, k = self._parts, self._kernel_dim()
-        if f.W is not None and self.beta is not None:
+        if f.pauli_matrix is not None and self.beta is not None:
             g_pop = kern.top_gap(self._symmetrized_pauli(), k, self._log_gibbs())
         else:
             ev = self._population_eigenvalues()
@@ -448,7 +448,7 @@ class DaviesGenerator(Generator):
         if t.ndim != 1 or not np.all(np.isfinite(t)):
             raise InputError(f"`times` must be a 1-D array of finite numbers, got shape {t.shape}")
         pauli = None
-        if self._parts.W is not None and self.beta is not None and math.isfinite(self.beta):
+        if self._parts.pauli_matrix is not None and self.beta is not None and math.isfinite(self.beta):
             lp = self._log_gibbs()
             if np.ptp(lp) <= 2 * math.log(1e5):
                 pauli = (self._symmetrized_pauli(), lp)
