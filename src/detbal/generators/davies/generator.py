@@ -44,7 +44,7 @@ from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_po
 from ...classical.rate_matrix import RateMatrix
 from ..base import Generator, dagger as _dag
 
-__all__ = ["DaviesGenerator", "davies"]
+__all__ = ["DaviesGenerator", "davies", "davies_bytes"]
 
 
 class _Coupling:
@@ -106,6 +106,13 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
     """
     if not isinstance(lamb_shift, (bool, np.bool_)):
         raise InputError(f"`lamb_shift` must be True or False, got {lamb_shift!r}")
+    shape = (H.dim,) if isinstance(H, Eigenbasis) else getattr(H, "shape", None)
+    if shape and len(shape) == 2 or isinstance(H, Eigenbasis):
+        n_baths = len(couplings) if isinstance(couplings, (list, tuple)) else 1
+        d0 = int(shape[0])
+        config.check_memory(davies_bytes(d0, n_baths, bool(lamb_shift), not isinstance(H, Eigenbasis)),
+                            f"the Davies generator's eigenbasis and rate tables (d = {d0}, {n_baths} bath(s))",
+                            "a smaller system (fewer sites) or a larger memory budget")
     eb, h = eigenbasis_of(H, bohr_tol)
     d = eb.dim
     parsed = parse_couplings(couplings, d)
@@ -119,6 +126,17 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
         St *= 0.5
         cps.append(_Coupling(name, bath, S, St, sec, lamb_shift, bath.name is None))
     return DaviesGenerator._build(eb, sec, tuple(cps), hamiltonian_count=1, hamiltonian=h, name="davies")
+
+
+def davies_bytes(d: int, n_baths: int, lamb_shift: bool = False, diagonalise: bool = True) -> float:
+    """Bytes :func:`davies` holds at its peak, estimated from the d×d tables it allocates:
+    the eigendecomposition (H, V and the ``eigh`` workspace: 3 real d×d, if H must be
+    diagonalised), the sector partition (a bool mask and ≤ 16 B of index arrays per matrix unit),
+    and per bath S, S̃, |S̃|², Γ (and Λ with Lamb shift) as real d×d tables plus one complex
+    rotation temporary. The Bohr-sector blocks (:class:`SectorForm`) are checked separately when
+    first used."""
+    per_bath = 8.0 * (4 + int(bool(lamb_shift))) + 16.0
+    return float(d) ** 2 * ((24.0 if diagonalise else 8.0) + 17.0 + n_baths * per_bath)
 
 
 # -- the generator --------------------------------------------------------------------------------
