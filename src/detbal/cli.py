@@ -26,7 +26,7 @@ from . import __version__, models
 from .app.analysis import analyze as analyze_model
 from .app.plots import write_plots
 from .app.render import render
-from .errors import DetbalError
+from .errors import DetbalError, MemoryBudgetError
 from .io.model_file import check_model, load_model
 from .models import DEFAULT
 
@@ -54,6 +54,8 @@ def _fail(exc: BaseException, code: int) -> None:
         raise exc
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     prefix = "error" if code == 2 else f"internal error ({type(exc).__name__})"
+    if isinstance(exc, MemoryBudgetError):
+        first += " (command line: fewer sites, or a larger limit with detbal analyze --memory-budget 16GiB …)"
     sys.stderr.write(f"detbal: {prefix}: {first}\n")
     raise typer.Exit(code)
 
@@ -171,7 +173,30 @@ def _write_plots(directory: str, results, quiet: bool) -> list:
     return files
 
 
-def _do_analyze(targets, json_out, plots, beta, param, quiet):
+def _parse_bytes(text: str) -> float:
+    """A memory size: bytes, or a number with K/M/G/T (powers of 1024; "iB"/"B" optional), or "inf"."""
+    t = text.strip().lower().replace(" ", "")
+    if t in ("inf", "none", "unlimited"):
+        return float("inf")
+    for suffix in ("ib", "b"):
+        if t.endswith(suffix):
+            t = t[: -len(suffix)]
+            break
+    scale = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}.get(t[-1:], 1)
+    try:
+        value = float(t[:-1] if scale != 1 else t) * scale
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise _BadInput(f"--memory-budget must be a positive size such as 8GiB, 500M or inf, got {text!r}")
+    return value
+
+
+def _do_analyze(targets, json_out, plots, beta, param, quiet, memory_budget=None):
+    if memory_budget is not None:
+        from . import config
+
+        config.memory_budget = _parse_bytes(memory_budget)
 
     if beta is not None and not beta > 0:
         raise _BadInput(f"--beta must be > 0 (inverse temperature of the reference Gibbs state; "
@@ -213,12 +238,14 @@ def analyze(
     beta: Optional[float] = typer.Option(None, "--beta", help="Inverse temperature of the reference Gibbs "
                                                               "state (default: the model's)."),
     param: List[str] = typer.Option(None, "--param", "-p", help="Zoo parameter KEY=VALUE (repeatable)."),
+    memory_budget: Optional[str] = typer.Option(None, "--memory-budget", help="Memory limit of the analysis "
+                                                 "(e.g. 8GiB, 500M, inf; default 2GiB)."),
     quiet: bool = _QUIET,
     debug: bool = _DEBUG,
 ) -> None:
     """Analyse models: detailed balance (KMS/GNS, Gibbs/steady state), currents, entropy production, gap."""
     _STATE["debug"] = _STATE["debug"] or debug
-    _run(_do_analyze, targets or [], json_out, plots, beta, param or [], quiet or _STATE["quiet"])
+    _run(_do_analyze, targets or [], json_out, plots, beta, param or [], quiet or _STATE["quiet"], memory_budget)
 
 
 @app.command("models")

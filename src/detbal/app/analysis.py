@@ -37,6 +37,13 @@ from ..thermo.currents import entropy_production, heat_currents
 
 __all__ = ["analyze", "Analysis", "Verdict", "ChannelRow", "validate_dict"]
 
+#: MemoryBudgetError messages name the budget by this text (config.check_memory)
+BUDGET_MARK = "more than detbal.config.memory_budget"
+#: the note added once when some stage was skipped for the memory budget
+BUDGET_ADVICE = ("stages marked 'more than detbal.config.memory_budget' were skipped, not failed: analyse fewer "
+                 "sites (e.g. -p n=…), or raise the budget (command line: detbal analyze --memory-budget 16GiB …; "
+                 "Python: detbal.config.memory_budget = 16 * 2**30)")
+
 #: relative size below which a current counts as zero (round-off of the steady-state solve)
 CURRENT_RTOL = 1e-9
 
@@ -215,6 +222,8 @@ def _conclusion(a: dict, kms, baths_T: dict) -> str:
         if (a["kernel_dim"] or 1) > 1:
             return (f"the steady state is not unique (dim {a['kernel_dim']}): not every state relaxes to one "
                     f"state; {who}")
+        if p is None and a["kernel_dim"] is None:
+            return f"the steady state could not be computed (see the notes); {who}"
         return f"{'steady state differs from Gibbs' if p is not None else 'no unique steady state'}; {who}"
     blamed = [c.name for c in (kms.channels if kms is not None else ()) if not c.holds and c.contribution > 0]
     blamed = blamed[:1] or [c.name for c in (kms.channels if kms is not None else ()) if not c.holds][:1]
@@ -260,7 +269,9 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     step = step or (lambda label: None)
     L, H, info = model.generator, model.hamiltonian, model.info
     b = info.reference_beta if beta is None else as_beta(beta, "beta", allow_inf=True, allow_zero=False)
-    eb = eigenbasis(H)
+    eb = L.eigenbasis                      # the generator's own factorisation of H (Davies), if any
+    if eb is None or eb.dim != np.shape(H)[0]:
+        eb = eigenbasis(H)
     _refuse_extreme_scale(L, eb, info.name)
     notes: list[str] = []
     if beta is None and math.isinf(b) and not model.baths:
@@ -375,6 +386,8 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
 
     a["conclusion"] = _conclusion(a, kms, temps)
     a.pop("_current_scale")
+    if any(BUDGET_MARK in n for n in notes):
+        notes.append(BUDGET_ADVICE)
     a["notes"] = tuple(notes)
     _refuse_non_finite(a)
     return Analysis(**a)

@@ -44,7 +44,7 @@ from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_po
 from ...classical.rate_matrix import RateMatrix
 from ..base import Generator, dagger as _dag
 
-__all__ = ["DaviesGenerator", "davies"]
+__all__ = ["DaviesGenerator", "davies", "davies_bytes"]
 
 
 class _Coupling:
@@ -106,6 +106,13 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
     """
     if not isinstance(lamb_shift, (bool, np.bool_)):
         raise InputError(f"`lamb_shift` must be True or False, got {lamb_shift!r}")
+    shape = (H.dim,) if isinstance(H, Eigenbasis) else getattr(H, "shape", None)
+    if shape and len(shape) == 2 or isinstance(H, Eigenbasis):
+        n_baths = len(couplings) if isinstance(couplings, (list, tuple)) else 1
+        d0 = int(shape[0])
+        config.check_memory(davies_bytes(d0, n_baths, bool(lamb_shift), not isinstance(H, Eigenbasis)),
+                            f"the Davies generator's eigenbasis and rate tables (d = {d0}, {n_baths} bath(s))",
+                            "a smaller system (fewer sites) or a larger memory budget")
     eb, h = eigenbasis_of(H, bohr_tol)
     d = eb.dim
     parsed = parse_couplings(couplings, d)
@@ -119,6 +126,17 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
         St *= 0.5
         cps.append(_Coupling(name, bath, S, St, sec, lamb_shift, bath.name is None))
     return DaviesGenerator._build(eb, sec, tuple(cps), hamiltonian_count=1, hamiltonian=h, name="davies")
+
+
+def davies_bytes(d: int, n_baths: int, lamb_shift: bool = False, diagonalise: bool = True) -> float:
+    """Bytes :func:`davies` holds at its peak, estimated from the d×d tables it allocates:
+    the eigendecomposition (H, V and the ``eigh`` workspace: 3 real d×d, if H must be
+    diagonalised), the sector partition (a bool mask and ≤ 16 B of index arrays per matrix unit),
+    and per bath S, S̃, |S̃|², Γ (and Λ with Lamb shift) as real d×d tables plus one complex
+    rotation temporary. The Bohr-sector blocks (:class:`SectorForm`) are checked separately when
+    first used."""
+    per_bath = 8.0 * (4 + int(bool(lamb_shift))) + 16.0
+    return float(d) ** 2 * ((24.0 if diagonalise else 8.0) + 17.0 + n_baths * per_bath)
 
 
 # -- the generator --------------------------------------------------------------------------------
@@ -228,18 +246,18 @@ class DaviesGenerator(Generator):
     def coherent_hamiltonian(self) -> np.ndarray:
         """K = H + H_LS in the eigenbasis ((d, d); diagonal unless levels are degenerate).
         For a channel K = H_LS of its bath."""
-        return self._parts.K_dense()
+        return self._parts.coherent_matrix()
 
     @property
     def hamiltonian_part(self) -> np.ndarray:
         """K = nH + H_LS in the original basis ((d, d) complex; see :attr:`coherent_hamiltonian`)."""
-        return self._eb.from_eigen(self._parts.K_dense())
+        return self._eb.from_eigen(self._parts.coherent_matrix())
 
     @property
     def lamb_shift_hamiltonian(self) -> np.ndarray:
         """H_LS in the eigenbasis ((d, d), block diagonal in degenerate levels; 0 without Lamb shift)."""
         f = self._parts
-        return np.diag(f.ls).astype(np.complex128) if f.LSd is None else f.LSd.copy()
+        return np.diag(f.lamb_diag).astype(np.complex128) if f.lamb_dense is None else f.lamb_dense.copy()
 
     @property
     def bohr_blocks(self) -> _bohr.BohrBlocks:
@@ -307,7 +325,7 @@ class DaviesGenerator(Generator):
             for c in self._cps:
                 term = _bohr.symmetric_rate_matrix(sec, c.emit, b, c.gamma0) * c.St_abs2
                 S = term if S is None else S + term
-            np.fill_diagonal(S, np.diagonal(self._parts.W))
+            np.fill_diagonal(S, np.diagonal(self._parts.pauli_matrix))
             self._cache["sym"] = S
         return self._cache["sym"]
 
@@ -343,9 +361,9 @@ class DaviesGenerator(Generator):
         k = self._kernel_dim()
         if self.beta is not None:
             return self._from_populations(np.exp(self._log_gibbs())), k, "davies-gibbs"
-        if self._parts.W is not None:
+        if self._parts.pauli_matrix is not None:
             return self._from_populations(kern.pauli_kernel(self._parts, self._cps, k)), k, "davies-pauli-kernel"
-        X = kern.zero_sector_state(self._parts.M0, self._sec, k)
+        X = kern.zero_sector_state(self._parts.zero_block, self._sec, k)
         Y = self._eb.from_eigen(X)
         return (Y + Y.conj().T) / 2, k, "davies-zero-sector-kernel"
 
@@ -355,11 +373,11 @@ class DaviesGenerator(Generator):
 
     def _population_eigenvalues(self) -> np.ndarray:
         f = self._parts
-        if f.W is None:
-            return np.linalg.eigvals(f.M0)
+        if f.pauli_matrix is None:
+            return np.linalg.eigvals(f.zero_block)
         if self.beta is not None:
             return np.linalg.eigvalsh(self._symmetrized_pauli()).astype(np.complex128)
-        return np.linalg.eigvals(f.W)
+        return np.linalg.eigvals(f.pauli_matrix)
 
     def structured_spectrum(self) -> np.ndarray:
         """All d² eigenvalues, sector by sector, ordered by decreasing real part.
@@ -383,7 +401,7 @@ class DaviesGenerator(Generator):
         with the Hermitian solver as fallback); otherwise ``eig``. Coherences: min −Re λ.
         """
         f, k = self._parts, self._kernel_dim()
-        if f.W is not None and self.beta is not None:
+        if f.pauli_matrix is not None and self.beta is not None:
             g_pop = kern.top_gap(self._symmetrized_pauli(), k, self._log_gibbs())
         else:
             ev = self._population_eigenvalues()
@@ -448,7 +466,7 @@ class DaviesGenerator(Generator):
         if t.ndim != 1 or not np.all(np.isfinite(t)):
             raise InputError(f"`times` must be a 1-D array of finite numbers, got shape {t.shape}")
         pauli = None
-        if self._parts.W is not None and self.beta is not None and math.isfinite(self.beta):
+        if self._parts.pauli_matrix is not None and self.beta is not None and math.isfinite(self.beta):
             lp = self._log_gibbs()
             if np.ptp(lp) <= 2 * math.log(1e5):
                 pauli = (self._symmetrized_pauli(), lp)

@@ -106,19 +106,23 @@ def balance_norms(form, lp: np.ndarray, s: float) -> dict:
     acc = _ScaledSums()
     acc.add_coherences(form.coherences())
     out = {}
-    if form.W is not None:
-        acc.add_pauli(form.W, lp)
-        out["stationary"] = _sumsq(form.W @ p)
+    if form.pauli_matrix is not None:
+        acc.add_pauli(form.pauli_matrix, lp)
+        out["stationary"] = _sumsq(form.pauli_matrix @ p)
         out["hamiltonian_commutator"] = 0.0
-        out["k_norm"] = _sumsq(form.k)
+        out["k_norm"] = _sumsq(form.coherent_diag)
     else:
         r, c = sec.zero_rows, sec.zero_cols
-        acc.add(form.M0, form.D0, sigma_exponent(lp, s, r[:, None], c[:, None], r[None, :], c[None, :]))
+        acc.add(form.zero_block, form.zero_dissipative, sigma_exponent(lp, s, r[:, None], c[:, None], r[None, :], c[None, :]))
         sig = np.zeros(r.shape[0])
         sig[: sec.dim] = p
-        out["stationary"] = _sumsq(form.M0 @ sig)
-        out["hamiltonian_commutator"] = _sumsq(form.Kd * np.subtract.outer(p, p))
-        out["k_norm"] = _sumsq(form.Kd)
+        out["stationary"] = _sumsq(form.zero_block @ sig)
+        if form.coherent_dense is None:  # K diagonal (no Lamb shift): [K, σ] = 0 for a diagonal σ
+            out["hamiltonian_commutator"] = 0.0
+            out["k_norm"] = _sumsq(form.coherent_diag)
+        else:
+            out["hamiltonian_commutator"] = _sumsq(form.coherent_dense * np.subtract.outer(p, p))
+            out["k_norm"] = _sumsq(form.coherent_dense)
     for st in form.stacks:
         R, C = st.rows, st.cols
         acc.add(st.matrices, st.dissipative,

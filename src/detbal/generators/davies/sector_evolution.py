@@ -79,14 +79,14 @@ def _population_sector(form, X0, step, pauli) -> _Sector:
     from scipy.sparse.linalg import expm_multiply
 
     sec, d = form.sec, form.sec.dim
-    if form.W is None:
-        rows, cols, M = sec.zero_rows, sec.zero_cols, form.M0
+    if form.pauli_matrix is None:
+        rows, cols, M = sec.zero_rows, sec.zero_cols, form.zero_block
         x0 = X0[rows, cols]
         trace_row = (rows == cols).astype(float)  # Tr X = Σ of the diagonal entries of the block
         at = lambda tt: expm_any_time(M, tt, trace_row)[0] @ x0  # noqa: E731
     else:
         rows = cols = np.arange(d)
-        M, x0 = form.W, np.diagonal(X0).copy()
+        M, x0 = form.pauli_matrix, np.diagonal(X0).copy()
         trace_row = np.ones(d)
         eig: list = []
         norm = float(np.max(np.sum(np.abs(M), axis=0))) if d else 0.0

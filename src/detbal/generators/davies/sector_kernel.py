@@ -243,9 +243,9 @@ def kernel_dim(form, couplings) -> int:
     baths at finite β: every rate has its reverse), closed classes when some bath is at T = 0,
     the numerical nullity of the ν = 0 block for degenerate levels. The graph uses the emission
     rates (W_mn, m < n), which never underflow, so β·ΔE ≫ 700 does not disconnect it."""
-    if form.W is None:
-        return nullity(form.M0)
-    down = np.triu(form.W, 1) > 0                       # W_mn, m < n: n → m emits
+    if form.pauli_matrix is None:
+        return nullity(form.zero_block)
+    down = np.triu(form.pauli_matrix, 1) > 0                       # W_mn, m < n: n → m emits
     if all(math.isfinite(c.bath.beta) for c in couplings):
         return components(down)
     up = np.zeros_like(down)
@@ -269,7 +269,7 @@ def pauli_kernel(form, couplings, k: int) -> np.ndarray:
     (O(d³), BLAS-3) and p = x·P in the log domain; GTH is the fallback when that system is
     ill-conditioned (temperatures too far apart for one reference frame).
     """
-    W, sec = form.W, form.sec
+    W, sec = form.pauli_matrix, form.sec
     d = W.shape[0]
     if k > 1 or d <= config.GTH_MAX_DIM:
         try:

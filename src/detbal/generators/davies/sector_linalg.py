@@ -38,14 +38,27 @@ class SectorForm:
             (γ(0)) and ``lamb_table`` (Λ, d×d, or None without Lamb shift).
         energies: (d,) eigenvalues for −i[H, ·], or None (a channel: no Hamiltonian part).
 
-    Attributes (level-diagonal operators in the eigenbasis: a (d,) diagonal when the spectrum is
-    non-degenerate, plus a dense (d, d) block-diagonal form on degenerate levels, else None):
-        g, Gd: G = Σ_b Σ_ω γ_b(ω) A_b(ω)†A_b(ω), the total decay operator (diagonal, dense).
-        ls, LSd: the Lamb-shift Hamiltonian H_LS (diagonal, dense).
-        k, Kd: the coherent Hamiltonian K = nH + H_LS (diagonal, dense).
-        W: the Pauli rate matrix (non-degenerate spectrum), else None.
-        M0, D0: the ν = 0 sector of the generator and of its dissipative part (degenerate
-            spectrum), else None.
+    Attributes (d = ``sec.dim``; operators are in the eigenbasis). G, H_LS and K are
+    *level-diagonal* (they commute with H), so each is stored as its (d,) diagonal ``*_diag`` plus,
+    only when some level is degenerate, its (d, d) complex block-diagonal matrix ``*_dense``
+    (None when the operator is diagonal: a non-degenerate spectrum, or H_LS and K without Lamb shift):
+
+        decay_diag, decay_dense: the total decay operator G = Σ_b Σ_ω γ_b(ω) A_b(ω)†A_b(ω),
+            G_mn = Σ_b Σ_i Γ_b,in conj(S̃_b,im) S̃_b,in for m, n in one level (Γ_b,in = γ_b(E_n − E_i)).
+        lamb_diag, lamb_dense: the Lamb-shift Hamiltonian H_LS = Σ_b Σ_ω S_b(ω) A_b(ω)†A_b(ω)
+            (the same formula with the principal-value rates Λ_b; zero without Lamb shift).
+        coherent_diag, coherent_dense: the coherent Hamiltonian K = nH + H_LS (n =
+            ``hamiltonian_count``; ``energies`` already carries the factor n).
+        dephasing: list of (γ_b(0), diag S̃_b) per bath: the pure-dephasing (ν = 0) jumps.
+        pauli_matrix: non-degenerate spectrum: the (d, d) real Pauli rate matrix W,
+            W_mn = Σ_b Γ_b,mn |S̃_b,mn|² (m ≠ n, rate n → m), W_nn = −Σ_{m≠n} W_mn; else None.
+        zero_block: degenerate spectrum: the (n0, n0) complex ν = 0 block M0 of 𝓛 on the matrix
+            units (``sec.zero_rows``, ``sec.zero_cols``) (populations first),
+            M0[a, c] = ⟨i_a|𝓛(|i_c⟩⟨k_c|)|k_a⟩; else None.
+        zero_dissipative: the same block of the dissipative part 𝓓 = 𝓛 + i[K, ·]; else None.
+        populations_decoupled: the populations are mapped into populations only (always True
+            for a non-degenerate spectrum), so a Pauli rate equation exists.
+        stacks: tuple of :class:`BlockStack`, the ν ≠ 0 sectors of size ≥ 2 with 𝓛 and 𝓓 on them.
     """
 
     def __init__(self, sec: Sectors, couplings, energies):
@@ -54,37 +67,41 @@ class SectorForm:
         config.check_memory(sector_form_bytes(sec), f"the Bohr-sector blocks of the Davies generator (d = {d})",
                             "fewer sites or a Hamiltonian without degenerate levels (e.g. small random "
                             "fields)")
-        Q = couplings[0].gamma * couplings[0].St_abs2
+        # Σ_b Γ_b ∘ |S̃_b|²: the off-diagonal Pauli rates, and its column sums the diagonal of G
+        weighted_rates = couplings[0].gamma * couplings[0].St_abs2
         for c in couplings[1:]:
-            Q += c.gamma * c.St_abs2
-        self.g, self.Gd = _sum_level_operators(sec, [(c.gamma, c.St, c.St_abs2) for c in couplings], Q)
+            weighted_rates += c.gamma * c.St_abs2
+        self.decay_diag, self.decay_dense = _sum_level_operators(
+            sec, [(c.gamma, c.St, c.St_abs2) for c in couplings], weighted_rates)
         lamb = [(c.lamb_table, c.St, c.St_abs2) for c in couplings if c.lamb_table is not None]
         if lamb:
-            self.ls, self.LSd = _sum_level_operators(sec, lamb, None)
+            self.lamb_diag, self.lamb_dense = _sum_level_operators(sec, lamb, None)
         else:
-            self.ls, self.LSd = np.zeros(d), (np.zeros((d, d), complex) if sec.degenerate else None)
+            self.lamb_diag, self.lamb_dense = np.zeros(d), None    # H_LS = 0: K = nH is diagonal
         E = np.zeros(d) if energies is None else np.asarray(energies, dtype=float)
-        self.k = E + self.ls
-        self.Kd = None if self.LSd is None else self.LSd + np.diag(E)
+        self.coherent_diag = E + self.lamb_diag
+        self.coherent_dense = None if self.lamb_dense is None else self.lamb_dense + np.diag(E)
         self.dephasing = [(c.gamma0, np.real(np.diagonal(c.St)).copy()) for c in couplings]
-        self._cp = couplings
-        self._lam = None
+        self._couplings = couplings
+        self._coherence_cache = None
         if not sec.degenerate:
-            W = Q
+            W = weighted_rates
             np.fill_diagonal(W, 0.0)
             W[np.diag_indices(d)] = -W.sum(axis=0)
-            self.W, self.M0, self.D0, self.decoupled = W, None, None, True
+            self.pauli_matrix, self.zero_block, self.zero_dissipative = W, None, None
+            self.populations_decoupled = True
         else:
-            del Q
-            M0, D0 = self.sector_matrices(sec.zero_rows[None, :], sec.zero_cols[None, :])
-            self.M0, self.D0 = M0[0], D0[0]
-            scale = max(float(np.max(np.abs(self.M0))), 1e-300)
-            off = max(float(np.max(np.abs(self.M0[:d, d:]), initial=0.0)),
-                      float(np.max(np.abs(self.M0[d:, :d]), initial=0.0)))
-            self.decoupled = off <= 1e-12 * scale
-            self.W = None
+            del weighted_rates
+            block, dissipative = self.sector_matrices(sec.zero_rows[None, :], sec.zero_cols[None, :])
+            self.zero_block, self.zero_dissipative = block[0], dissipative[0]
+            scale = max(float(np.max(np.abs(self.zero_block))), 1e-300)
+            off = max(float(np.max(np.abs(self.zero_block[:d, d:]), initial=0.0)),
+                      float(np.max(np.abs(self.zero_block[d:, :d]), initial=0.0)))
+            self.populations_decoupled = off <= 1e-12 * scale
+            self.pauli_matrix = None
         self.stacks = tuple(BlockStack(r, c, nu, *self.sector_matrices(r, c)) for r, c, nu in sec.stacks)
-        for a in [self.W, self.M0, self.D0] + [x for st in self.stacks for x in (st.matrices, st.dissipative)]:
+        exposed = [self.pauli_matrix, self.zero_block, self.zero_dissipative]
+        for a in exposed + [x for st in self.stacks for x in (st.matrices, st.dissipative)]:
             if a is not None:
                 a.flags.writeable = False                # exposed through bohr_blocks: read-only
 
@@ -95,17 +112,22 @@ class SectorForm:
         return np.where(I == J, diag[I], 0.0)
 
     def sector_matrices(self, rows, cols):
-        """(M, D): the generator and its dissipative part on stacked sectors (B, n, n)."""
+        """(M, D): the generator and its dissipative part on stacked sectors, each (B, n, n) complex:
+        for element a = |i⟩⟨k| and c = |j⟩⟨l| of one sector (rows/cols (B, n) int arrays),
+
+            D[a, c] = Σ_b √Γ_b,ij √Γ_b,kl S̃_b,ij conj(S̃_b,kl) [same frequency group]
+                      − ½(G_ij δ_kl + δ_ij G_lk),
+            M[a, c] = D[a, c] − i(K_ij δ_kl − δ_ij K_lk)."""
         I, Kk = rows[:, :, None], cols[:, :, None]
         J, L = rows[:, None, :], cols[:, None, :]
         same = frequency_codes(self.sec, I, J) == frequency_codes(self.sec, Kk, L)
         jump = 0.0
-        for c in self._cp:
+        for c in self._couplings:
             # √γ·√γ, not √(γγ): the product of two rates e^{−400} would underflow and drop them
             jump = jump + np.sqrt(c.gamma[I, J]) * np.sqrt(c.gamma[Kk, L]) * c.St[I, J] * np.conj(c.St[Kk, L])
         dK, dI = Kk == L, I == J
-        G = lambda a, b: self._entries(self.g, self.Gd, a, b)
-        K = lambda a, b: self._entries(self.k, self.Kd, a, b)
+        G = lambda a, b: self._entries(self.decay_diag, self.decay_dense, a, b)
+        K = lambda a, b: self._entries(self.coherent_diag, self.coherent_dense, a, b)
         D = np.where(same, jump, 0.0) - 0.5 * (G(I, J) * dK + dI * G(L, Kk))
         M = D - 1j * (K(I, J) * dK - dI * K(L, Kk))
         return np.asarray(M, dtype=np.complex128), np.asarray(D, dtype=np.complex128)
@@ -121,10 +143,10 @@ class SectorForm:
     def coherences(self) -> np.ndarray:
         """λ_ik = −i(K_ii − K_kk) − ½(G_ii + G_kk) + Σ_b γ_b(0) S̃_b,ii S̃_b,kk on the 1-element
         sectors (d, d complex; 0 elsewhere; cached, read-only)."""
-        if self._lam is None:
+        if self._coherence_cache is None:
             # λ_ik = z_i + z̄_k + Σ_b γ_b(0) s_b,i s_b,k with z = −½g − ik: a rank-(2 + n_b) product,
             # written by one complex GEMM (no d² temporaries)
-            z = -0.5 * self.g - 1j * self.k
+            z = -0.5 * self.decay_diag - 1j * self.coherent_diag
             one = np.ones_like(z)
             U, Vt = [z, one], [one, z.conj()]
             for g0, s in self.dephasing:
@@ -134,8 +156,8 @@ class SectorForm:
             lam = np.stack(U, axis=1) @ np.stack(Vt, axis=0)
             self._clear_shared(lam)
             lam.flags.writeable = False
-            self._lam = lam
-        return self._lam
+            self._coherence_cache = lam
+        return self._coherence_cache
 
     # -- actions and matrices ------------------------------------------------------------------
     def act(self, X: np.ndarray, adjoint: bool) -> np.ndarray:
@@ -143,10 +165,10 @@ class SectorForm:
         lam = self.coherences()
         Y = (lam.conj() if adjoint else lam) * X
         sec = self.sec
-        if self.W is not None:
-            Y[np.diag_indices(sec.dim)] = (self.W.T if adjoint else self.W) @ np.diagonal(X)
+        if self.pauli_matrix is not None:
+            Y[np.diag_indices(sec.dim)] = (self.pauli_matrix.T if adjoint else self.pauli_matrix) @ np.diagonal(X)
         else:
-            M = self.M0.conj().T if adjoint else self.M0
+            M = self.zero_block.conj().T if adjoint else self.zero_block
             Y[sec.zero_rows, sec.zero_cols] = M @ X[sec.zero_rows, sec.zero_cols]
         for st in self.stacks:
             M = st.matrices.conj().transpose(0, 2, 1) if adjoint else st.matrices
@@ -160,43 +182,50 @@ class SectorForm:
         ii, kk = np.nonzero(self.sec.single_mask)
         p = ii + d * kk
         Lt[p, p] = self.coherences()[ii, kk]
-        if self.W is not None:
+        if self.pauli_matrix is not None:
             p = np.arange(d) * (d + 1)
-            Lt[np.ix_(p, p)] = self.W
+            Lt[np.ix_(p, p)] = self.pauli_matrix
         else:
             p = self.sec.zero_rows + d * self.sec.zero_cols
-            Lt[np.ix_(p, p)] = self.M0
+            Lt[np.ix_(p, p)] = self.zero_block
         for st in self.stacks:
             p = st.rows + d * st.cols
             Lt[p[:, :, None], p[:, None, :]] = st.matrices
         return Lt
 
-    def K_dense(self) -> np.ndarray:
-        return (np.diag(self.k).astype(np.complex128) if self.Kd is None else self.Kd.copy())
+    def coherent_matrix(self) -> np.ndarray:
+        """K = nH + H_LS as a (d, d) complex matrix in the eigenbasis (a new array)."""
+        if self.coherent_dense is None:
+            return np.diag(self.coherent_diag).astype(np.complex128)
+        return self.coherent_dense.copy()
 
     def pauli(self) -> np.ndarray:
-        if self.W is not None:
-            return self.W.copy()
-        if not self.decoupled:
+        """The (d, d) Pauli rate matrix (a copy); InputError when the populations are coupled to
+        coherences of degenerate levels."""
+        if self.pauli_matrix is not None:
+            return self.pauli_matrix.copy()
+        if not self.populations_decoupled:
             raise InputError("degenerate levels couple the populations to coherences inside degenerate "
                              "eigenspaces, so the populations alone follow no Pauli rate equation; use "
                              "`bohr_blocks.population` (the full ν = 0 block) instead")
-        return np.ascontiguousarray(self.M0[: self.sec.dim, : self.sec.dim].real)
+        return np.ascontiguousarray(self.zero_block[: self.sec.dim, : self.sec.dim].real)
 
     def blocks(self) -> BohrBlocks:
         sec = self.sec
-        pop = self.W if self.W is not None else self.M0
-        rows = np.arange(sec.dim) if self.W is not None else sec.zero_rows
-        cols = np.arange(sec.dim) if self.W is not None else sec.zero_cols
+        pop = self.pauli_matrix if self.pauli_matrix is not None else self.zero_block
+        rows = np.arange(sec.dim) if self.pauli_matrix is not None else sec.zero_rows
+        cols = np.arange(sec.dim) if self.pauli_matrix is not None else sec.zero_cols
         return BohrBlocks(population=pop, population_rows=rows, population_cols=cols,
-                          populations_decoupled=self.decoupled, coherences=self.coherences(),
+                          populations_decoupled=self.populations_decoupled, coherences=self.coherences(),
                           coherence_mask=sec.single_mask, blocks=self.stacks, tol=sec.tol)
 
 
-def _sum_level_operators(sec: Sectors, terms, Q):
-    """Σ over couplings of :func:`level_diagonal_operator`; ``Q`` = Σ F∘P if already computed."""
-    if not sec.degenerate and Q is not None:
-        return Q.sum(axis=0), None
+def _sum_level_operators(sec: Sectors, terms, weighted_rates):
+    """Σ over couplings of :func:`level_diagonal_operator` for terms (F, S̃, |S̃|²); returns
+    (diagonal (d,), block-diagonal (d, d) or None). ``weighted_rates`` = Σ F∘|S̃|² if already
+    computed (its column sums are the diagonal), else None."""
+    if not sec.degenerate and weighted_rates is not None:
+        return weighted_rates.sum(axis=0), None
     diag, dense = 0.0, None
     for F, St, P in terms:
         dg, ds = level_diagonal_operator(sec, F, St, P)
