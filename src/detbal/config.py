@@ -1,8 +1,10 @@
 """Run-time configuration of detbal.
 
-``detbal.config.memory_budget`` (bytes, default 2 GiB) bounds every dense allocation whose
-size grows faster than d² (a d²×d² superoperator is the typical case). Set it to change the
-budget for the whole process::
+``detbal.config.memory_budget`` (bytes, default 2 GiB) bounds every large allocation that is
+estimated before it is made: d²×d² superoperators and their factorisations, Arnoldi bases, the
+Bohr-sector blocks of a Davies generator, and the eigenbasis plus d×d rate tables that ``davies()``
+builds. Set it to change the budget for the whole process (the command line: ``detbal analyze
+--memory-budget 8GiB``)::
 
     import detbal
     detbal.config.memory_budget = 8 * 2**30
