@@ -13,9 +13,9 @@ Algorithm choice of :func:`spectrum` (first row whose condition holds; ``method=
     "dense"        otherwise                                             ``linalg.spectral.dense_eigenvalues``
     ============== ==================================================== =============================
 
-:func:`spectral_gap`: "structured" (``L.has_sector_structure``) → "hermitian" (d ≤
-``DENSE_SPECTRUM_MAX_DIM`` and 𝓛 KMS-detailed-balanced with normal 𝓛̂: ``eigh``) → dense ``eig``
-(d ≤ ``DENSE_SPECTRUM_MAX_DIM``) → shift-invert Arnoldi.
+:func:`spectral_gap`: "structured" (``L.has_sector_structure``) → "hermitian" (𝓛 KMS-detailed-balanced
+with normal 𝓛̂: dense ``eigh`` for d ≤ ``DENSE_SPECTRUM_MAX_DIM``, matrix-free Lanczos on 𝓓̂ above)
+→ dense ``eig`` (d ≤ ``DENSE_SPECTRUM_MAX_DIM``) → shift-invert Arnoldi.
 
 Results behave like numbers: ``float(spectral_gap(L))`` is the gap and gaps compare with numbers;
 ``np.asarray(spectrum(L))`` is the eigenvalue array.
@@ -33,8 +33,10 @@ from .. import config
 from .._checks import as_choice, as_nonnegative_scalar, as_positive_int
 from ..linalg.linsolve import onenorm
 from ..linalg.spectral import (
+    MAX_LOG_SPREAD,
     dense_eigenvalues,
     gap_from_eigenvalues,
+    hermitian_slow_eigenvalues,
     slow_eigenpairs,
     sort_slowest,
 )
@@ -224,23 +226,32 @@ def _db_reference(L, beta, state, tolerance):
     return rep.reference_state, rep.reference
 
 
+GapMethod = Literal["auto", "dense", "iterative"]
+
+
 def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state: np.ndarray | None = None,
-                 path: GapPath = "auto", tolerance: float = DEFAULT_TOL) -> SpectralGap:
+                 path: GapPath = "auto", tolerance: float = DEFAULT_TOL, method: GapMethod = "auto",
+                 maxiter: int | None = None) -> SpectralGap:
     """Liouvillian spectral gap g = −max{Re λ : λ ≠ 0} (THEORY.md §9).
 
-    Structured generators use ``structured_gap()``. Otherwise, for d ≤ 32, detailed balance is
-    tested (KMS) w.r.t. σ = Gibbs(``beta``) / ``state`` / ``L.beta`` / the steady state; if it
-    holds, the Hermitian part 𝓓̂ of the σ-transformed generator is diagonalised with ``eigh``
-    (``hermitian_gap`` = λ_D). When 𝓛̂ is normal the gap is λ_D ("hermitian" path); otherwise λ_D
-    is only the χ² decay-rate bound and the gap comes from ``eig`` ("non-hermitian"). Larger
-    generators use shift-invert Arnoldi (the slowest of the 20 eigenvalues nearest to 0, see
-    :func:`spectrum`).
+    Structured generators use ``structured_gap()``. Otherwise detailed balance is tested (KMS)
+    w.r.t. σ = Gibbs(``beta``) / ``state`` / ``L.beta`` / the steady state; if it holds, the
+    Hermitian part 𝓓̂ of the σ-transformed generator gives ``hermitian_gap`` = λ_D: by dense
+    ``eigh`` (d ≤ 32, method "dense-eigh") or by matrix-free Lanczos through ``apply``/``adjoint``
+    (d > 32, "lanczos": O(d³) per step, no linear solve; :func:`detbal.linalg.spectral.hermitian_slow_eigenvalues`).
+    When 𝓛̂ is normal (and ker 𝓓̂ one-dimensional) the gap is λ_D ("hermitian" path); otherwise λ_D
+    is only the χ² decay-rate bound and the gap comes from ``eig`` (d ≤ 32) or shift-invert
+    Arnoldi (the slowest of the 20 eigenvalues nearest to 0, see :func:`spectrum`) — "non-hermitian".
 
     Args:
         L: Generator or d²×d² matrix.
         beta, state: reference state of the detailed-balance test (optional; state (d, d)).
         path: "auto" | "hermitian" (require DB; InputError if it fails) | "non-hermitian".
         tolerance: eigenvalues with |λ| ≤ tolerance·‖L‖ count as zero.
+        method: "auto" (dense for d ≤ 32, else iterative) | "dense" | "iterative" (Lanczos /
+            shift-invert Arnoldi at any d).
+        maxiter: cap on the iterations of the iterative paths (Lanczos/Arnoldi restarts, GMRES
+            iterations per solve); reaching it raises ConvergenceError carrying the residual reached.
 
     Returns:
         SpectralGap (``float(result)`` is the gap, a float ≥ 0, nan if every eigenvalue is 0).
@@ -255,33 +266,51 @@ def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state:
     """
     L = as_generator(L)
     path = as_choice(path, "path", GapPath.__args__)
+    method = as_choice(method, "method", GapMethod.__args__)
     tol = as_nonnegative_scalar(tolerance, "tolerance", strict=True)
-    if L.has_sector_structure and path == "auto":
+    if maxiter is not None and (isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer))
+                                or maxiter < 1):
+        raise InputError(f"`maxiter` must be a positive integer or None, got {maxiter!r}")
+    if L.has_sector_structure and path == "auto" and method == "auto":
         return SpectralGap(float(L.structured_gap()), "structured", "structured")
     d = L.dim
+    dense = method == "dense" or (method == "auto" and d <= config.DENSE_SPECTRUM_MAX_DIM)
+    if not dense and d * d <= 4:
+        dense = True  # ARPACK needs more than 4 unknowns
     details: dict = {}
     herm = None
-    if path != "non-hermitian" and d <= config.DENSE_SPECTRUM_MAX_DIM:
+    if path != "non-hermitian":
         ref, label = _db_reference(L, beta, state, tol)
         details["reference"] = label
-        if ref is not None:
+        if ref is not None and dense:
             herm = hermitian_analysis(L.to_dense(), ref.vectors, ref.log_p, tol)
             details.update(normal=herm["normal"], symmetric=herm["symmetric"])
             if herm["gap"] is not None:
                 return SpectralGap(herm["gap"], "hermitian", "dense-eigh", herm["hermitian_gap"],
                                    complex(-herm["gap"]), herm["residual"], 1, details)
+        elif ref is not None:
+            spread = float(np.max(ref.log_p) - np.min(ref.log_p))
+            if spread <= MAX_LOG_SPREAD:
+                herm = hermitian_slow_eigenvalues(L.linear_operator(), ref.vectors, ref.log_p, tol, maxiter=maxiter)
+                details.update(normal=herm["normal"], lanczos_steps=herm["steps"])
+                if herm["normal"] and herm["zero_modes"] == 1:
+                    g = herm["hermitian_gap"]
+                    return SpectralGap(g, "hermitian", "lanczos", g, complex(-g), herm["residual"], 1, details)
+            else:
+                details["note"] = (f"log-population spread {spread:.3g} > {MAX_LOG_SPREAD:g}: the matrix-free "
+                                   "Hermitian path would overflow; shift-invert used")
     if path == "hermitian" and herm is None:
-        raise InputError(f"path='hermitian' needs a KMS-detailed-balanced generator with d ≤ "
-                         f"{config.DENSE_SPECTRUM_MAX_DIM}: {details.get('reference', f'd = {d}')}")
+        raise InputError(f"path='hermitian' needs a KMS-detailed-balanced generator: "
+                         f"{details.get('reference', f'd = {d}')}")
     hgap = None if herm is None else herm["hermitian_gap"]
-    if d <= config.DENSE_SPECTRUM_MAX_DIM:
+    if dense:
         M, vals, V = dense_eigenvalues(L, vectors=True)
         norm = max(onenorm(M), np.finfo(float).tiny)
         gap, i, nzero = gap_from_eigenvalues(vals, norm, tol)
         how = "dense-eig"
         res = float(np.linalg.norm(M @ V[:, i] - vals[i] * V[:, i]) / norm) if i >= 0 else 0.0
     else:
-        vals, _, resids, norm, how = slow_eigenpairs(L, min(8, d * d - 2))
+        vals, _, resids, norm, how = slow_eigenpairs(L, min(8, d * d - 2), maxiter=maxiter)
         gap, i, nzero = gap_from_eigenvalues(vals, norm, tol)
         res = float(resids[i]) if i >= 0 else 0.0
         details["note"] = "slowest of the eigenvalues nearest to 0 (shift-invert); see spectrum() docs"

@@ -333,9 +333,10 @@ class BorderedSolver:
 class ShiftedSolver:
     """(L − z)⁻¹ and (L − z)^{-†} for Re z > 0 (never singular for a GKSL generator)."""
 
-    def __init__(self, A, d: int, z: complex, Heff=None, kind: str = "lu"):
+    def __init__(self, A, d: int, z: complex, Heff=None, kind: str = "lu", maxiter: int | None = None):
         self.A, self.d, self.n, self.z = A, d, d * d, complex(z)
         self.kind = kind
+        self.limit = GMRES_RESTART * GMRES_MAXITER if maxiter is None else int(maxiter)
         n = self.n
         if kind == "lu":
             check_lu_memory(A, "shift-invert eigenvalues")
@@ -359,18 +360,20 @@ class ShiftedSolver:
         b = np.asarray(b, dtype=np.complex128).ravel()
         if self.kind == "lu":
             return self.lu.solve(b)
-        x, res, _ = _gmres(self.op, b, self.M)
+        x, res, _ = _gmres(self.op, b, self.M, max_iterations=self.limit)
         if res > 1e-8:
-            raise ConvergenceError(f"GMRES for (L − z)⁻¹ stalled at relative residual {res:.2e}", res)
+            raise ConvergenceError(f"GMRES for (L − z)⁻¹ stopped after ≤ {self.limit} iterations at relative "
+                                   f"residual {res:.2e}", res)
         return x
 
     def solve_h(self, b: np.ndarray) -> np.ndarray:
         b = np.asarray(b, dtype=np.complex128).ravel()
         if self.kind == "lu":
             return self.lu.solve(b, trans="H")
-        x, res, _ = _gmres(self.op_h, b, self.M_h)
+        x, res, _ = _gmres(self.op_h, b, self.M_h, max_iterations=self.limit)
         if res > 1e-8:
-            raise ConvergenceError(f"GMRES for (L − z)^-† stalled at relative residual {res:.2e}", res)
+            raise ConvergenceError(f"GMRES for (L − z)^-† stopped after ≤ {self.limit} iterations at relative "
+                                   f"residual {res:.2e}", res)
         return x
 
     def inverse_operator(self, adjoint: bool = False) -> spla.LinearOperator:

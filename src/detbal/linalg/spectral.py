@@ -7,8 +7,16 @@
   Liouvillians these are the k slowest modes unless a slowly decaying coherence oscillates faster
   (|Im λ| larger) than 2k + 4 faster-decaying modes are far; each eigenpair carries its residual
   ‖Lv − λv‖/(‖L‖₁‖v‖).
-(The Hermitian path for KMS-detailed-balanced generators, on the σ-transformed generator, is
-physics and lives in :func:`detbal.balance.dense.hermitian_analysis`.)
+- Hermitian slow eigenvalues (:func:`hermitian_slow_eigenvalues`, large d): for a generator that
+  is KMS-detailed-balanced w.r.t. σ = V diag(p) V†, the σ-transformed generator in σ's eigenbasis,
+  𝓛̂(X) = p^{-1/4} ∘ V†𝓛(V (p^{1/4} ∘ X ∘ p^{1/4}) V†)V ∘ p^{-1/4} (∘: row/column scaling), has a
+  Hermitian part 𝓓̂ = (𝓛̂ + 𝓛̂†)/2 whose top eigenvalues are found by matrix-free Lanczos (ARPACK
+  ``eigsh``, which="LA") through ``apply``/``adjoint`` only: O(d³) per step, no d²×d² matrix, no
+  linear solves. The known zero mode vec(σ^{1/2}) = diag(p^{1/2}) (𝓛̂σ^{1/2} = 𝓛̂†σ^{1/2} = 0) is
+  deflated by the rank-one shift 𝓓̂ − c·ss†, c = 2‖𝓓̂‖-estimate. Re spec 𝓛 = spec 𝓓̂ when 𝓛̂ is
+  normal; normality is tested on random vectors, ‖[𝓛̂, 𝓛̂†]x‖ ≤ 1e-9·max(‖𝓛̂𝓛̂†x‖, ‖𝓛̂†𝓛̂x‖).
+(The dense Hermitian path for small d is physics and lives in
+:func:`detbal.balance.dense.hermitian_analysis`.)
 """
 
 from __future__ import annotations
@@ -21,7 +29,12 @@ from .. import config
 from .linsolve import ShiftedSolver, effective_hamiltonian, onenorm
 from ..errors import ConvergenceError, MemoryBudgetError
 
-__all__ = ["dense_eigenvalues", "gap_from_eigenvalues", "slow_eigenpairs", "sort_slowest"]
+__all__ = ["dense_eigenvalues", "gap_from_eigenvalues", "hermitian_slow_eigenvalues", "slow_eigenpairs",
+           "sort_slowest"]
+
+#: largest spread (max − min) of log p accepted by the matrix-free Hermitian path: the scalings
+#: p^{±1/4} then stay within e^{±75}, far inside the floating-point range
+MAX_LOG_SPREAD = 300.0
 
 
 def sort_slowest(vals: np.ndarray) -> np.ndarray:
@@ -42,10 +55,11 @@ def dense_eigenvalues(L, vectors: bool = False):
     return M, np.linalg.eigvals(M), None
 
 
-def slow_eigenpairs(L, k: int):
+def slow_eigenpairs(L, k: int, maxiter: int | None = None):
     """The k slowest of the 2k + 4 eigenpairs nearest to 0 (shift-invert Arnoldi, z = 1e-3‖L‖₁ > 0).
 
-    Returns (values, vectors (d², k), relative residuals, norm, method).
+    ``maxiter`` caps the Arnoldi restarts and the GMRES iterations of every solve (ConvergenceError
+    carrying the residual reached). Returns (values, vectors (d², k), relative residuals, norm, method).
     """
     A, matrix_free = _linsolve.generator_matrix(L)
     n = A.shape[0]
@@ -56,15 +70,17 @@ def slow_eigenpairs(L, k: int):
         raise MemoryBudgetError(f"the sparse d²×d² matrix (d = {d}) exceeds detbal.config.memory_budget and "
                                 "matrix-free shift-invert needs a Lindbladian (its Sylvester preconditioner)")
     kind = "lu" if (Heff is None or (d <= config.LU_MAX_DIM and not matrix_free)) else "gmres"
-    solver = ShiftedSolver(A, d, 1e-3 * norm, Heff=Heff, kind=kind)
+    solver = ShiftedSolver(A, d, 1e-3 * norm, Heff=Heff, kind=kind, maxiter=maxiter)
     k = int(min(k, n - 2))
     kk = int(min(2 * k + 4, n - 2))
     try:
         v0 = np.random.default_rng(0).normal(size=n) + 0j  # reproducible Arnoldi start
         vals, vecs = spla.eigs(A, k=kk, sigma=solver.z, OPinv=solver.inverse_operator(), which="LM", v0=v0,
-                               ncv=min(n, max(2 * kk + 1, 20)), tol=1e-13, maxiter=max(1000, 10 * n))
+                               ncv=min(n, max(2 * kk + 1, 20)), tol=1e-13,
+                               maxiter=max(1000, 10 * n) if maxiter is None else maxiter)
     except spla.ArpackNoConvergence as exc:
-        raise ConvergenceError(f"shift-invert Arnoldi did not converge: {exc}") from exc
+        raise ConvergenceError(f"shift-invert Arnoldi did not converge: {exc}",
+                               _arpack_residual(A, exc, norm)) from exc
     res = np.linalg.norm(A @ vecs - vecs * vals[None, :], axis=0) / (norm * np.linalg.norm(vecs, axis=0))
     order = sort_slowest(vals)[:k]  # the k slowest of the 2k + 4 eigenvalues nearest to 0
     return vals[order], vecs[:, order], res[order], norm, f"shift-invert({kind})"
@@ -78,3 +94,105 @@ def gap_from_eigenvalues(vals: np.ndarray, norm: float, tol: float) -> tuple[flo
         return float("nan"), -1, int(zero.sum())
     i = nonzero[np.argmax(vals[nonzero].real)]
     return float(-vals[i].real), int(i), int(zero.sum())
+
+
+def _arpack_residual(A, exc: spla.ArpackNoConvergence, norm: float) -> float:
+    """Largest relative residual of the eigenpairs ARPACK had converged (inf if none)."""
+    vals, vecs = exc.eigenvalues, exc.eigenvectors
+    if vals is None or len(vals) == 0:
+        return float("inf")
+    r = np.linalg.norm(A @ vecs - vecs * vals[None, :], axis=0) / (norm * np.linalg.norm(vecs, axis=0))
+    return float(np.max(r))
+
+
+def hermitian_slow_eigenvalues(op: spla.LinearOperator, V: np.ndarray, log_p: np.ndarray, tol: float,
+                               k: int = 4, maxiter: int | None = None) -> dict:
+    """Top eigenvalues of 𝓓̂ (Hermitian part of the σ-transformed generator), matrix-free Lanczos.
+
+    Args:
+        op: the d²×d² generator on column-stacked vectors (original basis), ``matvec`` = 𝓛 and
+            ``rmatvec`` = 𝓛† (e.g. ``Generator.linear_operator()``, O(d³) per product).
+        V, log_p: σ's eigenvectors (columns) and log-populations (spread ≤ MAX_LOG_SPREAD).
+        tol: eigenvalues with |λ| ≤ 10·tol·‖𝓓̂‖ count as zero.
+        k: number of top eigenvalues of the deflated operator computed first (grows while all are zero).
+        maxiter: cap on the Lanczos restarts (ConvergenceError with the residual reached).
+
+    Returns a dict: values (the top eigenvalues of 𝓓̂ found, descending, kernel mode included as
+    0), hermitian_gap (−largest nonzero), zero_modes, residual (‖𝓓̂u − λu‖/‖𝓓̂‖ of the gap
+    eigenvector), normal (randomised commutator test), norm (‖𝓓̂‖₂ estimate), steps (Lanczos
+    operator applications).
+    """
+    d = V.shape[0]
+    n = d * d
+    lp = np.asarray(log_p, dtype=float)
+    lp = lp - lp.max()
+    q = np.exp(lp / 4)          # p^{1/4} (relative to the largest population)
+    qi = np.exp(-lp / 4)        # p^{-1/4} ≤ e^{MAX_LOG_SPREAD/4}
+    Vh = V.conj().T
+
+    def apply(X):
+        return op.matvec(X.reshape(-1, order="F")).reshape((d, d), order="F")
+
+    def adjoint(X):
+        return op.rmatvec(X.reshape(-1, order="F")).reshape((d, d), order="F")
+
+    def hat(x):                 # 𝓛̂ on a column-stacked vector in σ's eigenbasis
+        X = x.reshape((d, d), order="F")
+        Y = Vh @ apply(V @ (q[:, None] * X * q[None, :]) @ Vh) @ V
+        return (qi[:, None] * Y * qi[None, :]).reshape(-1, order="F")
+
+    def hat_h(x):               # 𝓛̂† = Γ^{1/2} 𝓛† Γ^{-1/2}
+        X = x.reshape((d, d), order="F")
+        Y = Vh @ adjoint(V @ (qi[:, None] * X * qi[None, :]) @ Vh) @ V
+        return (q[:, None] * Y * q[None, :]).reshape(-1, order="F")
+
+    s = np.zeros(n, dtype=np.complex128)
+    s[np.arange(d) * (d + 1)] = np.exp(lp / 2)
+    s /= np.linalg.norm(s)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=n) + 1j * rng.normal(size=n)
+    x /= np.linalg.norm(x)
+    Lx, Lhx = hat(x), hat_h(x)
+    D_norm = max(np.linalg.norm(Lx + Lhx) / 2, np.finfo(float).tiny)  # lower estimate of ‖𝓓̂‖₂
+    # normality of 𝓛̂ on a random vector (a nonzero commutator misses it with probability 0)
+    comm = hat(Lhx) - hat_h(Lx)
+    scale = max(np.linalg.norm(hat(Lhx)), np.linalg.norm(hat_h(Lx)), np.finfo(float).tiny)
+    normal = bool(np.linalg.norm(comm) <= 1e-9 * scale)
+    steps = [0]
+    c = 4.0 * D_norm            # moves the known zero mode to −c·(something) below the spectrum's top
+
+    def dmat(v):
+        v = np.ravel(v)
+        steps[0] += 1
+        return (hat(v) + hat_h(v)) / 2 - c * s * np.vdot(s, v)
+
+    Dop = spla.LinearOperator((n, n), matvec=dmat, dtype=np.complex128)
+    k = int(min(k, n - 2))
+    while True:
+        try:
+            w, U = spla.eigsh(Dop, k=k, which="LA", v0=x, ncv=min(n, max(2 * k + 1, 24)), tol=1e-12,
+                              maxiter=max(1000, n) if maxiter is None else maxiter)
+        except spla.ArpackNoConvergence as exc:
+            res = float("inf")
+            if exc.eigenvalues is not None and len(exc.eigenvalues):
+                res = float(max(np.linalg.norm(dmat(u) - lam * u) for lam, u in
+                                zip(exc.eigenvalues, exc.eigenvectors.T)) / D_norm)
+            raise ConvergenceError(f"Lanczos on the Hermitian part of the σ-transformed generator did not "
+                                   f"converge ({exc})", res) from exc
+        order = np.argsort(-w)
+        w, U = w[order], U[:, order]
+        D_norm = max(D_norm, float(np.max(np.abs(w))))
+        zero = np.abs(w) <= 10 * tol * D_norm
+        if not zero.all() or k >= n - 2:
+            break
+        k = min(2 * k, n - 2)
+    nonzero = np.flatnonzero(~zero)
+    values = np.concatenate([[0.0], w])
+    if nonzero.size == 0:
+        return {"values": values, "hermitian_gap": float("nan"), "zero_modes": int(zero.sum()) + 1,
+                "residual": 0.0, "normal": normal, "norm": D_norm, "steps": steps[0]}
+    i = nonzero[0]
+    u = U[:, i]
+    residual = float(np.linalg.norm(dmat(u) - w[i] * u) / D_norm)
+    return {"values": values, "hermitian_gap": float(-w[i]), "zero_modes": int(zero.sum()) + 1,
+            "residual": residual, "normal": normal, "norm": D_norm, "steps": steps[0]}
