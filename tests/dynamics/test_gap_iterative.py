@@ -5,7 +5,7 @@ import pytest
 
 import detbal as db
 from detbal.errors import ConvergenceError
-from tests.systems import eigenoperator_db_lindbladian
+from systems import eigenoperator_db_lindbladian
 
 
 def _dense_gap(L):
