@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from systems import eigenoperator_db_lindbladian
 
 import detbal as db
 from detbal import Bath, davies
@@ -273,3 +274,19 @@ def test_degenerate_davies_keeps_uphill_rates_below_e_minus_354(inner, s):
             rep = db.detailed_balance(D, beta=1000.0, inner=inner, method=method)
             assert rep.holds == (beta_bath == 1000.0)
             assert rep.dissipative_residual == pytest.approx(exact, rel=1e-10, abs=1e-15)
+
+
+@pytest.mark.parametrize("beta", [3.0, 300.0])
+def test_a_detailed_balanced_matrix_in_a_random_basis_is_not_failed_by_rotation_round_off(beta):
+    """A DB Lindbladian handed over only as its d²×d² matrix, in a random eigenbasis: the rotated matrix
+    has round-off (~ε‖M‖) in entries that are zero in the exact eigenframe, and the σ-scaling multiplies
+    them by up to e^{βΔE/2} (β·ΔE = 16 and 160 here); the eigenframe cuts them like rotate_cleaned does.
+    A rate far too large still fails."""
+    H, jumps, rates, _ = eigenoperator_db_lindbladian(np.random.default_rng(0), 5, beta)
+    M = db.DenseGenerator(db.Lindbladian(H, jumps, rates).to_dense(), hamiltonian=H)
+    rep = db.detailed_balance(M, beta=beta, method="dense")
+    assert rep.holds and rep.residual < 1e-12
+    wrong = list(rates)
+    wrong[1] = wrong[1] * 1e3 + 1e-6  # an uphill rate far above e^{−βΔE}·(its downhill partner)
+    bad = db.DenseGenerator(db.Lindbladian(H, jumps, wrong).to_dense(), hamiltonian=H)
+    assert not db.detailed_balance(bad, beta=beta, method="dense").holds
