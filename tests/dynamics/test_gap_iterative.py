@@ -5,7 +5,7 @@ import pytest
 
 import detbal as db
 from detbal.errors import ConvergenceError
-from systems import eigenoperator_db_lindbladian
+from systems import eigenoperator_db_lindbladian, random_hermitian, random_matrix
 
 
 def _dense_gap(L):
@@ -15,10 +15,10 @@ def _dense_gap(L):
 
 
 def _generic(d, n_jumps=2, seed=0):
+    """A Lindbladian with a random H and dense random jumps, all of norm O(1)."""
     rng = np.random.default_rng(seed)
-    G = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
-    H = (G + G.conj().T) / (2 * np.sqrt(d))
-    jumps = [(rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))) / np.sqrt(d) for _ in range(n_jumps)]
+    H = random_hermitian(rng, d, scale=1 / np.sqrt(d))
+    jumps = [random_matrix(rng, d, scale=np.sqrt(2 / d)) for _ in range(n_jumps)]
     return db.Lindbladian(H, jumps, list(rng.uniform(0.3, 1.5, size=n_jumps)))
 
 

@@ -29,7 +29,7 @@ from typing import Callable
 import numpy as np
 
 from .. import config
-from .._checks import as_choice, frobenius
+from .._checks import as_choice, frobenius, log_frobenius
 from ..errors import InputError
 from ..generators.base import Generator, as_generator
 from ..generators.lindblad import lindblad_terms
@@ -40,7 +40,7 @@ from .dense import coherent_direction, dense_channel_rows, dense_residuals, reve
 from .operator_sum import certificate_bytes, count_operators, lindblad_certificate
 from .probe import probe_certificate
 from .reference import ReferenceState, inner_parameter, reference_state
-from .residuals import attributed_hamiltonian, floored, hamiltonian_residual, log_norm, ratio
+from .residuals import attributed_hamiltonian, floored, hamiltonian_residual, ratio
 from .sigma_transform import SigmaTransformedLindblad, eigenframe, hamiltonian_to_eigenbasis
 from ..errors import DetbalError
 from ..linalg.steady import steady_state
@@ -84,7 +84,7 @@ def _sector_residuals(gen, ref: ReferenceState, s: float):
         return 0.0, 0.0, 0.0, 0.0, -math.inf
     log_hat = 0.5 * math.log(n["norm_hat"]) + C
     half_log = lambda x: 0.5 * math.log(x) if x > 0 else -math.inf  # noqa: E731
-    log_p_norm = log_norm(np.exp(ref.log_p))
+    log_p_norm = log_frobenius(np.exp(ref.log_p))
     dissipative = ratio(half_log(n["dissipative_antisym"]) + C,
                         floored(half_log(n["dissipative_norm"]) + C, log_hat))
     log_k = floored(half_log(n["k_norm"]), log_hat, 0.5 * math.log(2 * d))
@@ -134,7 +134,7 @@ def _operator_sums(L, ref: ReferenceState, s: float, probes, seed) -> _Certifica
     sym = ratio(total["antisym"], total["hat"])
     p = np.exp(lp)
     L_sigma = sum(part.apply_to_diagonal(p) for _, part in parts)
-    stat = ratio(log_norm(L_sigma), total["hat"] + log_norm(p))
+    stat = ratio(log_frobenius(L_sigma), total["hat"] + log_frobenius(p))
     rows = []
     for (name, part), K in zip(parts, own):
         norms = cert["parts"][name]

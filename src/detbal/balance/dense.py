@@ -20,7 +20,8 @@ import numpy as np
 
 from .reference import ReferenceState
 from .reversal import TimeReversal
-from .residuals import FLOOR, attributed_hamiltonian, hamiltonian_residual, log_norm, ratio
+from .._checks import log_frobenius
+from .residuals import FLOOR, attributed_hamiltonian, hamiltonian_residual, ratio
 from .sigma_transform import (SigmaTransformedLindblad, eigenframe, eigenframe_matrix, hamiltonian_to_eigenbasis,
                               pinch, sigma_transformed_absolute, sigma_transformed_matrix)
 from ..errors import InputError
@@ -75,7 +76,7 @@ def dense_residuals(M: np.ndarray, ref: ReferenceState, s: float, K_h: np.ndarra
     remainder = float(np.linalg.norm(A - Cm))
     d_norm = max(float(np.linalg.norm(Lh - Cm)), FLOOR * norm)
     p = np.exp(lp)
-    stationary = ratio(log_norm(M @ np.diag(p).reshape(-1, order="F")), log_hat + log_norm(p))
+    stationary = ratio(log_frobenius(M @ np.diag(p).reshape(-1, order="F")), log_hat + log_frobenius(p))
     return DenseResiduals(2 * remainder / d_norm, hamiltonian_residual(K, C, lp, log_hat),
                           2 * float(np.linalg.norm(A)) / norm, stationary,
                           2 * (math.log(remainder) + C) if remainder > 0 else -math.inf)

@@ -35,15 +35,10 @@ import numpy as np
 from .._checks import log_frobenius
 from .sigma_transform import pinch
 
-__all__ = ["FLOOR", "attributed_hamiltonian", "hamiltonian_residual", "log_norm", "ratio"]
+__all__ = ["FLOOR", "attributed_hamiltonian", "floored", "hamiltonian_residual", "ratio"]
 
 FLOOR = 1e-6
 _LOG_FLOOR = math.log(FLOOR)
-
-
-def log_norm(A) -> float:
-    """log ‖A‖_F (−inf for zero), without overflow of the squares."""
-    return log_frobenius(A)
 
 
 def ratio(log_num: float, log_den: float) -> float:
@@ -79,8 +74,8 @@ def hamiltonian_residual(K: np.ndarray, log_k: float, log_p: np.ndarray, log_nor
     d = log_p.shape[0]
     p = np.exp(log_p)
     comm = K * (p[None, :] - p[:, None])
-    log_comm = log_norm(comm)
+    log_comm = log_frobenius(comm)
     if log_comm == -math.inf:
         return 0.0
-    log_k_norm = floored(log_norm(K) + log_k, log_norm_hat, 0.5 * math.log(2 * d))
-    return ratio(log_comm + log_k, log_k_norm + log_norm(p))
+    log_k_norm = floored(log_frobenius(K) + log_k, log_norm_hat, 0.5 * math.log(2 * d))
+    return ratio(log_comm + log_k, log_k_norm + log_frobenius(p))

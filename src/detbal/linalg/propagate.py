@@ -209,13 +209,19 @@ def propagate(L, rho0: np.ndarray, times: np.ndarray, method: str) -> tuple[Iter
     """
     v0 = rho0.reshape(-1, order="F").astype(np.complex128)
     info: dict = {}
-    if (method in ("eig", "expm-multiply") and L.dim <= LONG_DENSE_MAX_DIM
+    A, matrix_free = generator_matrix(L)
+    suffix = "(matrix-free)" if matrix_free else ""
+    long = bool(times[-1] > 0 and is_long(onenorm(A), float(times[-1])))
+    if (long and method in ("eig", "expm-multiply") and L.dim <= LONG_DENSE_MAX_DIM
             and config.fits_memory(4 * config.superoperator_bytes(L.dim))):
-        M = L.to_dense()
-        if is_long(float(np.max(np.sum(np.abs(M), axis=0))), float(times[-1])):
-            info["method"] = "expm-multiply"
-            info["long_time"] = "dense scaling and squaring, stopped at the stationary projection"
-            return _long_chunks(M, v0, times), info
+        info["method"] = "expm-multiply"
+        info["long_time"] = "dense scaling and squaring, stopped at the stationary projection"
+        return _long_chunks(L.to_dense() if matrix_free else A.toarray(), v0, times), info
+    if long and lindblad_terms(L) is not None and L.dim > LONG_DENSE_MAX_DIM:
+        info["method"] = "expm-multiply" + suffix
+        info["long_time"] = ("propagated until ‖ρ − 𝓟(ρ0)‖₁ ≤ 1e-13 (trace-norm contraction), "
+                             "then the kernel projection 𝓟(ρ0)")
+        return _stationary_chunks(L, A, v0, times, matrix_free, info), info
     if method == "eig":
         chunks, cond = _eig_chunks(L, v0, times)
         info["eigenvector_condition"] = cond
@@ -223,14 +229,6 @@ def propagate(L, rho0: np.ndarray, times: np.ndarray, method: str) -> tuple[Iter
             info["method"] = "eig"
             return chunks, info
         info["fallback"] = (f"eigenvector condition number {cond:.1e} > {EIG_COND_MAX:.0e}: expm-multiply used")
-    A, matrix_free = generator_matrix(L)
-    suffix = "(matrix-free)" if matrix_free else ""
-    if (lindblad_terms(L) is not None and L.dim > LONG_DENSE_MAX_DIM and times[-1] > 0
-            and is_long(onenorm(A), float(times[-1]))):
-        info["method"] = "expm-multiply" + suffix
-        info["long_time"] = ("propagated until ‖ρ − 𝓟(ρ0)‖₁ ≤ 1e-13 (trace-norm contraction), "
-                             "then the kernel projection 𝓟(ρ0)")
-        return _stationary_chunks(L, A, v0, times, matrix_free, info), info
     if method == "krylov":
         chunks, stats = krylov_chunks(A, v0, times)
         info["method"] = "krylov" + suffix
