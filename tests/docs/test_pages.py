@@ -25,7 +25,7 @@ def _blocks():
 
 @pytest.mark.parametrize("code", list(_blocks()))
 def test_code_example_runs(code, capsys):
-    exec(compile(code, "<docs example>", "exec"), {"__name__": "__docs__"})
+    exec(compile(code, "<docs example>", "exec"), {"__name__": "__docs__"})  # noqa: S102 (running them is the test)
 
 
 def test_no_public_name_is_documented_twice():
