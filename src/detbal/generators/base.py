@@ -47,7 +47,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .. import config
-from .._checks import as_beta, as_operator, frobenius
+from .._checks import as_beta, as_operator, frobenius, optional_module
 from ..errors import InputError
 
 __all__ = ["DenseGenerator", "Generator", "StoredGenerator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
@@ -169,6 +169,30 @@ class Generator(ABC):
     def to_sparse(self) -> sp.csr_array:
         """Column-stacked d²×d² matrix as a sparse array (default: from ``to_dense``)."""
         return sp.csr_array(self.to_dense())
+
+    def to_qobj(self, *, sparse: bool = False):
+        """This generator as a QuTiP superoperator: a ``qutip.Qobj`` of type "super".
+
+        The matrix is ``to_dense()`` (or ``to_sparse()`` with ``sparse=True``) unchanged: detbal and
+        QuTiP both stack columns, vec(X)[i + d·j] = X_ij, so ``L.to_qobj()`` is what
+        ``qutip.liouvillian(H, [√γ_k A_k])`` builds for a Lindbladian, ``qutip.mesolve(L.to_qobj(),
+        ρ0, t)`` evolves as :func:`detbal.evolve`, and ``as_generator(L.to_qobj())`` gives back
+        the same matrix. QuTiP is imported only when this is called.
+
+        Args:
+            sparse: hand QuTiP the sparse matrix (CSR data) instead of the dense one, for large d.
+
+        Returns:
+            qutip.Qobj with ``superrep="super"``, shape (d², d²) and dims [[[d], [d]], [[d], [d]]].
+
+        Raises:
+            ImportError: QuTiP is not installed.
+            MemoryBudgetError: the dense d²×d² matrix exceeds ``detbal.config.memory_budget``.
+        """
+        qutip = optional_module("qutip", "Generator.to_qobj")
+        d = self.dim
+        matrix = self.to_sparse() if sparse else self.to_dense()
+        return qutip.Qobj(matrix, dims=[[[d], [d]], [[d], [d]]], superrep="super")
 
     def linear_operator(self) -> spla.LinearOperator:
         """Matrix-free d²×d² LinearOperator on column-stacked vectors (``rmatvec`` = adjoint)."""
