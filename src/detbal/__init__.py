@@ -1,7 +1,7 @@
 """detbal — quantum detailed balance for open quantum systems.
 
-ħ = k_B = 1, column-stacking vectorisation (QuTiP's), Schrödinger-picture generators; see
-THEORY.md for every formula and convention.
+ħ = k_B = 1, column-stacking vectorisation (QuTiP's), Schrödinger-picture generators. The
+documentation (``mkdocs serve`` in the repository) states every formula and convention.
 """
 
 from . import config

@@ -1,6 +1,6 @@
 """The energy eigenbasis of a Hamiltonian: the single place where ``eigh(H)`` happens.
 
-Conventions (THEORY.md §1): H = Σ_i E_i |i⟩⟨i| with energies ascending; Bohr frequencies
+Conventions: H = Σ_i E_i |i⟩⟨i| with energies ascending; Bohr frequencies
 ν_ij = E_i − E_j. Energies (and Bohr frequencies) closer than a tolerance are treated as equal.
 The default tolerance is relative to the spectral width and never below the round-off of eigh:
 
@@ -269,7 +269,7 @@ def _make(energies: np.ndarray, vectors: np.ndarray, tol: float) -> Eigenbasis:
 
 
 # -- σ-scaling in σ's eigenbasis, in the log domain ---------------------------------------------------
-# The σ-transform 𝓛̂ = Γ_s^{−1/2} 𝓛 Γ_s^{1/2} (THEORY.md §4) multiplies the entry (ij),(kl) of a
+# The σ-transform 𝓛̂ = Γ_s^{−1/2} 𝓛 Γ_s^{1/2} multiplies the entry (ij),(kl) of a
 # generator written in σ's eigenbasis by e^{x}, x = sigma_exponent(...), which can be e^{±10⁴}. These
 # two primitives live here, below both generators/ (Davies' structured certificate) and balance/
 # (every other certificate), so that there is exactly one way to evaluate that scaling.

@@ -52,7 +52,7 @@ class ChannelBalance(JsonResult):
 
 @dataclass(frozen=True)
 class BalanceReport:
-    """Verdict and diagnostics of a detailed-balance test (THEORY.md §3, §4, §8).
+    """Verdict and diagnostics of a detailed-balance test.
 
     Attributes:
         holds: detailed balance holds to ``tolerance`` (``residual <= tolerance``).

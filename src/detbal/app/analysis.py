@@ -4,13 +4,13 @@
 reference inverse temperature unless given):
 
 1. detailed balance w.r.t. the Gibbs state σ_β and w.r.t. the steady state ρ_ss, in the KMS
-   (s = ½) and GNS (s = 1) inner products (THEORY.md §4), with per-channel residuals;
-2. the steady state ρ_ss (𝓛ρ_ss = 0, §9) and its populations in the eigenbasis of H;
+   (s = ½) and GNS (s = 1) inner products, with per-channel residuals;
+2. the steady state ρ_ss (𝓛ρ_ss = 0) and its populations in the eigenbasis of H;
 3. heat currents J_b = Tr[H 𝓛_b(ρ_ss)] (into the system) and the entropy production
-   Π = Σ_b Π_b = −Σ_b β_b J_b at the steady state (§11);
-4. the Pauli network of populations (§3, §7): largest net edge current and largest cycle
+   Π = Σ_b Π_b = −Σ_b β_b J_b at the steady state;
+4. the Pauli network of populations: largest net edge current and largest cycle
    affinity (Kolmogorov);
-5. the spectral gap (§9);
+5. the spectral gap;
 6. one sentence of conclusion.
 
 Results are frozen dataclasses; :meth:`Analysis.to_dict` is JSON-ready (non-finite floats as
@@ -395,7 +395,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
 
 def _bath_spohn_terms(L, rho, currents: dict) -> dict:
     """Spohn term of each channel with a finite β_b, Π_b = −Tr[𝓛_b(ρ)(log ρ − log σ_b)]
-    = −Tr[𝓛_b(ρ) log ρ] − β_b J_b (σ_b the Gibbs state at β_b, THEORY.md §11), also when other
+    = −Tr[𝓛_b(ρ) log ρ] − β_b J_b (σ_b the Gibbs state at β_b), also when other
     channels have no temperature (bare jumps). Empty when ρ is not full rank (log ρ undefined)."""
     lam, U = np.linalg.eigh((rho + rho.conj().T) / 2)
     if lam[0] <= 1e-14 * lam[-1]:

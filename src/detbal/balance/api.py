@@ -1,4 +1,4 @@
-"""Quantum detailed balance: is 𝓛 self-adjoint in a σ-weighted inner product? (THEORY.md §4)
+"""Quantum detailed balance: is 𝓛 self-adjoint in a σ-weighted inner product?
 
 For faithful σ and s ∈ [0, 1], ⟨A, B⟩_s = Tr[A† σ^s B σ^{1−s}] (s = ½ KMS, s = 1 GNS). detbal
 says detailed balance holds when 𝓛 − 𝓛̃_s = −2i[K, ·] with K Hermitian and [K, σ] = 0, i.e. the
@@ -241,8 +241,8 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
             max(d, 16) jumps → dense if d ≤ 64 and it fits the memory budget → probe),
             "structured" (Davies: Bohr-sector blocks; Lindbladian: exact operator-sum norms in σ's
             eigenbasis, O(d²) memory, O(d²n²) time for n jumps); see the table ``METHODS``, "dense" (the d²×d² σ-transformed
-            generator) or "probe" (matrix-free random probes, THEORY §8).
-        reversal: a :class:`~detbal.reversal.TimeReversal` Θ: test 𝓛̃_s = 𝚯∘𝓛∘𝚯⁻¹ (THEORY §10).
+            generator) or "probe" (matrix-free random probes with a confidence interval).
+        reversal: a :class:`~detbal.reversal.TimeReversal` Θ: test 𝓛̃_s = 𝚯∘𝓛∘𝚯⁻¹.
         probes, seed: number of complex Gaussian probes and RNG seed for method="probe".
 
     Returns:

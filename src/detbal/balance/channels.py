@@ -103,7 +103,7 @@ def _pair_note(jumps, rates, idx, ref, beta) -> str:
     c = float(gaps.mean())
     if np.ptp(gaps) > 1e-8 * max(1.0, abs(c)):
         return ("not an eigenoperator of σ's modular group (mixes Bohr frequencies): it can be "
-                "KMS-balanced only together with a coherent correction (THEORY §12)")
+                "KMS-balanced only together with a coherent correction")
     if len(idx) != 2:
         return "" if abs(c) < 1e-12 else "no reverse jump: the reverse process is missing"
     B = rotate_cleaned(jumps[idx[1]], V)

@@ -1,10 +1,10 @@
-"""The dense detailed-balance test: the (d², d²) σ-transformed generator 𝓛̂ (THEORY.md §4, §9, §10).
+"""The dense detailed-balance test: the (d², d²) σ-transformed generator 𝓛̂.
 
 𝓛̂ = Γ_s^{−1/2}𝓛Γ_s^{1/2} is built in σ's eigenbasis by :mod:`.sigma_transform` up to a scale e^{C}
 (never clipped). From it (column stacking, index i + d·j for |i⟩⟨j|):
 - 𝓐̂ = (𝓛̂ − 𝓛̂†)/2 and its partial trace T(𝓐̂) = Σ_ij 𝓐̂(|i⟩⟨j|)|j⟩⟨i| give K = (i/d)(T − Tr(T)/d);
 - the attributed Hamiltonian K_b and the residuals of :mod:`.residuals`;
-- with a time reversal Θ (THEORY §10): 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H;
+- with a time reversal Θ: 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H;
 - the Hermitian analysis of a KMS-detailed-balanced generator used by ``spectral_gap``
   (eigenvalues of 𝓓̂ = (𝓛̂ + 𝓛̂†)/2: absolute, so 𝓛̂ itself is needed, see
   :func:`~detbal.balance.sigma_transform.sigma_transformed_absolute`).
@@ -92,7 +92,7 @@ def dense_channel_rows(parts, ref: ReferenceState, s: float):
 
 
 def reversal_residuals(L: Generator, ref: ReferenceState, s: float, M: np.ndarray, reversal):
-    """DB with time reversal (THEORY §10): 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H.
+    """DB with time reversal: 𝓓̂† = 𝚯𝓓̂𝚯⁻¹ and 𝚯(K) = K, K the σ-commuting part of H.
 
     Returns (dissipative, hamiltonian, symmetric, stationary, details)."""
     if not isinstance(reversal, TimeReversal):

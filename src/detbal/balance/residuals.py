@@ -1,4 +1,4 @@
-"""The residual formulas shared by every detailed-balance certificate (THEORY.md §4), in the log domain.
+"""The residual formulas shared by every detailed-balance certificate, in the log domain.
 
 Every certificate (dense, operator sums, probes, Davies sectors) measures norms of the σ-transformed
 generator 𝓛̂ up to a common scale e^{C} (:mod:`.sigma_transform`); the residuals are ratios, so they
@@ -19,8 +19,8 @@ So a wrong rate or jump (even with H = 0, where the whole K comes from the dissi
 the dissipator, a Hamiltonian that does not commute with σ on the Hamiltonian, and the verdict is
 exact: for a detailed-balanced 𝓛, K_⊥ = 0, B = 0 and both residuals vanish; otherwise either B ≠ 0
 (hamiltonian_residual > 0) or B = 0 and the dissipative residual is the exact ‖𝓐̂ + i[K_σ, ·]‖ test.
-(This differs from THEORY.md §4, which adds the non-commutator part of 𝓐̂ to the Hamiltonian residual
-and uses the full K in 𝓓; with H = 0 that put a dissipator's violation into hamiltonian_residual.)
+(Adding the non-commutator part of 𝓐̂ to the Hamiltonian residual and using the full K in 𝓓, as a
+naive split would, puts a dissipator's violation into hamiltonian_residual when H = 0.)
 
 Floors: ‖𝓓̂‖ is measured against 1e-6‖𝓛̂‖ and ‖K‖ against 1e-6‖𝓛̂‖/√(2d), so that round-off of a
 near-zero part is never mistaken for a violation.

@@ -1,4 +1,4 @@
-"""The σ-transformed generator 𝓛̂ = Γ_s^{−1/2} 𝓛 Γ_s^{1/2} in σ's eigenbasis (THEORY.md §4, §8): the
+"""The σ-transformed generator 𝓛̂ = Γ_s^{−1/2} 𝓛 Γ_s^{1/2} in σ's eigenbasis: the
 one place where it is built. Γ_s(X) = σ^s X σ^{1−s}; σ = V diag(p) V†, known by V and log p.
 
 Entries: 𝓛̂_{(ij),(kl)} = 𝓛_{(ij),(kl)}·e^{x}, x = [s(log p_k − log p_i) + (1 − s)(log p_l − log p_j)]/2

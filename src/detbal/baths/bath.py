@@ -1,6 +1,6 @@
 """Bosonic baths: spectral densities, KMS-consistent rates, correlation functions, Lamb shifts.
 
-Conventions (THEORY.md §5): ħ = k_B = 1, β = 1/T, ``beta=float("inf")`` is T = 0. The bath
+Conventions: ħ = k_B = 1, β = 1/T, ``beta=float("inf")`` is T = 0. The bath
 couples through H_I = S ⊗ B, B = Σ_k g_k (b_k + b_k†), with spectral density
 J(ω) = Σ_k g_k² δ(ω − ω_k) ≥ 0 on ω > 0, extended oddly, J(−ω) = −J(ω). The rate
 
@@ -105,7 +105,7 @@ def _underdamped(lam: float, gamma: float, w0: float):
 # ---------------------------------------------------------------------------------------------
 
 class Bath:
-    """A bosonic bath at inverse temperature β with spectral density J(ω) (THEORY.md §5).
+    """A bosonic bath at inverse temperature β with spectral density J(ω).
 
     Args:
         spectral_density: callable J(ω) ≥ 0 for ω > 0 (vectorized over float arrays; a scalar-only
@@ -490,7 +490,7 @@ class Bath:
 
     # -- Lamb shift -------------------------------------------------------------------------
     def lamb_shift(self, omega) -> np.ndarray | float:
-        """S(ω) = (1/2π) P∫dω' γ(ω')/(ω − ω'), the Lamb-shift function (THEORY.md §5, §7).
+        """S(ω) = (1/2π) P∫dω' γ(ω')/(ω − ω'), the Lamb-shift function.
 
         Γ(ω) = ∫_0^∞dt e^{iωt}C(t) = γ(ω)/2 + iS(ω); H_LS = Σ_ω S(ω) A(ω)†A(ω). Computed by
         :func:`principal_value_shift` with this bath's rate and frequency scale (ω_c or γ).

@@ -3,7 +3,7 @@
 A generator 𝓛 acts on density matrices (Schrödinger picture, dρ/dt = 𝓛(ρ)); its Heisenberg
 dual is :meth:`Generator.adjoint` (⟨A, 𝓛(B)⟩ = ⟨𝓛†(A), B⟩ with ⟨A, B⟩ = Tr A†B). Matrices of
 superoperators use column stacking, vec(X)[i + d·j] = X_ij, vec(AXB) = (Bᵀ ⊗ A) vec(X) — QuTiP's
-layout (THEORY.md §1).
+layout.
 
 Every generator exposes ``dim``, ``hamiltonian`` (or None), ``apply``, ``adjoint``, ``to_dense``
 (guarded by ``detbal.config.memory_budget``), ``channels`` (named parts whose sum is the
@@ -458,7 +458,7 @@ def as_generator(L: Generator | ArrayLike, hamiltonian: ArrayLike | None = None,
 
     A matrix-only generator has ``hamiltonian=None`` unless one is passed: detailed balance
     w.r.t. a Gibbs state then needs ``state=`` or this ``hamiltonian`` (never the GKSL
-    normal-form Hamiltonian, which for Gibbs samplers contains non-σ-commuting terms; THEORY §4).
+    normal-form Hamiltonian, which for exact Gibbs samplers contains terms that do not commute with σ).
 
     Returns:
         Generator of dimension d (``L`` itself, or a DenseGenerator around the d²×d² matrix).

@@ -83,7 +83,7 @@ def parse_couplings(couplings, d):
         try:
             S = _coupling_operator(S, f"couplings[{k}][0]", d)
         except InputError as exc:
-            raise InputError(f"{exc} (the system operator S of H_I = S ⊗ B, THEORY.md §5)") from None
+            raise InputError(f"{exc} (the system operator S of H_I = S ⊗ B)") from None
         out.append((S, bath))
     return out
 

@@ -1,6 +1,6 @@
 """Bloch–Redfield generators in the detbal rate convention, and a complete-positivity test.
 
-Operator form (THEORY.md §7), with the same baths and rates as :func:`~detbal.davies`:
+Operator form, with the same baths and rates as :func:`~detbal.davies`:
 
     𝓡(ρ) = −i[H, ρ] + Σ_b ([Λ_b ρ, S_b] + [S_b, ρ Λ_b†]),
     ⟨i|Λ_b|j⟩ = Γ_b(E_j − E_i) ⟨i|S_b|j⟩,   Γ_b(ω) = γ_b(ω)/2 (+ i S_b(ω) with ``lamb_shift``).
@@ -38,7 +38,7 @@ CP_RTOL = 1e-12
 
 
 def complete_positivity(L: Generator | ArrayLike) -> float:
-    """Smallest eigenvalue of P⊥ C_𝓛 P⊥, the projected Choi matrix (THEORY.md §6).
+    """Smallest eigenvalue of P⊥ C_𝓛 P⊥, the projected Choi matrix.
 
     C_𝓛 = Σ_ij |i⟩⟨j| ⊗ 𝓛(|i⟩⟨j|), i.e. C[i·d + a, j·d + b] = L[a + d·b, i + d·j], and
     P⊥ = I − |Ω⟩⟨Ω| with |Ω⟩ = d^{−1/2} Σ_i |i⟩|i⟩. e^{t𝓛} is completely positive for all t ≥ 0

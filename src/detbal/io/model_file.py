@@ -1,6 +1,6 @@
 """Model files (TOML): :func:`load_model`, :func:`save_model`, :func:`dumps`.
 
-Format (DESIGN.md "Model files")::
+Format (the README's "Model files" section gives every key)::
 
     [system]
     name = "two-bath qubit"           # optional (default: the file name)
@@ -8,7 +8,7 @@ Format (DESIGN.md "Model files")::
     sites = 1                         # qubits; or `levels = 3` for one d-level system
     hamiltonian = "0.5 * Z0"          # operator expression (detbal.expressions; parsed, never eval'd)
 
-    [[bath]]                          # one Davies channel per bath (THEORY.md §5, §7)
+    [[bath]]                          # one Davies channel per bath
     name = "hot"                      # optional (default bath0, bath1, ...)
     temperature = 2.0                 # T ≥ 0 (0 = zero temperature); or `beta = 0.5`
     spectral_density = { kind = "ohmic", alpha = 0.01, cutoff = 10.0 }

@@ -5,13 +5,13 @@ name                       model (defaults in the function signatures)
 =========================  ===================================================================
 thermal_qubit              qubit H = (ω/2)Z in one ohmic bath (DB w.r.t. Gibbs)
 oscillator                 truncated oscillator H = ω a†a, coupling a + a† (degenerate Bohr sectors)
-merry_go_round             three levels between a hot and a cold bath: cyclic current (§3, §7)
+merry_go_round             three levels between a hot and a cold bath: cyclic current
 merry_go_round_thermal     the same levels in one bath: relaxes to Gibbs
-ssd_maser                  Scovil–Schulz-DuBois three-level maser, output as a load bath (§14)
+ssd_maser                  Scovil–Schulz-DuBois three-level maser, output as a load bath
 xxz_chain                  XXZ spin chain, one bath or two boundary baths
 ising_chain                transverse-field Ising chain, one bath or two boundary baths
 heisenberg_chain           random-field Heisenberg chain, one bath or two boundary baths
-lps_refrigerator           Linden–Popescu–Skrzypczyk three-qubit absorption refrigerator (§14)
+lps_refrigerator           Linden–Popescu–Skrzypczyk three-qubit absorption refrigerator
 =========================  ===================================================================
 
 Every zoo model is built from a :class:`ModelSpec` of operator expressions, so

@@ -9,7 +9,7 @@ Qubits 0..n−1, Pauli operators ``Xk Yk Zk`` of :mod:`detbal.expressions` (Z = 
   h_k uniform in [−W, W] from ``numpy.random.default_rng(seed)`` (written into the model's
   expression, so a saved file is reproducible without the seed).
 
-Baths (Davies, THEORY.md §7): ``baths="one"`` couples one ohmic bath at T to the left end
+Baths (Davies generators): ``baths="one"`` couples one ohmic bath at T to the left end
 (S = X_0, resp. Z_0 for Ising); ``baths="boundary"`` couples bath "left" at T_left to site 0 and
 bath "right" at T_right to site n−1. Equal temperatures give a detailed-balanced generator
 (each channel is DB w.r.t. the same Gibbs state); unequal ones drive a heat current through the

@@ -1,4 +1,4 @@
-"""Linden–Popescu–Skrzypczyk absorption refrigerator: three qubits, three baths (THEORY.md §14).
+"""Linden–Popescu–Skrzypczyk absorption refrigerator: three qubits, three baths.
 
 Qubits c (site 0, gap ω_c, cold bath T_c), w (site 1, gap ω_w, work bath T_w, the hottest) and
 h (site 2, gap ω_h = ω_c + ω_w, room/sink bath T_h), with T_c < T_h < T_w:
@@ -6,7 +6,7 @@ h (site 2, gap ω_h = ω_c + ω_w, room/sink bath T_h), with T_c < T_h < T_w:
     H = (ω_c/2) Z_0 + (ω_w/2) Z_1 + (ω_h/2) Z_2 + g (σ⁺_c σ⁺_w σ⁻_h + h.c.),
 
 in the expression basis |0⟩ = excited (Z = +1): ``Sp0*Sp1*Sm2`` = |1_c 1_w 0_h⟩⟨0_c 0_w 1_h| in
-THEORY's excitation labels (it excites c and w and de-excites h; resonant since ω_h = ω_c + ω_w).
+excitation labels (it excites c and w and de-excites h; resonant since ω_h = ω_c + ω_w).
 Each qubit couples to its own bath through X (global Davies generator of the full H).
 
 Each cycle removes ω_c from the cold bath and ω_w from the work bath and dumps ω_h into the room:

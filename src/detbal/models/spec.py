@@ -4,7 +4,7 @@ A model is written down once as text — the operator expressions of :mod:`detba
 for H, the bath couplings S_b and optional extra GKSL jumps — so that the same object can be
 built from the zoo, read from a TOML file (:mod:`detbal.io`) and written back identically.
 
-Generator built from a spec (THEORY.md §6, §7):
+Generator built from a spec:
 
     𝓛 = 𝓛_Davies(H, {(S_b, bath_b)}) + Σ_k γ_k 𝓓[A_k]
 
@@ -34,7 +34,7 @@ from .expressions import ExpressionError, Space, parse_operator
 __all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build", "validate",
            "SPECTRAL_KINDS"]
 
-#: spectral-density kinds and their parameters (THEORY.md §5), in the order of the Bath constructors
+#: spectral-density kinds and their parameters, in the order of the Bath constructors
 SPECTRAL_KINDS = {
     "ohmic": ("alpha", "cutoff"),
     "power_law": ("alpha", "s", "cutoff"),

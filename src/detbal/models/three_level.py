@@ -2,15 +2,15 @@
 
 Levels |0⟩, |1⟩, |2⟩ with energies 0 < E_1 < E_2 (H = E_1 P11 + E_2 P22). With distinct Bohr
 frequencies the Davies steady state is diagonal and its populations are the kernel of the Pauli
-rate matrix W = Σ_b W_b (THEORY.md §7), a 3-state ring (THEORY.md §3):
+rate matrix W = Σ_b W_b, a 3-state ring:
 
 * **merry-go-round** — the hot bath drives the big transition 0 ↔ 2, the cold bath the two small
   ones 0 ↔ 1 ↔ 2. Around the cycle 0 → 2 → 1 → 0 the rates multiply to
   a₁a₂a₃/(b₁b₂b₃) = e^{(β_c − β_h) E_2}, so the cycle affinity is A = (β_c − β_h) E_2 and the
-  steady state carries the ring current J = (a₁a₂a₃ − b₁b₂b₃)/N on every edge (§3): each turn
-  takes E_2 from the hot bath and gives E_2 to the cold one, Π = J·A ≥ 0 (Clausius, §11). With
+  steady state carries the ring current J = (a₁a₂a₃ − b₁b₂b₃)/N on every edge: each turn
+  takes E_2 from the hot bath and gives E_2 to the cold one, Π = J·A ≥ 0 (Clausius). With
   one bath (or T_hot = T_cold) A = 0 and the model is detailed-balanced w.r.t. Gibbs.
-* **SSD maser** (THEORY.md §14) — hot bath on g ↔ 2 (ω_h), cold bath on g ↔ 1 (ω_c), output
+* **SSD maser** — hot bath on g ↔ 2 (ω_h), cold bath on g ↔ 1 (ω_c), output
   (modelled as a load bath) on 1 ↔ 2 (ω_s = ω_h − ω_c). The Pauli network is one 3-cycle, so every
   bath current is its gap × the ring current: −J_load/J_hot = ω_s/ω_h = η, exactly, for any rates.
   Amplification (population inversion p_2 > p_1) ⇔ β_h ω_h < β_c ω_c ⇔ η < η_Carnot.

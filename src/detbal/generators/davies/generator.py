@@ -1,4 +1,4 @@
-"""Davies (weak-coupling, secular) generators in Bohr-sector block form (THEORY.md §5, §7).
+"""Davies (weak-coupling, secular) generators in Bohr-sector block form.
 
     𝓛(ρ) = −i[H + H_LS, ρ] + Σ_b Σ_ω γ_b(ω) (A_b(ω) ρ A_b(ω)† − ½{A_b(ω)†A_b(ω), ρ}),
     ⟨i|A_b(ω)|j⟩ = ⟨i|S_b|j⟩ if E_j − E_i = ω (A lowers the energy by ω),
@@ -77,7 +77,7 @@ class _Coupling:
 
 def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]], lamb_shift: bool = False,
            bohr_tol: float | None = None) -> DaviesGenerator:
-    """Davies generator of H coupled to thermal baths through Hermitian operators (THEORY.md §7).
+    """Davies generator of H coupled to thermal baths through Hermitian operators.
 
     Args:
         H: (d, d) Hermitian Hamiltonian (ndarray, sparse, Qobj) or an
@@ -393,7 +393,7 @@ class DaviesGenerator(Generator):
         return ev[np.argsort(-ev.real, kind="stable")]
 
     def structured_gap(self) -> float:
-        """Liouvillian spectral gap −max{Re λ : λ ≠ 0} from the sectors (THEORY.md §9).
+        """Liouvillian spectral gap −max{Re λ : λ ≠ 0} from the sectors.
 
         The number k of zero eigenvalues comes from the kernel dimension (combinatorial for the
         Pauli graph). One β: the population part is the (k+1)-th largest eigenvalue of the
@@ -477,7 +477,7 @@ class DaviesGenerator(Generator):
         return t, evo.evolve(self._parts, X0, t, pauli)
 
     def structured_balance(self, log_p, s: float) -> dict:
-        """Squared Frobenius norms for the σ-transformed-generator residuals (THEORY.md §4).
+        """Squared Frobenius norms for the σ-transformed-generator residuals.
 
         σ = Σ_i p_i|i⟩⟨i| is diagonal in this generator's eigenbasis; ``log_p`` are its (finite)
         log-populations in eigenbasis order. With 𝓛̂ = Γ_s^{−1/2}𝓛Γ_s^{1/2}, whose entries are
