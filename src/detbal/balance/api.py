@@ -41,7 +41,7 @@ from .operator_sum import certificate_bytes, count_operators, lindblad_certifica
 from .probe import probe_certificate
 from .reference import ReferenceState, inner_parameter, reference_state
 from .residuals import attributed_hamiltonian, floored, hamiltonian_residual, ratio
-from .sigma_transform import SigmaTransformedLindblad, eigenframe, hamiltonian_to_eigenbasis
+from .sigma_transform import SigmaTransformedLindblad, eigenframe, eigenframe_with_round_off, hamiltonian_to_eigenbasis
 from ..errors import DetbalError
 from ..linalg.steady import steady_state
 
@@ -144,9 +144,16 @@ def _operator_sums(L, ref: ReferenceState, s: float, probes, seed) -> _Certifica
 
 def _dense(L, ref: ReferenceState, s: float, probes, seed) -> _Certificate:
     """The d²×d² σ-transformed generator (:mod:`.dense`)."""
-    r = dense_residuals(eigenframe(L, ref.vectors), ref, s, coherent_direction(L, ref, s))
+    M, eta = eigenframe_with_round_off(L, ref.vectors)
+    r = dense_residuals(M, ref, s, coherent_direction(L, ref, s), eta)
+    details, note = {}, ""
+    if eta > 0:
+        details = {"rotation_round_off": eta, "residual_before_round_off": r.raw_dissipative}
+        if r.raw_dissipative > r.dissipative:
+            note = (f"the matrix was rotated into σ's eigenbasis with round-off η = {eta:.1e} per entry; "
+                    f"violations it can explain (σ-amplified, raw residual {r.raw_dissipative:.2e}) are not counted")
     return _Certificate(r.dissipative, r.hamiltonian, r.symmetric, r.stationary,
-                        dense_channel_rows(channel_parts(L), ref, s))
+                        dense_channel_rows(channel_parts(L), ref, s), details, note)
 
 
 def _probe(L, ref: ReferenceState, s: float, probes, seed) -> _Certificate:
