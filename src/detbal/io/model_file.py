@@ -7,6 +7,8 @@ Format (the README's "Model files" section gives every key)::
     description = "..."               # optional
     sites = 1                         # qubits; or `levels = 3` for one d-level system
     hamiltonian = "0.5 * Z0"          # operator expression (detbal.expressions; parsed, never eval'd)
+    conserved = "Z0"                  # optional: a conserved quantity, diagonal (H is diagonalised
+                                      # sector by sector; [H, Q] = 0 is checked)
 
     [[bath]]                          # one Davies channel per bath
     name = "hot"                      # optional (default bath0, bath1, ...)
@@ -59,7 +61,7 @@ __all__ = ["load_model", "check_model", "save_model", "loads_model", "spec_from_
            "ModelFileError"]
 
 _TABLES = {
-    "system": ({"name", "description", "sites", "levels", "hamiltonian"}, {"hamiltonian"}),
+    "system": ({"name", "description", "sites", "levels", "hamiltonian", "conserved"}, {"hamiltonian"}),
     "generator": ({"lamb_shift"}, set()),
     "analysis": ({"temperature", "beta"}, set()),
     "bath": ({"name", "temperature", "beta", "spectral_density", "coupling"},
@@ -209,7 +211,7 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
         name=_get(system, "name", "str", ("system",), default_name),
         description=_get(system, "description", "str", ("system",), ""),
         sites=sites, levels=levels, hamiltonian=_get(system, "hamiltonian", "str", ("system",)),
-        baths=tuple(baths), jumps=tuple(jumps),
+        conserved=_get(system, "conserved", "str", ("system",)), baths=tuple(baths), jumps=tuple(jumps),
         lamb_shift=_get(gen, "lamb_shift", "bool", ("generator",), False),
         reference_temperature=ref, parameters=tuple(params.items()),
     )

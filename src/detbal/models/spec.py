@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import hermiticity_error
+from ..conserved import check_commutes, sector_labels, sector_partition
 from ..errors import InputError
 from ..baths.bath import Bath
 from ..generators.davies.generator import davies
@@ -120,6 +121,8 @@ class ModelSpec:
         lamb_shift: include the Lamb shift H_LS in the Davies generator.
         reference_temperature: temperature of the Gibbs state used as the reference of the
             detailed-balance test (None: the common bath temperature, or the coldest bath).
+        conserved: operator expression of a conserved quantity Q, diagonal in the computational
+            basis (e.g. "Z0 + Z1"), or None: the Davies generator diagonalises H sector by sector.
         parameters: ((name, value), ...) of the zoo function that made it (informative).
     """
 
@@ -133,6 +136,7 @@ class ModelSpec:
     lamb_shift: bool = False
     reference_temperature: float | None = None
     parameters: tuple = field(default=(), compare=True)
+    conserved: str | None = None
 
     def to_dict(self) -> dict:
         """Plain-data dictionary with the layout of a model file (tables system, bath, jump, analysis)."""
@@ -144,6 +148,8 @@ class ModelSpec:
         else:
             system["levels"] = self.levels
         system["hamiltonian"] = self.hamiltonian
+        if self.conserved is not None:
+            system["conserved"] = self.conserved
         out = {"system": system}
         if self.lamb_shift:
             out["generator"] = {"lamb_shift": True}
@@ -336,7 +342,22 @@ def _validated(spec: ModelSpec):
         rates.append(float(r))
     _check_scales(H, couplings, ops, rates)
     reference_beta = _reference_beta(spec, [bath for _, bath in couplings])
-    return space, H, couplings, ops, rates, reference_beta
+    return space, H, couplings, ops, rates, reference_beta, _conserved(spec, space, H)
+
+
+def _conserved(spec: ModelSpec, space, H):
+    """The sector labels q_i of ``spec.conserved`` (None without it), checked: Q diagonal and
+    [H, Q] = 0 (SpecError at ("system", "conserved") otherwise)."""
+    if spec.conserved is None:
+        return None
+    key = ("system", "conserved")
+    Q = _operator(spec.conserved, space, key, "conserved", hermitian=True, nonzero=False)
+    try:
+        q = sector_labels(Q, space.dim)
+        check_commutes(H, sector_partition(q)[0], q, "conserved", "hamiltonian")
+    except InputError as exc:
+        raise SpecError(str(exc), key) from None
+    return q
 
 
 def validate(spec: ModelSpec) -> ModelInfo:
@@ -347,7 +368,7 @@ def validate(spec: ModelSpec) -> ModelInfo:
     Raises:
         SpecError: as :func:`build`.
     """
-    space, *_, reference_beta = _validated(spec)
+    space, *_, reference_beta, _ = _validated(spec)
     return ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
 
 
@@ -358,11 +379,11 @@ def build(spec: ModelSpec) -> Model:
         SpecError: malformed or non-Hermitian expression, invalid bath, duplicate names, no
             dissipation (each error names its key path).
     """
-    space, H, couplings, ops, rates, reference_beta = _validated(spec)
+    space, H, couplings, ops, rates, reference_beta, conserved = _validated(spec)
     terms = []
     if couplings:
 
-        terms.append(davies(H, couplings=couplings, lamb_shift=spec.lamb_shift))
+        terms.append(davies(H, couplings=couplings, lamb_shift=spec.lamb_shift, conserved=conserved))
     if spec.jumps:
 
         H_jumps = np.zeros_like(H) if couplings else H
