@@ -37,6 +37,9 @@ from .generators import (
 from .reports import BalanceReport, ChannelBalance
 from .balance.reversal import TimeReversal, gns_dual, kms_dual
 from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_production, heat_currents, relative_entropy_decay
+# full counting statistics, fluctuation theorems and linear transport (issue 13)
+from .thermo.fcs import (CountingStatistics, GallavottiCohen, counting_statistics, gallavotti_cohen,
+                         joint_covariance, scgf, tur_ratio)
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
 
 # module paths of detbal 0.1 that moved into subpackages keep working
@@ -107,4 +110,12 @@ __all__ = [
     "EntropyProduction",
     "relative_entropy_decay",
     "RelativeEntropyDecay",
+    # full counting statistics, fluctuation theorems and linear transport (issue 13)
+    "CountingStatistics",
+    "GallavottiCohen",
+    "counting_statistics",
+    "gallavotti_cohen",
+    "joint_covariance",
+    "scgf",
+    "tur_ratio",
 ]
