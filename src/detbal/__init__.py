@@ -38,6 +38,8 @@ from .reports import BalanceReport, ChannelBalance
 from .balance.reversal import TimeReversal, gns_dual, kms_dual
 from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_production, heat_currents, relative_entropy_decay
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
+# exact quantum Gibbs samplers (CKG, DLL)
+from .generators.samplers import GibbsSampler, gibbs_sampler
 
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
@@ -107,4 +109,7 @@ __all__ = [
     "EntropyProduction",
     "relative_entropy_decay",
     "RelativeEntropyDecay",
+    # exact quantum Gibbs samplers (CKG, DLL)
+    "GibbsSampler",
+    "gibbs_sampler",
 ]
