@@ -41,6 +41,8 @@ from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_pr
 from .thermo.fcs import (CountingStatistics, GallavottiCohen, counting_statistics, gallavotti_cohen,
                          joint_covariance, scgf, tur_ratio)
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
+# exact quantum Gibbs samplers (CKG, DLL)
+from .generators.samplers import GibbsSampler, gibbs_sampler
 
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
@@ -118,4 +120,7 @@ __all__ = [
     "joint_covariance",
     "scgf",
     "tur_ratio",
+    # exact quantum Gibbs samplers (CKG, DLL)
+    "GibbsSampler",
+    "gibbs_sampler",
 ]
