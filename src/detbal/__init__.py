@@ -38,6 +38,10 @@ from .reports import BalanceReport, ChannelBalance
 from .balance.reversal import TimeReversal, gns_dual, kms_dual
 from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_production, heat_currents, relative_entropy_decay
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
+# parameter sweeps (Dask and xarray are imported only when a sweep runs: extra `sweep`)
+from .app.observables import Observable, register as register_observable
+from .app.sweep import sweep
+from .app.sweep_spec import SweepSpec, sweep_spec
 
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
@@ -107,4 +111,10 @@ __all__ = [
     "EntropyProduction",
     "relative_entropy_decay",
     "RelativeEntropyDecay",
+    # parameter sweeps
+    "sweep",
+    "sweep_spec",
+    "SweepSpec",
+    "Observable",
+    "register_observable",
 ]
