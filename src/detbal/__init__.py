@@ -43,6 +43,10 @@ from .thermo.fcs import (CountingStatistics, GallavottiCohen, counting_statistic
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
 # exact quantum Gibbs samplers (CKG, DLL)
 from .generators.samplers import GibbsSampler, gibbs_sampler
+# parameter sweeps (Dask and xarray are imported only when a sweep runs: extra `sweep`)
+from .app.observables import Observable, register as register_observable
+from .app.sweep import sweep
+from .app.sweep_spec import SweepSpec, sweep_spec
 
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
@@ -123,4 +127,10 @@ __all__ = [
     # exact quantum Gibbs samplers (CKG, DLL)
     "GibbsSampler",
     "gibbs_sampler",
+    # parameter sweeps
+    "sweep",
+    "sweep_spec",
+    "SweepSpec",
+    "Observable",
+    "register_observable",
 ]

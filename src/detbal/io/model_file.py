@@ -58,7 +58,7 @@ from ..models.spec import (SPECTRAL_KINDS, BathSpec, JumpSpec, Model, ModelInfo,
                            format_key, validate)
 
 __all__ = ["load_model", "check_model", "save_model", "loads_model", "spec_from_data", "model_from_dict", "dumps",
-           "ModelFileError"]
+           "ModelFileError", "read_model_text"]
 
 _TABLES = {
     "system": ({"name", "description", "sites", "levels", "hamiltonian", "conserved"}, {"hamiltonian"}),
@@ -151,6 +151,9 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
             if not isinstance(value, dict):
                 _fail(f"expected a table, got {_type_name(value)}", (key,))
             continue
+        if key == "sweep":
+            _fail("this file describes a parameter sweep ([sweep] section): run it with `detbal sweep FILE` "
+                  "(Python: detbal.sweep)", (key,))
         if key not in _TABLES:
             _fail(f"unknown table [{key}]; allowed: [system], [[bath]], [[jump]], [generator], [analysis], "
                   "[parameters]", (key,))
@@ -246,7 +249,8 @@ def _located(text: str, path: str, action):
         raise ModelFileError(path, exc.reason, format_key(exc.key), line, col) from None
 
 
-def _read_text(path) -> tuple[str, str]:
+def read_model_text(path) -> tuple[str, str]:
+    """(text, path as str) of a model file; ModelFileError when unreadable or not UTF-8."""
     p = os.fspath(path)
     try:
         raw = Path(p).read_bytes()
@@ -273,7 +277,7 @@ def load_model(path) -> Model:
         >>> db.load_model(p).info.spec == db.models.thermal_qubit().info.spec
         True
     """
-    text, p = _read_text(path)
+    text, p = read_model_text(path)
     return loads_model(text, p)
 
 
@@ -284,7 +288,7 @@ def check_model(path) -> ModelInfo:
     Raises:
         ModelFileError: as :func:`load_model`.
     """
-    text, p = _read_text(path)
+    text, p = read_model_text(path)
     return _located(text, p, validate)
 
 
