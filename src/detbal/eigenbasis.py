@@ -209,7 +209,7 @@ class Eigenbasis:
             X: (d, d) operator (sparse or dense) in the computational basis.
         Returns:
             dict {(a, b): (rows, cols, block)}: rows/cols the eigenvector indices of sectors a and b
-            and block = (V†XV)[rows][:, cols] as a dense (n_a, n_b) array, for every pair of sectors
+            and block = ``(V†XV)[rows][:, cols]`` as a dense (n_a, n_b) array, for every pair of sectors
             that X connects (a dense eigenbasis: the single pair (0, 0) with all indices).
         """
         d = self.dim

@@ -400,7 +400,7 @@ def gibbs_sampler(H: ArrayLike | Eigenbasis, beta: float, jumps: Sequence[ArrayL
 
     Raises:
         InputError: β not finite and > 0, width ≤ 0, jumps of the wrong shape, an unknown kind or
-        weight, a filter that fails the KMS relation, options of the other kind.
+            weight, a filter that fails the KMS relation, options of the other kind.
 
     Example:
         >>> import numpy as np
