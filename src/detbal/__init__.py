@@ -38,6 +38,10 @@ from .reports import BalanceReport, ChannelBalance
 from .balance.reversal import TimeReversal, gns_dual, kms_dual
 from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_production, heat_currents, relative_entropy_decay
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
+# heat machines: the second-law check and machine performance (maser, LPS refrigerator, Otto)
+from .thermo.clausius import SecondLaw, second_law
+from .models.machines import MachinePerformance, carnot_bound, machine_performance
+from .models.otto import otto_cycle, otto_quasi_static
 
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
@@ -107,4 +111,12 @@ __all__ = [
     "EntropyProduction",
     "relative_entropy_decay",
     "RelativeEntropyDecay",
+    # heat machines: the second-law check and machine performance (maser, LPS refrigerator, Otto)
+    "SecondLaw",
+    "second_law",
+    "MachinePerformance",
+    "machine_performance",
+    "carnot_bound",
+    "otto_cycle",
+    "otto_quasi_static",
 ]
