@@ -4,6 +4,7 @@ bounds, the published numbers and edge cases."""
 import itertools
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,7 +227,9 @@ def test_huge_beta_delta_e_no_overflow():
     o = db.otto_quasi_static(2.0, 1.0, 3.0, 1e-4)                    # β_c ω_c = 1e4
     assert o.efficiency == 0.5 and np.isfinite(o.work)
     o = db.otto_quasi_static(2000.0, 1000.0, 1e-1, 1e-1)             # β ω = 2e4 both: nothing exchanged
-    assert o.work == 0.0 and o.efficiency is None
+    assert o.work == 0.0 and o.efficiency is None and o.regime.startswith("idle")
+    o = db.machine_performance(zoo.otto_qubit(T_hot=0.01, T_cold=0.005, stroke_time=3.0))   # β ω = 200
+    assert o.regime.startswith("idle") and o.efficiency is None and abs(o.work) < 1e-15
 
 
 @pytest.mark.parametrize("call, word", [
@@ -270,3 +273,68 @@ def test_analysis_has_machine_rows_and_round_trips_json(name, params):
     doc = json.loads(json.dumps(a.to_dict()))
     validate_dict(doc)
     assert Analysis.from_dict(doc) == a
+
+
+# -- independent references -------------------------------------------------------------------------
+def _n_bose(w, T):
+    return 1.0 / math.expm1(w / T)
+
+
+def _local_jumps(kappa, gaps, temps, n_sites):
+    """σ⁻_k with κ(n_B + 1), σ⁺_k with κ n_B at each site's own gap (Z = diag(1, −1): σ⁻ = |1⟩⟨0|)."""
+    sm, eye = np.array([[0, 0], [1, 0]], complex), np.eye(2)
+    ops, rates = [], []
+    for k, (w, T) in enumerate(zip(gaps, temps)):
+        A = np.array([[1.0]], complex)
+        for j in range(n_sites):
+            A = np.kron(A, sm if j == k else eye)
+        ops += [A, A.conj().T]
+        rates += [kappa * (_n_bose(w, T) + 1), kappa * _n_bose(w, T)]
+    return ops, rates
+
+
+def test_local_bath_is_the_site_dissipator_with_kappa_rates():
+    # the `local_hamiltonian` bath equals the textbook local dissipator, to round-off
+    m = zoo.lps_refrigerator(T_w=10.0)
+    ops, rates = _local_jumps(0.02, (1.0, 3.0, 4.0), (1.0, 10.0, 1.5), 3)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((8, 8)) + 1j * rng.standard_normal((8, 8))
+    rho = X @ X.conj().T
+    rho /= np.trace(rho)
+    zero = np.zeros((8, 8))
+    for k, (name, gen, _) in enumerate(db.thermo.bath_channels(m.generator)):
+        ref = db.Lindbladian(zero, ops[2 * k:2 * k + 2], rates[2 * k:2 * k + 2])
+        assert name == ("cold", "work", "room")[k]
+        assert np.abs(gen.apply(rho) - ref.apply(rho)).max() < 1e-15
+
+
+def test_lps_local_currents_agree_with_qutip():
+    qutip = pytest.importorskip("qutip")
+    m = zoo.lps_refrigerator(T_w=10.0)
+    ops, rates = _local_jumps(0.02, (1.0, 3.0, 4.0), (1.0, 10.0, 1.5), 3)
+    H = qutip.Qobj(m.hamiltonian)
+    c_ops = [np.sqrt(r) * qutip.Qobj(A) for A, r in zip(ops, rates)]
+    rho = qutip.steadystate(H, c_ops).full()
+    J_qutip = {name: float(np.real(sum(np.trace(m.hamiltonian @ qutip.lindblad_dissipator(c).full()
+                                                 .dot(rho.reshape(-1, order="F")).reshape(8, 8, order="F"))
+                                        for c in c_ops[2 * k:2 * k + 2])))
+               for k, name in enumerate(("cold", "work", "room"))}
+    p = db.machine_performance(m)
+    for name, J in J_qutip.items():
+        assert p.heat[name] == pytest.approx(J, rel=1e-8)
+
+
+def test_model_file_machine_and_local_errors_name_line_and_key(tmp_path):
+    from detbal.io.model_file import ModelFileError, loads_model
+    good = (Path(__file__).parents[2] / "examples" / "models" / "ssd_maser.toml").read_text()
+    assert loads_model(good).info.spec == zoo.ssd_maser().info.spec
+    for old, new, words in (('work = "load"', 'work = "lode"', ["machine.work", "'lode'"]),
+                            ('kind = "engine"', 'kind = "pump"', ["machine.kind", "'pump'"]),
+                            ('kind = "engine"', 'kind = "engine"\nefficiency = 0.5', ["unknown key 'efficiency'"]),
+                            ('coupling = "P12 + P21"', 'coupling = "P12 + P21"\nlocal_hamiltonian = "P12"',
+                             ["bath[2].local_hamiltonian", "Hermitian"])):
+        assert old in good
+        with pytest.raises(ModelFileError) as err:
+            loads_model(good.replace(old, new, 1), "m.toml")
+        assert all(w in str(err.value) for w in words), str(err.value)
+        assert err.value.line is not None

@@ -105,7 +105,7 @@ def test_cli_shows_the_violation_of_the_example_file():
 
     from detbal.cli import app
 
-    path = Path(__file__).parents[2] / "examples" / "models" / "coupled_qubits_local.toml"
+    path = Path(__file__).parents[2] / "examples" / "models" / "local_master_equation.toml"
     r = CliRunner().invoke(app, ["analyze", str(path)])
     assert r.exit_code == 0, r.output
     out = " ".join(r.output.split())

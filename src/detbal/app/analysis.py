@@ -409,13 +409,25 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
         if perf is not None:
             a["machine"] = {**asdict(perf), "notes": list(perf.notes)}
 
-    a["conclusion"] = _conclusion(a, kms, temps) + _second_law_clause(a)
+    a["conclusion"] = _conclusion(a, kms, temps) + _machine_clause(a["machine"]) + _second_law_clause(a)
     a.pop("_current_scale")
     if any(BUDGET_MARK in n for n in notes):
         notes.append(BUDGET_ADVICE)
     a["notes"] = tuple(notes)
     _refuse_non_finite(a)
     return Analysis(**a)
+
+
+def _machine_clause(m: dict | None) -> str:
+    """The conclusion's sentence on a machine: what it does and how close to Carnot."""
+    if m is None:
+        return ""
+    if m["efficiency"] is None:
+        return f"; as a machine ({m['kind']}): {m['regime']}"
+    what = "η" if m["regime"] == "engine" else "COP"
+    bound = "" if m["carnot"] is None else f" (Carnot bound {m['carnot']:.4g})"
+    role = "an engine" if m["regime"] == "engine" else "a refrigerator"
+    return f"; runs as {role}: {what} = {m['efficiency']:.4g}{bound}"
 
 
 def _second_law_clause(a: dict) -> str:

@@ -132,7 +132,8 @@ def machine_performance(model: Model, rho: np.ndarray | None = None) -> MachineP
                                                  else f"no drive: J[{roles['work']}] = {inp:.3g} ≤ 0")
     carnot = carnot_bound(kind, temps[roles["hot"]], temps[roles["cold"]], temps[roles["work"]])
     ep, verdict = _entropy(L, rho, heat, betas, notes)
-    return MachinePerformance(kind, regime if running else f"not a {kind}: {regime}", roles, heat, temps,
+    article = "an" if kind == "engine" else "a"
+    return MachinePerformance(kind, regime if running else f"not {article} {kind}: {regime}", roles, heat, temps,
                               float(inp), float(out), float(out / inp) if running else None, carnot,
                               float(out), ep, verdict, float(-J_w), False, None, tuple(notes))
 

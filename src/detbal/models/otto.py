@@ -70,13 +70,14 @@ def _beta(T: float) -> float:
     return math.inf if T == 0 else 1.0 / T
 
 
-def _result(Q_h: float, Q_c: float, names: tuple, temps: tuple, compression: float,
+def _result(Q_h: float, Q_c: float, names: tuple, temps: tuple, width: float,
             cycle_time: float) -> MachinePerformance:
-    """MachinePerformance of one cycle from its heats (module docstring for the regimes)."""
+    """MachinePerformance of one cycle from its heats (module docstring for the regimes); heats below
+    max(rtol·max|Q|, 100·ε·width) (round-off of Tr[H Δρ], width = spectral width of H_h) are zero."""
     hot, cold = names
     T_h, T_c = temps
     W = Q_h + Q_c
-    tiny = _RTOL * max(abs(Q_h), abs(Q_c), 1e-300)
+    tiny = max(_RTOL * max(abs(Q_h), abs(Q_c)), 100 * np.finfo(float).eps * width, 1e-300)
     notes = []
     if W > tiny and Q_h > tiny:
         regime, kind, inp, out = "engine", "engine", Q_h, W
@@ -84,7 +85,7 @@ def _result(Q_h: float, Q_c: float, names: tuple, temps: tuple, compression: flo
         regime, kind, inp, out = "refrigerator", "refrigerator", -W, Q_c
     else:
         kind, inp, out = None, -W, 0.0
-        regime = ("idle: no heat exchanged" if abs(W) <= tiny and max(abs(Q_h), abs(Q_c)) <= 1e-300 else
+        regime = ("idle: no heat exchanged" if max(abs(Q_h), abs(Q_c)) <= tiny else
                   f"neither engine nor refrigerator: W = {W:.3g}, Q_h = {Q_h:.3g}, Q_c = {Q_c:.3g}")
     eff = out / inp if kind else None
     carnot = carnot_bound(kind, T_h, T_c) if kind else None
@@ -130,7 +131,7 @@ def otto_quasi_static(omega_h: float, omega_c: float, T_hot: float, T_cold: floa
     p_c = _excited(_beta(T_cold) * omega_c) if T_cold > 0 else 0.0
     dp = p_h - p_c
     return _result(omega_h * dp, -omega_c * dp, ("hot", "cold"), (float(T_hot), float(T_cold)),
-                   omega_c / omega_h, math.inf)
+                   float(omega_h), math.inf)
 
 
 def _trace_norm(X: np.ndarray) -> float:
@@ -201,4 +202,5 @@ def otto_cycle(model: Model, stroke_time_hot: float | None = None, stroke_time_c
                                    residual=change)
     Q_h = float(np.real(np.vdot(H_h, rho_B - rho_A)))
     Q_c = float(np.real(np.vdot(H_c, end - rho_B)))
-    return _result(Q_h, Q_c, names, temps, c, cycle_time)
+    energies = np.linalg.eigvalsh(H_h)
+    return _result(Q_h, Q_c, names, temps, float(energies[-1] - energies[0]), cycle_time)
