@@ -338,3 +338,17 @@ def test_model_file_machine_and_local_errors_name_line_and_key(tmp_path):
             loads_model(good.replace(old, new, 1), "m.toml")
         assert all(w in str(err.value) for w in words), str(err.value)
         assert err.value.line is not None
+
+
+@FAST
+@given(T_hot=st.floats(0.3, 20.0), T_cold=st.floats(0.1, 3.0), rate=st.floats(1e-3, 1.0))
+def test_ssd_maser_with_a_drive_delivers_power_exactly_below_carnot(T_hot, T_cold, rate):
+    # the drive is a work reservoir (β = 0): P > 0 ⇔ population inversion ⇔ η = 2/3 < 1 − T_c/T_h
+    carnot = 1 - T_cold / T_hot
+    assume(abs(carnot - 2 / 3) > 0.02)
+    m = zoo.ssd_maser(T_hot=T_hot, T_cold=T_cold, output="drive", drive_rate=rate)
+    p = db.machine_performance(m)
+    assert p.carnot == pytest.approx(max(carnot, 0.0), rel=1e-14)
+    assert (p.power > 0) == (2 / 3 < carnot)
+    assert abs(p.heat["drive"] + 2 / 3 * p.heat["hot"]) <= 1e-12 * _rate_scale(m)   # η = 2/3 to round-off
+    assert p.entropy_production >= 0 and p.second_law is None      # no per-bath check with a drive

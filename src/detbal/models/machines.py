@@ -25,7 +25,8 @@ The models (tight coupling: every bath exchanges fixed quanta, so the ratios are
   current is its gap × the ring current: η = −J_load/J_hot = ω_s/ω_h = 1 − ω_c/ω_h exactly, for any
   rates. A load at temperature T_load is a work reservoir only for T_load → ∞ (it then takes energy
   without entropy); the bound above accounts for its finite temperature. Amplification (p_2 > p_1
-  when the load is weak) ⇔ β_h ω_h < β_c ω_c ⇔ η < 1 − T_c/T_h.
+  when the load is weak) ⇔ β_h ω_h < β_c ω_c ⇔ η < 1 − T_c/T_h. ``output="drive"`` replaces the
+  load bath by an incoherent drive (a β = 0 work reservoir): power flows into it exactly then.
 * :func:`lps_refrigerator` — three qubits c, w, h (gaps ω_c, ω_w, ω_h = ω_c + ω_w) with the
   resonant exchange g(|1_c 1_w 0_h⟩⟨0_c 0_w 1_h| + h.c.); each quantum removes ω_c from the cold
   bath, ω_w from the work bath and dumps ω_h into the room: COP = ω_c/ω_w, cooling ⇔
@@ -53,7 +54,7 @@ from ..thermo.currents import bath_channels, heat_currents
 from . import _expr
 from .otto import otto_cycle
 from .performance import MachinePerformance, carnot_bound
-from .spec import Model, ModelSpec, build
+from .spec import JumpSpec, Model, ModelSpec, build
 
 __all__ = [
     "MachinePerformance",
@@ -186,7 +187,7 @@ def _master_equation(value: str) -> bool:
 
 def ssd_maser(omega_h: float = 3.0, omega_c: float = 1.0, T_hot: float = 1 / 0.3, T_cold: float = 0.5,
               T_load: float = 100.0, alpha: float = 0.05, alpha_load: float | None = None,
-              cutoff: float = 10.0) -> Model:
+              cutoff: float = 10.0, output: str = "bath", drive_rate: float = 0.1) -> Model:
     """Scovil–Schulz-DuBois three-level maser with the output modelled as a load bath (module docstring).
 
     Args:
@@ -196,32 +197,42 @@ def ssd_maser(omega_h: float = 3.0, omega_c: float = 1.0, T_hot: float = 1 / 0.3
         alpha, cutoff: ohmic spectral density of the baths (alpha_load for the load, default alpha;
             a weak load lets the hot and cold baths set the populations, p_2/p_1 =
             e^{β_c ω_c − β_h ω_h}: population inversion ⇔ β_h ω_h < β_c ω_c).
+        output: "bath" (the load bath above) or "drive": instead of the load bath, one GKSL channel
+            "drive" with the Hermitian jump |1⟩⟨2| + |2⟩⟨1| at ``drive_rate`` — an incoherent field
+            that pumps 1 ↔ 2 equally both ways (a work reservoir, β = 0): power flows into it exactly
+            when p_2 > p_1, i.e. η < 1 − T_c/T_h, and the Carnot bound is 1 − T_c/T_h.
 
     Returns:
-        Model with baths ("hot", "cold", "load") and [machine] kind "engine" (work = "load");
-        efficiency −J_load/J_hot = 1 − ω_c/ω_h. Reference temperature of the Gibbs test: T_cold.
+        Model with baths ("hot", "cold", "load") — or ("hot", "cold") and the jump "drive" — and
+        [machine] kind "engine" (work = "load" / "drive"); efficiency −J_work/J_hot = 1 − ω_c/ω_h.
+        Reference temperature of the Gibbs test: T_cold.
 
     Raises:
-        InputError: a non-positive gap, ω_c ≥ ω_h, a negative temperature.
+        InputError: a non-positive gap, ω_c ≥ ω_h, a negative temperature, an unknown ``output``.
     """
-    _positive(omega_h=omega_h, omega_c=omega_c)
+    _positive(omega_h=omega_h, omega_c=omega_c, drive_rate=drive_rate)
     _temperatures(T_hot=T_hot, T_cold=T_cold, T_load=T_load)
     if not omega_c < omega_h:
         raise InputError(f"`omega_c` must be smaller than `omega_h` (levels g < 1 < 2), got {omega_c!r} ≥ {omega_h!r}")
+    if output not in ("bath", "drive"):
+        raise InputError(f"`output` must be 'bath' (a load bath) or 'drive' (an incoherent drive), got {output!r}")
+    drive = output == "drive"
     a_load = alpha if alpha_load is None else alpha_load
+    load = (f"drive (rate {drive_rate:g}) on 1↔2" if drive else f"load (T = {T_load:g}) on 1↔2")
     spec = ModelSpec(
         name="ssd_maser",
         description=(f"SSD three-level maser: hot (T = {T_hot:.3g}) on g↔2, cold (T = {T_cold:g}) on g↔1, "
-                     f"load (T = {T_load:g}) on 1↔2; efficiency 1 − ω_c/ω_h = {1 - omega_c / omega_h:.4g}"),
+                     f"{load}; efficiency 1 − ω_c/ω_h = {1 - omega_c / omega_h:.4g}"),
         levels=3,
         hamiltonian=_expr.linear([(omega_c, "P11"), (omega_h, "P22")]),
         baths=(_expr.bath("hot", T_hot, "P02 + P20", alpha, cutoff),
-               _expr.bath("cold", T_cold, "P01 + P10", alpha, cutoff),
-               _expr.bath("load", T_load, "P12 + P21", a_load, cutoff)),
+               _expr.bath("cold", T_cold, "P01 + P10", alpha, cutoff))
+        + (() if drive else (_expr.bath("load", T_load, "P12 + P21", a_load, cutoff),)),
+        jumps=(JumpSpec("drive", "P12 + P21", float(drive_rate)),) if drive else (),
         reference_temperature=float(T_cold) if T_cold > 0 else None,
         parameters=_expr.params(omega_h=omega_h, omega_c=omega_c, T_hot=T_hot, T_cold=T_cold, T_load=T_load,
-                                alpha=alpha, alpha_load=a_load, cutoff=cutoff),
-        machine=(("kind", "engine"), ("hot", "hot"), ("cold", "cold"), ("work", "load")),
+                                alpha=alpha, alpha_load=a_load, cutoff=cutoff, output=output, drive_rate=drive_rate),
+        machine=(("kind", "engine"), ("hot", "hot"), ("cold", "cold"), ("work", "drive" if drive else "load")),
     )
     return build(spec)
 
