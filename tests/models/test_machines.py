@@ -258,7 +258,9 @@ def test_machine_table_is_validated():
                          ((("kind", "engine"), ("hot", "hot"), ("cold", "cold"), ("work", "nowhere")), "work"),
                          ((("kind", "engine"), ("hot", "hot"), ("cold", "hot"), ("work", "load")), "cold"),
                          ((("kind", "otto"), ("hot", "hot"), ("cold", "cold")), "machine"),
-                         ((("kind", "otto"), ("hot", "hot"), ("cold", "cold"), ("compression", -1.0)), "compression")):
+                         ((("kind", "otto"), ("hot", "hot"), ("cold", "cold"), ("compression", -1.0)), "compression"),
+                         ((("kind", "otto"), ("hot", "hot"), ("cold", "cold"), ("compression", 0.5),
+                           ("stroke_time_cold", 1.0)), "stroke_time_cold")):
         with pytest.raises(SpecError) as err:
             zoo.build(replace(spec, machine=machine))
         assert key in err.value.key

@@ -372,6 +372,10 @@ def _machine(spec: ModelSpec) -> None:
         v = table[key]
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             raise SpecError(f"`{key}` must be a finite number > 0, got {v!r}", ("machine", key))
+    given = [key for key in optional if key in table]
+    if given and len(given) != len(optional):
+        raise SpecError(f"give all of {', '.join(map(repr, optional))} or none (quasi-static), got only "
+                        f"{', '.join(map(repr, given))}", ("machine", given[0]))
 
 
 def _validated(spec: ModelSpec):

@@ -29,14 +29,14 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._checks import as_nonnegative_scalar
+from .._checks import as_nonnegative_scalar, as_state
 from .._serialize import JsonResult
 from ..errors import InputError
 from ..generators.base import Generator, as_generator
 from ..linalg.steady import steady_state
 from ..reports import no_truth_value
 from ..states import SUPPORT_TOL
-from .currents import EntropyProduction, bath_channels, entropy_production
+from .currents import EntropyProduction, _hamiltonian, bath_channels, entropy_production
 
 __all__ = ["SecondLaw", "check_entropy_production", "second_law"]
 
@@ -54,7 +54,7 @@ class SecondLaw(JsonResult):
         spohn_terms: {bath: Π_b}; heat_terms: {bath: β_b J_b}; currents: {bath: J_b} (into the system).
         temperatures: {bath: T_b}.
         violations: one sentence per violated inequality (empty when ``holds``).
-        tolerance: the absolute tolerance rtol·scale used.
+        tolerance: the absolute tolerance max(rtol·scale, floor) used for Π and Π_b.
     """
 
     holds: bool
@@ -160,10 +160,10 @@ def second_law(L: Generator | ArrayLike, rho: ArrayLike | None = None, *, rtol: 
     ep = entropy_production(L, rho, hamiltonian=hamiltonian) if production is None else production
     if ep.form != "thermal":
         raise InputError("`production` must be the thermal form (entropy_production without `reference`)")
-    H = L.hamiltonian if hamiltonian is None else hamiltonian
-    energies = np.linalg.eigvalsh(np.asarray(H.toarray() if hasattr(H, "toarray") else H))
+    energies = np.linalg.eigvalsh(_hamiltonian(L, hamiltonian))
     width = float(energies[-1] - energies[0])
-    lam = np.linalg.eigvalsh((np.asarray(rho) + np.asarray(rho).conj().T) / 2)
+    r = as_state(rho, "rho", dim=L.dim)
+    lam = np.linalg.eigvalsh((r + r.conj().T) / 2)
     logs = float(np.max(np.abs(np.log(lam[lam > SUPPORT_TOL]))))
     floor = current_floor = 0.0
     temps = {}
