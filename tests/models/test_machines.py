@@ -354,3 +354,37 @@ def test_ssd_maser_with_a_drive_delivers_power_exactly_below_carnot(T_hot, T_col
     assert (p.power > 0) == (2 / 3 < carnot)
     assert abs(p.heat["drive"] + 2 / 3 * p.heat["hot"]) <= 1e-12 * _rate_scale(m)   # η = 2/3 to round-off
     assert p.entropy_production >= 0 and p.second_law is None      # no per-bath check with a drive
+
+
+def test_otto_three_level_efficiency_is_one_minus_compression():
+    # H_c = c·H: both isochores change the same populations, so Q_c = −c·Q_h for any stroke time
+    from detbal.io.model_file import loads_model
+    text = """
+[system]
+levels = 3
+hamiltonian = "1.0*P11 + 2.5*P22"
+[[bath]]
+name = "hot"
+temperature = 4.0
+spectral_density = { kind = "ohmic", alpha = 0.05, cutoff = 10.0 }
+coupling = "P01 + P10 + P12 + P21 + P02 + P20"
+[[bath]]
+name = "cold"
+temperature = 0.5
+spectral_density = { kind = "ohmic", alpha = 0.02, cutoff = 10.0 }
+coupling = "P01 + P10 + P12 + P21"
+[machine]
+kind = "otto"
+hot = "hot"
+cold = "cold"
+compression = 0.4
+"""
+    m = loads_model(text)
+    H = m.hamiltonian
+    qs = db.machine_performance(m)
+    dE = np.real(np.trace(H @ (db.gibbs_state(H, 0.25) - db.gibbs_state(0.4 * H, 2.0))))
+    assert qs.heat["hot"] == pytest.approx(dE, rel=1e-13) and qs.efficiency == pytest.approx(0.6, rel=1e-13)
+    for tau in (0.7, 3.0):
+        p = db.otto_cycle(m, tau, tau)
+        assert p.regime == "engine" and p.efficiency == pytest.approx(0.6, rel=1e-10)
+        assert 0 < p.work < qs.work
