@@ -4,6 +4,7 @@ bounds, the published numbers and edge cases."""
 import itertools
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import detbal.models as zoo
 from detbal.app.analysis import Analysis, analyze, validate_dict
 from detbal.dynamics import steady_state
 from detbal.errors import InputError
+from detbal.io.model_file import ModelFileError, loads_model
 from detbal.models.spec import SpecError
 from detbal.thermo import heat_currents
 
@@ -253,7 +255,6 @@ def test_bad_parameters_raise_input_error_naming_them(call, word):
 
 def test_machine_table_is_validated():
     spec = zoo.ssd_maser().info.spec
-    from dataclasses import replace
     for machine, key in (((("kind", "pump"),), "kind"),
                          ((("kind", "engine"), ("hot", "hot"), ("cold", "cold"), ("work", "nowhere")), "work"),
                          ((("kind", "engine"), ("hot", "hot"), ("cold", "hot"), ("work", "load")), "cold"),
@@ -327,7 +328,6 @@ def test_lps_local_currents_agree_with_qutip():
 
 
 def test_model_file_machine_and_local_errors_name_line_and_key(tmp_path):
-    from detbal.io.model_file import ModelFileError, loads_model
     good = (Path(__file__).parents[2] / "examples" / "models" / "ssd_maser.toml").read_text()
     assert loads_model(good).info.spec == zoo.ssd_maser().info.spec
     for old, new, words in (('work = "load"', 'work = "lode"', ["machine.work", "'lode'"]),
@@ -358,7 +358,6 @@ def test_ssd_maser_with_a_drive_delivers_power_exactly_below_carnot(T_hot, T_col
 
 def test_otto_three_level_efficiency_is_one_minus_compression():
     # H_c = c·H: both isochores change the same populations, so Q_c = −c·Q_h for any stroke time
-    from detbal.io.model_file import loads_model
     text = """
 [system]
 levels = 3

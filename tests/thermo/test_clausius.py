@@ -3,15 +3,18 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 import detbal as db
 import detbal.models as zoo
 from detbal.app.analysis import Analysis, analyze, validate_dict
+from detbal.cli import app
 from detbal.errors import InputError
 
 FAST = settings(max_examples=10, deadline=None)
@@ -100,12 +103,6 @@ def test_analyze_reports_the_violation_and_round_trips():
 
 
 def test_cli_shows_the_violation_of_the_example_file():
-    from pathlib import Path
-
-    from typer.testing import CliRunner
-
-    from detbal.cli import app
-
     path = Path(__file__).parents[2] / "examples" / "models" / "local_master_equation.toml"
     r = CliRunner().invoke(app, ["analyze", str(path)])
     assert r.exit_code == 0, r.output
