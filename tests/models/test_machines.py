@@ -151,8 +151,9 @@ def test_otto_quasi_static_theory_numbers():
     q = db.otto_quasi_static(3.0, 0.5, 2.0, 1.0)
     assert q.regime == "refrigerator" and q.efficiency == pytest.approx(0.2, rel=1e-14)
     assert q.carnot == pytest.approx(1.0, rel=1e-15)
-    for r in (p, q):
+    for r, (T_h, T_c) in ((p, (3.0, 1.0)), (q, (2.0, 1.0))):
         assert r.second_law and r.entropy_production > 0
+        assert r.entropy_production == pytest.approx(-r.heat["hot"] / T_h - r.heat["cold"] / T_c, rel=1e-14)
 
 
 @FAST
