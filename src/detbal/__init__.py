@@ -47,6 +47,10 @@ from .generators.samplers import GibbsSampler, gibbs_sampler
 from .app.observables import Observable, register as register_observable
 from .app.sweep import sweep
 from .app.sweep_spec import SweepSpec, sweep_spec
+# heat machines: the second-law check and machine performance (maser, LPS refrigerator, Otto)
+from .thermo.clausius import SecondLaw, second_law
+from .models.machines import MachinePerformance, carnot_bound, machine_performance
+from .models.otto import otto_cycle, otto_quasi_static
 
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
@@ -133,4 +137,12 @@ __all__ = [
     "SweepSpec",
     "Observable",
     "register_observable",
+    # heat machines: the second-law check and machine performance (maser, LPS refrigerator, Otto)
+    "SecondLaw",
+    "second_law",
+    "MachinePerformance",
+    "machine_performance",
+    "carnot_bound",
+    "otto_cycle",
+    "otto_quasi_static",
 ]

@@ -15,6 +15,8 @@ Format (the README's "Model files" section gives every key)::
     temperature = 2.0                 # T ≥ 0 (0 = zero temperature); or `beta = 0.5`
     spectral_density = { kind = "ohmic", alpha = 0.01, cutoff = 10.0 }
     coupling = "X0"                   # Hermitian operator S, H_I = S ⊗ B
+    local_hamiltonian = "0.5 * Z0"    # optional: local master equation, the jumps are the Davies
+                                      # jumps of this H_0 instead of the system Hamiltonian
 
     [[jump]]                          # optional extra GKSL channel γ(AρA† − ½{A†A, ρ})
     name = "pump"
@@ -26,6 +28,12 @@ Format (the README's "Model files" section gives every key)::
 
     [analysis]                        # optional: reference Gibbs state of the DB test
     temperature = 1.0                 # (default: the coldest bath); or `beta = 1.0`
+
+    [machine]                         # optional: run the model as a heat machine
+    kind = "engine"                   # "engine" | "refrigerator" (steady state) | "otto" (cycle)
+    hot = "hot"                       # channel roles; engine/refrigerator also `work` (bath or
+    cold = "cold"                     # jump); otto: `compression` (cold stroke H_c = c·H) and
+                                      # optional `stroke_time_hot`, `stroke_time_cold`
 
     [parameters]                      # optional, informative (written for zoo models)
 
@@ -64,8 +72,9 @@ _TABLES = {
     "system": ({"name", "description", "sites", "levels", "hamiltonian", "conserved"}, {"hamiltonian"}),
     "generator": ({"lamb_shift"}, set()),
     "analysis": ({"temperature", "beta"}, set()),
-    "bath": ({"name", "temperature", "beta", "spectral_density", "coupling"},
+    "bath": ({"name", "temperature", "beta", "spectral_density", "coupling", "local_hamiltonian"},
              {"coupling", "spectral_density"}),
+    "machine": ({"kind", "hot", "cold", "work", "compression", "stroke_time_hot", "stroke_time_cold"}, {"kind"}),
     "jump": ({"name", "operator", "rate"}, {"operator", "rate"}),
 }
 _ARRAYS = {"bath", "jump"}
@@ -156,7 +165,7 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
                   "(Python: detbal.sweep)", (key,))
         if key not in _TABLES:
             _fail(f"unknown table [{key}]; allowed: [system], [[bath]], [[jump]], [generator], [analysis], "
-                  "[parameters]", (key,))
+                  "[machine], [parameters]", (key,))
         if key in _ARRAYS and not (isinstance(value, list) and all(isinstance(x, dict) for x in value)):
             _fail(f"[[{key}]] must be an array of tables (write [[{key}]]), got {_type_name(value)}", (key,))
         if key not in _ARRAYS and not isinstance(value, dict):
@@ -193,7 +202,8 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
         params.sort(key=lambda kv: SPECTRAL_KINDS[kind].index(kv[0]))
         baths.append(BathSpec(name=_get(b, "name", "str", path, f"bath{k}"),
                               temperature=_temperature(b, path, required=True),
-                              coupling=_get(b, "coupling", "str", path), kind=kind, params=tuple(params)))
+                              coupling=_get(b, "coupling", "str", path), kind=kind, params=tuple(params),
+                              local=_get(b, "local_hamiltonian", "str", path, "")))
     jumps = []
     for k, j in enumerate(data.get("jump", [])):
         path = ("jump", k)
@@ -206,6 +216,11 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
     analysis = data.get("analysis", {})
     _check_keys(analysis, *_TABLES["analysis"], ("analysis",))
     ref = _temperature(analysis, ("analysis",), required=False)
+    machine = {}
+    if "machine" in data:
+        _check_keys(data["machine"], *_TABLES["machine"], ("machine",))
+        machine = {key: _get(data["machine"], key, "str" if key in ("kind", "hot", "cold", "work") else "number",
+                             ("machine",)) for key in data["machine"]}
     params = data.get("parameters", {})
     for p, v in params.items():
         if not isinstance(v, (str, int, float, bool)):
@@ -216,7 +231,7 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
         sites=sites, levels=levels, hamiltonian=_get(system, "hamiltonian", "str", ("system",)),
         conserved=_get(system, "conserved", "str", ("system",)), baths=tuple(baths), jumps=tuple(jumps),
         lamb_shift=_get(gen, "lamb_shift", "bool", ("generator",), False),
-        reference_temperature=ref, parameters=tuple(params.items()),
+        reference_temperature=ref, parameters=tuple(params.items()), machine=tuple(machine.items()),
     )
 
 
@@ -312,10 +327,11 @@ def save_model(model: Model | ModelSpec, path) -> None:
 
 
 def dumps(spec: ModelSpec) -> str:
-    """TOML text of a ModelSpec (tables in the order system, generator, analysis, bath, jump, parameters)."""
+    """TOML text of a ModelSpec (tables in the order system, generator, analysis, bath, jump, machine,
+    parameters)."""
     data = spec.to_dict()
     out = [f"# detbal model file: {spec.name}"]
-    for table in ("system", "generator", "analysis", "bath", "jump", "parameters"):
+    for table in ("system", "generator", "analysis", "bath", "jump", "machine", "parameters"):
         if table not in data:
             continue
         rows = data[table] if table in _ARRAYS else [data[table]]
