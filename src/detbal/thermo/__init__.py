@@ -18,18 +18,22 @@ from .fcs import (
     scgf,
     tur_ratio,
 )
+from .transport import OnsagerMatrix, green_kubo, onsager_matrix
 
 __all__ = [
     "CountingStatistics",
     "EntropyProduction",
     "GallavottiCohen",
+    "OnsagerMatrix",
     "RelativeEntropyDecay",
     "bath_channels",
     "counting_statistics",
     "entropy_production",
     "gallavotti_cohen",
+    "green_kubo",
     "heat_currents",
     "joint_covariance",
+    "onsager_matrix",
     "relative_entropy_decay",
     "scgf",
     "tur_ratio",

@@ -55,7 +55,9 @@ def _no_bool(self):
                     "(e.g. `.residual < 1e-10`) instead of the result itself")
 
 
-def _problem(L, counting):
+def problem(L, counting):
+    """(L, problem) for a generator or rate matrix and a counting specification (shared with
+    :mod:`detbal.thermo.transport`)."""
     L = L if isinstance(L, RateMatrix) else as_generator(L)
     return L, problem_for(resolve_counting(L, counting))
 
@@ -80,20 +82,27 @@ def _cumulants(prob, f: int, order: int) -> np.ndarray:
     return c[1:]
 
 
-def _joint(prob) -> np.ndarray:
-    """(F, F) joint second cumulants c_ij = Tr[𝓛^{(ij)}ρ] − Tr[𝓛_i𝓡𝓛_jρ] − Tr[𝓛_j𝓡𝓛_iρ]."""
+def correlation_parts(prob) -> tuple[np.ndarray, np.ndarray]:
+    """(D, K) with D_ij = Tr[𝓛^{(ij)}ρ] (instantaneous jump term, 𝓛^{(ij)} = Σ_k ν_k^{(i)}ν_k^{(j)}𝓙_k)
+    and K_ij = Tr[𝓛_i 𝓡 𝓛_j ρ] (𝓛_i = Σ_k ν_k^{(i)}𝓙_k, 𝓡 the Drazin inverse): (F, F) real arrays."""
     F = len(prob.fields)
     x0 = prob.stationary
     z = [prob.drazin(prob.moment(x0, _unit(F, j))) for j in range(F)]
-    C = np.zeros((F, F))
+    D, K = np.zeros((F, F)), np.zeros((F, F))
     for i in range(F):
-        for j in range(i, F):
+        for j in range(F):
             p = [0] * F
             p[i] += 1
             p[j] += 1
-            C[i, j] = C[j, i] = (prob.trace(prob.moment(x0, tuple(p))) - prob.trace(prob.moment(z[j], _unit(F, i)))
-                                 - prob.trace(prob.moment(z[i], _unit(F, j))))
-    return C
+            D[i, j] = prob.trace(prob.moment(x0, tuple(p)))
+            K[i, j] = prob.trace(prob.moment(z[j], _unit(F, i)))
+    return D, K
+
+
+def _joint(prob) -> np.ndarray:
+    """(F, F) joint second cumulants c_ij = Tr[𝓛^{(ij)}ρ] − Tr[𝓛_i𝓡𝓛_jρ] − Tr[𝓛_j𝓡𝓛_iρ]."""
+    D, K = correlation_parts(prob)
+    return D - K - K.T
 
 
 @dataclass(frozen=True)
@@ -191,7 +200,7 @@ def counting_statistics(L: Generator | ArrayLike | RateMatrix, counting, *, orde
         (0.333333, 0.555556)
     """
     order = _order(order)
-    L, prob = _problem(L, counting)
+    L, prob = problem(L, counting)
     F = len(prob.fields)
     cum = np.array([_cumulants(prob, f, order) for f in range(F)])
     cov = None
@@ -209,7 +218,7 @@ def joint_covariance(L: Generator | ArrayLike | RateMatrix, counting) -> np.ndar
     Returns:
         (F, F) real symmetric ndarray; c_ii is the noise of field i.
     """
-    _, prob = _problem(L, counting)
+    _, prob = problem(L, counting)
     return _joint(prob)
 
 
@@ -254,7 +263,7 @@ def scgf(L: Generator | ArrayLike | RateMatrix, counting, s) -> float | np.ndarr
         True
     """
     grid, scalar = _grid(s)
-    _, prob = _problem(L, counting)
+    _, prob = problem(L, counting)
     th = _thetas(prob, grid)
     return float(th[0]) if scalar else th
 
@@ -332,7 +341,7 @@ def gallavotti_cohen(L: Generator | ArrayLike | RateMatrix, counting, affinity: 
     Returns:
         GallavottiCohen (residual, θ and its mirror on the grid, θ(−A)).
     """
-    L, prob = _problem(L, counting)
+    L, prob = problem(L, counting)
     if len(prob.fields) != 1:
         raise InputError("gallavotti_cohen takes one counting field")
     info = prob.fields[0]
@@ -368,7 +377,7 @@ def tur_ratio(L: Generator | ArrayLike | RateMatrix, counting, *, entropy_produc
     Raises:
         InputError: Π cannot be computed (a bath without temperature or at T = 0) and was not given.
     """
-    L, prob = _problem(L, counting)
+    L, prob = problem(L, counting)
     if len(prob.fields) != 1:
         raise InputError("tur_ratio takes one counting field")
     c1, c2 = _cumulants(prob, 0, 2)
