@@ -68,7 +68,7 @@ def _unit(F: int, f: int, m: int = 1) -> tuple:
     return tuple(p)
 
 
-def _cumulants(prob, f: int, order: int) -> np.ndarray:
+def cumulants_of(prob, f: int, order: int) -> np.ndarray:
     """c_1 … c_order of field f by the recursive Drazin scheme (module docstring)."""
     F = len(prob.fields)
     rhos = [prob.stationary]
@@ -202,7 +202,7 @@ def counting_statistics(L: Generator | ArrayLike | RateMatrix, counting, *, orde
     order = _order(order)
     L, prob = problem(L, counting)
     F = len(prob.fields)
-    cum = np.array([_cumulants(prob, f, order) for f in range(F)])
+    cum = np.array([cumulants_of(prob, f, order) for f in range(F)])
     cov = None
     if order >= 2:
         cov = _joint(prob) if F > 1 else cum[:, 1:2].copy()
@@ -232,11 +232,20 @@ def _grid(s, name: str = "s") -> tuple[np.ndarray, bool]:
     return np.atleast_1d(a), a.ndim == 0
 
 
-def _thetas(prob, grid: np.ndarray) -> np.ndarray:
-    if len(prob.fields) != 1:
-        raise InputError(f"the SCGF takes one counting field, got {len(prob.fields)} (use counting_statistics for "
-                         "joint cumulants)")
-    return np.array([prob.theta(np.array([x])) for x in grid])
+def _thetas(prob, grid: np.ndarray, f: int | None = None) -> np.ndarray:
+    """θ(s) along the axis of field f (the only field when f is None)."""
+    F = len(prob.fields)
+    if f is None:
+        if F != 1:
+            raise InputError(f"the SCGF takes one counting field, got {F} (use counting_statistics for joint "
+                             "cumulants)")
+        f = 0
+    out = np.empty(grid.shape[0])
+    for k, x in enumerate(grid):
+        sv = np.zeros(F)
+        sv[f] = x
+        out[k] = prob.theta(sv)
+    return out
 
 
 def scgf(L: Generator | ArrayLike | RateMatrix, counting, s) -> float | np.ndarray:
@@ -344,7 +353,12 @@ def gallavotti_cohen(L: Generator | ArrayLike | RateMatrix, counting, affinity: 
     L, prob = problem(L, counting)
     if len(prob.fields) != 1:
         raise InputError("gallavotti_cohen takes one counting field")
-    info = prob.fields[0]
+    return gallavotti_cohen_of(L, prob, 0, affinity, s)
+
+
+def gallavotti_cohen_of(L, prob, f: int, affinity: float | None = None, s=None, points: int = 41) -> GallavottiCohen:
+    """:func:`gallavotti_cohen` for field ``f`` of an already resolved problem (shared with the report)."""
+    info = prob.fields[f]
     if affinity is None:
         A, source = _auto_affinity(L, info)
     else:
@@ -352,14 +366,14 @@ def gallavotti_cohen(L: Generator | ArrayLike | RateMatrix, counting, affinity: 
         if not math.isfinite(A):
             raise InputError(f"`affinity` must be finite, got {affinity!r}")
     if s is None:
-        grid = -A / 2 + np.linspace(-1.0, 1.0, 41) * (abs(A) / 2 + 1.0)
+        grid = -A / 2 + np.linspace(-1.0, 1.0, points) * (abs(A) / 2 + 1.0)
     else:
         grid, _ = _grid(s)
-    th = _thetas(prob, grid)
-    mirror = _thetas(prob, -grid - A)
+    th = _thetas(prob, grid, f)
+    mirror = _thetas(prob, -grid - A, f)
     res = float(np.max(np.abs(th - mirror)))
     scale = max(float(np.max(np.abs(th))), np.finfo(float).tiny)
-    at = float(_thetas(prob, np.array([-A]))[0])
+    at = float(_thetas(prob, np.array([-A]), f)[0])
     return GallavottiCohen(A, grid, th, mirror, res, res / scale, at, source, info.label)
 
 
@@ -380,7 +394,7 @@ def tur_ratio(L: Generator | ArrayLike | RateMatrix, counting, *, entropy_produc
     L, prob = problem(L, counting)
     if len(prob.fields) != 1:
         raise InputError("tur_ratio takes one counting field")
-    c1, c2 = _cumulants(prob, 0, 2)
+    c1, c2 = cumulants_of(prob, 0, 2)
     if entropy_production_rate is not None:
         pi = float(entropy_production_rate)
     elif isinstance(L, RateMatrix):
