@@ -32,7 +32,7 @@ Two resolved forms are produced (:func:`resolve_counting`):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -67,12 +67,15 @@ class FieldInfo:
 @dataclass(frozen=True)
 class JumpTerm:
     """One counted jump term 𝓙(X) = γ A X A† (``op`` A, ``rate`` γ) or an explicit superoperator
-    (``superop``, (d², d²) sparse), with its increments ``weights`` (F,), one per field."""
+    (``superop``, (d², d²) sparse), with its increments ``weights`` (F,), one per field. ``key``
+    identifies the jump, so that a jump counted by several fields is one term with several
+    weights (joint moments Σ_k ν_k^{(i)}ν_k^{(j)}𝓙_k and the tilt e^{s·ν_k} need that)."""
 
     weights: np.ndarray
     op: object = None
     rate: float = 1.0
     superop: object = None
+    key: tuple = ()
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         """𝓙(X) for a (d, d) matrix. Returns (d, d) complex ndarray."""
@@ -189,7 +192,7 @@ def _number(omega: np.ndarray, tol: float) -> np.ndarray:
     return np.where(np.abs(omega) <= tol, 0.0, -np.sign(omega))
 
 
-def _lindblad_terms(gen: Lindbladian, cname: str, mode: str, w, H, F: int, f: int):
+def _lindblad_terms(gen: Lindbladian, cname: str, mode: str, w, H, F: int, f: int, i: int):
     jumps, rates = gen.jumps, gen.rates
     K = len(jumps)
     if mode == "weights":
@@ -209,15 +212,15 @@ def _lindblad_terms(gen: Lindbladian, cname: str, mode: str, w, H, F: int, f: in
         nu = -omega if mode == "energy" else _number(omega, 1e-10 * scale)
         freqs = tuple(sorted({round(abs(x), 12) for x in omega[nu != 0]})) if mode == "number" else ()
     terms = []
-    for A, g, v in zip(jumps, rates, nu):
+    for k, (A, g, v) in enumerate(zip(jumps, rates, nu)):
         if g and v:
             weights = np.zeros(F)
             weights[f] = v
-            terms.append(JumpTerm(weights, op=A, rate=float(g)))
+            terms.append(JumpTerm(weights, op=A, rate=float(g), key=("jump", i, k)))
     return terms, freqs
 
 
-def _davies_terms(gen: DaviesGenerator, cname: str, mode: str, w, F: int, f: int):
+def _davies_terms(gen: DaviesGenerator, cname: str, mode: str, w, F: int, f: int, i: int):
     """Jump terms γ(ω) A(ω)·A(ω)† of a Davies bath (original basis), grouped by Bohr frequency."""
     if mode == "weights":
         raise InputError(f"`counting[{cname!r}]`: per-transition weights of a Davies bath need a non-degenerate "
@@ -234,7 +237,7 @@ def _davies_terms(gen: DaviesGenerator, cname: str, mode: str, w, F: int, f: int
         return terms, ()
     breaks = np.flatnonzero(np.diff(vals) > eb.tol)
     groups = np.split(vals, breaks + 1)
-    for grp in groups:
+    for g, grp in enumerate(groups):
         center = float(np.mean(grp))
         if abs(center) <= eb.tol:
             continue                                  # ω = 0 (dephasing) transfers nothing
@@ -246,7 +249,7 @@ def _davies_terms(gen: DaviesGenerator, cname: str, mode: str, w, F: int, f: int
         freqs.add(round(abs(center), 12))
         weights = np.zeros(F)
         weights[f] = nu
-        terms.append(JumpTerm(weights, op=V @ A @ V.conj().T, rate=1.0))
+        terms.append(JumpTerm(weights, op=V @ A @ V.conj().T, rate=1.0, key=("bohr", i, g)))
     return terms, tuple(sorted(freqs)) if mode == "number" else ()
 
 
@@ -260,7 +263,7 @@ def _superop_terms(pairs, d: int, F: int, f: int):
         weights = np.zeros(F)
         weights[f] = float(nu)
         if weights[f]:
-            terms.append(JumpTerm(weights, superop=sp.csr_array(M)))
+            terms.append(JumpTerm(weights, superop=sp.csr_array(M), key=("superoperator", id(J))))
     return terms
 
 
@@ -316,42 +319,45 @@ def resolve_counting(L, counting) -> PauliCounting | JumpCounting:
             labels.append(f"{cname}:{mode}")
             if W is not None:
                 Wb, nu, fr = _pauli_edges(L, i, cname, mode, w, F, f)
-                edges.append((Wb, nu))
+                edges.append((i, Wb, nu))
                 freqs.update(fr)
                 continue
             if isinstance(gen, Lindbladian):
                 if not gen.jumps or not np.any(gen.rates):
                     raise InputError(f"`counting`: channel {cname!r} has no jumps to count")
-                new, fr = _lindblad_terms(gen, cname, mode, w, L.hamiltonian, F, f)
+                new, fr = _lindblad_terms(gen, cname, mode, w, L.hamiltonian, F, f, i)
             elif isinstance(gen, DaviesGenerator):
-                new, fr = _davies_terms(gen, cname, mode, w, F, f)
+                new, fr = _davies_terms(gen, cname, mode, w, F, f, i)
             else:
                 raise InputError(f"`counting`: channel {cname!r} is a {type(gen).__name__}, which has no jump "
                                  "(GKSL) form 𝓛_b(ρ) = Σ_k γ_k (A_k ρ A_k† − ½{A_k†A_k, ρ}), so its jumps cannot "
                                  "be counted; count explicit jump superoperators: counting=[(J, weight), ...]")
             terms += new
             freqs.update(fr)
-        counted = any(np.any(nu[f]) for _, nu in edges) if W is not None else any(t.weights[f] for t in terms)
+        counted = any(np.any(nu[f]) for _, _, nu in edges) if W is not None else any(t.weights[f] for t in terms)
         if not counted:
             raise InputError(f"`counting`: {what} ({', '.join(labels)}) gives increment 0 to every jump "
                              "(e.g. 'energy' of pure dephasing): it counts nothing")
         infos.append(FieldInfo(" + ".join(labels), tuple(parts), tuple(sorted(freqs))))
     if W is not None:
         return PauliCounting(W, tuple(_merge_edges(edges)), tuple(infos))
-    return JumpCounting(L, tuple(terms), tuple(infos))
+    return JumpCounting(L, tuple(_merge_terms(terms)), tuple(infos))
 
 
 def _merge_edges(edges):
-    """One entry per distinct bath rate matrix (a bath counted by several fields appears once)."""
-    out: list = []
-    for Wb, nu in edges:
-        for k, (Wo, acc) in enumerate(out):
-            if Wo is Wb:
-                out[k] = (Wo, acc + nu)
-                break
-        else:
-            out.append((Wb, nu))
-    return out
+    """One entry per bath (a bath counted by several fields carries one increment row per field)."""
+    out: dict = {}
+    for i, Wb, nu in edges:
+        out[i] = (Wb, nu) if i not in out else (out[i][0], out[i][1] + nu)
+    return list(out.values())
+
+
+def _merge_terms(terms):
+    """One JumpTerm per jump (``key``), its weights summed over the fields that count it."""
+    out: dict = {}
+    for t in terms:
+        out[t.key] = t if t.key not in out else replace(out[t.key], weights=out[t.key].weights + t.weights)
+    return list(out.values())
 
 
 def _pauli_edges(L: DaviesGenerator, i: int, cname: str, mode: str, w, F: int, f: int):

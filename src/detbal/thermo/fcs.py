@@ -207,7 +207,7 @@ def counting_statistics(L: Generator | ArrayLike | RateMatrix, counting, *, orde
     if order >= 2:
         cov = _joint(prob) if F > 1 else cum[:, 1:2].copy()
     details = {}
-    if hasattr(prob, "steady"):
+    if prob.steady is not None:
         details = {"steady_state_method": prob.steady.method, "steady_state_residual": prob.steady.residual}
     return CountingStatistics(tuple(f.label for f in prob.fields), cum, cov, order, prob.method, details)
 
@@ -400,6 +400,6 @@ def tur_ratio(L: Generator | ArrayLike | RateMatrix, counting, *, entropy_produc
     elif isinstance(L, RateMatrix):
         pi = L.entropy_production()
     else:
-        rho = prob.steady.state if hasattr(prob, "steady") else steady_state(L).state
+        rho = prob.steady.state if prob.steady is not None else steady_state(L).state
         pi = entropy_production(L, rho).total
     return math.inf if c1 == 0 else float(c2 * pi / c1 ** 2)

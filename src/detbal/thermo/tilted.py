@@ -55,6 +55,7 @@ class PauliProblem:
         self.d = c.W.shape[0]
         p = c.populations if c.populations is not None else RateMatrix(c.W).stationary()
         self.stationary = np.asarray(p, dtype=float)
+        self.steady = None            # no quantum steady-state solve on this path
         self.method = "pauli"
         self._lu = None
 
@@ -115,6 +116,8 @@ class JumpProblem:
         self.stationary = ss.state.reshape(-1, order="F").astype(np.complex128)
         self._diag = np.arange(d) * (d + 1)
         self._solver = None
+        self._grp = None              # grouped jump superoperators (tilted matrices), built on first use
+        self._Lmat = None             # the generator matrix for the tilted eigenvalues, built on first use
         self.method = "jumps"
 
     def trace(self, x) -> float:
@@ -174,7 +177,7 @@ class JumpProblem:
     # -- tilted generator -------------------------------------------------------------------------------
     def _groups(self):
         """{weights tuple: summed sparse superoperator} of the counted jumps (cached)."""
-        if not hasattr(self, "_grp"):
+        if self._grp is None:
             nnz = sum(t.nnz() for t in self.terms)
             config.check_memory(2 * 28.0 * nnz, f"sparse jump superoperators of the counted channels (d = {self.d})",
                                 "a smaller model, or counting_statistics (cumulants need no tilted matrix)")
@@ -188,7 +191,7 @@ class JumpProblem:
     def tilted(self, s):
         """The d²×d² tilted generator 𝓛_s (dense for d² ≤ 1024, else sparse)."""
         n = self.d * self.d
-        if not hasattr(self, "_Lmat"):
+        if self._Lmat is None:
             A, matrix_free = generator_matrix(self.L)
             if matrix_free:
                 raise MemoryBudgetError(f"the tilted generator (d = {self.d}) does not fit the memory budget; "
@@ -205,16 +208,15 @@ class JumpProblem:
                 out = out + c * (M.toarray() if n <= DENSE_TILT_MAX else M)
         return out
 
-    def theta(self, s, v0=None) -> float:
+    def theta(self, s) -> float:
         M = self.tilted(s)
         if not sp.issparse(M):
             return _top(np.linalg.eigvals(M))
         try:
-            val, vec = spla.eigs(M, k=1, which="LR", v0=v0 if v0 is not None else self.stationary, tol=1e-13,
-                                 maxiter=5000)
+            start = self.stationary + 1e-3 * np.linspace(1.0, 2.0, self.stationary.shape[0])
+            val = spla.eigs(M, k=1, which="LR", v0=start, tol=1e-13, maxiter=5000, return_eigenvectors=False)
         except spla.ArpackNoConvergence as exc:
             raise ConvergenceError(f"ARPACK did not converge on the tilted generator at s = {s}", float("nan")) from exc
-        self._last_vec = vec[:, 0]
         return float(val[0].real)
 
 
