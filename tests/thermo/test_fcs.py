@@ -347,3 +347,19 @@ def test_sparse_arnoldi_scgf_path_agrees_with_the_dense_eigenvalues(rng, monkeyp
     dense = scgf(L, counting, s)
     monkeypatch.setattr(tilted, "DENSE_TILT_MAX", 1)
     np.testing.assert_allclose(scgf(L, counting, s), dense, rtol=0, atol=1e-10)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.integers(0, 10_000), st.floats(0.1, 3.0), st.floats(0.1, 3.0))
+def test_random_two_bath_davies_obey_gallavotti_cohen_and_the_tur(seed, beta_h, beta_c):
+    """Any H, any couplings, any two temperatures: local detailed balance of each Davies bath gives
+    θ(s) = θ(−s − (β_c − β_h)) for the energy from the hot bath, and the Pauli dynamics a TUR ≥ 2."""
+    rng = np.random.default_rng(seed)
+    H = random_hermitian(rng, 4)
+    D = db.davies(H, [(random_hermitian(rng, 4), db.Bath.ohmic(0.05, 4.0, beta=beta_h, name="hot")),
+                      (random_hermitian(rng, 4), db.Bath.ohmic(0.08, 4.0, beta=beta_c, name="cold"))])
+    gc = gallavotti_cohen(D, {"hot": "energy"})
+    assert gc.residual <= 1e-10 * max(1.0, float(np.max(np.abs(gc.theta))))
+    assert abs(gc.theta_at_minus_affinity) <= 1e-10
+    if abs(beta_h - beta_c) > 0.05:
+        assert tur_ratio(D, {"hot": "energy"}) >= 2 - 1e-8
