@@ -320,15 +320,15 @@ def _auto_affinity(L, info) -> tuple[float, str]:
     if len(baths) != 2 or len(thermal) != 2 or beta is None:
         raise InputError("`affinity` is derived from the bath temperatures only for exactly two thermal baths; "
                          f"this generator has channels {[(n, b) for n, _, b in baths]}: pass affinity=")
-    other = next(b for n, b in thermal if n != name)
+    other_name, other = next((n, b) for n, b in thermal if n != name)
     if not (math.isfinite(other) and math.isfinite(beta)):
         raise InputError("`affinity` is infinite with a zero-temperature bath (β = inf): the Gallavotti–Cohen "
                          "mirror θ(−s − A) is not defined; pass a finite affinity or use finite temperatures")
     if mode == "energy":
-        return other - beta, f"β_other − β_{name} (energy counting)"
+        return other - beta, f"β_{other_name} − β_{name} (energy counting)"
     if mode == "number" and len(info.frequencies) == 1:
         w = info.frequencies[0]
-        return (other - beta) * w, f"(β_other − β_{name})·ω, ω = {w:.6g} (number counting)"
+        return (other - beta) * w, f"(β_{other_name} − β_{name})·ω, ω = {w:.6g} (number counting)"
     raise InputError(f"`affinity` cannot be derived for {info.label}: number counting with several transition "
                      f"frequencies {list(info.frequencies)} or explicit weights; pass affinity=")
 
