@@ -7,7 +7,7 @@ Models (N spins, d = 2^N, N = 6 and 8 → d = 64 and 256):
   seed 0) coupled through X on site 0 to an ohmic bath (α = 0.05, ω_c = 5, β = 1), Bohr
   frequencies grouped at 1e-10. detbal: ``davies(...)`` + ``evolve`` → ``structured_evolve``
   (construction included in the time). QuTiP, two ways: ``brmesolve`` with ``sec_cutoff=1e-10``
-  (the same secular generator, no Lamb shift; THEORY.md §5, §7; its d⁴ Bloch–Redfield tensor
+  (the same secular generator, no Lamb shift; its d⁴ Bloch–Redfield tensor
   needs 64 GiB at d = 256), and "mesolve-eig": ``mesolve`` on the Davies generator handed over as
   a *sparse superoperator in the energy eigenbasis* (assembled from ``bohr_blocks``: d² Pauli
   entries plus one diagonal entry per coherence), with the initial state and observables rotated

@@ -1,7 +1,7 @@
 """detbal — quantum detailed balance for open quantum systems.
 
-ħ = k_B = 1, column-stacking vectorisation (QuTiP's), Schrödinger-picture generators; see
-THEORY.md for every formula and convention.
+ħ = k_B = 1, column-stacking vectorisation (QuTiP's), Schrödinger-picture generators. The
+documentation (``mkdocs serve`` in the repository) states every formula and convention.
 """
 
 from . import config
@@ -42,6 +42,16 @@ from .thermo.fcs import (CountingStatistics, GallavottiCohen, counting_statistic
                          joint_covariance, scgf, tur_ratio)
 from .thermo.transport import OnsagerMatrix, green_kubo, onsager_matrix
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
+# exact quantum Gibbs samplers (CKG, DLL)
+from .generators.samplers import GibbsSampler, gibbs_sampler
+# parameter sweeps (Dask and xarray are imported only when a sweep runs: extra `sweep`)
+from .app.observables import Observable, register as register_observable
+from .app.sweep import sweep
+from .app.sweep_spec import SweepSpec, sweep_spec
+# heat machines: the second-law check and machine performance (maser, LPS refrigerator, Otto)
+from .thermo.clausius import SecondLaw, second_law
+from .models.machines import MachinePerformance, carnot_bound, machine_performance
+from .models.otto import otto_cycle, otto_quasi_static
 
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
@@ -122,4 +132,21 @@ __all__ = [
     "OnsagerMatrix",
     "onsager_matrix",
     "green_kubo",
+    # exact quantum Gibbs samplers (CKG, DLL)
+    "GibbsSampler",
+    "gibbs_sampler",
+    # parameter sweeps
+    "sweep",
+    "sweep_spec",
+    "SweepSpec",
+    "Observable",
+    "register_observable",
+    # heat machines: the second-law check and machine performance (maser, LPS refrigerator, Otto)
+    "SecondLaw",
+    "second_law",
+    "MachinePerformance",
+    "machine_performance",
+    "carnot_bound",
+    "otto_cycle",
+    "otto_quasi_static",
 ]

@@ -7,6 +7,7 @@ mutated) and converted to complex128 (operators) or float64 (rates, temperatures
 
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 
@@ -31,6 +32,7 @@ __all__ = [
     "HERMITIAN_RTOL",
     "frobenius",
     "log_frobenius",
+    "optional_module",
 ]
 
 #: relative tolerance ‖A − A†‖_F / ‖A‖_F below which an operator counts as Hermitian
@@ -257,3 +259,19 @@ def log_frobenius(A) -> float:
     if m == 0:
         return -math.inf
     return math.log(m) + math.log(float(np.linalg.norm(_unit_scaled(A, m))))
+
+
+def optional_module(name: str, feature: str):
+    """Import the optional dependency ``name`` that ``feature`` needs (QuTiP for the QuTiP bridges).
+
+    Returns:
+        the imported module.
+
+    Raises:
+        ImportError: the package is not installed; the message names the feature and how to install it.
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise ImportError(f"{feature} needs the optional package '{name}', which is not installed "
+                          f"(pip install {name})") from exc

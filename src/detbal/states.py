@@ -1,4 +1,4 @@
-"""Gibbs states, equilibrium thermodynamics and entropies, in the log domain (THEORY.md §2).
+"""Gibbs states, equilibrium thermodynamics and entropies, in the log domain.
 
 With shifted energies ε_i = E_i − E_min ≥ 0 and g₀ the ground degeneracy:
 log Z = −βE_min + log g₀ + log1p(R), R = Σ_{ε_i > 0} e^{−βε_i}/g₀ (nothing overflows, and
@@ -110,7 +110,7 @@ class Thermodynamics:
 
 
 def thermodynamics(H, beta: float) -> Thermodynamics:
-    """log Z, ⟨H⟩, F, S and C of the Gibbs state, to relative precision at any β (THEORY §2).
+    """log Z, ⟨H⟩, F, S and C of the Gibbs state, to relative precision at any β.
 
     Over the distinct levels ε_k = E_k − E_min (degeneracy g_k), r_k = (g_k/g₀)e^{−βε_k} (k ≥ 1),
     R = Σ r_k, u = Σ r_k ε_k/(1 + R) = ⟨H⟩ − E_min:
@@ -154,7 +154,7 @@ def von_neumann_entropy(rho) -> float:
 
 
 def relative_entropy(rho, sigma) -> float:
-    """Quantum relative entropy S(ρ‖σ) = Tr ρ(log ρ − log σ) ≥ 0 (THEORY §2).
+    """Quantum relative entropy S(ρ‖σ) = Tr ρ(log ρ − log σ) ≥ 0.
 
     Computed from the eigendecompositions ρ = Σ λ_a |r_a⟩⟨r_a|, σ = Σ μ_b |s_b⟩⟨s_b|:
     S = Σ λ_a log λ_a − Σ_{a,b} λ_a |⟨r_a|s_b⟩|² log μ_b. Returns ``inf`` when the support of ρ

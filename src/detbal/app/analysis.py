@@ -4,16 +4,20 @@
 reference inverse temperature unless given):
 
 1. detailed balance w.r.t. the Gibbs state σ_β and w.r.t. the steady state ρ_ss, in the KMS
-   (s = ½) and GNS (s = 1) inner products (THEORY.md §4), with per-channel residuals;
-2. the steady state ρ_ss (𝓛ρ_ss = 0, §9) and its populations in the eigenbasis of H;
+   (s = ½) and GNS (s = 1) inner products, with per-channel residuals;
+2. the steady state ρ_ss (𝓛ρ_ss = 0) and its populations in the eigenbasis of H;
 3. heat currents J_b = Tr[H 𝓛_b(ρ_ss)] (into the system) and the entropy production
-   Π = Σ_b Π_b = −Σ_b β_b J_b at the steady state (§11);
-4. the Pauli network of populations (§3, §7): largest net edge current and largest cycle
+   Π = Σ_b Π_b = −Σ_b β_b J_b at the steady state;
+4. the Pauli network of populations: largest net edge current and largest cycle
    affinity (Kolmogorov);
-5. the spectral gap (§9);
-6. for models with baths, the counting statistics of the energy from each bath: mean current,
+5. the spectral gap;
+6. the second-law check (Clausius/Spohn, :func:`detbal.second_law`): a generator whose baths are
+   not thermal w.r.t. H (a local master equation) can give Π < 0 or Π_b < 0, reported, never hidden;
+7. for models with a ``[machine]`` table: heat per bath, power, efficiency or COP and its Carnot
+   bound (:func:`detbal.models.machines.machine_performance`);
+8. for models with baths, the counting statistics of the energy from each bath: mean current,
    noise, Fano factor, TUR ratio and the Gallavotti–Cohen residual (:mod:`.fluctuations`);
-7. one sentence of conclusion.
+9. one sentence of conclusion.
 
 Results are frozen dataclasses; :meth:`Analysis.to_dict` is JSON-ready (non-finite floats as
 the strings "inf"/"-inf") and :meth:`Analysis.from_dict` inverts it exactly. A quantity whose
@@ -33,8 +37,10 @@ from ..dynamics import spectral_gap, steady_state
 from ..eigenbasis import eigenbasis
 from ..errors import ConvergenceError, DetbalError, InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ..generators.pauli import pauli_rate_matrix
+from ..models.machines import machine_performance
 from ..models.spec import SCALE_MAX, SCALE_MIN
 from ..states import gibbs_populations
+from ..thermo.clausius import second_law
 from ..thermo.currents import entropy_production, heat_currents
 from .fluctuations import FluctuationRow, fluctuation_rows
 
@@ -106,6 +112,8 @@ class Analysis:
     conclusion: str
     notes: tuple = ()
     model: dict | None = None
+    second_law: dict | None = None
+    machine: dict | None = None
     fluctuations: tuple = ()
 
     def verdict(self, inner: str, reference: str) -> Verdict:
@@ -153,7 +161,7 @@ _SCHEMA = {  # key: allowed types (a light, dependency-free validation of the --
     "steady_residual": _NUM, "kernel_dim": (int, type(None)), "entropy_production": _NUM,
     "entropy_rate": _NUM, "max_edge_current": _NUM, "cycle": (list, type(None)), "cycle_affinity": _NUM,
     "spectral_gap": _NUM, "conclusion": (str,), "notes": (list,), "model": (dict, type(None)),
-    "fluctuations": (list,),
+    "second_law": (dict, type(None)), "machine": (dict, type(None)), "fluctuations": (list,),
 }
 #: keys a file written before they existed may lack
 _OPTIONAL = {"fluctuations"}
@@ -331,7 +339,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
 
     step("currents and entropy production")
     currents, spohn = {}, {}
-    a.update(entropy_production=None, entropy_rate=None)
+    a.update(entropy_production=None, entropy_rate=None, second_law=None)
     if rho is not None:
         try:
 
@@ -346,6 +354,10 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
                 ep = entropy_production(L, rho)
                 a.update(entropy_production=float(ep.total), entropy_rate=float(ep.entropy_rate))
                 spohn = {str(k): float(v) for k, v in dict(ep.spohn_terms).items()}
+                law = second_law(L, rho, production=ep)
+                a["second_law"] = {"holds": bool(law.holds), "violations": list(law.violations),
+                                   "tolerance": float(law.tolerance)}
+                notes.extend(f"second law: {v}" for v in law.violations)
         except ImportError:
             notes.append("heat currents and entropy production (not available: detbal.thermo is not "
                          "installed)")
@@ -401,7 +413,19 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     except DetbalError as exc:
         notes.append(f"spectral gap: {str(exc).splitlines()[0]}")
 
-    a["conclusion"] = _conclusion(a, kms, temps)
+    step("machine")
+    a["machine"] = None
+    if info.spec is not None and info.spec.machine:
+        try:
+            perf = machine_performance(model, rho) if rho is not None or \
+                dict(info.spec.machine).get("kind") == "otto" else None
+        except DetbalError as exc:
+            perf = None
+            notes.append(f"machine: {str(exc).splitlines()[0]}")
+        if perf is not None:
+            a["machine"] = {**asdict(perf), "notes": list(perf.notes)}
+
+    a["conclusion"] = _conclusion(a, kms, temps) + _machine_clause(a["machine"]) + _second_law_clause(a)
     a.pop("_current_scale")
     if any(BUDGET_MARK in n for n in notes):
         notes.append(BUDGET_ADVICE)
@@ -410,9 +434,32 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     return Analysis(**a)
 
 
+def _machine_clause(m: dict | None) -> str:
+    """The conclusion's sentence on a machine: what it does and how close to Carnot."""
+    if m is None:
+        return ""
+    if m["efficiency"] is None:
+        return f"; as a machine ({m['kind']}): {m['regime']}"
+    what = "η" if m["regime"] == "engine" else "COP"
+    bound = "" if m["carnot"] is None else f" (Carnot bound {m['carnot']:.4g})"
+    role = "an engine" if m["regime"] == "engine" else "a refrigerator"
+    return f"; runs as {role}: {what} = {m['efficiency']:.4g}{bound}"
+
+
+def _second_law_clause(a: dict) -> str:
+    """The conclusion's warning when the second-law check fails (empty when it holds)."""
+    law = a["second_law"]
+    if law is None or law["holds"]:
+        return ""
+    ep = a["entropy_production"]
+    what = f"Π = {ep:.3g} < 0" if ep is not None and ep < -law["tolerance"] else "a bath's Spohn term Π_b < 0"
+    return (f"; SECOND LAW VIOLATED ({what}): the dissipators do not relax to the Gibbs state of H at their "
+            "temperatures (a local master equation?) — see the notes")
+
+
 def _bath_spohn_terms(L, rho, currents: dict) -> dict:
     """Spohn term of each channel with a finite β_b, Π_b = −Tr[𝓛_b(ρ)(log ρ − log σ_b)]
-    = −Tr[𝓛_b(ρ) log ρ] − β_b J_b (σ_b the Gibbs state at β_b, THEORY.md §11), also when other
+    = −Tr[𝓛_b(ρ) log ρ] − β_b J_b (σ_b the Gibbs state at β_b), also when other
     channels have no temperature (bare jumps). Empty when ρ is not full rank (log ρ undefined)."""
     lam, U = np.linalg.eigh((rho + rho.conj().T) / 2)
     if lam[0] <= 1e-14 * lam[-1]:

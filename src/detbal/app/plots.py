@@ -2,9 +2,9 @@
 
 * :func:`relaxation` — populations p_i(t) in the eigenbasis of H and the relative entropies
   S(ρ_t‖ρ_ss) and S(ρ_t‖σ_β) from the highest-energy eigenstate (Spohn: the first decreases
-  monotonically for every GKSL generator; the second only when σ_β is the steady state, §11).
+  monotonically for every GKSL generator; the second only when σ_β is the steady state).
 * :func:`spectrum` — eigenvalues of 𝓛 in the complex plane (a DB generator with K = 0 has a real
-  spectrum; with K ≠ 0 the imaginary parts are the Bohr frequencies of K, §9).
+  spectrum; with K ≠ 0 the imaginary parts are the Bohr frequencies of K).
 * :func:`channel_residuals` — per-channel KMS and GNS residuals w.r.t. Gibbs (log scale, with the
   tolerance line).
 * :func:`level_currents` — the steady-state net currents J_mn = W_mn p_n − W_nm p_m of the Pauli

@@ -103,7 +103,7 @@ def _pair_note(jumps, rates, idx, ref, beta) -> str:
     c = float(gaps.mean())
     if np.ptp(gaps) > 1e-8 * max(1.0, abs(c)):
         return ("not an eigenoperator of σ's modular group (mixes Bohr frequencies): it can be "
-                "KMS-balanced only together with a coherent correction (THEORY §12)")
+                "KMS-balanced only together with a coherent correction")
     if len(idx) != 2:
         return "" if abs(c) < 1e-12 else "no reverse jump: the reverse process is missing"
     B = rotate_cleaned(jumps[idx[1]], V)
@@ -127,6 +127,8 @@ def channel_parts(L: Generator) -> list[tuple[str, Generator, list[int] | None]]
         if H is not None and frobenius(_dense_op(H)) > 0:
             parts.append(("coherent part", Lindbladian(H, []), None))
         return parts
+    if L.has_eigenbasis_gksl:
+        return [(name, part, None) for name, part in L.kms_parts()]
     chans = L.channels
     if len(chans) == 1 and chans[0] is L:
         return []

@@ -1,4 +1,4 @@
-"""Matrix-free detailed-balance certificate with random probes (THEORY.md §8).
+"""Matrix-free detailed-balance certificate with random probes.
 
 Estimates r = ‖𝓜‖_F/‖𝓛̂‖_F with 𝓜 = 𝓓̂ − 𝓓̂†, 𝓓 = 𝓛 + i[K, ·], using only products: for complex
 Gaussian probe matrices X_k (E|X_ij|² = 1), E‖𝓜(X)‖² = ‖𝓜‖_F² (Hutchinson), so

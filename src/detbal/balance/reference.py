@@ -1,4 +1,4 @@
-"""The reference state σ of a detailed-balance test, known exactly in the log domain (THEORY.md §2, §4).
+"""The reference state σ of a detailed-balance test, known exactly in the log domain.
 
 σ = V diag(p) V† is stored as its eigenvectors V and log-populations log p (finite: σ must be
 faithful for the inner products ⟨A, B⟩_s = Tr[A† σ^s B σ^{1−s}]), so populations e^{−βΔE} with

@@ -1,4 +1,4 @@
-"""Time reversal Θ = U K and σ-duals of generators (THEORY.md §10, §4).
+"""Time reversal Θ = U K and σ-duals of generators.
 
 K is complex conjugation **in the computational basis of the input arrays**: Θψ = U ψ̄,
 Θ⁻¹φ = Uᵀ φ̄, Θ² = U Ū = ±1 (+1 spinless, −1 half-integer spin). On operators
@@ -88,7 +88,7 @@ class TimeReversal:
 
 
 def sigma_dual(L, sigma, s: float) -> Generator:
-    """The s-dual 𝓛̃_s = Γ_s ∘ 𝓛† ∘ Γ_s⁻¹, Γ_s(X) = σ^s X σ^{1−s} (THEORY §4), as a dense Generator.
+    """The s-dual 𝓛̃_s = Γ_s ∘ 𝓛† ∘ Γ_s⁻¹, Γ_s(X) = σ^s X σ^{1−s}, as a dense Generator.
 
     In σ's eigenbasis entry (ij),(kl) is conj(𝓛_{(kl),(ij)})·e^{w_ij − w_kl}, w_ij = s log p_i +
     (1 − s) log p_j: the σ-transform of :mod:`.sigma_transform` with log-populations doubled, then

@@ -1,6 +1,6 @@
 """Bosonic baths: spectral densities, KMS-consistent rates, correlation functions, Lamb shifts.
 
-Conventions (THEORY.md §5): ħ = k_B = 1, β = 1/T, ``beta=float("inf")`` is T = 0. The bath
+Conventions: ħ = k_B = 1, β = 1/T, ``beta=float("inf")`` is T = 0. The bath
 couples through H_I = S ⊗ B, B = Σ_k g_k (b_k + b_k†), with spectral density
 J(ω) = Σ_k g_k² δ(ω − ω_k) ≥ 0 on ω > 0, extended oddly, J(−ω) = −J(ω). The rate
 
@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from .._checks import as_beta, as_nonnegative_scalar, as_real_array, scalar_or_array
+from .._checks import as_beta, as_nonnegative_scalar, as_real_array, optional_module, scalar_or_array
 from .quadrature import principal_value_shift, quad
 from ..errors import ConvergenceError, InputError
 
@@ -91,10 +91,21 @@ def _drude_lorentz(lam: float, gamma: float):
     return J, log_J, 2.0 * lam / gamma, gamma, 100.0 * gamma, True
 
 
+def _underdamped(lam: float, gamma: float, w0: float):
+    """QuTiP's underdamped J_Q(ω) = λ²Γω/((ω² − ω₀²)² + Γ²ω²), divided by π (:meth:`Bath.from_qutip`)."""
+    c = lam * lam * gamma / math.pi
+
+    def underdamped_spectral_density(w):
+        return c * w / ((w * w - w0 * w0) ** 2 + (gamma * w) ** 2)
+
+    scale = max(w0, gamma)
+    return underdamped_spectral_density, None, c / w0 ** 4, scale, 100.0 * scale, True
+
+
 # ---------------------------------------------------------------------------------------------
 
 class Bath:
-    """A bosonic bath at inverse temperature β with spectral density J(ω) (THEORY.md §5).
+    """A bosonic bath at inverse temperature β with spectral density J(ω).
 
     Args:
         spectral_density: callable J(ω) ≥ 0 for ω > 0 (vectorized over float arrays; a scalar-only
@@ -174,6 +185,69 @@ class Bath:
         """Drude–Lorentz, J(ω) = 2λ ω γ/(ω² + γ²) (QuTiP's form, γ = ω_c); γ(0) = 4π λ T/γ."""
         la, g = as_nonnegative_scalar(lam, "lam", False), as_nonnegative_scalar(gamma, "gamma", True)
         return cls._builtin("drude_lorentz", {"lam": la, "gamma": g}, _drude_lorentz(la, g), beta, name)
+
+    @classmethod
+    def from_qutip(cls, env, name: str | None = None) -> Bath:
+        """The bath of a QuTiP bosonic environment, keeping QuTiP's physics: ``rate(ω)`` equals
+        ``env.power_spectrum(ω)`` at every ω.
+
+        QuTiP's power spectrum is S(ω) = 2 J_Q(ω)(n_B(ω) + 1) and detbal's rate is
+        γ(ω) = 2π J(ω)(n_B(ω) + 1), so the returned bath has J = J_Q/π. In particular, for the same
+        parameters, QuTiP's ohmic environment has rates equal to ``Bath.ohmic(alpha, cutoff)``'s
+        divided by π (QuTiP's J_Q = αω e^{−ω/ω_c} is detbal's J without the π).
+
+        Mapping (β = 1/T; T = 0 gives ``beta=inf``):
+
+        - ``OhmicEnvironment(T, alpha, wc, s)`` → ``Bath.ohmic(alpha/π, wc)`` (s = 1) or
+          ``Bath.power_law(alpha/π, s, wc)``;
+        - ``DrudeLorentzEnvironment(T, lam, gamma)`` → ``Bath.drude_lorentz(lam/π, gamma)``;
+        - ``UnderDampedEnvironment(T, lam, gamma, w0)`` → a custom bath with
+          J(ω) = λ²Γω/((ω² − ω₀²)² + Γ²ω²)/π and the exact J'(0) = λ²Γ/(πω₀⁴);
+        - ``BosonicEnvironment.from_spectral_density(J, T=T)`` → a custom bath with J(ω)/π.
+
+        Args:
+            env: a QuTiP ``BosonicEnvironment`` of one of the kinds above, with a temperature.
+            name: the bath's name (default: ``env.tag`` when it is a string).
+
+        Returns:
+            Bath with ``rate(ω) == env.power_spectrum(ω)`` (to rounding) for every real ω.
+
+        Raises:
+            InputError: a fermionic environment, an environment without a temperature, or one
+                given by its power spectrum, correlation function or exponents (their spectra
+                need not obey KMS, γ(−ω) = e^{−βω}γ(ω), which every detbal bath does).
+            ImportError: QuTiP is not installed.
+        """
+        environment = optional_module("qutip.core.environment", "Bath.from_qutip")
+        if isinstance(env, environment.FermionicEnvironment):
+            raise InputError(f"`env`: {type(env).__name__} is fermionic; detbal baths are bosonic")
+        if not isinstance(env, environment.BosonicEnvironment):
+            raise InputError(f"`env` must be a QuTiP BosonicEnvironment, got {type(env).__name__}")
+        if getattr(env, "T", None) is None:
+            raise InputError(f"`env`: this {type(env).__name__} has no temperature (T = None); "
+                             "a detbal bath needs one")
+        T = as_nonnegative_scalar(env.T, "env.T", False)
+        beta = math.inf if T == 0 else 1.0 / T
+        if name is None and isinstance(getattr(env, "tag", None), str):
+            name = env.tag
+        if isinstance(env, environment.OhmicEnvironment):
+            if env.s == 1:
+                return cls.ohmic(env.alpha / math.pi, env.wc, beta, name)
+            return cls.power_law(env.alpha / math.pi, env.s, env.wc, beta, name)
+        if isinstance(env, environment.DrudeLorentzEnvironment):
+            return cls.drude_lorentz(env.lam / math.pi, env.gamma, beta, name)
+        if isinstance(env, environment.UnderDampedEnvironment):
+            lam, gamma, w0 = (as_nonnegative_scalar(v, f"env.{k}", True)
+                              for k, v in (("lam", env.lam), ("gamma", env.gamma), ("w0", env.w0)))
+            return cls._builtin("custom", {}, _underdamped(lam, gamma, w0), beta, name)
+        if type(env).__name__ == "_BosonicEnvironment_fromSD":
+            def spectral_density_over_pi(w):
+                return np.asarray(env.spectral_density(w), dtype=float) / math.pi
+
+            return cls(spectral_density_over_pi, beta, name)
+        raise InputError(f"`env`: a {type(env).__name__} cannot be mapped to a detbal Bath (only Ohmic, "
+                         "Drude–Lorentz, underdamped and from_spectral_density environments are: the "
+                         "others' power spectra need not obey KMS); build Bath(J, beta) from its J / π")
 
     # -- properties -------------------------------------------------------------------------
     kind = property(lambda self: self._kind, doc='"ohmic" | "power_law" | "drude_lorentz" | "custom"')
@@ -416,7 +490,7 @@ class Bath:
 
     # -- Lamb shift -------------------------------------------------------------------------
     def lamb_shift(self, omega) -> np.ndarray | float:
-        """S(ω) = (1/2π) P∫dω' γ(ω')/(ω − ω'), the Lamb-shift function (THEORY.md §5, §7).
+        """S(ω) = (1/2π) P∫dω' γ(ω')/(ω − ω'), the Lamb-shift function.
 
         Γ(ω) = ∫_0^∞dt e^{iωt}C(t) = γ(ω)/2 + iS(ω); H_LS = Σ_ω S(ω) A(ω)†A(ω). Computed by
         :func:`principal_value_shift` with this bath's rate and frequency scale (ω_c or γ).

@@ -1,5 +1,5 @@
 """Quadratures for bath functions (internal): ``scipy.integrate.quad`` with the library's options,
-and the principal-value transform that gives Lamb shifts (THEORY.md §5).
+and the principal-value transform that gives Lamb shifts.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Kolmogorov's cycle criterion for classical rate matrices (THEORY.md §3), internal to
+"""Kolmogorov's cycle criterion for classical rate matrices, internal to
 :mod:`detbal.classical`: fundamental cycles of a BFS spanning forest and their affinities.
 """
 
@@ -18,7 +18,7 @@ __all__ = ["KolmogorovResult", "kolmogorov_cycles"]
 
 @dataclass(frozen=True)
 class KolmogorovResult(JsonResult):
-    """Kolmogorov criterion over the fundamental cycles of one spanning tree (THEORY.md §3).
+    """Kolmogorov criterion over the fundamental cycles of one spanning tree.
 
     Attributes:
         holds: every cycle affinity is ≤ ``tolerance`` in modulus and there is no one-way edge.

@@ -1,4 +1,4 @@
-"""Classical rate matrices: stationary state, detailed balance, Kolmogorov cycles (THEORY.md §3, §10).
+"""Classical rate matrices: stationary state, detailed balance, Kolmogorov cycles.
 
 Conventions: ``W`` is a real d×d generator with W_mn = rate of n → m (m ≠ n) and
 W_nn = −Σ_{m≠n} W_mn (**columns sum to zero**), so dp/dt = W p. The probability flux matrix is
@@ -75,7 +75,7 @@ def closed_classes(rates) -> list[np.ndarray]:
 
     Returns:
         list of (n_c,) int ndarrays: the strongly connected components with no jump leaving them.
-        Their number is the dimension of the kernel of the rate matrix (THEORY.md §3).
+        Their number is the dimension of the kernel of the rate matrix.
     """
     A = sp.csr_array(sp.csr_array(rates).T > 0)                # A[n, m]: edge n → m
     A.setdiag(False)
@@ -111,7 +111,7 @@ def _gth(rates: np.ndarray) -> np.ndarray:
 
 
 class RateMatrix:
-    """Classical Markov generator W (columns sum to zero), immutable (THEORY.md §3).
+    """Classical Markov generator W (columns sum to zero), immutable.
 
     Args:
         W: (d, d) real array-like, W_mn ≥ 0 the rate n → m for m ≠ n, columns summing to zero
@@ -279,7 +279,7 @@ class RateMatrix:
 
     # ------------------------------------------------------------------ Kolmogorov cycles
     def kolmogorov(self, tolerance: float = 1e-10) -> KolmogorovResult:
-        """Kolmogorov criterion: W is DB for some p iff every cycle affinity vanishes (THEORY.md §3).
+        """Kolmogorov criterion: W is DB for some p iff every cycle affinity vanishes.
 
         Cycles are the fundamental cycles of a BFS spanning forest of the graph of reversible edges
         (W_mn > 0 and W_nm > 0); each chord {u, v} gives one cycle. One-way edges (W_mn > 0 = W_nm)
@@ -334,7 +334,7 @@ class RateMatrix:
 
     def detailed_balance(self, p: ArrayLike | None = None, reversal: Sequence[int] | None = None,
                          tolerance: float = 1e-10) -> BalanceReport:
-        """Classical detailed balance p_n W_mn = p_m W_nm, optionally with time reversal (§3, §10).
+        """Classical detailed balance p_n W_mn = p_m W_nm, optionally with time reversal.
 
         With F_mn = W_mn p_n the test is F = Fᵀ, or F = (P_Θ F P_Θ)ᵀ with ``reversal`` Θ, i.e.
         p_n r(n→m) = p_m r(Θm→Θn) including the diagonal (Θ-invariant escape rates).

@@ -1,4 +1,4 @@
-"""Time evolution ρ(t) = e^{t𝓛}ρ(0) of generators (THEORY.md §9).
+"""Time evolution ρ(t) = e^{t𝓛}ρ(0) of generators.
 
 Exact propagation (error-controlled Krylov steps with dense output, scipy's action of the
 exponential, or one eigendecomposition); never an ODE integrator. A Davies generator is stepped

@@ -1,4 +1,4 @@
-"""Spectra and spectral gaps of generators (THEORY.md §9).
+"""Spectra and spectral gaps of generators.
 
 Dense ``eig``/``eigh`` or shift-invert Arnoldi; the Hermitian σ-transformed generator when 𝓛 is
 KMS-detailed-balanced. A Davies generator is solved through its Bohr-sector structure.
@@ -143,7 +143,7 @@ def spectrum(L: Generator | np.ndarray, k: int | None = None, *, method: Spectru
 
 @dataclass(frozen=True, eq=False)
 class SpectralGap(JsonResult):
-    """Liouvillian gap g = −max{Re λ : λ ≠ 0} and how it was obtained (THEORY.md §9).
+    """Liouvillian gap g = −max{Re λ : λ ≠ 0} and how it was obtained.
 
     Attributes:
         gap: the Liouvillian gap (float ≥ 0; nan if every eigenvalue is zero).
@@ -232,7 +232,7 @@ GapMethod = Literal["auto", "dense", "iterative"]
 def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state: np.ndarray | None = None,
                  path: GapPath = "auto", tolerance: float = DEFAULT_TOL, method: GapMethod = "auto",
                  maxiter: int | None = None) -> SpectralGap:
-    """Liouvillian spectral gap g = −max{Re λ : λ ≠ 0} (THEORY.md §9).
+    """Liouvillian spectral gap g = −max{Re λ : λ ≠ 0}.
 
     Structured generators use ``structured_gap()``. Otherwise detailed balance is tested (KMS)
     w.r.t. σ = Gibbs(``beta``) / ``state`` / ``L.beta`` / the steady state; if it holds, the

@@ -3,7 +3,7 @@
 A generator 𝓛 acts on density matrices (Schrödinger picture, dρ/dt = 𝓛(ρ)); its Heisenberg
 dual is :meth:`Generator.adjoint` (⟨A, 𝓛(B)⟩ = ⟨𝓛†(A), B⟩ with ⟨A, B⟩ = Tr A†B). Matrices of
 superoperators use column stacking, vec(X)[i + d·j] = X_ij, vec(AXB) = (Bᵀ ⊗ A) vec(X) — QuTiP's
-layout (THEORY.md §1).
+layout.
 
 Every generator exposes ``dim``, ``hamiltonian`` (or None), ``apply``, ``adjoint``, ``to_dense``
 (guarded by ``detbal.config.memory_budget``), ``channels`` (named parts whose sum is the
@@ -47,7 +47,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .. import config
-from .._checks import as_beta, as_operator, frobenius
+from .._checks import as_beta, as_operator, frobenius, optional_module
 from ..errors import InputError
 
 __all__ = ["DenseGenerator", "Generator", "StoredGenerator", "SumGenerator", "as_generator", "dagger", "is_zero_operator", "unvec", "vec"]
@@ -170,6 +170,30 @@ class Generator(ABC):
         """Column-stacked d²×d² matrix as a sparse array (default: from ``to_dense``)."""
         return sp.csr_array(self.to_dense())
 
+    def to_qobj(self, *, sparse: bool = False):
+        """This generator as a QuTiP superoperator: a ``qutip.Qobj`` of type "super".
+
+        The matrix is ``to_dense()`` (or ``to_sparse()`` with ``sparse=True``) unchanged: detbal and
+        QuTiP both stack columns, vec(X)[i + d·j] = X_ij, so ``L.to_qobj()`` is what
+        ``qutip.liouvillian(H, [√γ_k A_k])`` builds for a Lindbladian, ``qutip.mesolve(L.to_qobj(),
+        ρ0, t)`` evolves as :func:`detbal.evolve`, and ``as_generator(L.to_qobj())`` gives back
+        the same matrix. QuTiP is imported only when this is called.
+
+        Args:
+            sparse: hand QuTiP the sparse matrix (CSR data) instead of the dense one, for large d.
+
+        Returns:
+            qutip.Qobj with ``superrep="super"``, shape (d², d²) and dims [[[d], [d]], [[d], [d]]].
+
+        Raises:
+            ImportError: QuTiP is not installed.
+            MemoryBudgetError: the dense d²×d² matrix exceeds ``detbal.config.memory_budget``.
+        """
+        qutip = optional_module("qutip", "Generator.to_qobj")
+        d = self.dim
+        matrix = self.to_sparse() if sparse else self.to_dense()
+        return qutip.Qobj(matrix, dims=[[[d], [d]], [[d], [d]]], superrep="super")
+
     def linear_operator(self) -> spla.LinearOperator:
         """Matrix-free d²×d² LinearOperator on column-stacked vectors (``rmatvec`` = adjoint)."""
         d = self.dim
@@ -245,6 +269,38 @@ class Generator(ABC):
     def structured_balance(self, log_p, s: float) -> dict:
         """Squared Frobenius norms of the σ-transformed residuals from the sectors."""
         raise self._no_structure("detailed-balance certificates")
+
+    # -- optional structure: a GKSL form written in the energy eigenbasis (exact Gibbs samplers) ------
+    #: True when 𝓛(ρ) = V[Σ_r F_r Y F_r† − J Y − Y J†]V† with Y = V†ρV, V = ``eigenbasis.vectors``, and the
+    #: generator implements the three hooks below. Detailed-balance certificates and the Hermitian
+    #: spectral-gap path dispatch on this flag, never on ``hasattr``.
+    has_eigenbasis_gksl: bool = False
+
+    def _no_eigenbasis_form(self, what: str):
+        return NotImplementedError(f"{type(self).__name__} has no eigenbasis GKSL form for {what}; "
+                                   "check `has_eigenbasis_gksl` first")
+
+    def eigenbasis_jump_count(self) -> int:
+        """Number of transition operators F_r of the eigenbasis GKSL form."""
+        raise self._no_eigenbasis_form("counting its jumps")
+
+    def eigenbasis_gksl(self) -> tuple[list, np.ndarray]:
+        """([F_r], B): the jumps and the Hamiltonian of the GKSL form in the eigenbasis ((d, d) each)."""
+        raise self._no_eigenbasis_form("operator-sum certificates")
+
+    def kms_transformed(self, log_p):
+        """Y ↦ Γ^{−1/2}𝓛Γ^{1/2}(Y) (KMS, σ = diag(e^{log_p}) in the eigenbasis) on (d, d) eigenbasis arrays."""
+        raise self._no_eigenbasis_form("the σ-transformed generator")
+
+    def kms_parts(self) -> tuple:
+        """(name, Generator) parts whose sum is the generator and that are each meant to be
+        KMS-self-adjoint on their own (the rows of a detailed-balance blame table)."""
+        raise self._no_eigenbasis_form("its detailed-balance parts")
+
+    @property
+    def real_form(self) -> bool:
+        """True when the eigenbasis GKSL form maps real matrices to real matrices."""
+        return False
 
 
 class StoredGenerator(Generator):
@@ -434,7 +490,7 @@ def as_generator(L: Generator | ArrayLike, hamiltonian: ArrayLike | None = None,
 
     A matrix-only generator has ``hamiltonian=None`` unless one is passed: detailed balance
     w.r.t. a Gibbs state then needs ``state=`` or this ``hamiltonian`` (never the GKSL
-    normal-form Hamiltonian, which for Gibbs samplers contains non-σ-commuting terms; THEORY §4).
+    normal-form Hamiltonian, which for exact Gibbs samplers contains terms that do not commute with σ).
 
     Returns:
         Generator of dimension d (``L`` itself, or a DenseGenerator around the d²×d² matrix).

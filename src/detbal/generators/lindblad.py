@@ -1,4 +1,4 @@
-"""GKSL (Lindblad) generators from a Hamiltonian, jump operators and rates (THEORY.md §6).
+"""GKSL (Lindblad) generators from a Hamiltonian, jump operators and rates.
 
     𝓛(ρ) = −i[H, ρ] + Σ_k γ_k (A_k ρ A_k† − ½{A_k†A_k, ρ}),   H = H†,  γ_k ≥ 0.
 
@@ -125,7 +125,7 @@ class Lindbladian(StoredGenerator):
 
     # -- matrices --------------------------------------------------------------------------
     def to_sparse(self) -> sp.csr_array:
-        """Column-stacked d²×d² matrix as a sparse array (THEORY §6 formula)."""
+        """Column-stacked d²×d² matrix as a sparse array (the formula of the class docstring)."""
         d = self._d
         eye = sp.identity(d, dtype=np.complex128, format="csr")
         Heff = sp.csr_array(self._Heff)

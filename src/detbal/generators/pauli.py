@@ -1,4 +1,4 @@
-"""Pauli (classical) rate matrix of a quantum generator in an orthonormal basis (THEORY.md §10).
+"""Pauli (classical) rate matrix of a quantum generator in an orthonormal basis.
 
     W_mn = ⟨m|𝓛(|n⟩⟨n|)|m⟩   (m ≠ n),   W_nn = −Σ_{m≠n} W_mn,   dp/dt = W p,
 

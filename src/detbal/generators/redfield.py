@@ -1,6 +1,6 @@
 """Bloch–Redfield generators in the detbal rate convention, and a complete-positivity test.
 
-Operator form (THEORY.md §7), with the same baths and rates as :func:`~detbal.davies`:
+Operator form, with the same baths and rates as :func:`~detbal.davies`:
 
     𝓡(ρ) = −i[H, ρ] + Σ_b ([Λ_b ρ, S_b] + [S_b, ρ Λ_b†]),
     ⟨i|Λ_b|j⟩ = Γ_b(E_j − E_i) ⟨i|S_b|j⟩,   Γ_b(ω) = γ_b(ω)/2 (+ i S_b(ω) with ``lamb_shift``).
@@ -38,7 +38,7 @@ CP_RTOL = 1e-12
 
 
 def complete_positivity(L: Generator | ArrayLike) -> float:
-    """Smallest eigenvalue of P⊥ C_𝓛 P⊥, the projected Choi matrix (THEORY.md §6).
+    """Smallest eigenvalue of P⊥ C_𝓛 P⊥, the projected Choi matrix.
 
     C_𝓛 = Σ_ij |i⟩⟨j| ⊗ 𝓛(|i⟩⟨j|), i.e. C[i·d + a, j·d + b] = L[a + d·b, i + d·j], and
     P⊥ = I − |Ω⟩⟨Ω| with |Ω⟩ = d^{−1/2} Σ_i |i⟩|i⟩. e^{t𝓛} is completely positive for all t ≥ 0
@@ -100,7 +100,7 @@ def _bath_term(St: np.ndarray, Lam: np.ndarray) -> np.ndarray:
 
 
 def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]],
-             secular_cutoff: float | None = None, lamb_shift: bool = False) -> RedfieldGenerator:
+             secular_cutoff: float | None = None, lamb_shift: bool = False, conserved=None) -> RedfieldGenerator:
     """Bloch–Redfield generator of H coupled to baths through Hermitian operators (module docstring).
 
     Args:
@@ -108,6 +108,8 @@ def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bat
         couplings: non-empty list of ``(S, bath)`` pairs, as in :func:`~detbal.davies`.
         secular_cutoff: keep |ν_ab − ν_cd| ≤ cutoff (+ grouping tolerance); 0 → Davies; None → no cut.
         lamb_shift: include the principal-value part, Γ(ω) = γ(ω)/2 + i S(ω).
+        conserved: a conserved quantity of H diagonal in the computational basis (operator or
+            labels): H is diagonalised sector by sector (:func:`~detbal.eigenbasis.eigenbasis`).
 
     Returns:
         RedfieldGenerator (dense d²×d², memory-budget guarded) with ``min_choi_eigenvalue``.
@@ -120,7 +122,7 @@ def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bat
         >>> R.completely_positive
         True
     """
-    eb, h = eigenbasis_of(H, None)
+    eb, h = eigenbasis_of(H, None, conserved)
     d = eb.dim
     if secular_cutoff is not None:
         c = float(secular_cutoff)

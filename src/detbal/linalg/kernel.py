@@ -1,6 +1,6 @@
 """Kernel of a generator: stationary states, conserved quantities and the projection onto them.
 
-THEORY.md §9: 0 is a semisimple eigenvalue of a GKSL generator and dim ker 𝓛 = dim ker 𝓛†.
+0 is a semisimple eigenvalue of a GKSL generator and dim ker 𝓛 = dim ker 𝓛†.
 With right kernel vectors ρ_a (𝓛ρ_a = 0) and left ones J_a (𝓛†J_a = 0, conserved quantities)
 biorthonormalised, Tr[J_a† ρ_b] = δ_ab, the projection onto the kernel along the range is
 

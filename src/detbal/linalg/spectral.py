@@ -1,4 +1,4 @@
-"""Spectra and gaps of generators (private to :mod:`detbal.dynamics`; THEORY.md §9).
+"""Spectra and gaps of generators (private to :mod:`detbal.dynamics`).
 
 - Full spectra: dense ``eig`` of the d²×d² matrix (guarded by the memory budget); never a sparse
   solver for all eigenvalues.

@@ -1,4 +1,4 @@
-"""Steady states of generators (THEORY.md §9); public through :mod:`detbal.dynamics`.
+"""Steady states of generators; public through :mod:`detbal.dynamics`.
 
 The default path solves the bordered system [[L, s·vec(I)], [s·vec(I)†, 0]] (sparse LU for small d,
 Sylvester-preconditioned GMRES for large d or when only a matrix-free operator fits the memory
@@ -103,7 +103,7 @@ SteadyMethod = Literal["auto", "direct", "iterative", "dense", "shift-invert", "
 
 def steady_state(L, *, method: SteadyMethod = "auto", initial=None, tolerance: float = DEFAULT_TOL,
                  maxiter: int | None = None, progress=None) -> SteadyState:
-    """The stationary state of 𝓛: 𝓛(ρ) = 0, Tr ρ = 1 (THEORY.md §9).
+    """The stationary state of 𝓛: 𝓛(ρ) = 0, Tr ρ = 1.
 
     Paths (``method``):
         - "auto": ``structured_steady_state()`` if the generator has it (Davies), else "direct"

@@ -1,8 +1,8 @@
 """Truncated harmonic oscillator: H = ω a†a on `levels` levels, one bath coupled through a + a†.
 
 The ladder is equally spaced, so every Bohr frequency is degenerate (sector ν = kω contains all
-|n+k⟩⟨n|): the Davies generator is block diagonal in these sectors with dense blocks (THEORY.md
-§7). Rates: a|n⟩ = √n|n−1⟩ gives W(n → n−1) = n γ(ω), W(n−1 → n) = n γ(−ω) = n e^{−βω} γ(ω):
+|n+k⟩⟨n|): the Davies generator is block diagonal in these sectors with dense blocks.
+Rates: a|n⟩ = √n|n−1⟩ gives W(n → n−1) = n γ(ω), W(n−1 → n) = n γ(−ω) = n e^{−βω} γ(ω):
 detailed balance w.r.t. the (truncated) Gibbs state p_n ∝ e^{−βωn}.
 """
 

@@ -1,4 +1,4 @@
-"""Thermal qubit: H = (ω/2) Z, one ohmic bath coupled through X (THEORY.md §5, §7).
+"""Thermal qubit: H = (ω/2) Z, one ohmic bath coupled through X.
 
 Basis convention of the expressions: Z = diag(1, −1), so |0⟩ is the excited state and |1⟩ the
 ground state (QuTiP's ``sigmaz()``); ``Sm0`` = |1⟩⟨0| lowers the energy by ω. The Davies rates

@@ -1,6 +1,8 @@
-"""Thermodynamics of open systems: heat currents, entropy production and Spohn's inequality (:mod:`.currents`);
-full counting statistics and fluctuation theorems (:mod:`.fcs`)."""
+"""Thermodynamics of open systems: heat currents, entropy production and Spohn's inequality (:mod:`.currents`),
+the second-law check (:mod:`.clausius`), full counting statistics and fluctuation theorems (:mod:`.fcs`)."""
 
+# heat machines: the second-law (Clausius/Spohn) check
+from .clausius import SecondLaw, second_law
 from .currents import (
     EntropyProduction,
     RelativeEntropyDecay,
@@ -37,4 +39,12 @@ __all__ = [
     "relative_entropy_decay",
     "scgf",
     "tur_ratio",
+    "EntropyProduction",
+    "RelativeEntropyDecay",
+    "SecondLaw",
+    "bath_channels",
+    "entropy_production",
+    "heat_currents",
+    "relative_entropy_decay",
+    "second_law",
 ]

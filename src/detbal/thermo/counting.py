@@ -113,7 +113,8 @@ class JumpCounting:
 @dataclass(frozen=True)
 class PauliCounting:
     """Counting on a Pauli rate matrix: ``W`` (d, d) (columns sum to 0), ``edges`` a tuple of
-    (W_b off-diagonal (d, d), increments (F, d, d)) per counted bath, ``fields``, and
+    (W_b off-diagonal (d, d), increments (F, d, d)) per bath (every bath, counted or not, so that
+    Σ_b W_b^{off} is the off-diagonal part of W), ``fields``, and
     ``populations`` the stationary distribution when it is known exactly (else None)."""
 
     W: np.ndarray
@@ -340,6 +341,11 @@ def resolve_counting(L, counting) -> PauliCounting | JumpCounting:
                              "(e.g. 'energy' of pure dephasing): it counts nothing")
         infos.append(FieldInfo(" + ".join(labels), tuple(parts), tuple(sorted(freqs))))
     if W is not None:
+        counted = {i for i, _, _ in edges}
+        for i, chan in enumerate(L.channels):      # uncounted baths too: the tilt is then built without
+            if i not in counted:                    # subtracting rates (no cancellation at large |s·ν|)
+                Wb = chan.pauli_rate_matrix.matrix
+                edges.append((i, Wb - np.diag(np.diagonal(Wb)), np.zeros((F, L.dim, L.dim))))
         return PauliCounting(W, tuple(_merge_edges(edges)), tuple(infos))
     return JumpCounting(L, tuple(_merge_terms(terms)), tuple(infos))
 

@@ -1,4 +1,4 @@
-"""Heat currents, entropy production and Spohn monotonicity of open quantum systems (THEORY.md §11).
+"""Heat currents, entropy production and Spohn monotonicity of open quantum systems.
 
 Convention: J_b = Tr[H 𝓛_b(ρ)] is the heat current **into the system** from bath b (H the bare
 system Hamiltonian ``L.hamiltonian``). With σ_b = e^{−β_b H}/Z_b stationary for 𝓛_b,
@@ -10,7 +10,7 @@ and for a generator with a single stationary reference σ: Π = −Tr[𝓛(ρ)(l
 −d/dt S(ρ_t‖σ) ≥ 0. log σ_b = −β_b(H − E_min) − log Σ_i e^{−β_b ε_i} is used directly (never
 the log of underflowed populations). Traces with log ρ are evaluated in ρ's eigenbasis on its
 support (eigenvalues > 1e-13); a flow out of the support, (U†𝓛(ρ)U)_ii > 0 on a zero eigenvalue,
-makes dS/dt = +inf (THEORY.md §2 support rule).
+makes dS/dt = +inf (a state leaving its support produces infinite entropy).
 
 **Which parts are baths.** ``bath_channels(L)`` decomposes a generator into named baths:
 - a :class:`~detbal.generators.base.SumGenerator` contributes the baths of each of its terms;
@@ -150,7 +150,7 @@ def _trace_with_log_diag(X: np.ndarray, V: np.ndarray, log_p: np.ndarray) -> flo
 
 @dataclass(frozen=True)
 class EntropyProduction(JsonResult):
-    """Entropy production rate and its parts (THEORY.md §11).
+    """Entropy production rate and its parts.
 
     Attributes:
         total: Π (thermal form: dS/dt − Σ_b β_b J_b; Spohn form: −Tr[𝓛(ρ)(log ρ − log σ)]).
@@ -194,7 +194,7 @@ def _reference_state(L: Generator, reference) -> tuple[np.ndarray, str]:
 def entropy_production(L: Generator | ArrayLike, rho: ArrayLike, *,
                        reference: ArrayLike | Literal["stationary"] | None = None,
                        hamiltonian: ArrayLike | None = None) -> EntropyProduction:
-    """Entropy production rate Π of the state ρ under 𝓛 (THEORY.md §11).
+    """Entropy production rate Π of the state ρ under 𝓛.
 
     Thermal form (every bath of :func:`bath_channels` carries a finite β_b, and no ``reference``):
     Π = dS/dt − Σ_b β_b J_b with per-bath Spohn terms Π_b ≥ 0. Spohn form (``reference=σ`` or
@@ -290,7 +290,7 @@ def relative_entropy_decay(evolution: Evolution, sigma: ArrayLike, *,
     """S(ρ_t‖σ) at every time of an :class:`~detbal.dynamics.Evolution` and a monotonicity verdict.
 
     For 𝓛(σ) = 0 Spohn's theorem says S(ρ_t‖σ) is non-increasing. σ is diagonalised once;
-    each state uses the support rule of THEORY.md §2.
+    S(ρ‖σ) = +inf when the support of ρ is not inside that of σ.
 
     Args:
         evolution: result of ``evolve`` with states (not ``e_ops``).

@@ -90,12 +90,13 @@ class PauliProblem:
         return x[:d]
 
     def tilted(self, s) -> np.ndarray:
-        """(d, d) tilted rate matrix W_s = W + Σ_b (e^{s·ν_b} − 1) ∘ W_b^{off}."""
-        Ws = self.W.copy()
+        """(d, d) tilted rate matrix W_s = diag(W) + Σ_b e^{s·ν_b} ∘ W_b^{off}, summed over every bath
+        (never W + (e^{s·ν} − 1)∘W_b, whose cancellation loses the small rates at large |s·ν|)."""
+        Ws = np.diag(np.diagonal(self.W)).astype(float)
         with np.errstate(over="ignore", invalid="ignore"):
             for off, nu in self.edges:
                 expo = np.tensordot(np.asarray(s, dtype=float), nu, axes=1)
-                Ws += np.where(off != 0, np.expm1(expo) * off, 0.0)
+                Ws += np.where(off != 0, np.exp(expo) * off, 0.0)
         if not np.all(np.isfinite(Ws)):
             raise InputError(f"`s` = {s}: e^{{s·ν}} overflows the tilted rate matrix; use a smaller |s|")
         return Ws

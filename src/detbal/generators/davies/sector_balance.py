@@ -1,5 +1,5 @@
 """Block-by-block norms of the σ-transformed Davies generator for detailed-balance certificates
-(THEORY.md §4; internal), accumulated on one running log-scale so that no block over- or underflows
+(internal), accumulated on one running log-scale so that no block over- or underflows
 (the σ-scaling itself is :func:`detbal.eigenbasis.log_scaled`).
 """
 

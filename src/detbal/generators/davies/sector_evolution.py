@@ -1,6 +1,6 @@
 """Time evolution of a Davies generator sector by sector, in the energy eigenbasis (internal).
 
-The d² matrix units split into invariant sets (THEORY.md §7): the ν = 0 sector (populations under
+The d² matrix units split into invariant sets: the ν = 0 sector (populations under
 the Pauli matrix W, or the degenerate block M0), 1-element Bohr sectors (coherences, e^{λt}) and
 stacks of equal-size Bohr blocks. :func:`evolve` yields whole states; :func:`expectations`
 contracts each sector's trajectory with the observables directly. Equally spaced time grids are

@@ -1,6 +1,6 @@
 """A Davies generator assembled sector by sector, and linear algebra on its sectors (internal).
 
-:class:`SectorForm` holds the generator in the eigenbasis (THEORY.md §7): the Pauli matrix or the
+:class:`SectorForm` holds the generator in the eigenbasis: the Pauli matrix or the
 ν = 0 block, the 1-element-sector eigenvalues λ_ik and the stacked blocks, with its action and its
 dense eigenframe matrix. Kernels and gaps live in
 :mod:`.sector_kernel`, the detailed-balance norms in :mod:`.sector_balance`.

@@ -1,4 +1,4 @@
-"""Bohr-sector bookkeeping for Davies-type generators (THEORY.md §1, §7). Internal module.
+"""Bohr-sector bookkeeping for Davies-type generators. Internal module.
 
 A Davies generator commutes with the modular group, so in the energy eigenbasis it maps each
 **Bohr sector** 𝓑_ν = span{|i⟩⟨k| : E_i − E_k = ν} into itself. This module partitions the d²
@@ -309,7 +309,7 @@ class BlockStack:
 
 @dataclass(frozen=True, eq=False)
 class BohrBlocks:
-    """The block-diagonal form of a Davies generator in the energy eigenbasis (THEORY.md §7).
+    """The block-diagonal form of a Davies generator in the energy eigenbasis.
 
     The d² matrix units |i⟩⟨k| (eigenbasis, energies ascending) are partitioned into Bohr
     sectors; 𝓛 maps each sector into itself. Layout:
