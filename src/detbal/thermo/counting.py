@@ -231,21 +231,21 @@ def _davies_terms(gen: DaviesGenerator, cname: str, mode: str, w, F: int, f: int
     (St,) = gen.coupling_operators
     (bath,) = gen.baths
     om = E[None, :] - E[:, None]                     # ω_ij = E_j − E_i: j → i lowers by ω
-    mask = np.abs(St) > 0
-    vals = np.sort(om[mask])
+    rows, cols = np.nonzero(np.abs(St) > 0)
     terms, freqs = [], set()
-    if vals.size == 0:
+    if rows.size == 0:
         return terms, ()
-    breaks = np.flatnonzero(np.diff(vals) > eb.tol)
-    groups = np.split(vals, breaks + 1)
-    for g, grp in enumerate(groups):
-        center = float(np.mean(grp))
+    order = np.argsort(om[rows, cols], kind="stable")
+    rows, cols = rows[order], cols[order]
+    vals = om[rows, cols]
+    labels = np.concatenate([[0], np.cumsum(np.diff(vals) > eb.tol)])   # one label per Bohr frequency
+    for g in range(int(labels[-1]) + 1):
+        r, c = rows[labels == g], cols[labels == g]
+        center = float(np.mean(om[r, c]))
         if abs(center) <= eb.tol:
             continue                                  # ω = 0 (dephasing) transfers nothing
-        sel = mask & (np.abs(om - center) <= eb.tol * (1 + len(grp)))
-        rates = bath.rate(om[sel])
-        A = np.zeros_like(St, dtype=np.complex128)
-        A[sel] = St[sel] * np.sqrt(rates)
+        A = np.zeros(St.shape, dtype=np.complex128)
+        A[r, c] = St[r, c] * np.sqrt(bath.rate(om[r, c]))
         nu = -center if mode == "energy" else -np.sign(center)
         freqs.add(round(abs(center), 12))
         weights = np.zeros(F)

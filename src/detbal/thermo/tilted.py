@@ -190,7 +190,9 @@ class JumpProblem:
         return self._grp
 
     def tilted(self, s):
-        """The d²×d² tilted generator 𝓛_s (dense for d² ≤ 1024, else sparse)."""
+        """The d²×d² tilted generator 𝓛_s = 𝓛 + Σ_k (e^{s·ν_k} − 1)𝓙_k (dense for d² ≤ 1024, else
+        sparse). Entries shared by a counted jump and other terms carry an absolute error
+        ~ε·max|𝓙_k| when e^{s·ν_k} ≪ 1 (the Pauli path avoids this by building W_s bath by bath)."""
         n = self.d * self.d
         if self._Lmat is None:
             A, matrix_free = generator_matrix(self.L)
