@@ -40,6 +40,7 @@ from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_pr
 # full counting statistics, fluctuation theorems and linear transport (issue 13)
 from .thermo.fcs import (CountingStatistics, GallavottiCohen, counting_statistics, gallavotti_cohen,
                          joint_covariance, scgf, tur_ratio)
+from .thermo.transport import OnsagerMatrix, green_kubo, onsager_matrix
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
 # exact quantum Gibbs samplers (CKG, DLL)
 from .generators.samplers import GibbsSampler, gibbs_sampler
@@ -128,6 +129,9 @@ __all__ = [
     "joint_covariance",
     "scgf",
     "tur_ratio",
+    "OnsagerMatrix",
+    "onsager_matrix",
+    "green_kubo",
     # exact quantum Gibbs samplers (CKG, DLL)
     "GibbsSampler",
     "gibbs_sampler",

@@ -9,8 +9,8 @@ import pytest
 EXAMPLES = sorted((Path(__file__).parents[2] / "examples").glob("*.py"))
 
 
-def test_there_are_four_tutorials():
-    assert [p.name[:2] for p in EXAMPLES] == ["a_", "b_", "c_", "d_"]
+def test_there_are_five_tutorials():
+    assert [p.name[:2] for p in EXAMPLES] == ["a_", "b_", "c_", "d_", "e_"]
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=[p.name for p in EXAMPLES])

@@ -27,12 +27,14 @@ def mgr():
     return m, analyze(m)
 
 
-def test_write_plots_writes_four_non_blank_pngs(tmp_path, mgr):
+def test_write_plots_writes_five_non_blank_pngs(tmp_path, mgr):
+    """Four figures for every model, and θ(s) with its Gallavotti–Cohen mirror for two baths."""
     from detbal.plots import write_plots
 
     files = write_plots(*mgr, tmp_path)
     assert sorted(f.name for f in files) == ["merry_go_round_channels.png", "merry_go_round_currents.png",
-                                             "merry_go_round_relaxation.png", "merry_go_round_spectrum.png"]
+                                             "merry_go_round_fluctuations.png", "merry_go_round_relaxation.png",
+                                             "merry_go_round_spectrum.png"]
     for f in files:
         assert f.stat().st_size > 5000
         _not_blank(f)

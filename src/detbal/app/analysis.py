@@ -15,7 +15,9 @@ reference inverse temperature unless given):
    not thermal w.r.t. H (a local master equation) can give Π < 0 or Π_b < 0, reported, never hidden;
 7. for models with a ``[machine]`` table: heat per bath, power, efficiency or COP and its Carnot
    bound (:func:`detbal.models.machines.machine_performance`);
-8. one sentence of conclusion.
+8. for models with baths, the counting statistics of the energy from each bath: mean current,
+   noise, Fano factor, TUR ratio and the Gallavotti–Cohen residual (:mod:`.fluctuations`);
+9. one sentence of conclusion.
 
 Results are frozen dataclasses; :meth:`Analysis.to_dict` is JSON-ready (non-finite floats as
 the strings "inf"/"-inf") and :meth:`Analysis.from_dict` inverts it exactly. A quantity whose
@@ -40,8 +42,9 @@ from ..models.spec import SCALE_MAX, SCALE_MIN
 from ..states import gibbs_populations
 from ..thermo.clausius import second_law
 from ..thermo.currents import entropy_production, heat_currents
+from .fluctuations import FluctuationRow, fluctuation_rows
 
-__all__ = ["analyze", "Analysis", "Verdict", "ChannelRow", "validate_dict"]
+__all__ = ["analyze", "Analysis", "Verdict", "ChannelRow", "FluctuationRow", "validate_dict"]
 
 #: MemoryBudgetError messages name the budget by this text (config.check_memory)
 BUDGET_MARK = "more than detbal.config.memory_budget"
@@ -111,6 +114,7 @@ class Analysis:
     model: dict | None = None
     second_law: dict | None = None
     machine: dict | None = None
+    fluctuations: tuple = ()
 
     def verdict(self, inner: str, reference: str) -> Verdict:
         return next(v for v in self.verdicts if v.inner == inner and v.reference == reference)
@@ -123,6 +127,7 @@ class Analysis:
         d = _decode(data)
         d["verdicts"] = tuple(Verdict(**v) for v in d["verdicts"])
         d["channels"] = tuple(ChannelRow(**c) for c in d["channels"])
+        d["fluctuations"] = tuple(FluctuationRow(**r) for r in d.get("fluctuations", ()))
         for key in ("energies", "populations", "gibbs_populations", "cycle", "notes"):
             if d.get(key) is not None:
                 d[key] = tuple(d[key])
@@ -156,8 +161,10 @@ _SCHEMA = {  # key: allowed types (a light, dependency-free validation of the --
     "steady_residual": _NUM, "kernel_dim": (int, type(None)), "entropy_production": _NUM,
     "entropy_rate": _NUM, "max_edge_current": _NUM, "cycle": (list, type(None)), "cycle_affinity": _NUM,
     "spectral_gap": _NUM, "conclusion": (str,), "notes": (list,), "model": (dict, type(None)),
-    "second_law": (dict, type(None)), "machine": (dict, type(None)),
+    "second_law": (dict, type(None)), "machine": (dict, type(None)), "fluctuations": (list,),
 }
+#: keys a file written before they existed may lack
+_OPTIONAL = {"fluctuations"}
 
 
 def validate_dict(data) -> None:
@@ -168,16 +175,16 @@ def validate_dict(data) -> None:
     """
     if not isinstance(data, dict):
         raise ValueError("analysis must be a JSON object")
-    missing = set(_SCHEMA) - set(data)
+    missing = set(_SCHEMA) - set(data) - _OPTIONAL
     extra = set(data) - set(_SCHEMA)
     if missing or extra:
         raise ValueError(f"analysis keys: missing {sorted(missing)}, unexpected {sorted(extra)}")
     for key, types in _SCHEMA.items():
-        if not isinstance(data[key], types) or isinstance(data[key], bool):
+        if key in data and (not isinstance(data[key], types) or isinstance(data[key], bool)):
             raise ValueError(f"analysis[{key!r}] has type {type(data[key]).__name__}")
-    for key, cls in (("verdicts", Verdict), ("channels", ChannelRow)):
+    for key, cls in (("verdicts", Verdict), ("channels", ChannelRow), ("fluctuations", FluctuationRow)):
         names = {f.name for f in fields(cls)}
-        for row in data[key]:
+        for row in data.get(key, ()):
             if not isinstance(row, dict) or set(row) != names:
                 raise ValueError(f"analysis[{key!r}] rows must have keys {sorted(names)}")
 
@@ -367,6 +374,15 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
                    spohn.get(n))
         for n in names)
 
+    step("counting statistics")
+    a["fluctuations"] = ()
+    if rho is not None and model.baths and currents:
+        try:
+            a["fluctuations"] = fluctuation_rows(L, list(currents), a["entropy_production"],
+                                                 float(eb.energies[-1] - eb.energies[0]))
+        except DetbalError as exc:
+            notes.append(f"counting statistics: {str(exc).splitlines()[0]}")
+
     step("Pauli network")
     a.update(max_edge_current=None, cycle=None, cycle_affinity=None, _current_scale=None)
     try:
@@ -493,7 +509,7 @@ def _refuse_non_finite(a: dict) -> None:
     """No NaN or inf reaches a report (issue 12): raise ConvergenceError naming the quantity."""
 
     def numbers(key, v):
-        if isinstance(v, (Verdict, ChannelRow)):
+        if isinstance(v, (Verdict, ChannelRow, FluctuationRow)):
             for f in fields(v):
                 yield from numbers(f"{key}.{f.name}", getattr(v, f.name))
         elif isinstance(v, (tuple, list)):

@@ -9,6 +9,9 @@
   tolerance line).
 * :func:`level_currents` — the steady-state net currents J_mn = W_mn p_n − W_nm p_m of the Pauli
   network drawn as arrows between energy levels (height = energy), width ∝ |J|.
+* :func:`fluctuation_theorem` — the scaled cumulant generating function θ(s) of the energy from
+  the first bath and its Gallavotti–Cohen mirror θ(−s − A) (models with two thermal baths; the
+  curves coincide when every bath obeys local detailed balance).
 
 Each function returns a ``matplotlib.figure.Figure`` built without pyplot (no global state);
 :func:`write_plots` saves the four PNGs of a model.
@@ -27,12 +30,13 @@ from ..eigenbasis import eigenbasis
 from ..errors import DetbalError
 from ..generators.pauli import pauli_rate_matrix
 from ..states import gibbs_state, relative_entropy
+from ..thermo.fcs import gallavotti_cohen
 
 #: a net edge current counts as zero below this × (largest rate × largest population): round-off
 #: of the steady state (≈ 1e-17 on detailed-balanced models) is not drawn as an arrow
 CURRENT_FLOOR = 1e-9
 
-__all__ = ["relaxation", "spectrum", "channel_residuals", "level_currents", "write_plots"]
+__all__ = ["relaxation", "spectrum", "channel_residuals", "level_currents", "fluctuation_theorem", "write_plots"]
 
 
 def _title(ax, text: str, width_inches: float = 6.4) -> None:
@@ -203,6 +207,31 @@ def level_currents(model, analysis, max_edges: int = 40):
     return fig
 
 
+def fluctuation_theorem(model, analysis, points: int = 61):
+    """θ(s) of the energy counted from the first bath with a Gallavotti–Cohen residual, and its
+    mirror θ(−s − A), A = β_other − β_bath (module docstring).
+
+    Raises:
+        InputError: the model does not have exactly two thermal baths.
+    """
+    row = next((r for r in analysis.fluctuations if r.gc_residual is not None), None)
+    bath = row.bath if row is not None else (model.baths[0].name if model.baths else "bath")
+    gc = gallavotti_cohen(model.generator, {bath: "energy"},
+                          s=None if row is None else -row.affinity / 2 + np.linspace(-1, 1, points)
+                          * (abs(row.affinity) / 2 + 1.0))
+    fig, ax = _figure()
+    ax.plot(gc.s, gc.theta, lw=2.2, label="θ(s)")
+    ax.plot(gc.s, gc.mirror, "--", lw=1.6, label="θ(−s − A)  (Gallavotti–Cohen mirror)")
+    ax.axvline(-gc.affinity / 2, color="0.6", lw=0.8)
+    ax.axhline(0.0, color="0.8", lw=0.8)
+    ax.plot([0.0, -gc.affinity], [0.0, 0.0], "o", color="k", ms=4, label="θ(0) = θ(−A) = 0")
+    ax.set(xlabel=f"counting field s (energy from bath {bath!r})", ylabel="SCGF θ(s)")
+    ax.legend(fontsize=8)
+    _title(ax, f"{analysis.name}: fluctuation theorem, A = {gc.affinity:.4g}, residual max|θ(s) − θ(−s−A)| = "
+               f"{gc.residual:.1e}")
+    return fig
+
+
 def file_stem(name: str, taken: set | None = None) -> str:
     """A file-name stem for a model name: letters, digits, '.', '-' and '_' only (commas,
     parentheses, spaces, slashes → '_'); with ``taken`` (stems already used in this directory by
@@ -217,7 +246,8 @@ def file_stem(name: str, taken: set | None = None) -> str:
 
 
 def write_plots(model, analysis, directory, skipped: list | None = None, taken: set | None = None) -> list[Path]:
-    """Write ``<name>_relaxation.png``, ``_spectrum.png``, ``_channels.png``, ``_currents.png``.
+    """Write ``<name>_relaxation.png``, ``_spectrum.png``, ``_channels.png``, ``_currents.png`` and,
+    when the analysis has a Gallavotti–Cohen residual (two thermal baths), ``_fluctuations.png``.
 
     ``<name>`` is :func:`file_stem` of the model name; pass the same ``taken`` set for every model
     of one run so that two models with one name do not overwrite each other. The relaxation
@@ -241,6 +271,8 @@ def write_plots(model, analysis, directory, skipped: list | None = None, taken: 
         "channels": lambda: channel_residuals(analysis),
         "currents": lambda: level_currents(model, analysis),
     }
+    if any(r.gc_residual is not None for r in getattr(analysis, "fluctuations", ())):
+        figures["fluctuations"] = lambda: fluctuation_theorem(model, analysis)
     written = []
     for key, make in figures.items():
         path = out / f"{name}_{key}.png"

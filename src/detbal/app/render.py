@@ -1,8 +1,8 @@
 """Rich rendering of :class:`detbal.analysis.Analysis` objects (the ``detbal`` report).
 
 One comparison table with one column per model (model summary, detailed-balance verdicts,
-steady state, currents, entropy production, spectral gap), then a per-channel blame table per
-model, then one sentence of conclusion per model.
+steady state, currents, entropy production, spectral gap), then a per-channel blame table and a
+counting-statistics table (models with baths) per model, then one sentence of conclusion per model.
 """
 
 from __future__ import annotations
@@ -147,12 +147,27 @@ def _channel_table(a) -> Table:
     return table
 
 
+def _fluctuation_table(a) -> Table:
+    title = f"{a.name}: counting statistics of the energy from each bath (steady state)"
+    table = Table(title=Text(title), title_style="bold", header_style="bold cyan")
+    table.add_column("bath", no_wrap=True)
+    for col in ("mean ⟨J⟩", "noise c₂", "Fano c₂/c₁", "TUR c₂Π/c₁²", "GC residual", "affinity A"):
+        table.add_column(col, justify="right")
+    table.add_column("note", overflow="fold")
+    for r in a.fluctuations:
+        table.add_row(Text(r.bath), _num(r.mean, "+.4e"), _num(r.noise, ".4e"), _num(r.fano, ".4g"),
+                      _num(r.tur_ratio, ".4g"), _sci(r.gc_residual), _num(r.affinity, ".4g"), Text(r.note))
+    return table
+
+
 def render(console, analyses) -> None:
     """Print the report of one or more analyses on a rich Console."""
     console.print(_summary_table(analyses))
     for a in analyses:
         if a.channels:
             console.print(_channel_table(a))
+        if a.fluctuations:
+            console.print(_fluctuation_table(a))
     console.print(Text("Conclusion", style="bold"))
     for a in analyses:
         console.print(Text.assemble(("  • ", "bold"), (f"{a.name}: ", "bold"), a.conclusion))

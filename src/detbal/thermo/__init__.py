@@ -20,27 +20,25 @@ from .fcs import (
     scgf,
     tur_ratio,
 )
+from .transport import OnsagerMatrix, green_kubo, onsager_matrix
 
 __all__ = [
     "CountingStatistics",
     "EntropyProduction",
     "GallavottiCohen",
+    "OnsagerMatrix",
     "RelativeEntropyDecay",
+    "SecondLaw",
     "bath_channels",
     "counting_statistics",
     "entropy_production",
     "gallavotti_cohen",
+    "green_kubo",
     "heat_currents",
     "joint_covariance",
+    "onsager_matrix",
     "relative_entropy_decay",
     "scgf",
-    "tur_ratio",
-    "EntropyProduction",
-    "RelativeEntropyDecay",
-    "SecondLaw",
-    "bath_channels",
-    "entropy_production",
-    "heat_currents",
-    "relative_entropy_decay",
     "second_law",
+    "tur_ratio",
 ]

@@ -32,7 +32,7 @@ Two resolved forms are produced (:func:`resolve_counting`):
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -67,12 +67,15 @@ class FieldInfo:
 @dataclass(frozen=True)
 class JumpTerm:
     """One counted jump term 𝓙(X) = γ A X A† (``op`` A, ``rate`` γ) or an explicit superoperator
-    (``superop``, (d², d²) sparse), with its increments ``weights`` (F,), one per field."""
+    (``superop``, (d², d²) sparse), with its increments ``weights`` (F,), one per field. ``key``
+    identifies the jump, so that a jump counted by several fields is one term with several
+    weights (joint moments Σ_k ν_k^{(i)}ν_k^{(j)}𝓙_k and the tilt e^{s·ν_k} need that)."""
 
     weights: np.ndarray
     op: object = None
     rate: float = 1.0
     superop: object = None
+    key: tuple = ()
 
     def apply(self, X: np.ndarray) -> np.ndarray:
         """𝓙(X) for a (d, d) matrix. Returns (d, d) complex ndarray."""
@@ -110,7 +113,8 @@ class JumpCounting:
 @dataclass(frozen=True)
 class PauliCounting:
     """Counting on a Pauli rate matrix: ``W`` (d, d) (columns sum to 0), ``edges`` a tuple of
-    (W_b off-diagonal (d, d), increments (F, d, d)) per counted bath, ``fields``, and
+    (W_b off-diagonal (d, d), increments (F, d, d)) per bath (every bath, counted or not, so that
+    Σ_b W_b^{off} is the off-diagonal part of W), ``fields``, and
     ``populations`` the stationary distribution when it is known exactly (else None)."""
 
     W: np.ndarray
@@ -189,7 +193,7 @@ def _number(omega: np.ndarray, tol: float) -> np.ndarray:
     return np.where(np.abs(omega) <= tol, 0.0, -np.sign(omega))
 
 
-def _lindblad_terms(gen: Lindbladian, cname: str, mode: str, w, H, F: int, f: int):
+def _lindblad_terms(gen: Lindbladian, cname: str, mode: str, w, H, F: int, f: int, i: int):
     jumps, rates = gen.jumps, gen.rates
     K = len(jumps)
     if mode == "weights":
@@ -209,15 +213,15 @@ def _lindblad_terms(gen: Lindbladian, cname: str, mode: str, w, H, F: int, f: in
         nu = -omega if mode == "energy" else _number(omega, 1e-10 * scale)
         freqs = tuple(sorted({round(abs(x), 12) for x in omega[nu != 0]})) if mode == "number" else ()
     terms = []
-    for A, g, v in zip(jumps, rates, nu):
+    for k, (A, g, v) in enumerate(zip(jumps, rates, nu)):
         if g and v:
             weights = np.zeros(F)
             weights[f] = v
-            terms.append(JumpTerm(weights, op=A, rate=float(g)))
+            terms.append(JumpTerm(weights, op=A, rate=float(g), key=("jump", i, k)))
     return terms, freqs
 
 
-def _davies_terms(gen: DaviesGenerator, cname: str, mode: str, w, F: int, f: int):
+def _davies_terms(gen: DaviesGenerator, cname: str, mode: str, w, F: int, f: int, i: int):
     """Jump terms γ(ω) A(ω)·A(ω)† of a Davies bath (original basis), grouped by Bohr frequency."""
     if mode == "weights":
         raise InputError(f"`counting[{cname!r}]`: per-transition weights of a Davies bath need a non-degenerate "
@@ -227,26 +231,26 @@ def _davies_terms(gen: DaviesGenerator, cname: str, mode: str, w, F: int, f: int
     (St,) = gen.coupling_operators
     (bath,) = gen.baths
     om = E[None, :] - E[:, None]                     # ω_ij = E_j − E_i: j → i lowers by ω
-    mask = np.abs(St) > 0
-    vals = np.sort(om[mask])
+    rows, cols = np.nonzero(np.abs(St) > 0)
     terms, freqs = [], set()
-    if vals.size == 0:
+    if rows.size == 0:
         return terms, ()
-    breaks = np.flatnonzero(np.diff(vals) > eb.tol)
-    groups = np.split(vals, breaks + 1)
-    for grp in groups:
-        center = float(np.mean(grp))
+    order = np.argsort(om[rows, cols], kind="stable")
+    rows, cols = rows[order], cols[order]
+    vals = om[rows, cols]
+    labels = np.concatenate([[0], np.cumsum(np.diff(vals) > eb.tol)])   # one label per Bohr frequency
+    for g in range(int(labels[-1]) + 1):
+        r, c = rows[labels == g], cols[labels == g]
+        center = float(np.mean(om[r, c]))
         if abs(center) <= eb.tol:
             continue                                  # ω = 0 (dephasing) transfers nothing
-        sel = mask & (np.abs(om - center) <= eb.tol * (1 + len(grp)))
-        rates = bath.rate(om[sel])
-        A = np.zeros_like(St, dtype=np.complex128)
-        A[sel] = St[sel] * np.sqrt(rates)
+        A = np.zeros(St.shape, dtype=np.complex128)
+        A[r, c] = St[r, c] * np.sqrt(bath.rate(om[r, c]))
         nu = -center if mode == "energy" else -np.sign(center)
         freqs.add(round(abs(center), 12))
         weights = np.zeros(F)
         weights[f] = nu
-        terms.append(JumpTerm(weights, op=V @ A @ V.conj().T, rate=1.0))
+        terms.append(JumpTerm(weights, op=V @ A @ V.conj().T, rate=1.0, key=("bohr", i, g)))
     return terms, tuple(sorted(freqs)) if mode == "number" else ()
 
 
@@ -260,7 +264,7 @@ def _superop_terms(pairs, d: int, F: int, f: int):
         weights = np.zeros(F)
         weights[f] = float(nu)
         if weights[f]:
-            terms.append(JumpTerm(weights, superop=sp.csr_array(M)))
+            terms.append(JumpTerm(weights, superop=sp.csr_array(M), key=("superoperator", id(J))))
     return terms
 
 
@@ -316,42 +320,50 @@ def resolve_counting(L, counting) -> PauliCounting | JumpCounting:
             labels.append(f"{cname}:{mode}")
             if W is not None:
                 Wb, nu, fr = _pauli_edges(L, i, cname, mode, w, F, f)
-                edges.append((Wb, nu))
+                edges.append((i, Wb, nu))
                 freqs.update(fr)
                 continue
             if isinstance(gen, Lindbladian):
                 if not gen.jumps or not np.any(gen.rates):
                     raise InputError(f"`counting`: channel {cname!r} has no jumps to count")
-                new, fr = _lindblad_terms(gen, cname, mode, w, L.hamiltonian, F, f)
+                new, fr = _lindblad_terms(gen, cname, mode, w, L.hamiltonian, F, f, i)
             elif isinstance(gen, DaviesGenerator):
-                new, fr = _davies_terms(gen, cname, mode, w, F, f)
+                new, fr = _davies_terms(gen, cname, mode, w, F, f, i)
             else:
                 raise InputError(f"`counting`: channel {cname!r} is a {type(gen).__name__}, which has no jump "
                                  "(GKSL) form 𝓛_b(ρ) = Σ_k γ_k (A_k ρ A_k† − ½{A_k†A_k, ρ}), so its jumps cannot "
                                  "be counted; count explicit jump superoperators: counting=[(J, weight), ...]")
             terms += new
             freqs.update(fr)
-        counted = any(np.any(nu[f]) for _, nu in edges) if W is not None else any(t.weights[f] for t in terms)
+        counted = any(np.any(nu[f]) for _, _, nu in edges) if W is not None else any(t.weights[f] for t in terms)
         if not counted:
             raise InputError(f"`counting`: {what} ({', '.join(labels)}) gives increment 0 to every jump "
                              "(e.g. 'energy' of pure dephasing): it counts nothing")
         infos.append(FieldInfo(" + ".join(labels), tuple(parts), tuple(sorted(freqs))))
     if W is not None:
+        counted = {i for i, _, _ in edges}
+        for i, chan in enumerate(L.channels):      # uncounted baths too: the tilt is then built without
+            if i not in counted:                    # subtracting rates (no cancellation at large |s·ν|)
+                Wb = chan.pauli_rate_matrix.matrix
+                edges.append((i, Wb - np.diag(np.diagonal(Wb)), np.zeros((F, L.dim, L.dim))))
         return PauliCounting(W, tuple(_merge_edges(edges)), tuple(infos))
-    return JumpCounting(L, tuple(terms), tuple(infos))
+    return JumpCounting(L, tuple(_merge_terms(terms)), tuple(infos))
 
 
 def _merge_edges(edges):
-    """One entry per distinct bath rate matrix (a bath counted by several fields appears once)."""
-    out: list = []
-    for Wb, nu in edges:
-        for k, (Wo, acc) in enumerate(out):
-            if Wo is Wb:
-                out[k] = (Wo, acc + nu)
-                break
-        else:
-            out.append((Wb, nu))
-    return out
+    """One entry per bath (a bath counted by several fields carries one increment row per field)."""
+    out: dict = {}
+    for i, Wb, nu in edges:
+        out[i] = (Wb, nu) if i not in out else (out[i][0], out[i][1] + nu)
+    return list(out.values())
+
+
+def _merge_terms(terms):
+    """One JumpTerm per jump (``key``), its weights summed over the fields that count it."""
+    out: dict = {}
+    for t in terms:
+        out[t.key] = t if t.key not in out else replace(out[t.key], weights=out[t.key].weights + t.weights)
+    return list(out.values())
 
 
 def _pauli_edges(L: DaviesGenerator, i: int, cname: str, mode: str, w, F: int, f: int):

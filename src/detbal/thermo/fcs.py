@@ -55,7 +55,9 @@ def _no_bool(self):
                     "(e.g. `.residual < 1e-10`) instead of the result itself")
 
 
-def _problem(L, counting):
+def problem(L, counting):
+    """(L, problem) for a generator or rate matrix and a counting specification (shared with
+    :mod:`detbal.thermo.transport`)."""
     L = L if isinstance(L, RateMatrix) else as_generator(L)
     return L, problem_for(resolve_counting(L, counting))
 
@@ -66,7 +68,7 @@ def _unit(F: int, f: int, m: int = 1) -> tuple:
     return tuple(p)
 
 
-def _cumulants(prob, f: int, order: int) -> np.ndarray:
+def cumulants_of(prob, f: int, order: int) -> np.ndarray:
     """c_1 … c_order of field f by the recursive Drazin scheme (module docstring)."""
     F = len(prob.fields)
     rhos = [prob.stationary]
@@ -80,20 +82,27 @@ def _cumulants(prob, f: int, order: int) -> np.ndarray:
     return c[1:]
 
 
-def _joint(prob) -> np.ndarray:
-    """(F, F) joint second cumulants c_ij = Tr[𝓛^{(ij)}ρ] − Tr[𝓛_i𝓡𝓛_jρ] − Tr[𝓛_j𝓡𝓛_iρ]."""
+def correlation_parts(prob) -> tuple[np.ndarray, np.ndarray]:
+    """(D, K) with D_ij = Tr[𝓛^{(ij)}ρ] (instantaneous jump term, 𝓛^{(ij)} = Σ_k ν_k^{(i)}ν_k^{(j)}𝓙_k)
+    and K_ij = Tr[𝓛_i 𝓡 𝓛_j ρ] (𝓛_i = Σ_k ν_k^{(i)}𝓙_k, 𝓡 the Drazin inverse): (F, F) real arrays."""
     F = len(prob.fields)
     x0 = prob.stationary
     z = [prob.drazin(prob.moment(x0, _unit(F, j))) for j in range(F)]
-    C = np.zeros((F, F))
+    D, K = np.zeros((F, F)), np.zeros((F, F))
     for i in range(F):
-        for j in range(i, F):
+        for j in range(F):
             p = [0] * F
             p[i] += 1
             p[j] += 1
-            C[i, j] = C[j, i] = (prob.trace(prob.moment(x0, tuple(p))) - prob.trace(prob.moment(z[j], _unit(F, i)))
-                                 - prob.trace(prob.moment(z[i], _unit(F, j))))
-    return C
+            D[i, j] = prob.trace(prob.moment(x0, tuple(p)))
+            K[i, j] = prob.trace(prob.moment(z[j], _unit(F, i)))
+    return D, K
+
+
+def _joint(prob) -> np.ndarray:
+    """(F, F) joint second cumulants c_ij = Tr[𝓛^{(ij)}ρ] − Tr[𝓛_i𝓡𝓛_jρ] − Tr[𝓛_j𝓡𝓛_iρ]."""
+    D, K = correlation_parts(prob)
+    return D - K - K.T
 
 
 @dataclass(frozen=True)
@@ -191,14 +200,14 @@ def counting_statistics(L: Generator | ArrayLike | RateMatrix, counting, *, orde
         (0.333333, 0.555556)
     """
     order = _order(order)
-    L, prob = _problem(L, counting)
+    L, prob = problem(L, counting)
     F = len(prob.fields)
-    cum = np.array([_cumulants(prob, f, order) for f in range(F)])
+    cum = np.array([cumulants_of(prob, f, order) for f in range(F)])
     cov = None
     if order >= 2:
         cov = _joint(prob) if F > 1 else cum[:, 1:2].copy()
     details = {}
-    if hasattr(prob, "steady"):
+    if prob.steady is not None:
         details = {"steady_state_method": prob.steady.method, "steady_state_residual": prob.steady.residual}
     return CountingStatistics(tuple(f.label for f in prob.fields), cum, cov, order, prob.method, details)
 
@@ -209,7 +218,7 @@ def joint_covariance(L: Generator | ArrayLike | RateMatrix, counting) -> np.ndar
     Returns:
         (F, F) real symmetric ndarray; c_ii is the noise of field i.
     """
-    _, prob = _problem(L, counting)
+    _, prob = problem(L, counting)
     return _joint(prob)
 
 
@@ -223,11 +232,20 @@ def _grid(s, name: str = "s") -> tuple[np.ndarray, bool]:
     return np.atleast_1d(a), a.ndim == 0
 
 
-def _thetas(prob, grid: np.ndarray) -> np.ndarray:
-    if len(prob.fields) != 1:
-        raise InputError(f"the SCGF takes one counting field, got {len(prob.fields)} (use counting_statistics for "
-                         "joint cumulants)")
-    return np.array([prob.theta(np.array([x])) for x in grid])
+def _thetas(prob, grid: np.ndarray, f: int | None = None) -> np.ndarray:
+    """θ(s) along the axis of field f (the only field when f is None)."""
+    F = len(prob.fields)
+    if f is None:
+        if F != 1:
+            raise InputError(f"the SCGF takes one counting field, got {F} (use counting_statistics for joint "
+                             "cumulants)")
+        f = 0
+    out = np.empty(grid.shape[0])
+    for k, x in enumerate(grid):
+        sv = np.zeros(F)
+        sv[f] = x
+        out[k] = prob.theta(sv)
+    return out
 
 
 def scgf(L: Generator | ArrayLike | RateMatrix, counting, s) -> float | np.ndarray:
@@ -254,7 +272,7 @@ def scgf(L: Generator | ArrayLike | RateMatrix, counting, s) -> float | np.ndarr
         True
     """
     grid, scalar = _grid(s)
-    _, prob = _problem(L, counting)
+    _, prob = problem(L, counting)
     th = _thetas(prob, grid)
     return float(th[0]) if scalar else th
 
@@ -302,15 +320,15 @@ def _auto_affinity(L, info) -> tuple[float, str]:
     if len(baths) != 2 or len(thermal) != 2 or beta is None:
         raise InputError("`affinity` is derived from the bath temperatures only for exactly two thermal baths; "
                          f"this generator has channels {[(n, b) for n, _, b in baths]}: pass affinity=")
-    other = next(b for n, b in thermal if n != name)
+    other_name, other = next((n, b) for n, b in thermal if n != name)
     if not (math.isfinite(other) and math.isfinite(beta)):
         raise InputError("`affinity` is infinite with a zero-temperature bath (β = inf): the Gallavotti–Cohen "
                          "mirror θ(−s − A) is not defined; pass a finite affinity or use finite temperatures")
     if mode == "energy":
-        return other - beta, f"β_other − β_{name} (energy counting)"
+        return other - beta, f"β_{other_name} − β_{name} (energy counting)"
     if mode == "number" and len(info.frequencies) == 1:
         w = info.frequencies[0]
-        return (other - beta) * w, f"(β_other − β_{name})·ω, ω = {w:.6g} (number counting)"
+        return (other - beta) * w, f"(β_{other_name} − β_{name})·ω, ω = {w:.6g} (number counting)"
     raise InputError(f"`affinity` cannot be derived for {info.label}: number counting with several transition "
                      f"frequencies {list(info.frequencies)} or explicit weights; pass affinity=")
 
@@ -332,10 +350,15 @@ def gallavotti_cohen(L: Generator | ArrayLike | RateMatrix, counting, affinity: 
     Returns:
         GallavottiCohen (residual, θ and its mirror on the grid, θ(−A)).
     """
-    L, prob = _problem(L, counting)
+    L, prob = problem(L, counting)
     if len(prob.fields) != 1:
         raise InputError("gallavotti_cohen takes one counting field")
-    info = prob.fields[0]
+    return gallavotti_cohen_of(L, prob, 0, affinity, s)
+
+
+def gallavotti_cohen_of(L, prob, f: int, affinity: float | None = None, s=None, points: int = 41) -> GallavottiCohen:
+    """:func:`gallavotti_cohen` for field ``f`` of an already resolved problem (shared with the report)."""
+    info = prob.fields[f]
     if affinity is None:
         A, source = _auto_affinity(L, info)
     else:
@@ -343,14 +366,14 @@ def gallavotti_cohen(L: Generator | ArrayLike | RateMatrix, counting, affinity: 
         if not math.isfinite(A):
             raise InputError(f"`affinity` must be finite, got {affinity!r}")
     if s is None:
-        grid = -A / 2 + np.linspace(-1.0, 1.0, 41) * (abs(A) / 2 + 1.0)
+        grid = -A / 2 + np.linspace(-1.0, 1.0, points) * (abs(A) / 2 + 1.0)
     else:
         grid, _ = _grid(s)
-    th = _thetas(prob, grid)
-    mirror = _thetas(prob, -grid - A)
+    th = _thetas(prob, grid, f)
+    mirror = _thetas(prob, -grid - A, f)
     res = float(np.max(np.abs(th - mirror)))
     scale = max(float(np.max(np.abs(th))), np.finfo(float).tiny)
-    at = float(_thetas(prob, np.array([-A]))[0])
+    at = float(_thetas(prob, np.array([-A]), f)[0])
     return GallavottiCohen(A, grid, th, mirror, res, res / scale, at, source, info.label)
 
 
@@ -368,15 +391,15 @@ def tur_ratio(L: Generator | ArrayLike | RateMatrix, counting, *, entropy_produc
     Raises:
         InputError: Π cannot be computed (a bath without temperature or at T = 0) and was not given.
     """
-    L, prob = _problem(L, counting)
+    L, prob = problem(L, counting)
     if len(prob.fields) != 1:
         raise InputError("tur_ratio takes one counting field")
-    c1, c2 = _cumulants(prob, 0, 2)
+    c1, c2 = cumulants_of(prob, 0, 2)
     if entropy_production_rate is not None:
         pi = float(entropy_production_rate)
     elif isinstance(L, RateMatrix):
         pi = L.entropy_production()
     else:
-        rho = prob.steady.state if hasattr(prob, "steady") else steady_state(L).state
+        rho = prob.steady.state if prob.steady is not None else steady_state(L).state
         pi = entropy_production(L, rho).total
     return math.inf if c1 == 0 else float(c2 * pi / c1 ** 2)

@@ -1,0 +1,111 @@
+"""The report's counting-statistics rows: per bath, the energy counted from the bath into the system.
+
+For each bath b of a model: mean current c_1 (= the heat current J_b), zero-frequency noise c_2,
+Fano factor c_2/c_1 (energy counting: units of energy), TUR ratio c_2Π/c_1² (Π the steady-state
+entropy production; ≥ 2 for classical jump processes, reported, not checked) and, for models with
+exactly two thermal baths, the Gallavotti–Cohen residual max_s |θ(s) − θ(−s − A)| with
+A = β_other − β_b on an 11-point grid. Size limits keep ``detbal analyze`` fast: cumulants on the
+jump path (generators without a Pauli form) up to d = FCS_MAX_DIM, the SCGF (d²×d² eigenvalues) up
+to d = GC_MAX_DIM; beyond, the row says why it was skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import DetbalError
+from ..thermo.fcs import cumulants_of, gallavotti_cohen_of, problem
+from ..thermo.tilted import PauliProblem
+
+__all__ = ["FCS_MAX_DIM", "GC_MAX_DIM", "FluctuationRow", "fluctuation_rows"]
+
+#: largest d for cumulants on the jump path (bordered sparse LU of the d²×d² generator, ~0.1 s at 64)
+FCS_MAX_DIM = 64
+#: largest d for the SCGF on the jump path (dense eig of the d²×d² tilted generator, 23 per bath)
+GC_MAX_DIM = 12
+#: points of the Gallavotti–Cohen grid in the report
+GC_POINTS = 11
+#: a mean current c_1 counts as zero when |c_1|·(E_max − E_min) ≤ this × Tr[𝓛^{(2)}ρ] (the energy²
+#: traffic Σ_k ν_k² ⟨𝓙_k⟩ with the bath: round-off of a current that vanishes exactly)
+ZERO_CURRENT_RTOL = 1e-9
+
+
+@dataclass(frozen=True)
+class FluctuationRow:
+    """Counting statistics of the energy from one bath (module docstring); None where not computed,
+    ``note`` says why."""
+
+    bath: str
+    mean: float | None
+    noise: float | None
+    fano: float | None
+    tur_ratio: float | None
+    gc_residual: float | None
+    affinity: float | None
+    note: str = ""
+
+
+def _first_line(exc) -> str:
+    return str(exc).splitlines()[0]
+
+
+def fluctuation_rows(L, baths, entropy_production: float | None, energy_width: float) -> tuple:
+    """One :class:`FluctuationRow` per bath name in ``baths`` (energy counting).
+
+    Args:
+        L: the model's generator.
+        baths: bath names (channels of ``L``).
+        entropy_production: steady-state Π (None when undefined: no TUR ratio).
+        energy_width: E_max − E_min (decides when a mean current is zero).
+
+    Returns:
+        tuple of FluctuationRow.
+    """
+    if not baths:
+        return ()
+    fields = [{b: "energy"} for b in baths]
+    try:
+        _, prob = problem(L, fields)
+    except DetbalError as exc:
+        return tuple(FluctuationRow(b, None, None, None, None, None, None,
+                                    f"counting statistics: {_first_line(exc)}") for b in baths)
+    jump_path = not isinstance(prob, PauliProblem)
+    if jump_path and L.dim > FCS_MAX_DIM:
+        why = f"skipped at d = {L.dim} > {FCS_MAX_DIM} (no Pauli form; use db.counting_statistics directly)"
+        return tuple(FluctuationRow(b, None, None, None, None, None, None, why) for b in baths)
+    rows = []
+    for f, b in enumerate(baths):
+        notes = []
+        try:
+            c1, c2 = (float(x) for x in cumulants_of(prob, f, 2))
+        except DetbalError as exc:
+            rows.append(FluctuationRow(b, None, None, None, None, None, None, _first_line(exc)))
+            continue
+        e2 = [0] * len(baths)
+        e2[f] = 2
+        traffic = abs(prob.trace(prob.moment(prob.stationary, tuple(e2))))
+        flowing = abs(c1) * max(energy_width, 1e-300) > ZERO_CURRENT_RTOL * traffic
+        fano = c2 / c1 if flowing else None
+        tur = None
+        if len(baths) == 1:
+            notes.append("one bath: the energy it exchanges is bounded by the system's, every cumulant vanishes")
+        elif not flowing:
+            notes.append("no net current: Fano factor and TUR ratio undefined")
+        elif entropy_production is not None and math.isfinite(entropy_production):
+            tur = c2 * entropy_production / c1 ** 2
+        gc = affinity = None
+        if len(baths) > 2:
+            notes.append(f"Gallavotti–Cohen needs two thermal baths (a single affinity); this model has {len(baths)}")
+        elif len(baths) == 1:
+            pass
+        elif jump_path and L.dim > GC_MAX_DIM:
+            notes.append(f"Gallavotti–Cohen skipped at d = {L.dim} > {GC_MAX_DIM} (d²×d² eigenvalues)")
+        else:
+            try:
+                res = gallavotti_cohen_of(L, prob, f, points=GC_POINTS)
+                gc, affinity = res.residual, res.affinity
+            except DetbalError as exc:
+                notes.append(f"Gallavotti–Cohen: {_first_line(exc)}")
+        rows.append(FluctuationRow(b, c1, c2, fano, tur, gc, affinity, "; ".join(notes)))
+    return tuple(rows)
