@@ -93,6 +93,8 @@ def eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
 
 
 def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
+    if L.has_eigenbasis_gksl and L.eigenbasis is not None and V is L.eigenbasis.vectors:
+        return L.eigenbasis_dense()  # built in this very basis: no rotation
     if isinstance(L, Lindbladian):
         H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
         return Lindbladian((H + H.conj().T) / 2, [rotate_cleaned(A, V) for A in L.jumps], L.rates).to_dense()

@@ -42,7 +42,7 @@ from .sampler_kernels import (
     OmegaQuadrature,
     SmoothedWeight,
     check_kms_filter,
-    ckg_filter,
+    compressed_filters,
     dll_filter,
     flush,
     gaussian_factor,
@@ -82,47 +82,53 @@ class GibbsSampler(StoredGenerator):
         e = eb.levels[eb.level_labels]
         self._nu = e[:, None] - e[None, :]
         self._jumps = [_real_if_possible(A) for A in jumps]
+        self._stack = np.stack(self._jumps) if all(np.isrealobj(A) for A in self._jumps) else \
+            np.stack([A.astype(complex) for A in self._jumps])
         self.quadrature: OmegaQuadrature | None = None
-        self._filtered: list = []
+        self._filtered = None
         self._table = None
         if kind == "dll":
-            for q in filters:
-                qv = flush(np.asarray(q(self._nu), dtype=complex))
-                qv = _real_if_possible(qv)
-                self._filtered += [_real_if_possible(qv * A) for A in self._jumps]
+            values = [_real_if_possible(flush(np.asarray(q(self._nu), dtype=complex), self._nu, beta))
+                      for q in filters]
+            self._filtered = np.concatenate([v[None] * self._stack for v in values])
         else:
             self._smoothing = SmoothedWeight(weight, beta, width)
-            envelope = np.max([np.abs(A) for A in self._jumps], axis=0)
-            self.quadrature = omega_quadrature(self._smoothing, self._nu, envelope, quadrature_tol)
-            K = self.quadrature.size
-            if config.fits_memory(_CACHE_FRACTION * 8 * K * self._d ** 2):
-                self._table = np.stack([self._node_filter(k) for k in range(K)])
-        self._real = all(np.isrealobj(A) for A in self._jumps) and np.isrealobj(self._nu)
-        M = np.zeros((self._d, self._d), dtype=float if self._real else complex)
+            self.quadrature = ckg_quadrature(self._smoothing, self._nu, self._jumps, quadrature_tol)
+            if config.fits_memory(_CACHE_FRACTION * 8 * self.quadrature.size * self._d ** 2):
+                self._table = self._filter_table()
+        self._real = bool(np.isrealobj(self._stack) and (kind == "ckg" or np.isrealobj(self._filtered)))
+        d = self._d
+        M = np.zeros((d, d), dtype=float if self._real else complex)
         for F in self._terms():
-            M += F.conj().T @ F
+            Fv = F.reshape(-1, d)  # rows: F_1; F_2; …  so Fv†Fv = Σ F†F
+            M += Fv.conj().T @ Fv
         self._M = (M + M.conj().T) / 2
         self._B = coherent_term(self._M, self._nu, beta)
         self._J = _real_if_possible(self._M / 2 + 1j * self._B)
 
     # -- the operators -------------------------------------------------------------------------------
-    def _node_filter(self, k: int) -> np.ndarray:
-        """√c_k f̂(ω_k − ν) (d, d), flushed."""
-        q = self.quadrature
-        return flush(math.sqrt(q.coef[k]) * ckg_filter(q.omega[k] - self._nu, self.filter_width))
+    def _filter_table(self) -> np.ndarray:
+        """(R, d, d) CKG filter values F_r(ν_ij), each flushed."""
+        table = self.quadrature.filters(self._nu, self.filter_width)
+        for F in table:
+            flush(F, self._nu, self._beta)
+        return table
 
     def _terms(self, scale: np.ndarray | None = None):
-        """The transition operators F_r in the eigenbasis (times ``scale`` entrywise when given)."""
+        """The transition operators F_r in the eigenbasis (times ``scale`` entrywise when given), as
+        stacks (c, d, d) of at most 2²⁴ numbers."""
+        d = self._d
         if self.kind == "dll":
-            for F in self._filtered:
-                yield F if scale is None else F * scale
+            step = max(1, (1 << 24) // (d * d))
+            for a in range(0, self._filtered.shape[0], step):
+                F = self._filtered[a:a + step]
+                yield F if scale is None else F * scale[None]
             return
-        for k in range(self.quadrature.size):
-            phi = self._table[k] if self._table is not None else self._node_filter(k)
-            if scale is not None:
-                phi = phi * scale
-            for A in self._jumps:
-                yield phi * A
+        table = self._table if self._table is not None else self._filter_table()
+        step = max(1, (1 << 24) // (d * d * self._stack.shape[0]))
+        for a in range(0, table.shape[0], step):
+            phi = table[a:a + step] if scale is None else table[a:a + step] * scale[None]
+            yield (phi[:, None] * self._stack[None]).reshape((-1, d, d))
 
     @property
     def eigenbasis(self) -> Eigenbasis:
@@ -190,12 +196,12 @@ class GibbsSampler(StoredGenerator):
     def eigenbasis_jump_count(self) -> int:
         """Number of transition operators F_r (DLL: jumps × filters; CKG: jumps × ω-nodes)."""
         n = len(self._jumps)
-        return len(self._filtered) if self.kind == "dll" else n * self.quadrature.size
+        return self._filtered.shape[0] if self.kind == "dll" else n * self.quadrature.size
 
     def eigenbasis_gksl(self) -> tuple[list, np.ndarray]:
         """([F_r], B) in the eigenbasis: 𝓛 is the GKSL generator with jumps F_r and Hamiltonian B
         (for CKG the quadrature generator that ``apply`` uses)."""
-        return [np.asarray(F, dtype=complex) for F in self._terms()], self._B.astype(complex)
+        return [np.asarray(F, dtype=complex) for stack in self._terms() for F in stack], self._B.astype(complex)
 
     def kms_transformed(self, log_p: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """Y ↦ 𝓛̂(Y) = Γ^{−1/2}𝓛Γ^{1/2}(Y), Γ(X) = σ^{1/2}Xσ^{1/2}, for σ = diag(e^{log_p}) in the eigenbasis:
@@ -224,25 +230,30 @@ class GibbsSampler(StoredGenerator):
     def to_dense(self) -> np.ndarray:
         """Column-stacked d²×d² matrix (original basis), memory-budget guarded. CKG: the closed-form
         kernel α (not the quadrature); DLL: exact."""
-        d = self._d
-        config.check_memory(4 * config.superoperator_bytes(d), f"dense Gibbs-sampler superoperator (d = {d})",
-                            "apply()/adjoint() (matrix-free)")
         return rotate_superoperator(self.eigenbasis_dense(), self._eb.vectors)
 
-    def eigenbasis_dense(self) -> np.ndarray:
-        """Column-stacked d²×d² matrix of Y ↦ V†𝓛(VYV†)V (CKG: closed-form α)."""
+    def eigenbasis_dense(self, parts=("transition", "loss", "coherent")) -> np.ndarray:
+        """Column-stacked d²×d² matrix of Y ↦ V†𝓛(VYV†)V, or of the named parts only (CKG: closed-form α)."""
         d = self._d
         config.check_memory(4 * config.superoperator_bytes(d), f"dense Gibbs-sampler superoperator (d = {d})",
                             "apply()/adjoint() (matrix-free)")
-        if self.kind == "dll":
-            T = sum(np.kron(F.conj(), F) for F in self._filtered)
-            J = self._J
-        else:
-            T = self._closed_form_transition()
-            M = self.closed_form_loss()
-            J = M / 2 + 1j * coherent_term(M, self._nu, self._beta)
-        eye = np.eye(d)
-        return T - np.kron(eye, J) - np.kron(J.conj(), eye)
+        out = np.zeros((d * d, d * d), complex)
+        if "transition" in parts:
+            if self.kind == "dll":
+                for F in self._filtered:
+                    out += np.kron(F.conj(), F)
+            else:
+                out += self._closed_form_transition()
+        if "loss" in parts or "coherent" in parts:
+            M = self._M if self.kind == "dll" else self.closed_form_loss()
+            J = np.zeros((d, d), complex)
+            if "loss" in parts:
+                J += M / 2
+            if "coherent" in parts:
+                J += 1j * coherent_term(M, self._nu, self._beta)
+            eye = np.eye(d)
+            out -= np.kron(eye, J) + np.kron(J.conj(), eye)
+        return out
 
     def _closed_form_transition(self) -> np.ndarray:
         """T_{(i + dk), (j + dl)} = Σ_a α(ν_ij, ν_kl) A^a_ij conj(A^a_kl) (O(d⁴))."""
@@ -285,6 +296,10 @@ class SamplerPart(StoredGenerator):
         eb = self._parent.eigenbasis
         return eb.from_eigen(self._parent._eigen_apply(eb.to_eigen(rho), (self._part,)))
 
+    def to_dense(self) -> np.ndarray:
+        """Column-stacked d²×d² matrix of this part (CKG: closed-form kernel), memory-budget guarded."""
+        return rotate_superoperator(self._parent.eigenbasis_dense((self._part,)), self._parent.eigenbasis.vectors)
+
     def _adjoint(self, X):
         eb = self._parent.eigenbasis
         return eb.from_eigen(self._parent._eigen_adjoint(eb.to_eigen(X), (self._part,)))
@@ -301,20 +316,25 @@ def _part_J(gen: GibbsSampler, parts) -> np.ndarray | None:
     return None
 
 
-def _sandwich_sum(terms, Y: np.ndarray, real: bool, adjoint: bool) -> np.ndarray:
-    """Σ_r F_r Y F_r† (or Σ_r F_r† Y F_r); real F with complex Y: real and imaginary parts in one product."""
+def _sandwich_sum(stacks, Y: np.ndarray, real: bool, adjoint: bool) -> np.ndarray:
+    """Σ_r F_r Y F_r† (or Σ_r F_r† Y F_r) over stacks (c, d, d) of F_r: per stack one batched product
+    P_r = Y R_r and one product [L_1 … L_c]·[P_1; …; P_c], which sums inside BLAS. Real F with complex
+    Y: the real and imaginary parts go through the same real products."""
     d = Y.shape[0]
     if real and np.iscomplexobj(Y):
-        Ys = np.concatenate([Y.real, Y.imag], axis=1)  # (d, 2d)
-        acc = np.zeros((2 * d, d))
-        for F in terms:
-            left, right = (F.T, F) if adjoint else (F, F.T)
-            P = left @ Ys
-            acc += np.concatenate([P[:, :d], P[:, d:]], axis=0) @ right
-        return acc[:d] + 1j * acc[d:]
-    acc = np.zeros((d, d), np.result_type(Y, complex if not real else float))
-    for F in terms:
-        acc += (F.conj().T @ Y @ F) if adjoint else (F @ Y @ F.conj().T)
+        Ys = np.stack([Y.real, Y.imag])  # (2, d, d)
+        acc = np.zeros((2, d, d))
+        for F in stacks:
+            left, right = (F.transpose(0, 2, 1), F) if adjoint else (F, F.transpose(0, 2, 1))
+            wide = left.transpose(1, 0, 2).reshape(d, -1)          # [L_1 … L_c]
+            for part in range(2):
+                acc[part] += wide @ np.matmul(Ys[part], right).reshape(-1, d)
+        return acc[0] + 1j * acc[1]
+    acc = np.zeros((d, d), np.result_type(Y, float if real else complex))
+    for F in stacks:
+        Fh = F.conj().transpose(0, 2, 1)
+        left, right = (Fh, F) if adjoint else (F, Fh)
+        acc += left.transpose(1, 0, 2).reshape(d, -1) @ np.matmul(Y, right).reshape(-1, d)
     return acc
 
 
@@ -334,6 +354,20 @@ def rotate_superoperator(Le: np.ndarray, V: np.ndarray) -> np.ndarray:
     T = np.einsum("Cc,ABce->ABCe", V.conj(), T, optimize=True)
     T = np.einsum("Ee,ABCe->ABCE", V, T, optimize=True)
     return T.reshape((d * d, d * d), order="F")
+
+
+def ckg_quadrature(weight: SmoothedWeight, nu: np.ndarray, jumps: list, tol: float) -> OmegaQuadrature:
+    """The compressed symmetric ω-rule of a CKG sampler with measured kernel error ≤ ``tol``: the rule is
+    chosen for tol/2 and tightened (×1/10, up to three times) until the compressed kernel meets ``tol``."""
+    envelope = np.max([np.abs(A) for A in jumps], axis=0)
+    target = tol / 2
+    for _ in range(4):
+        rule = compressed_filters(weight, omega_quadrature(weight, nu, envelope, target), nu, envelope, target)
+        if rule.error <= tol:
+            return rule
+        target /= 10
+    raise InputError(f"`quadrature_tol` = {tol:.1e} is not reached (measured kernel error {rule.error:.1e} with "
+                     f"{rule.nodes} ω-nodes); use a larger tolerance")
 
 
 # -- construction ------------------------------------------------------------------------------------
