@@ -11,7 +11,9 @@ reference inverse temperature unless given):
 4. the Pauli network of populations (§3, §7): largest net edge current and largest cycle
    affinity (Kolmogorov);
 5. the spectral gap (§9);
-6. one sentence of conclusion.
+6. for an exact Gibbs sampler (CKG/DLL), its construction and the coherent part's share
+   ‖B‖_F/‖M/2‖_F (the coherent term relative to the loss term it corrects);
+7. one sentence of conclusion.
 
 Results are frozen dataclasses; :meth:`Analysis.to_dict` is JSON-ready (non-finite floats as
 the strings "inf"/"-inf") and :meth:`Analysis.from_dict` inverts it exactly. A quantity whose
@@ -31,6 +33,7 @@ from ..dynamics import spectral_gap, steady_state
 from ..eigenbasis import eigenbasis
 from ..errors import ConvergenceError, DetbalError, InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ..generators.pauli import pauli_rate_matrix
+from ..generators.samplers import GibbsSampler
 from ..models.spec import SCALE_MAX, SCALE_MIN
 from ..states import gibbs_populations
 from ..thermo.currents import entropy_production, heat_currents
@@ -103,6 +106,7 @@ class Analysis:
     conclusion: str
     notes: tuple = ()
     model: dict | None = None
+    sampler: dict | None = None
 
     def verdict(self, inner: str, reference: str) -> Verdict:
         return next(v for v in self.verdicts if v.inner == inner and v.reference == reference)
@@ -148,6 +152,7 @@ _SCHEMA = {  # key: allowed types (a light, dependency-free validation of the --
     "steady_residual": _NUM, "kernel_dim": (int, type(None)), "entropy_production": _NUM,
     "entropy_rate": _NUM, "max_edge_current": _NUM, "cycle": (list, type(None)), "cycle_affinity": _NUM,
     "spectral_gap": _NUM, "conclusion": (str,), "notes": (list,), "model": (dict, type(None)),
+    "sampler": (dict, type(None)),
 }
 
 
@@ -278,7 +283,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
         notes.append("no bath and no [analysis] temperature: the reference Gibbs state is the ground state "
                      "(T = 0); set `[analysis] temperature = …` in the file or pass --beta to test detailed "
                      "balance at a finite temperature")
-    a: dict = dict(name=info.name, description=info.description, dim=int(eb.dim),
+    a: dict = dict(name=info.name, description=info.description, dim=int(eb.dim), sampler=_sampler_info(L),
                    energies=tuple(float(e) for e in eb.energies), reference_temperature=_temperature(b),
                    gibbs_populations=tuple(float(p) for p in gibbs_populations(eb, b)),
                    model=info.spec.to_dict() if info.spec is not None else None)
@@ -391,6 +396,18 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     a["notes"] = tuple(notes)
     _refuse_non_finite(a)
     return Analysis(**a)
+
+
+def _sampler_info(L) -> dict | None:
+    """What the report says about an exact Gibbs sampler (None for other generators)."""
+    if not isinstance(L, GibbsSampler):
+        return None
+    out = {"kind": L.kind, "weight": L.weight, "filter_width": L.filter_width,
+           "coherent_share": float(L.coherent_share), "adjoints_added": list(L.adjoints_added)}
+    q = L.quadrature
+    if q is not None:
+        out.update(quadrature_nodes=q.nodes, filters=q.size, kernel_error=float(q.error))
+    return out
 
 
 def _bath_spohn_terms(L, rho, currents: dict) -> dict:

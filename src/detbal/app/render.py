@@ -49,6 +49,9 @@ def _baths(a) -> str:
         rows.append(f"{b['name']}: T = {b['temperature']:g}, S = {b['coupling']}")
     for j in spec.get("jump", []):
         rows.append(f"{j['name']}: {j['operator']} @ {j['rate']:g}")
+    if "sampler" in spec:
+        smp = spec["sampler"]
+        rows.append(f"{smp['kind'].upper()} sampler at T = {smp['temperature']:g}, jumps {', '.join(smp['jumps'])}")
     if not rows:
         rows = [c.name + ("" if c.temperature is None else f": T = {c.temperature:g}") for c in a.channels]
     return "\n".join(rows)
@@ -91,7 +94,24 @@ def _summary_table(analyses) -> Table:
         "—" if a.cycle is None else f"{a.cycle_affinity:.4g} on {'→'.join(map(str, a.cycle))}→{a.cycle[0]}"
         for a in analyses])
     add("spectral gap", *[_num(a.spectral_gap, ".4g") for a in analyses])
+    if any(a.sampler for a in analyses):
+        table.add_section()
+        add("Gibbs sampler", *[_sampler(a.sampler) for a in analyses])
+        add("coherent share ‖B‖/‖M/2‖", *[_num((a.sampler or {}).get("coherent_share"), ".3g") for a in analyses])
     return table
+
+
+def _sampler(info) -> str:
+    if not info:
+        return "—"
+    width = "" if info["filter_width"] is None else f", width {info['filter_width']:.3g}"
+    text = f"{info['kind'].upper()}, {info['weight']}{width}"
+    if "quadrature_nodes" in info:
+        text += (f"\nω-rule: {info['quadrature_nodes']} nodes → {info['filters']} filters, kernel error "
+                 f"{info['kernel_error']:.1e}")
+    if info["adjoints_added"]:
+        text += f"\nadjoints added: {', '.join(info['adjoints_added'])}"
+    return text
 
 
 def _channel_table(a) -> Table:

@@ -286,6 +286,7 @@ class SamplerPart(StoredGenerator):
 
     def __init__(self, parent: GibbsSampler, part: str):
         self._parent, self._part, self._d = parent, part, parent.dim
+        self._beta = parent.beta  # a part of a generator thermal at β (heat currents, entropy production)
         self.name = part
 
     @property

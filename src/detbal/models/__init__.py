@@ -12,6 +12,7 @@ xxz_chain                  XXZ spin chain, one bath or two boundary baths
 ising_chain                transverse-field Ising chain, one bath or two boundary baths
 heisenberg_chain           random-field Heisenberg chain, one bath or two boundary baths
 lps_refrigerator           Linden–Popescu–Skrzypczyk three-qubit absorption refrigerator (§14)
+tfim_sampler               exact Gibbs sampler (CKG or DLL) of the transverse-field Ising chain
 =========================  ===================================================================
 
 Every zoo model is built from a :class:`ModelSpec` of operator expressions, so
@@ -37,20 +38,21 @@ from .chains import heisenberg_chain, ising_chain, xxz_chain
 from .oscillator import oscillator
 from .qubit import thermal_qubit
 from .refrigerator import lps_refrigerator
-from .spec import BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SpecError, build
+from .samplers import tfim_sampler
+from .spec import BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SamplerSpec, SpecError, build
 from .three_level import merry_go_round, merry_go_round_thermal, ssd_maser
 
 __all__ = [
-    "Model", "ModelInfo", "ModelSpec", "BathSpec", "JumpSpec", "SpecError", "build",
+    "Model", "ModelInfo", "ModelSpec", "BathSpec", "JumpSpec", "SamplerSpec", "SpecError", "build",
     "thermal_qubit", "oscillator", "merry_go_round", "merry_go_round_thermal", "ssd_maser",
-    "xxz_chain", "ising_chain", "heisenberg_chain", "lps_refrigerator",
+    "xxz_chain", "ising_chain", "heisenberg_chain", "lps_refrigerator", "tfim_sampler",
     "list", "get", "describe", "parameters", "DEFAULT",
 ]
 
 _ZOO = {
     f.__name__: f
     for f in (thermal_qubit, oscillator, merry_go_round, merry_go_round_thermal, ssd_maser, xxz_chain,
-              ising_chain, heisenberg_chain, lps_refrigerator)
+              ising_chain, heisenberg_chain, lps_refrigerator, tfim_sampler)
 }
 
 #: the models analysed by ``detbal`` without arguments, side by side
