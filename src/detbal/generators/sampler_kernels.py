@@ -58,21 +58,22 @@ _REF_ORDER = 20
 _TAIL = 9.0         # Gaussian tail kept beyond the frequency range, in σ_E (e^{−81/2} ≈ 3e-18)
 
 
-def flush(a: np.ndarray, nu: np.ndarray, beta: float) -> np.ndarray:
-    """Filter values a(ν) with the entries set to exactly zero that are below FLUSH times the largest
-    both as they are and σ-transformed, |a(ν)|e^{βν/4} (in place; returns a). The second condition
-    keeps the flushed set symmetric under ν → −ν for a KMS filter (|a(−ν)|e^{−βν/4} = |a(ν)|e^{βν/4}),
-    so flushing never breaks detailed balance, even where e^{−βν/4} alone is below FLUSH."""
-    mag = np.abs(a)
+def flush(values: np.ndarray, nu: np.ndarray, beta: float, envelope: np.ndarray) -> np.ndarray:
+    """Filter values a(ν) (shape (..., d, d)) with the entries set to exactly zero whose filtered jump
+    |a(ν_ij)|·envelope_ij is below FLUSH times the largest one, both as it is and σ-transformed
+    (times e^{βν/4}); in place, returns ``values``. Relative to the filtered jumps, not to the filter
+    alone, so a spectrum whose every transition is far out in the filter's tail keeps its (tiny but
+    representable) rates; the σ-transformed condition keeps the flushed set symmetric under ν → −ν for a
+    KMS filter (|a(−ν)|e^{−βν/4} = |a(ν)|e^{βν/4}), so flushing never breaks detailed balance."""
     with np.errstate(divide="ignore"):
-        log_mag = np.log(mag)
+        log_mag = np.log(np.abs(values)) + np.log(envelope)
     top = float(np.max(log_mag, initial=-np.inf))
     if top == -np.inf:
-        return a
+        return values
     shifted = log_mag + beta * nu / 4
-    small = (log_mag < math.log(FLUSH) + top) & (shifted < math.log(FLUSH) + float(np.max(shifted)))
-    a[small] = 0.0
-    return a
+    cut = math.log(FLUSH)
+    values[(log_mag < cut + top) & (shifted < cut + float(np.max(shifted)))] = 0.0
+    return values
 
 
 def ckg_filter(x, sigma: float) -> np.ndarray:

@@ -24,6 +24,7 @@ KMS-self-adjoint on their own.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -84,34 +85,60 @@ class GibbsSampler(StoredGenerator):
         self._jumps = [_real_if_possible(A) for A in jumps]
         self._stack = np.stack(self._jumps) if all(np.isrealobj(A) for A in self._jumps) else \
             np.stack([A.astype(complex) for A in self._jumps])
-        self.quadrature: OmegaQuadrature | None = None
+        self._tol = quadrature_tol
         self._filtered = None
         self._table = None
+        envelope = np.max(np.abs(self._stack), axis=0)
         if kind == "dll":
-            values = [_real_if_possible(flush(np.asarray(q(self._nu), dtype=complex), self._nu, beta))
-                      for q in filters]
-            self._filtered = np.concatenate([v[None] * self._stack for v in values])
+            values = np.stack([np.asarray(q(self._nu), dtype=complex) for q in filters])
+            values = _real_if_possible(flush(values, self._nu, beta, envelope))
+            self._filtered = (values[:, None] * self._stack[None]).reshape((-1, self._d, self._d))
         else:
             self._smoothing = SmoothedWeight(weight, beta, width)
-            self.quadrature = ckg_quadrature(self._smoothing, self._nu, self._jumps, quadrature_tol)
-            if config.fits_memory(_CACHE_FRACTION * 8 * self.quadrature.size * self._d ** 2):
-                self._table = self._filter_table()
+            self._envelope = envelope
         self._real = bool(np.isrealobj(self._stack) and (kind == "ckg" or np.isrealobj(self._filtered)))
+
+    @functools.cached_property
+    def quadrature(self) -> OmegaQuadrature | None:
+        """The compressed symmetric ω-rule of ``apply`` (CKG; built on first use), None for DLL."""
+        if self.kind == "dll":
+            return None
+        return ckg_quadrature(self._smoothing, self._nu, self._jumps, self._tol)
+
+    @functools.cached_property
+    def _loss_and_coherent(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(M, B, J) of ``apply``: M = Σ_r F_r†F_r (CKG: of the quadrature filters), B by the tanh
+        rule, J = M/2 + iB; built on first use."""
         d = self._d
         M = np.zeros((d, d), dtype=float if self._real else complex)
         for F in self._terms():
             Fv = F.reshape(-1, d)  # rows: F_1; F_2; …  so Fv†Fv = Σ F†F
             M += Fv.conj().T @ Fv
-        self._M = (M + M.conj().T) / 2
-        self._B = coherent_term(self._M, self._nu, beta)
-        self._J = _real_if_possible(self._M / 2 + 1j * self._B)
+        M = (M + M.conj().T) / 2
+        B = coherent_term(M, self._nu, self._beta)
+        return M, B, _real_if_possible(M / 2 + 1j * B)
+
+    @property
+    def _M(self) -> np.ndarray:
+        return self._loss_and_coherent[0]
+
+    @property
+    def _B(self) -> np.ndarray:
+        return self._loss_and_coherent[1]
+
+    @property
+    def _J(self) -> np.ndarray:
+        return self._loss_and_coherent[2]
 
     # -- the operators -------------------------------------------------------------------------------
     def _filter_table(self) -> np.ndarray:
-        """(R, d, d) CKG filter values F_r(ν_ij), each flushed."""
-        table = self.quadrature.filters(self._nu, self.filter_width)
-        for F in table:
-            flush(F, self._nu, self._beta)
+        """(R, d, d) CKG filter values F_r(ν_ij), flushed; cached when it takes ≤ 1/8 of the budget."""
+        if self._table is not None:
+            return self._table
+        q = self.quadrature
+        table = flush(q.filters(self._nu, self.filter_width), self._nu, self._beta, self._envelope)
+        if config.fits_memory(_CACHE_FRACTION * table.nbytes):
+            self._table = table
         return table
 
     def _terms(self, scale: np.ndarray | None = None):
@@ -124,7 +151,7 @@ class GibbsSampler(StoredGenerator):
                 F = self._filtered[a:a + step]
                 yield F if scale is None else F * scale[None]
             return
-        table = self._table if self._table is not None else self._filter_table()
+        table = self._filter_table()
         step = max(1, (1 << 24) // (d * d * self._stack.shape[0]))
         for a in range(0, table.shape[0], step):
             phi = table[a:a + step] if scale is None else table[a:a + step] * scale[None]
@@ -136,7 +163,9 @@ class GibbsSampler(StoredGenerator):
 
     @property
     def hamiltonian_part(self) -> np.ndarray:
-        """The coherent term B in the original basis, V B V† (it does not commute with σ)."""
+        """The coherent term B in the original basis, V B V† (it does not commute with σ). For CKG, here
+        and in ``loss_operator``, ``coherent_operator`` and ``coherent_share``: of the ω-quadrature
+        generator that ``apply`` uses (within ``quadrature.error`` of the closed form)."""
         return self._eb.from_eigen(self._B)
 
     @property
