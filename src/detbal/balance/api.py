@@ -15,8 +15,11 @@ Methods (the table ``METHODS`` below: name → condition → implementation; "au
 row whose auto-condition holds, an explicit method the first row of that name that applies):
 "structured" uses the Bohr-sector blocks of a Davies generator or, for a Lindbladian, the exact
 Frobenius norms of the operator sums of 𝓛̂, 𝓓̂ and 𝓓̂ − 𝓓̂† (:mod:`.operator_sum`, O(d²) memory,
-the numbers of "dense" to round-off); "dense" builds 𝓛̂ (:mod:`.dense`, d ≤ 64); "probe" estimates
-the norms with random probes for generators known only through apply/adjoint (:mod:`.probe`).
+the numbers of "dense" to round-off); a generator given as a GKSL form in its energy eigenbasis
+(``has_eigenbasis_gksl``: exact Gibbs samplers) gets the same operator-sum certificate of its jumps
+F_r and Hamiltonian B, with rows for its transition part and its loss + coherent part, when it has at
+most max(d, 16) jumps, and probes beyond d = 32; "dense" builds 𝓛̂ (:mod:`.dense`, d ≤ 64); "probe"
+estimates the norms with random probes for generators known only through apply/adjoint (:mod:`.probe`).
 """
 
 from __future__ import annotations

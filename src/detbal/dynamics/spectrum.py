@@ -14,8 +14,10 @@ Algorithm choice of :func:`spectrum` (first row whose condition holds; ``method=
     ============== ==================================================== =============================
 
 :func:`spectral_gap`: "structured" (``L.has_sector_structure``) → "hermitian" (𝓛 KMS-detailed-balanced
-with normal 𝓛̂: dense ``eigh`` for d ≤ ``DENSE_SPECTRUM_MAX_DIM``, matrix-free Lanczos on 𝓓̂ above)
-→ dense ``eig`` (d ≤ ``DENSE_SPECTRUM_MAX_DIM``) → shift-invert Arnoldi.
+with normal 𝓛̂: dense ``eigh`` for d ≤ ``DENSE_SPECTRUM_MAX_DIM``, matrix-free Lanczos on 𝓓̂ above; a
+KMS-self-adjoint generator with an eigenbasis GKSL form, ``has_eigenbasis_gksl``, runs Lanczos on its
+own 𝓛̂ in the eigenbasis, one product per step) → dense ``eig`` (d ≤ ``DENSE_SPECTRUM_MAX_DIM``) →
+shift-invert Arnoldi.
 
 Results behave like numbers: ``float(spectral_gap(L))`` is the gap and gaps compare with numbers;
 ``np.asarray(spectrum(L))`` is the eigenvalue array.

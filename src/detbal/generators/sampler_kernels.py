@@ -31,7 +31,8 @@ panels of width 3σ_E on [0, U] are mirrored to [−U, 0] (the Metropolis kink a
     glauber     q̂(ν) = e^{−βν/4}/√(2 cosh(βν/2))  (|q̂|² = 1/(1 + e^{βν})).
 
 Filter values below FLUSH times the largest are set to zero (subnormal numbers make every later
-product about ten times slower).
+product about ten times slower). The last section holds the sampler's operator algebra: the
+compressed CKG rule, the coherent term of the tanh rule and the batched sums Σ_r F_r Y F_r†.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from scipy.special import log_ndtr, ndtr
 from ..errors import InputError
 
 __all__ = ["CKG_WEIGHTS", "DLL_FILTERS", "FLUSH", "OmegaQuadrature", "SmoothedWeight", "check_kms_filter",
-           "ckg_filter", "compressed_filters", "dll_filter", "flush", "gaussian_factor", "omega_quadrature"]
+           "ckg_filter", "ckg_quadrature", "coherent_term", "compressed_filters", "dll_filter", "flush",
+           "gaussian_factor", "omega_quadrature", "sandwich_sum"]
 
 #: filter values below FLUSH·max are set to zero
 FLUSH = 1e-40
@@ -365,6 +367,7 @@ def check_kms_filter(q: Callable, beta: float, nu: np.ndarray, name: str) -> Non
     """Require q̂(−ν) = e^{βν/2} conj(q̂(ν)) on the Bohr frequencies ``nu`` (relative 1e-10), else
     InputError naming ``name`` and the worst frequency."""
     nu = np.unique(np.asarray(nu, dtype=float).ravel())
+    nu = nu[np.abs(beta * nu) <= 2800]  # e^{±βν/4} finite; beyond, the rates are not representable anyway
     try:
         plus = np.asarray(q(nu), dtype=complex)
         minus = np.asarray(q(-nu), dtype=complex)
@@ -382,3 +385,46 @@ def check_kms_filter(q: Callable, beta: float, nu: np.ndarray, name: str) -> Non
     if bad[k] > 1e-10:
         raise InputError(f"`{name}` violates the KMS relation q̂(−ν) = e^{{βν/2}}·conj(q̂(ν)) at ν = {nu[k]:.6g} "
                          f"(relative mismatch {bad[k]:.2e}); e.g. q̂(ν) = u(ν)e^{{−βν/4}} with u(−ν) = conj(u(ν))")
+
+
+# -- the sampler's operators -------------------------------------------------------------------------
+def ckg_quadrature(weight: SmoothedWeight, nu: np.ndarray, jumps: list, tol: float) -> OmegaQuadrature:
+    """The compressed symmetric ω-rule of a CKG sampler with measured kernel error ≤ ``tol``: the rule is
+    chosen for tol/2 and tightened (×1/10, up to three times) until the compressed kernel meets ``tol``."""
+    envelope = np.max([np.abs(A) for A in jumps], axis=0)
+    target = tol / 2
+    for _ in range(4):
+        rule = compressed_filters(weight, omega_quadrature(weight, nu, envelope, target), nu, envelope, target)
+        if rule.error <= tol:
+            return rule
+        target /= 10
+    raise InputError(f"`quadrature_tol` = {tol:.1e} is not reached (measured kernel error {rule.error:.1e} with "
+                     f"{rule.nodes} ω-nodes); use a larger tolerance")
+
+
+def coherent_term(M: np.ndarray, nu: np.ndarray, beta: float) -> np.ndarray:
+    """B_ij = (i/2) tanh(βν_ij/4) M_ij, ν_ij = E_i − E_j: with it, −½{M, ·} − i[B, ·] is
+    KMS-self-adjoint (σ^{−1/4}(M/2 + iB)σ^{1/4} is Hermitian). Returns (d, d) Hermitian ndarray."""
+    return 0.5j * np.tanh(beta * nu / 4) * M
+
+
+def sandwich_sum(stacks, Y: np.ndarray, real: bool, adjoint: bool) -> np.ndarray:
+    """Σ_r F_r Y F_r† (or Σ_r F_r† Y F_r) over stacks (c, d, d) of F_r: per stack one batched product
+    P_r = Y R_r and one product [L_1 … L_c]·[P_1; …; P_c], which sums inside BLAS. Real F with complex
+    Y: the real and imaginary parts go through the same real products."""
+    d = Y.shape[0]
+    if real and np.iscomplexobj(Y):
+        Ys = np.stack([Y.real, Y.imag])  # (2, d, d)
+        acc = np.zeros((2, d, d))
+        for F in stacks:
+            left, right = (F.transpose(0, 2, 1), F) if adjoint else (F, F.transpose(0, 2, 1))
+            wide = left.transpose(1, 0, 2).reshape(d, -1)          # [L_1 … L_c]
+            for part in range(2):
+                acc[part] += wide @ np.matmul(Ys[part], right).reshape(-1, d)
+        return acc[0] + 1j * acc[1]
+    acc = np.zeros((d, d), np.result_type(Y, float if real else complex))
+    for F in stacks:
+        Fh = F.conj().transpose(0, 2, 1)
+        left, right = (Fh, F) if adjoint else (F, Fh)
+        acc += left.transpose(1, 0, 2).reshape(d, -1) @ np.matmul(Y, right).reshape(-1, d)
+    return acc

@@ -43,11 +43,12 @@ from .sampler_kernels import (
     OmegaQuadrature,
     SmoothedWeight,
     check_kms_filter,
-    compressed_filters,
+    ckg_quadrature,
+    coherent_term,
     dll_filter,
     flush,
     gaussian_factor,
-    omega_quadrature,
+    sandwich_sum,
 )
 
 __all__ = ["GibbsSampler", "gibbs_sampler"]
@@ -198,7 +199,7 @@ class GibbsSampler(StoredGenerator):
     def _eigen_apply(self, Y: np.ndarray, parts=("transition", "loss", "coherent")) -> np.ndarray:
         out = np.zeros((self._d, self._d), complex)
         if "transition" in parts:
-            out += _sandwich_sum(self._terms(), Y, self._real, adjoint=False)
+            out += sandwich_sum(self._terms(), Y, self._real, adjoint=False)
         J = _part_J(self, parts)
         if J is not None:
             out -= J @ Y + Y @ J.conj().T
@@ -207,7 +208,7 @@ class GibbsSampler(StoredGenerator):
     def _eigen_adjoint(self, X: np.ndarray, parts=("transition", "loss", "coherent")) -> np.ndarray:
         out = np.zeros((self._d, self._d), complex)
         if "transition" in parts:
-            out += _sandwich_sum(self._terms(), X, self._real, adjoint=True)
+            out += sandwich_sum(self._terms(), X, self._real, adjoint=True)
         J = _part_J(self, parts)
         if J is not None:
             out -= J.conj().T @ X + X @ J
@@ -245,7 +246,7 @@ class GibbsSampler(StoredGenerator):
         real = self._real
 
         def hat(Y):
-            out = _sandwich_sum(self._terms(scale), Y, real, adjoint=False)
+            out = sandwich_sum(self._terms(scale), Y, real, adjoint=False)
             out -= J @ Y + Y @ J.conj().T
             return out
         return hat
@@ -346,34 +347,6 @@ def _part_J(gen: GibbsSampler, parts) -> np.ndarray | None:
     return None
 
 
-def _sandwich_sum(stacks, Y: np.ndarray, real: bool, adjoint: bool) -> np.ndarray:
-    """Σ_r F_r Y F_r† (or Σ_r F_r† Y F_r) over stacks (c, d, d) of F_r: per stack one batched product
-    P_r = Y R_r and one product [L_1 … L_c]·[P_1; …; P_c], which sums inside BLAS. Real F with complex
-    Y: the real and imaginary parts go through the same real products."""
-    d = Y.shape[0]
-    if real and np.iscomplexobj(Y):
-        Ys = np.stack([Y.real, Y.imag])  # (2, d, d)
-        acc = np.zeros((2, d, d))
-        for F in stacks:
-            left, right = (F.transpose(0, 2, 1), F) if adjoint else (F, F.transpose(0, 2, 1))
-            wide = left.transpose(1, 0, 2).reshape(d, -1)          # [L_1 … L_c]
-            for part in range(2):
-                acc[part] += wide @ np.matmul(Ys[part], right).reshape(-1, d)
-        return acc[0] + 1j * acc[1]
-    acc = np.zeros((d, d), np.result_type(Y, float if real else complex))
-    for F in stacks:
-        Fh = F.conj().transpose(0, 2, 1)
-        left, right = (Fh, F) if adjoint else (F, Fh)
-        acc += left.transpose(1, 0, 2).reshape(d, -1) @ np.matmul(Y, right).reshape(-1, d)
-    return acc
-
-
-def coherent_term(M: np.ndarray, nu: np.ndarray, beta: float) -> np.ndarray:
-    """B_ij = (i/2) tanh(βν_ij/4) M_ij, ν_ij = E_i − E_j: with it, −½{M, ·} − i[B, ·] is
-    KMS-self-adjoint (σ^{−1/4}(M/2 + iB)σ^{1/4} is Hermitian). Returns (d, d) Hermitian ndarray."""
-    return 0.5j * np.tanh(beta * nu / 4) * M
-
-
 def rotate_superoperator(Le: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Column-stacked matrix of ρ ↦ V 𝓛_e(V†ρV) V† from that of 𝓛_e (O(d⁵)):
     L[A + dB, C + dE] = Σ V_Aa conj(V_Bb) T[a, b, c, e] conj(V_Cc) V_Ee, T[a, b, c, e] = Le[a + db, c + de]."""
@@ -384,20 +357,6 @@ def rotate_superoperator(Le: np.ndarray, V: np.ndarray) -> np.ndarray:
     T = np.einsum("Cc,ABce->ABCe", V.conj(), T, optimize=True)
     T = np.einsum("Ee,ABCe->ABCE", V, T, optimize=True)
     return T.reshape((d * d, d * d), order="F")
-
-
-def ckg_quadrature(weight: SmoothedWeight, nu: np.ndarray, jumps: list, tol: float) -> OmegaQuadrature:
-    """The compressed symmetric ω-rule of a CKG sampler with measured kernel error ≤ ``tol``: the rule is
-    chosen for tol/2 and tightened (×1/10, up to three times) until the compressed kernel meets ``tol``."""
-    envelope = np.max([np.abs(A) for A in jumps], axis=0)
-    target = tol / 2
-    for _ in range(4):
-        rule = compressed_filters(weight, omega_quadrature(weight, nu, envelope, target), nu, envelope, target)
-        if rule.error <= tol:
-            return rule
-        target /= 10
-    raise InputError(f"`quadrature_tol` = {tol:.1e} is not reached (measured kernel error {rule.error:.1e} with "
-                     f"{rule.nodes} ω-nodes); use a larger tolerance")
 
 
 # -- construction ------------------------------------------------------------------------------------
