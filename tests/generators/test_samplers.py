@@ -222,6 +222,30 @@ def test_complex_dll_filter_and_several_filters_at_once():
     assert G.eigenbasis_jump_count() == 2 * len(jumps)
 
 
+@pytest.mark.parametrize("n,beta", [(2, 0.5), (3, 1.0), (4, 2.0), (6, 1.0)])
+def test_dll_gap_of_free_fermions_with_majorana_jumps_is_analytic(n, beta):
+    """Open free-fermion chain H = −Σ (a_i†a_{i+1} + h.c.) (Jordan–Wigner), jumps the 2n Majorana
+    operators a_k† + a_k and i(a_k† − a_k), DLL Gaussian filter: the gap is 2e^{−β²c²}cosh(βc),
+    c = cos(π/(n + 1)) (the closed form quoted by Šmíd, Meister, Berta and Bondesan, whose DLL filter
+    and coherent term have detbal's normalisation). n = 6 (d = 64) runs the Lanczos path."""
+    Zp, eye, lower = np.diag([1.0, -1.0]), np.eye(2), np.array([[0.0, 1.0], [0.0, 0.0]])
+    a = [_kron_all([Zp] * k + [lower] + [eye] * (n - k - 1)) for k in range(n)]
+    H = -sum(a[i].T @ a[i + 1] + a[i + 1].T @ a[i] for i in range(n - 1))
+    majoranas = [op for k in range(n) for op in (a[k].T + a[k], 1j * (a[k].T - a[k]))]
+    G = gibbs_sampler(H, beta, majoranas, kind="dll")
+    c = np.cos(np.pi / (n + 1))
+    gap = db.spectral_gap(G)
+    assert gap.method == ("lanczos" if 2 ** n > 32 else "dense-eigh")
+    assert float(gap) == pytest.approx(2 * np.exp(-(beta * c) ** 2) * np.cosh(beta * c), rel=1e-10)
+
+
+def _kron_all(ops):
+    out = np.eye(1)
+    for op in ops:
+        out = np.kron(out, op)
+    return out
+
+
 def _time_filtered(H, A, ts, weights, f):
     """Σ_t w_t f(t) e^{iHt} A e^{−iHt} (time quadrature with expm)."""
     from scipy.linalg import expm

@@ -27,7 +27,7 @@ panels of width 3σ_E on [0, U] are mirrored to [−U, 0] (the Metropolis kink a
     gaussian    q̂(ν) = exp(−(ν + βσ²/2)²/(4σ²) + β²σ²/16)  (q̂(0) = 1; σ = √2/β gives DLL's
                 exp(−β²ν²/8 − βν/4));
     metropolis  q̂(ν) = exp(−√(1 + β²ν²)/4 − βν/4) · bump(ν/S)  (S = filter width; no cut-off when None;
-                bump(x) = exp(1 − 1/(1 − x²)) for |x| < 1, else 0);
+                bump(x) = exp(−0.2/(1 − x²)) for |x| < 1, else 0, the cut-off of Šmíd et al.'s code);
     glauber     q̂(ν) = e^{−βν/4}/√(2 cosh(βν/2))  (|q̂|² = 1/(1 + e^{βν})).
 
 Filter values below FLUSH times the largest are set to zero (subnormal numbers make every later
@@ -355,7 +355,7 @@ def dll_filter(kind: str, beta: float, width: float | None) -> Callable[[np.ndar
             x = np.asarray(nu, dtype=float) / width
             inside = np.abs(x) < 1
             bump = np.zeros_like(x)
-            bump[inside] = np.exp(1 - 1 / (1 - x[inside] ** 2))
+            bump[inside] = np.exp(-0.2 / (1 - x[inside] ** 2))
             return base * bump
         return q
     if width is not None:
