@@ -493,8 +493,9 @@ class DaviesGenerator(Generator):
         **squared** norms computed block by block (no d²×d² matrix, σ never formed in the original
         basis):
 
-        "norm_hat" ‖𝓛̂‖², "dissipative_antisym" ‖𝓓̂ − 𝓓̂†‖², "dissipative_norm" ‖𝓓̂‖²,
-        "antisym" ‖𝓛̂ − 𝓛̂†‖² — these four times e^{−2·log_scale} —, "log_scale" C,
+        "norm_hat" ‖𝓛̂‖², "antisym" ‖𝓛̂ − 𝓛̂†‖² — times e^{−2·log_scale} —, "dissipative_antisym"
+        ‖𝓓̂ − 𝓓̂†‖², "dissipative_norm" ‖𝓓̂‖² — times e^{−2·dissipative_log_scale} (its own scale: a
+        dissipator 1e-300 below the coherent part keeps its digits) —, "log_scale" C,
         "stationary" ‖𝓛(σ)‖², "hamiltonian_commutator" ‖[K, σ]‖², "k_norm" ‖K‖².
 
         The BalanceReport residuals follow as dissipative = √(dissipative_antisym/dissipative_norm),
