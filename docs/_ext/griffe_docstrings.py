@@ -84,7 +84,7 @@ def rst_tables_to_markdown(text: str) -> str:
     return "\n".join(out)
 
 
-class SphinxRolesToCode(griffe.Extension):
+class DetbalDocstrings(griffe.Extension):
     """Rewrite the docstring idioms of the module docstring in every docstring."""
 
     def on_object(self, *, obj, **kwargs) -> None:
