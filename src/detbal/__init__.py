@@ -37,7 +37,20 @@ from .generators import (
 from .reports import BalanceReport, ChannelBalance
 from .balance.reversal import TimeReversal, gns_dual, kms_dual
 from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_production, heat_currents, relative_entropy_decay
+# full counting statistics, fluctuation theorems and linear transport (issue 13)
+from .thermo.fcs import (CountingStatistics, GallavottiCohen, counting_statistics, gallavotti_cohen,
+                         joint_covariance, scgf, tur_ratio)
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
+# exact quantum Gibbs samplers (CKG, DLL)
+from .generators.samplers import GibbsSampler, gibbs_sampler
+# parameter sweeps (Dask and xarray are imported only when a sweep runs: extra `sweep`)
+from .app.observables import Observable, register as register_observable
+from .app.sweep import sweep
+from .app.sweep_spec import SweepSpec, sweep_spec
+# heat machines: the second-law check and machine performance (maser, LPS refrigerator, Otto)
+from .thermo.clausius import SecondLaw, second_law
+from .models.machines import MachinePerformance, carnot_bound, machine_performance
+from .models.otto import otto_cycle, otto_quasi_static
 
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
@@ -107,4 +120,29 @@ __all__ = [
     "EntropyProduction",
     "relative_entropy_decay",
     "RelativeEntropyDecay",
+    # full counting statistics, fluctuation theorems and linear transport (issue 13)
+    "CountingStatistics",
+    "GallavottiCohen",
+    "counting_statistics",
+    "gallavotti_cohen",
+    "joint_covariance",
+    "scgf",
+    "tur_ratio",
+    # exact quantum Gibbs samplers (CKG, DLL)
+    "GibbsSampler",
+    "gibbs_sampler",
+    # parameter sweeps
+    "sweep",
+    "sweep_spec",
+    "SweepSpec",
+    "Observable",
+    "register_observable",
+    # heat machines: the second-law check and machine performance (maser, LPS refrigerator, Otto)
+    "SecondLaw",
+    "second_law",
+    "MachinePerformance",
+    "machine_performance",
+    "carnot_bound",
+    "otto_cycle",
+    "otto_quasi_static",
 ]

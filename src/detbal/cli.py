@@ -6,6 +6,10 @@
                                              TARGET = model file (*.toml) or zoo name
     detbal models                            list the zoo
     detbal check FILE.toml...                validate model files only
+    detbal sweep TARGET [--grid NAME=SPEC]... [--workers N] [--scheduler ADDRESS] [--out PATH]
+                 [--plots DIR] [--observable NAME]... [-p KEY=VALUE] [--batch N] [--quiet]
+                                             parameter sweep on Dask (extra `sweep`); TARGET = a
+                                             model file with a [sweep] section or a zoo name
 
 Exit status: 0 ok, 2 bad input (one-line message on stderr; ``--debug`` shows the traceback),
 1 unexpected failure. The report is rendered by :mod:`detbal._render` from
@@ -20,6 +24,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
+import numpy as np
 import typer
 
 from . import __version__, models
@@ -284,6 +289,103 @@ def check(
                              + (f", {jumps} jumps" if jumps else ""))
 
     _run(_check)
+
+
+def _sweep_summary(ds, out: Optional[str]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    status = ds["status"].values
+    counts = {k: int((status == k).sum()) for k in ("ok", "error", "lost", "pending")}
+    grid = " × ".join(f"{d} ({n})" for d, n in ds["status"].sizes.items())
+    table = Table(title=f"sweep of {ds.attrs['model_name']!r}: {grid} = {status.size} points", show_lines=False)
+    table.add_column("observable", style="bold")
+    table.add_column("min", justify="right")
+    table.add_column("max", justify="right")
+    table.add_column("points computed", justify="right")
+    for name in ds.data_vars:
+        if name in ("status", "error"):
+            continue
+        for b in (list(ds["bath"].values) if "bath" in ds[name].dims else [None]):
+            v = ds[name].sel(bath=b).values if b is not None else ds[name].values
+            finite = v[np.isfinite(v)]
+            row = (f"{finite.min():.6g}", f"{finite.max():.6g}") if finite.size else ("—", "—")
+            table.add_row(escape(name + (f"[{b}]" if b is not None else "")), *row, str(finite.size))
+    console = _console()
+    console.print(table)
+    line = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    console.print(f"points: {line}; {ds.attrs['points_evaluated']} evaluated in {ds.attrs['seconds']:.2f} s "
+                  f"(batches of {ds.attrs['batch']})")
+    errors = sorted({str(e) for e in ds["error"].values.ravel() if str(e)})
+    for e in errors[:5]:
+        console.print(f"  failed: {e}", markup=False)
+    if len(errors) > 5:
+        console.print(f"  … and {len(errors) - 5} other messages (see the `error` variable)")
+    if out:
+        console.print(f"results written to {out}")
+
+
+def _do_sweep(target, grid, observable, workers, scheduler, out, plots, param, batch, quiet):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .app.sweep import sweep as run_sweep
+    from .app.sweep_plots import write_sweep_plots
+    from .app.sweep_spec import parse_grid, sweep_spec
+    from .app.sweep_store import output_format
+
+    if workers is not None and workers < 0:
+        raise _BadInput(f"--workers must be ≥ 0 (0: run in this process), got {workers}")
+    if scheduler and workers is not None:
+        raise _BadInput("give either --scheduler (an existing cluster) or --workers (a local one), not both")
+    if batch is not None and batch < 1:
+        raise _BadInput(f"--batch must be ≥ 1, got {batch}")
+    axes = dict(parse_grid(g) for g in grid or [])
+    params = _params(param)
+    spec = sweep_spec(target, axes or None, list(observable) or None, params or None)
+    if out:
+        output_format(out)
+        parent = Path(out).parent if str(Path(out).parent) else Path(".")
+        if not parent.is_dir():
+            raise _BadInput(f"cannot write --out {out!r}: directory {str(parent)!r} does not exist")
+    _check_outputs(None, plots)
+    err = _console(stderr=True)
+    show = not quiet and err.is_terminal
+    with Progress(TextColumn(f"sweep {spec.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True, disable=not show) as progress:
+        task = progress.add_task("points", total=spec.size)
+        ds = run_sweep(spec, client=scheduler or None, workers=workers, out=out, batch=batch,
+                       progress=lambda done, total: progress.update(task, completed=done))
+    _sweep_summary(ds, out)
+    if plots:
+        files = write_sweep_plots(ds, plots)
+        if not quiet:
+            _console().print(f"{len(files)} plots written to {plots}/")
+
+
+@app.command("sweep")
+def sweep_cmd(
+    target: str = typer.Argument(..., help="Model file with a [sweep] section, or a zoo model name."),
+    grid: List[str] = typer.Option(None, "--grid", "-g", help="Axis NAME=start:stop:num | start:stop:num:log | "
+                                                             "v1,v2,... (repeatable; adds to or replaces "
+                                                             "the file's [sweep.grid])."),
+    observable: List[str] = typer.Option(None, "--observable", "-o", help="Observable to record (repeatable; "
+                                                                         "default: the file's or all)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", help="Local Dask worker processes (default: "
+                                                                       "cores; 0 = no Dask, this process)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler "
+                                                                     "(tcp://host:port)."),
+    out: Optional[str] = typer.Option(None, "--out", help="Result file (.nc, .zarr or .csv); a re-run with the "
+                                                         "same file resumes."),
+    plots: Optional[str] = typer.Option(None, "--plots", help="Write one PNG per observable into this directory."),
+    param: List[str] = typer.Option(None, "--param", "-p", help="Fixed zoo parameter KEY=VALUE (repeatable)."),
+    batch: Optional[int] = typer.Option(None, "--batch", help="Points per Dask task (default: measured)."),
+    quiet: bool = _QUIET,
+    debug: bool = _DEBUG,
+) -> None:
+    """Sweep a model over a grid of parameters (Dask; pip install 'detbal[sweep]')."""
+    _STATE["debug"] = _STATE["debug"] or debug
+    _run(_do_sweep, target, grid or [], observable or [], workers, scheduler, out, plots, param or [], batch,
+         quiet or _STATE["quiet"])
 
 
 def main() -> None:  # console-script entry point

@@ -69,7 +69,8 @@ class BalanceReport:
         tolerance: the threshold used for ``holds``.
         reference: how the reference state was chosen ("gibbs(beta=1)", "state", "stationary").
         channels: per-channel verdicts, sorted by decreasing contribution.
-        error_bar: for ``method="probe"`` the statement of the estimator's confidence, else "".
+        error_bar: for ``method="probe"`` the statement of the estimator's confidence; for a generator
+            known only as a matrix, which violations the rotation's round-off explains; else "".
         details: extra method-specific diagnostics (worst cycle, affinities, ...), JSON-friendly.
         reference_state: the resolved reference σ (eigenvectors and exact log-populations, a
             ``detbal.balance.api.ReferenceState``) for reuse by callers such as ``spectral_gap``;

@@ -11,7 +11,11 @@ reference inverse temperature unless given):
 4. the Pauli network of populations: largest net edge current and largest cycle
    affinity (Kolmogorov);
 5. the spectral gap;
-6. one sentence of conclusion.
+6. the second-law check (Clausius/Spohn, :func:`detbal.second_law`): a generator whose baths are
+   not thermal w.r.t. H (a local master equation) can give Π < 0 or Π_b < 0, reported, never hidden;
+7. for models with a ``[machine]`` table: heat per bath, power, efficiency or COP and its Carnot
+   bound (:func:`detbal.models.machines.machine_performance`);
+8. one sentence of conclusion.
 
 Results are frozen dataclasses; :meth:`Analysis.to_dict` is JSON-ready (non-finite floats as
 the strings "inf"/"-inf") and :meth:`Analysis.from_dict` inverts it exactly. A quantity whose
@@ -32,8 +36,10 @@ from ..dynamics import spectral_gap, steady_state
 from ..eigenbasis import eigenbasis
 from ..errors import ConvergenceError, DetbalError, InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ..generators.pauli import pauli_rate_matrix
+from ..models.machines import machine_performance
 from ..models.spec import SCALE_MAX, SCALE_MIN
 from ..states import gibbs_populations
+from ..thermo.clausius import second_law
 from ..thermo.currents import entropy_production, heat_currents
 
 __all__ = ["analyze", "Analysis", "Verdict", "ChannelRow", "validate_dict"]
@@ -104,6 +110,8 @@ class Analysis:
     conclusion: str
     notes: tuple = ()
     model: dict | None = None
+    second_law: dict | None = None
+    machine: dict | None = None
 
     def verdict(self, inner: str, reference: str) -> Verdict:
         """The :class:`Verdict` of ``inner`` ("kms"/"gns") w.r.t. ``reference`` ("gibbs"/"steady state")."""
@@ -184,6 +192,7 @@ _SCHEMA = {  # key: allowed types (a light, dependency-free validation of the --
     "steady_residual": _NUM, "kernel_dim": (int, type(None)), "entropy_production": _NUM,
     "entropy_rate": _NUM, "max_edge_current": _NUM, "cycle": (list, type(None)), "cycle_affinity": _NUM,
     "spectral_gap": _NUM, "conclusion": (str,), "notes": (list,), "model": (dict, type(None)),
+    "second_law": (dict, type(None)), "machine": (dict, type(None)),
 }
 
 
@@ -359,7 +368,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
 
     step("currents and entropy production")
     currents, spohn = {}, {}
-    a.update(entropy_production=None, entropy_rate=None)
+    a.update(entropy_production=None, entropy_rate=None, second_law=None)
     if rho is not None:
         try:
 
@@ -374,6 +383,10 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
                 ep = entropy_production(L, rho)
                 a.update(entropy_production=float(ep.total), entropy_rate=float(ep.entropy_rate))
                 spohn = {str(k): float(v) for k, v in dict(ep.spohn_terms).items()}
+                law = second_law(L, rho, production=ep)
+                a["second_law"] = {"holds": bool(law.holds), "violations": list(law.violations),
+                                   "tolerance": float(law.tolerance)}
+                notes.extend(f"second law: {v}" for v in law.violations)
         except ImportError:
             notes.append("heat currents and entropy production (not available: detbal.thermo is not "
                          "installed)")
@@ -420,13 +433,48 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     except DetbalError as exc:
         notes.append(f"spectral gap: {str(exc).splitlines()[0]}")
 
-    a["conclusion"] = _conclusion(a, kms, temps)
+    step("machine")
+    a["machine"] = None
+    if info.spec is not None and info.spec.machine:
+        try:
+            perf = machine_performance(model, rho) if rho is not None or \
+                dict(info.spec.machine).get("kind") == "otto" else None
+        except DetbalError as exc:
+            perf = None
+            notes.append(f"machine: {str(exc).splitlines()[0]}")
+        if perf is not None:
+            a["machine"] = {**asdict(perf), "notes": list(perf.notes)}
+
+    a["conclusion"] = _conclusion(a, kms, temps) + _machine_clause(a["machine"]) + _second_law_clause(a)
     a.pop("_current_scale")
     if any(BUDGET_MARK in n for n in notes):
         notes.append(BUDGET_ADVICE)
     a["notes"] = tuple(notes)
     _refuse_non_finite(a)
     return Analysis(**a)
+
+
+def _machine_clause(m: dict | None) -> str:
+    """The conclusion's sentence on a machine: what it does and how close to Carnot."""
+    if m is None:
+        return ""
+    if m["efficiency"] is None:
+        return f"; as a machine ({m['kind']}): {m['regime']}"
+    what = "η" if m["regime"] == "engine" else "COP"
+    bound = "" if m["carnot"] is None else f" (Carnot bound {m['carnot']:.4g})"
+    role = "an engine" if m["regime"] == "engine" else "a refrigerator"
+    return f"; runs as {role}: {what} = {m['efficiency']:.4g}{bound}"
+
+
+def _second_law_clause(a: dict) -> str:
+    """The conclusion's warning when the second-law check fails (empty when it holds)."""
+    law = a["second_law"]
+    if law is None or law["holds"]:
+        return ""
+    ep = a["entropy_production"]
+    what = f"Π = {ep:.3g} < 0" if ep is not None and ep < -law["tolerance"] else "a bath's Spohn term Π_b < 0"
+    return (f"; SECOND LAW VIOLATED ({what}): the dissipators do not relax to the Gibbs state of H at their "
+            "temperatures (a local master equation?) — see the notes")
 
 
 def _bath_spohn_terms(L, rho, currents: dict) -> dict:

@@ -86,12 +86,48 @@ def _summary_table(analyses) -> Table:
             cells.append(_num(row.heat_current, "+.4e") if row and row.heat_current is not None else "—")
         add(f"heat current J[{n}]", *cells)
     add("entropy production Π", *[_num(a.entropy_production, ".4e") for a in analyses])
+    add("second law (Clausius/Spohn)", *[_second_law(a) for a in analyses])
     add("largest edge current", *[_sci(a.max_edge_current) for a in analyses])
     add("largest cycle affinity", *[
         "—" if a.cycle is None else f"{a.cycle_affinity:.4g} on {'→'.join(map(str, a.cycle))}→{a.cycle[0]}"
         for a in analyses])
     add("spectral gap", *[_num(a.spectral_gap, ".4g") for a in analyses])
+    if any(a.machine for a in analyses):
+        table.add_section()
+        for label, cell in _MACHINE_ROWS:
+            add(label, *[cell(a.machine) if a.machine else "—" for a in analyses])
     return table
+
+
+def _second_law(a) -> Text:
+    law = a.second_law
+    if law is None:
+        return Text("—")
+    if law["holds"]:
+        return Text("holds", "green")
+    return Text(f"VIOLATED ({len(law['violations'])} inequalities, see notes)", "bold red")
+
+
+def _efficiency_label(m) -> str:
+    kind = m["regime"] if m["regime"] in ("engine", "refrigerator") else m["kind"]
+    return "COP" if kind == "refrigerator" else "η"
+
+
+def _heats(m) -> str:
+    unit = " per cycle" if m["per_cycle"] else ""
+    rows = [f"{name}: {q:+.4e}" for name, q in m["heat"].items()]
+    return "\n".join(rows) + (f"\n(heat into the system{unit}; W = {m['work']:+.4e})" if m["per_cycle"] else "")
+
+
+_MACHINE_ROWS = (
+    ("machine (declared → actual)", lambda m: f"{m['kind']} → {m['regime']}"),
+    ("heat per bath", _heats),
+    ("efficiency η / COP", lambda m: "—" if m["efficiency"] is None else f"{_efficiency_label(m)} = {m['efficiency']:.6g}"),
+    ("Carnot bound", lambda m: "—" if m["carnot"] is None else f"{_efficiency_label(m)}_C = {m['carnot']:.6g}"),
+    ("power", lambda m: f"{m['power']:.4e}" + (" (quasi-static)" if m["per_cycle"] and m["power"] == 0 else "")),
+    ("entropy production (machine)", lambda m: _num(m["entropy_production"], ".4e")
+     + (" per cycle" if m["per_cycle"] else "")),
+)
 
 
 def _channel_table(a) -> Table:

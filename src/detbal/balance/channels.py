@@ -127,6 +127,8 @@ def channel_parts(L: Generator) -> list[tuple[str, Generator, list[int] | None]]
         if H is not None and frobenius(_dense_op(H)) > 0:
             parts.append(("coherent part", Lindbladian(H, []), None))
         return parts
+    if L.has_eigenbasis_gksl:
+        return [(name, part, None) for name, part in L.kms_parts()]
     chans = L.channels
     if len(chans) == 1 and chans[0] is L:
         return []

@@ -21,9 +21,11 @@ import numpy as np
 from .reference import ReferenceState
 from .reversal import TimeReversal
 from .._checks import log_frobenius
-from .residuals import FLOOR, attributed_hamiltonian, hamiltonian_residual, ratio
-from .sigma_transform import (SigmaTransformedLindblad, eigenframe, eigenframe_matrix, hamiltonian_to_eigenbasis,
-                              pinch, sigma_transformed_absolute, sigma_transformed_matrix)
+from .residuals import (FLOOR, attributed_hamiltonian, beyond_round_off, hamiltonian_residual, ratio,
+                        round_off_threshold)
+from .sigma_transform import (SigmaTransformedLindblad, eigenframe_matrix, eigenframe_with_round_off,
+                              hamiltonian_to_eigenbasis, pair_exponents, pinch, sigma_transformed_absolute,
+                              sigma_transformed_matrix)
 from ..errors import InputError
 from ..generators.base import Generator
 
@@ -57,36 +59,48 @@ class DenseResiduals:
     symmetric: float
     stationary: float
     log_weight: float  # log ‖𝓓̂ − 𝓓̂†‖²/4 (true scale): a channel's share of the violation
+    raw_dissipative: float  # the dissipative residual before round-off is discounted (equal when η = 0)
 
 
-def dense_residuals(M: np.ndarray, ref: ReferenceState, s: float, K_h: np.ndarray | None) -> DenseResiduals:
-    """Residuals of the eigenframe matrix M (module docstring); K_h from :func:`coherent_direction`."""
+def dense_residuals(M: np.ndarray, ref: ReferenceState, s: float, K_h: np.ndarray | None,
+                    round_off: float = 0.0) -> DenseResiduals:
+    """Residuals of the eigenframe matrix M (module docstring); K_h from :func:`coherent_direction`;
+    ``round_off``: the bound η on the error of each entry of M (0: exact entries), whose σ-amplified
+    effect is not counted as a violation (:func:`~detbal.balance.residuals.beyond_round_off`)."""
     lp = ref.log_p
     d = lp.shape[0]
     Lh, C = sigma_transformed_matrix(M, lp, s)
     norm = float(np.linalg.norm(Lh))
     if norm == 0:
-        return DenseResiduals(0.0, 0.0, 0.0, 0.0, -math.inf)
+        return DenseResiduals(0.0, 0.0, 0.0, 0.0, -math.inf, 0.0)
     log_hat = math.log(norm) + C
     A = (Lh - Lh.conj().T) / 2
     T = np.einsum("ajbj->ab", A.reshape((d, d, d, d), order="F"))
     K = 1j / d * (T - np.trace(T) / d * np.eye(d))
     K = attributed_hamiltonian((K + K.conj().T) / 2, K_h, lp)
     Cm = _commutator_matrix(K)
-    remainder = float(np.linalg.norm(A - Cm))
+    R = A - Cm
+    raw = float(np.linalg.norm(R))
+    if round_off > 0:
+        tau = round_off_threshold(round_off, pair_exponents(lp, s), C)
+        remainder = float(np.linalg.norm(beyond_round_off(R, tau)))
+        antisym = float(np.linalg.norm(beyond_round_off(A, tau)))
+    else:
+        remainder, antisym = raw, float(np.linalg.norm(A))
     d_norm = max(float(np.linalg.norm(Lh - Cm)), FLOOR * norm)
     p = np.exp(lp)
     stationary = ratio(log_frobenius(M @ np.diag(p).reshape(-1, order="F")), log_hat + log_frobenius(p))
     return DenseResiduals(2 * remainder / d_norm, hamiltonian_residual(K, C, lp, log_hat),
-                          2 * float(np.linalg.norm(A)) / norm, stationary,
-                          2 * (math.log(remainder) + C) if remainder > 0 else -math.inf)
+                          2 * antisym / norm, stationary,
+                          2 * (math.log(remainder) + C) if remainder > 0 else -math.inf, 2 * raw / d_norm)
 
 
 def dense_channel_rows(parts, ref: ReferenceState, s: float):
     """(name, residual, log weight) of each channel (name, generator, _)."""
     rows = []
     for name, part, _ in parts:
-        r = dense_residuals(eigenframe(part, ref.vectors), ref, s, coherent_direction(part, ref, s))
+        M, eta = eigenframe_with_round_off(part, ref.vectors)
+        r = dense_residuals(M, ref, s, coherent_direction(part, ref, s), eta)
         rows.append((name, max(r.dissipative, r.hamiltonian), r.log_weight))
     return rows
 

@@ -26,8 +26,11 @@ import math
 import numpy as np
 
 from .. import config
+from .residuals import ratio
+from .sigma_transform import scaled_operator
 
-__all__ = ["Adjoint", "certificate_bytes", "count_operators", "lindblad_certificate", "operator_sum_norms"]
+__all__ = ["Adjoint", "certificate_bytes", "count_operators", "lindblad_certificate", "operator_sum_norms",
+           "split_gksl_rows"]
 
 _BLOCK_ENTRIES = 1 << 20  # numbers per row block of [vec op_1 … vec op_n] (16 MiB complex)
 
@@ -238,3 +241,41 @@ def lindblad_certificate(parts, d: int, part_k, total_k) -> dict:
     out = {"parts": {name: _norms([p], [k], part_kinds, d) for (name, p), k in zip(parts, part_k)},
            "total": _norms([p for _, p in parts], [None] * len(parts), part_kinds + ("antisym",), d, total_k)}
     return out
+
+
+def split_gksl_rows(jumps, J_hamiltonian: np.ndarray, log_p: np.ndarray, s: float) -> list:
+    """Channel rows (name, residual, log ‖𝓐̂‖²) of a GKSL form in σ's eigenbasis split into its
+    transition part 𝓣(ρ) = Σ_r F_r ρ F_r† and the rest 𝓙(ρ) = −Jρ − ρJ†, J = M/2 + iB, M = Σ_r F_r†F_r:
+
+        𝓣̂ = Σ_r L_r·R_r,  L_r = σ^{−s/2}F_rσ^{s/2},  R_r = σ^{(1−s)/2}F_r†σ^{−(1−s)/2};
+        𝓙̂ = −Ĵ_L·I − I·Ĵ_R,  Ĵ_L = σ^{−s/2}Jσ^{s/2},  Ĵ_R = σ^{(1−s)/2}J†σ^{−(1−s)/2};
+
+    residual ‖𝓧̂ − 𝓧̂†‖_F/‖𝓧̂‖_F of each (exact operator-sum norms). For an exact Gibbs sampler both
+    parts are KMS-self-adjoint on their own, so a wrong filter shows in "transition" and a wrong
+    coherent term in "loss + coherent".
+
+    Args:
+        jumps: the F_r, (d, d) each; J_hamiltonian: B (d, d); log_p: σ's log-populations; s: inner parameter.
+    """
+    d = log_p.shape[0]
+    M = sum((F.conj().T @ F for F in jumps), np.zeros((d, d), complex))
+    J = M / 2 + 1j * J_hamiltonian
+    lefts, rights = [(None, 0.0)], [(None, 0.0)]
+    t_hat, t_anti = [], []
+    for F in jumps:
+        L = scaled_operator(F, log_p, -s / 2)
+        R = scaled_operator(F.conj().T, log_p, (1 - s) / 2)
+        lefts += [L, (Adjoint(L[0]), L[1])]
+        rights += [R, (Adjoint(R[0]), R[1])]
+        k = len(lefts) - 2
+        t_hat.append((1.0, 0.0, k, k))
+        t_anti += [(1.0, 0.0, k, k), (-1.0, 0.0, k + 1, k + 1)]
+    JL = scaled_operator(J, log_p, -s / 2)
+    JR = scaled_operator(J.conj().T, log_p, (1 - s) / 2)
+    lefts += [JL, (Adjoint(JL[0]), JL[1])]
+    rights += [JR, (Adjoint(JR[0]), JR[1])]
+    k = len(lefts) - 2
+    j_hat = [(-1.0, 0.0, k, 0), (-1.0, 0.0, 0, k)]
+    j_anti = j_hat + [(1.0, 0.0, k + 1, 0), (1.0, 0.0, 0, k + 1)]
+    t, ta, j, ja = operator_sum_norms(lefts, rights, [t_hat, t_anti, j_hat, j_anti], d)
+    return [("transition", ratio(ta, t), 2 * ta), ("loss + coherent", ratio(ja, j), 2 * ja)]

@@ -22,6 +22,15 @@ exact: for a detailed-balanced 𝓛, K_⊥ = 0, B = 0 and both residuals vanish;
 (Adding the non-commutator part of 𝓐̂ to the Hamiltonian residual and using the full K in 𝓓, as a
 naive split would, puts a dissipator's violation into hamiltonian_residual when H = 0.)
 
+Round-off (a generator known only as a matrix and rotated into σ's eigenbasis): each entry of the
+rotated matrix carries an error up to η, which the σ-scaling turns into η·e^{x} on entry (a, b) of 𝓛̂
+(x = its scaling exponent, x_ba = −x_ab). A violation is counted only beyond what such an error can
+explain: entrywise, an antisymmetric entry R_ab = (𝓛̂_ab − conj 𝓛̂_ba)/2 (minus the commutator part)
+is shrunk by τ_ab = η(cosh x_ab + 4) (the 4η covers the σ-commuting K extracted from the same
+entries), R_ab ↦ R_ab·max(0, 1 − τ_ab/|R_ab|) (:func:`beyond_round_off`). A violation is thus
+resolved iff it exceeds what any perturbation of the given matrix within its round-off can produce:
+an uphill rate below η in the given matrix cannot be told from its detailed-balance value.
+
 Floors: ‖𝓓̂‖ is measured against 1e-6‖𝓛̂‖ and ‖K‖ against 1e-6‖𝓛̂‖/√(2d), so that round-off of a
 near-zero part is never mistaken for a violation.
 """
@@ -35,7 +44,8 @@ import numpy as np
 from .._checks import log_frobenius
 from .sigma_transform import pinch
 
-__all__ = ["FLOOR", "attributed_hamiltonian", "floored", "hamiltonian_residual", "ratio"]
+__all__ = ["FLOOR", "attributed_hamiltonian", "beyond_round_off", "floored", "hamiltonian_residual",
+           "ratio", "round_off_threshold"]
 
 FLOOR = 1e-6
 _LOG_FLOOR = math.log(FLOOR)
@@ -46,6 +56,26 @@ def ratio(log_num: float, log_den: float) -> float:
     if log_num == -math.inf:
         return 0.0
     return math.exp(min(log_num - log_den, 700.0))
+
+
+def round_off_threshold(eta: float, f: np.ndarray, C: float) -> np.ndarray:
+    """τ_ab·e^{−C} = η(cosh x_ab + 4)·e^{−C}, x_ab = f_b − f_a (module docstring), shape (d², d²) from the
+    (d²,) exponents f of the entries; evaluated in the log domain (inf where it exceeds the float range,
+    which explains any violation of that entry)."""
+    x = np.abs(f[None, :] - f[:, None])
+    with np.errstate(over="ignore"):
+        # log(cosh x + 4) = |x| + log((1 + e^{−2|x|})/2 + 4e^{−|x|})
+        x += np.log(0.5 * (1 + np.exp(-2 * x)) + 4 * np.exp(-x))
+        x += math.log(eta) - C
+        return np.exp(x, out=x)
+
+
+def beyond_round_off(R: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """R_ab·max(0, 1 − τ_ab/|R_ab|): the part of each entry that round-off of size τ cannot explain."""
+    mag = np.abs(R)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        shrink = np.where(mag > tau, 1 - tau / np.where(mag > 0, mag, 1.0), 0.0)
+    return R * shrink
 
 
 def floored(log_value: float, log_norm_hat: float, extra: float = 0.0) -> float:

@@ -39,8 +39,8 @@ from ..generators.base import Generator, SumGenerator
 from ..generators.lindblad import Lindbladian
 
 __all__ = ["SigmaTransformedLindblad", "combine_scaled", "eigenframe", "eigenframe_matrix",
-           "hamiltonian_to_eigenbasis", "pinch", "scaled_operator", "sigma_transformed_absolute",
-           "sigma_transformed_matrix"]
+           "eigenframe_with_round_off", "hamiltonian_to_eigenbasis", "pair_exponents", "pinch",
+           "rotation_round_off", "scaled_operator", "sigma_transformed_absolute", "sigma_transformed_matrix"]
 
 _MAX_LOG = math.log(np.finfo(float).max) - 1.0  # e^{C} must stay a finite float (C ≤ ~708)
 
@@ -61,14 +61,23 @@ def pinch(H: np.ndarray, log_p: np.ndarray, tol: float = 1e-12) -> np.ndarray:
 
 
 # -- dense ------------------------------------------------------------------------------------------
+def rotation_round_off(M: np.ndarray, V: np.ndarray) -> float:
+    """η = d²·ε·‖M‖_F: a bound on the round-off of each entry of the (d², d²) matrix M rotated into the
+    basis V (four passes of d-term sums over the unitary V̄ ⊗ V); 0 when V is a signed permutation
+    (exact rotation)."""
+    if is_signed_permutation(V):
+        return 0.0
+    return V.shape[0] ** 2 * float(np.finfo(float).eps) * frobenius(M)
+
+
 def eigenframe_matrix(M: np.ndarray, V: np.ndarray) -> np.ndarray:
     """Column-stacked matrix of X ↦ V† 𝓜(V X V†) V from the column-stacked (d², d²) matrix M (O(d⁵)),
-    with the entries below the rotation's round-off, d²·ε·‖M‖_F, set to zero unless V is a signed
-    permutation (exact). The superoperator is rotated by the unitary V̄ ⊗ V on the d²-dimensional space,
-    so this is :func:`~detbal.eigenbasis.rotate_cleaned`'s rule one level up: left in place, round-off in
-    entries that are zero in the exact eigenframe (forbidden transitions) would be amplified by the
-    σ-scaling e^{βΔE/2} into a spurious violation (a detailed-balanced generator given only as a matrix
-    in a random basis at β·ΔE = 160 failed with residual √2)."""
+    with the entries below the rotation's round-off η (:func:`rotation_round_off`) set to zero. The
+    superoperator is rotated by the unitary V̄ ⊗ V on the d²-dimensional space, so this is
+    :func:`~detbal.eigenbasis.rotate_cleaned`'s rule one level up: left in place, round-off in entries
+    that are zero in the exact eigenframe (forbidden transitions) would be amplified by the σ-scaling
+    e^{βΔE/2} into a spurious violation. The entries that survive keep an error up to η, which the
+    residuals account for (:func:`eigenframe_with_round_off`)."""
     d = V.shape[0]
     T = np.asarray(M).reshape((d, d, d, d), order="F")  # T[a,b,c,e] = M[a+db, c+de]
     T = np.einsum("ai,abce->ibce", V.conj(), T, optimize=True)
@@ -76,8 +85,9 @@ def eigenframe_matrix(M: np.ndarray, V: np.ndarray) -> np.ndarray:
     T = np.einsum("ck,ijce->ijke", V, T, optimize=True)
     T = np.einsum("el,ijke->ijkl", V.conj(), T, optimize=True)
     out = T.reshape((d * d, d * d), order="F")
-    if not is_signed_permutation(V):
-        out[np.abs(out) <= d * d * np.finfo(float).eps * frobenius(M)] = 0.0
+    eta = rotation_round_off(M, V)
+    if eta > 0:
+        out[np.abs(out) <= eta] = 0.0
     return out
 
 
@@ -86,22 +96,39 @@ def eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
 
     A Lindbladian is rebuilt from its operators rotated by :func:`~detbal.eigenbasis.rotate_cleaned`,
     so rotation round-off is cut before any σ-scaling could amplify it by e^{βΔE/2}."""
+    return eigenframe_with_round_off(L, V)[0]
+
+
+def eigenframe_with_round_off(L: Generator, V: np.ndarray) -> tuple[np.ndarray, float]:
+    """(:func:`eigenframe`, η): η bounds the round-off of each entry of a generator known only as a
+    matrix and rotated entrywise (:func:`rotation_round_off`, summed over the terms of a sum); 0 for
+    generators rebuilt from their cleaned operators (Lindbladians) and for exact rotations."""
     d = L.dim
-    config.check_memory(6 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
+    config.check_memory(7 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
                         "detailed_balance(..., method='probe')")
     return _eigenframe(L, V)
 
 
-def _eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
+def _eigenframe(L: Generator, V: np.ndarray) -> tuple[np.ndarray, float]:
     if isinstance(L, Lindbladian):
         H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
-        return Lindbladian((H + H.conj().T) / 2, [rotate_cleaned(A, V) for A in L.jumps], L.rates).to_dense()
+        jumps = [rotate_cleaned(A, V) for A in L.jumps]
+        return Lindbladian((H + H.conj().T) / 2, jumps, L.rates).to_dense(), 0.0
     if isinstance(L, SumGenerator):
-        return sum(_eigenframe(t, V) for t in L.terms)
-    return eigenframe_matrix(L.to_dense(), V)
+        parts = [_eigenframe(t, V) for t in L.terms]
+        return sum(M for M, _ in parts), sum(eta for _, eta in parts)
+    M = L.to_dense()
+    return eigenframe_matrix(M, V), rotation_round_off(M, V)
 
 
 _SEPARABLE_SPAN = 600.0  # span of f below which e^{±(f − mid)} are finite and their products safe
+
+
+def pair_exponents(log_p: np.ndarray, s: float) -> np.ndarray:
+    """f(i, j) = (s log p_i + (1 − s) log p_j)/2 at the column-stacked index i + d·j, shape (d²,): the
+    entry (ij),(kl) of 𝓛̂ is 𝓛's times e^{f(k, l) − f(i, j)}."""
+    d = log_p.shape[0]
+    return (s * np.tile(log_p, d) + (1 - s) * np.repeat(log_p, d)) / 2
 
 
 def sigma_transformed_matrix(M: np.ndarray, log_p: np.ndarray, s: float) -> tuple[np.ndarray, float]:
@@ -112,8 +139,7 @@ def sigma_transformed_matrix(M: np.ndarray, log_p: np.ndarray, s: float) -> tupl
     (two passes over M, C = 0 unless the entries would square beyond the float range); otherwise
     every entry is evaluated in the log domain (:func:`~detbal.eigenbasis.log_scaled`), C being the
     largest log-magnitude of the entries of 𝓛̂ (−inf for 𝓛 = 0); see module docstring."""
-    d = log_p.shape[0]
-    f = (s * np.tile(log_p, d) + (1 - s) * np.repeat(log_p, d)) / 2  # index i + d·j ↦ f(i, j)
+    f = pair_exponents(log_p, s)
     lo, hi = float(f.min()), float(f.max())
     if hi - lo <= _SEPARABLE_SPAN:
         mid = (hi + lo) / 2

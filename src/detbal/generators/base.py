@@ -277,6 +277,38 @@ class Generator(ABC):
         """Squared Frobenius norms of the σ-transformed residuals from the sectors."""
         raise self._no_structure("detailed-balance certificates")
 
+    # -- optional structure: a GKSL form written in the energy eigenbasis (exact Gibbs samplers) ------
+    #: True when 𝓛(ρ) = V[Σ_r F_r Y F_r† − J Y − Y J†]V† with Y = V†ρV, V = ``eigenbasis.vectors``, and the
+    #: generator implements the three hooks below. Detailed-balance certificates and the Hermitian
+    #: spectral-gap path dispatch on this flag, never on ``hasattr``.
+    has_eigenbasis_gksl: bool = False
+
+    def _no_eigenbasis_form(self, what: str):
+        return NotImplementedError(f"{type(self).__name__} has no eigenbasis GKSL form for {what}; "
+                                   "check `has_eigenbasis_gksl` first")
+
+    def eigenbasis_jump_count(self) -> int:
+        """Number of transition operators F_r of the eigenbasis GKSL form."""
+        raise self._no_eigenbasis_form("counting its jumps")
+
+    def eigenbasis_gksl(self) -> tuple[list, np.ndarray]:
+        """([F_r], B): the jumps and the Hamiltonian of the GKSL form in the eigenbasis ((d, d) each)."""
+        raise self._no_eigenbasis_form("operator-sum certificates")
+
+    def kms_transformed(self, log_p):
+        """Y ↦ Γ^{−1/2}𝓛Γ^{1/2}(Y) (KMS, σ = diag(e^{log_p}) in the eigenbasis) on (d, d) eigenbasis arrays."""
+        raise self._no_eigenbasis_form("the σ-transformed generator")
+
+    def kms_parts(self) -> tuple:
+        """(name, Generator) parts whose sum is the generator and that are each meant to be
+        KMS-self-adjoint on their own (the rows of a detailed-balance blame table)."""
+        raise self._no_eigenbasis_form("its detailed-balance parts")
+
+    @property
+    def real_form(self) -> bool:
+        """True when the eigenbasis GKSL form maps real matrices to real matrices."""
+        return False
+
 
 class StoredGenerator(Generator):
     """A generator whose dimension, system Hamiltonian and inverse temperature are stored at

@@ -55,15 +55,19 @@ def _coupling_operator(S, name: str, d: int):
     return real_if_possible(as_operator(S, name, dim=d, hermitian=True))
 
 
-def eigenbasis_of(H, tol) -> tuple[Eigenbasis, np.ndarray | None]:
-    """(Eigenbasis of H with grouping tolerance ``tol``, validated H or None if H was an Eigenbasis)."""
+def eigenbasis_of(H, tol, conserved=None) -> tuple[Eigenbasis, np.ndarray | None]:
+    """(Eigenbasis of H with grouping tolerance ``tol``, validated H or None if H was an Eigenbasis).
+    ``conserved``: a conserved quantity Q (operator or sector labels, see
+    :func:`~detbal.eigenbasis.eigenbasis`): H is diagonalised sector by sector."""
     if tol is not None:
         tol = float(tol)
         if not (math.isfinite(tol) and tol >= 0):
             raise InputError(f"`bohr_tol` must be a finite number ≥ 0, got {tol}")
     if isinstance(H, Eigenbasis):
-        return eigenbasis(H, tol=tol), None
+        return eigenbasis(H, tol=tol, conserved=conserved), None
     h = _hamiltonian(H)
+    if conserved is not None:
+        return eigenbasis(h, tol=tol, conserved=conserved), h
     return diagonalise(h, tol), h
 
 

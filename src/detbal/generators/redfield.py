@@ -100,7 +100,7 @@ def _bath_term(St: np.ndarray, Lam: np.ndarray) -> np.ndarray:
 
 
 def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]],
-             secular_cutoff: float | None = None, lamb_shift: bool = False) -> RedfieldGenerator:
+             secular_cutoff: float | None = None, lamb_shift: bool = False, conserved=None) -> RedfieldGenerator:
     """Bloch–Redfield generator of H coupled to baths through Hermitian operators (module docstring).
 
     Args:
@@ -111,6 +111,8 @@ def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bat
             Bohr frequency, kept when |Δν| < c·min|ν|) is ``secular_cutoff = c * min|ν|`` here, and
             QuTiP's ``-1`` is None.
         lamb_shift: include the principal-value part, Γ(ω) = γ(ω)/2 + i S(ω).
+        conserved: a conserved quantity of H diagonal in the computational basis (operator or
+            labels): H is diagonalised sector by sector (:func:`~detbal.eigenbasis.eigenbasis`).
 
     Returns:
         RedfieldGenerator (dense d²×d², memory-budget guarded) with ``min_choi_eigenvalue``.
@@ -123,7 +125,7 @@ def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bat
         >>> R.completely_positive
         True
     """
-    eb, h = eigenbasis_of(H, None)
+    eb, h = eigenbasis_of(H, None, conserved)
     d = eb.dim
     if secular_cutoff is not None:
         c = float(secular_cutoff)

@@ -7,12 +7,16 @@ Format (the README's "Model files" section gives every key)::
     description = "..."               # optional
     sites = 1                         # qubits; or `levels = 3` for one d-level system
     hamiltonian = "0.5 * Z0"          # operator expression (detbal.expressions; parsed, never eval'd)
+    conserved = "Z0"                  # optional: a conserved quantity, diagonal (H is diagonalised
+                                      # sector by sector; [H, Q] = 0 is checked)
 
     [[bath]]                          # one Davies channel per bath
     name = "hot"                      # optional (default bath0, bath1, ...)
     temperature = 2.0                 # T ≥ 0 (0 = zero temperature); or `beta = 0.5`
     spectral_density = { kind = "ohmic", alpha = 0.01, cutoff = 10.0 }
     coupling = "X0"                   # Hermitian operator S, H_I = S ⊗ B
+    local_hamiltonian = "0.5 * Z0"    # optional: local master equation, the jumps are the Davies
+                                      # jumps of this H_0 instead of the system Hamiltonian
 
     [[jump]]                          # optional extra GKSL channel γ(AρA† − ½{A†A, ρ})
     name = "pump"
@@ -24,6 +28,12 @@ Format (the README's "Model files" section gives every key)::
 
     [analysis]                        # optional: reference Gibbs state of the DB test
     temperature = 1.0                 # (default: the coldest bath); or `beta = 1.0`
+
+    [machine]                         # optional: run the model as a heat machine
+    kind = "engine"                   # "engine" | "refrigerator" (steady state) | "otto" (cycle)
+    hot = "hot"                       # channel roles; engine/refrigerator also `work` (bath or
+    cold = "cold"                     # jump); otto: `compression` (cold stroke H_c = c·H) and
+                                      # optional `stroke_time_hot`, `stroke_time_cold`
 
     [parameters]                      # optional, informative (written for zoo models)
 
@@ -56,14 +66,15 @@ from ..models.spec import (SPECTRAL_KINDS, BathSpec, JumpSpec, Model, ModelInfo,
                            format_key, validate)
 
 __all__ = ["load_model", "check_model", "save_model", "loads_model", "spec_from_data", "model_from_dict", "dumps",
-           "ModelFileError"]
+           "ModelFileError", "read_model_text"]
 
 _TABLES = {
-    "system": ({"name", "description", "sites", "levels", "hamiltonian"}, {"hamiltonian"}),
+    "system": ({"name", "description", "sites", "levels", "hamiltonian", "conserved"}, {"hamiltonian"}),
     "generator": ({"lamb_shift"}, set()),
     "analysis": ({"temperature", "beta"}, set()),
-    "bath": ({"name", "temperature", "beta", "spectral_density", "coupling"},
+    "bath": ({"name", "temperature", "beta", "spectral_density", "coupling", "local_hamiltonian"},
              {"coupling", "spectral_density"}),
+    "machine": ({"kind", "hot", "cold", "work", "compression", "stroke_time_hot", "stroke_time_cold"}, {"kind"}),
     "jump": ({"name", "operator", "rate"}, {"operator", "rate"}),
 }
 _ARRAYS = {"bath", "jump"}
@@ -149,9 +160,12 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
             if not isinstance(value, dict):
                 _fail(f"expected a table, got {_type_name(value)}", (key,))
             continue
+        if key == "sweep":
+            _fail("this file describes a parameter sweep ([sweep] section): run it with `detbal sweep FILE` "
+                  "(Python: detbal.sweep)", (key,))
         if key not in _TABLES:
             _fail(f"unknown table [{key}]; allowed: [system], [[bath]], [[jump]], [generator], [analysis], "
-                  "[parameters]", (key,))
+                  "[machine], [parameters]", (key,))
         if key in _ARRAYS and not (isinstance(value, list) and all(isinstance(x, dict) for x in value)):
             _fail(f"[[{key}]] must be an array of tables (write [[{key}]]), got {_type_name(value)}", (key,))
         if key not in _ARRAYS and not isinstance(value, dict):
@@ -188,7 +202,8 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
         params.sort(key=lambda kv: SPECTRAL_KINDS[kind].index(kv[0]))
         baths.append(BathSpec(name=_get(b, "name", "str", path, f"bath{k}"),
                               temperature=_temperature(b, path, required=True),
-                              coupling=_get(b, "coupling", "str", path), kind=kind, params=tuple(params)))
+                              coupling=_get(b, "coupling", "str", path), kind=kind, params=tuple(params),
+                              local=_get(b, "local_hamiltonian", "str", path, "")))
     jumps = []
     for k, j in enumerate(data.get("jump", [])):
         path = ("jump", k)
@@ -201,6 +216,11 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
     analysis = data.get("analysis", {})
     _check_keys(analysis, *_TABLES["analysis"], ("analysis",))
     ref = _temperature(analysis, ("analysis",), required=False)
+    machine = {}
+    if "machine" in data:
+        _check_keys(data["machine"], *_TABLES["machine"], ("machine",))
+        machine = {key: _get(data["machine"], key, "str" if key in ("kind", "hot", "cold", "work") else "number",
+                             ("machine",)) for key in data["machine"]}
     params = data.get("parameters", {})
     for p, v in params.items():
         if not isinstance(v, (str, int, float, bool)):
@@ -209,9 +229,9 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
         name=_get(system, "name", "str", ("system",), default_name),
         description=_get(system, "description", "str", ("system",), ""),
         sites=sites, levels=levels, hamiltonian=_get(system, "hamiltonian", "str", ("system",)),
-        baths=tuple(baths), jumps=tuple(jumps),
+        conserved=_get(system, "conserved", "str", ("system",)), baths=tuple(baths), jumps=tuple(jumps),
         lamb_shift=_get(gen, "lamb_shift", "bool", ("generator",), False),
-        reference_temperature=ref, parameters=tuple(params.items()),
+        reference_temperature=ref, parameters=tuple(params.items()), machine=tuple(machine.items()),
     )
 
 
@@ -244,7 +264,8 @@ def _located(text: str, path: str, action):
         raise ModelFileError(path, exc.reason, format_key(exc.key), line, col) from None
 
 
-def _read_text(path) -> tuple[str, str]:
+def read_model_text(path) -> tuple[str, str]:
+    """(text, path as str) of a model file; ModelFileError when unreadable or not UTF-8."""
     p = os.fspath(path)
     try:
         raw = Path(p).read_bytes()
@@ -271,7 +292,7 @@ def load_model(path) -> Model:
         >>> db.load_model(p).info.spec == db.models.thermal_qubit().info.spec
         True
     """
-    text, p = _read_text(path)
+    text, p = read_model_text(path)
     return loads_model(text, p)
 
 
@@ -282,7 +303,7 @@ def check_model(path) -> ModelInfo:
     Raises:
         ModelFileError: as :func:`load_model`.
     """
-    text, p = _read_text(path)
+    text, p = read_model_text(path)
     return _located(text, p, validate)
 
 
@@ -306,10 +327,11 @@ def save_model(model: Model | ModelSpec, path) -> None:
 
 
 def dumps(spec: ModelSpec) -> str:
-    """TOML text of a ModelSpec (tables in the order system, generator, analysis, bath, jump, parameters)."""
+    """TOML text of a ModelSpec (tables in the order system, generator, analysis, bath, jump, machine,
+    parameters)."""
     data = spec.to_dict()
     out = [f"# detbal model file: {spec.name}"]
-    for table in ("system", "generator", "analysis", "bath", "jump", "parameters"):
+    for table in ("system", "generator", "analysis", "bath", "jump", "machine", "parameters"):
         if table not in data:
             continue
         rows = data[table] if table in _ARRAYS else [data[table]]

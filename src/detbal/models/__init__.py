@@ -7,11 +7,13 @@ thermal_qubit              qubit H = (ω/2)Z in one ohmic bath (DB w.r.t. Gibbs)
 oscillator                 truncated oscillator H = ω a†a, coupling a + a† (degenerate Bohr sectors)
 merry_go_round             three levels between a hot and a cold bath: cyclic current
 merry_go_round_thermal     the same levels in one bath: relaxes to Gibbs
-ssd_maser                  Scovil–Schulz-DuBois three-level maser, output as a load bath
 xxz_chain                  XXZ spin chain, one bath or two boundary baths
 ising_chain                transverse-field Ising chain, one bath or two boundary baths
 heisenberg_chain           random-field Heisenberg chain, one bath or two boundary baths
-lps_refrigerator           Linden–Popescu–Skrzypczyk three-qubit absorption refrigerator
+ssd_maser                  Scovil–Schulz-DuBois three-level maser, output as a load bath
+lps_refrigerator           Linden–Popescu–Skrzypczyk three-qubit absorption refrigerator (local/global)
+coupled_qubits             two coupled qubits between two baths: local master equation vs global
+otto_qubit                 qubit Otto cycle (quasi-static or finite-time strokes)
 =========================  ===================================================================
 
 Every zoo model is built from a :class:`ModelSpec` of operator expressions, so
@@ -34,30 +36,63 @@ from numbers import Integral, Real
 
 from ..errors import InputError
 from .chains import heisenberg_chain, ising_chain, xxz_chain
+from .machines import (
+    MachinePerformance,
+    carnot_bound,
+    coupled_qubits,
+    lps_refrigerator,
+    machine_performance,
+    otto_qubit,
+    ssd_maser,
+)
 from .oscillator import oscillator
+from .otto import otto_cycle, otto_quasi_static
 from .qubit import thermal_qubit
-from .refrigerator import lps_refrigerator
 from .spec import BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SpecError, build
-from .three_level import merry_go_round, merry_go_round_thermal, ssd_maser
+from .three_level import merry_go_round, merry_go_round_thermal
 
 __all__ = [
-    "Model", "ModelInfo", "ModelSpec", "BathSpec", "JumpSpec", "SpecError", "build",
-    "thermal_qubit", "oscillator", "merry_go_round", "merry_go_round_thermal", "ssd_maser",
-    "xxz_chain", "ising_chain", "heisenberg_chain", "lps_refrigerator",
-    "list", "get", "describe", "parameters", "DEFAULT",
+    "DEFAULT",
+    "BathSpec",
+    "JumpSpec",
+    "MachinePerformance",
+    "Model",
+    "ModelInfo",
+    "ModelSpec",
+    "SpecError",
+    "build",
+    "carnot_bound",
+    "coupled_qubits",
+    "describe",
+    "get",
+    "heisenberg_chain",
+    "ising_chain",
+    "list",
+    "lps_refrigerator",
+    "machine_performance",
+    "merry_go_round",
+    "merry_go_round_thermal",
+    "oscillator",
+    "otto_cycle",
+    "otto_quasi_static",
+    "otto_qubit",
+    "parameters",
+    "ssd_maser",
+    "thermal_qubit",
+    "xxz_chain",
 ]
 
 _ZOO = {
     f.__name__: f
-    for f in (thermal_qubit, oscillator, merry_go_round, merry_go_round_thermal, ssd_maser, xxz_chain,
-              ising_chain, heisenberg_chain, lps_refrigerator)
+    for f in (thermal_qubit, oscillator, merry_go_round, merry_go_round_thermal, xxz_chain, ising_chain,
+              heisenberg_chain, ssd_maser, lps_refrigerator, coupled_qubits, otto_qubit)
 }
 
 #: the models analysed by ``detbal`` without arguments, side by side
 DEFAULT = ("merry_go_round", "merry_go_round_thermal")
 
 
-def list() -> builtins.list[str]:  # noqa: A001 - the documented name is db.models.list()
+def list() -> builtins.list[str]:
     """Names of the zoo models, in the order of the table in the module docstring."""
     return builtins.list(_ZOO)
 

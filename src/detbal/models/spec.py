@@ -12,6 +12,16 @@ with one Davies channel per ``[[bath]]`` (rates γ_b(ω) = 2πJ_b(ω)(n_B(ω)+1)
 GKSL channel per ``[[jump]]`` (operator A_k, rate γ_k; no temperature). A model with jumps only
 is a plain :class:`~detbal.generators.lindblad.Lindbladian` with Hamiltonian H.
 
+**Local baths** (``BathSpec.local``, file key ``local_hamiltonian``): the bath's dissipator is the
+Davies dissipator of a *local* Hamiltonian H_0 (e.g. its own site without the inter-site
+coupling), jumps A_b(ω) with [H_0, A_b(ω)] = −ωA_b(ω), while the coherent part stays −i[H, ·]:
+the local master equation 𝓛 = −i[H, ·] + Σ_b 𝓓_b^{H_0}. Such a dissipator relaxes to the Gibbs
+state of H_0, not of H, and may break the second law (``detbal.thermo.clausius``). The sum then
+names H as its system Hamiltonian (Gibbs references and heat currents J_b = Tr[H 𝓛_b(ρ)]).
+
+**Machines** (``ModelSpec.machine``, table ``[machine]``): the roles of the channels when the model
+is run as a heat machine (kinds in :data:`MACHINE_KINDS`; evaluated by :mod:`detbal.models.machines`).
+
 Errors raised while building carry the key path of the offending entry (``SpecError.key``, e.g.
 ``("bath", 1, "coupling")``) and, for expression errors, the offset inside the expression, so
 that :mod:`detbal.io` can point at the line and column of the file.
@@ -25,20 +35,32 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import hermiticity_error
+from ..conserved import check_commutes, sector_labels, sector_partition
 from ..errors import InputError
 from ..baths.bath import Bath
+from ..generators.base import SumGenerator
 from ..generators.davies.generator import davies
 from ..generators.lindblad import Lindbladian
 from .expressions import ExpressionError, Space, parse_operator
 
 __all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build", "validate",
-           "SPECTRAL_KINDS"]
+           "SPECTRAL_KINDS", "MACHINE_KINDS"]
 
 #: spectral-density kinds and their parameters, in the order of the Bath constructors
 SPECTRAL_KINDS = {
     "ohmic": ("alpha", "cutoff"),
     "power_law": ("alpha", "s", "cutoff"),
     "drude_lorentz": ("lam", "gamma"),
+}
+
+#: kinds of the [machine] table: (required channel roles, required numbers, optional numbers).
+#: engine/refrigerator: steady-state machines whose roles name channels ("work" may be a bath or a
+#: jump); otto: a four-stroke cycle alternating the "hot" and "cold" baths, the cold isochore with
+#: Hamiltonian compression·H (0 < compression), strokes of finite duration when given
+MACHINE_KINDS = {
+    "engine": (("hot", "cold", "work"), (), ()),
+    "refrigerator": (("hot", "cold", "work"), (), ()),
+    "otto": (("hot", "cold"), ("compression",), ("stroke_time_hot", "stroke_time_cold")),
 }
 
 
@@ -77,6 +99,8 @@ class BathSpec:
         coupling: operator expression for S (Hermitian).
         kind: "ohmic" | "power_law" | "drude_lorentz" (see :data:`SPECTRAL_KINDS`).
         params: ((name, value), ...) of the spectral density, in :data:`SPECTRAL_KINDS` order.
+        local: "" (global Davies channel of the system Hamiltonian H) or the operator expression of
+            a local Hamiltonian H_0 whose Davies jumps the bath uses (local master equation).
     """
 
     name: str
@@ -84,14 +108,18 @@ class BathSpec:
     coupling: str
     kind: str = "ohmic"
     params: tuple = (("alpha", 0.05), ("cutoff", 10.0))
+    local: str = ""
 
     @property
     def beta(self) -> float:
         return math.inf if self.temperature == 0 else 1.0 / self.temperature
 
     def to_dict(self) -> dict:
-        return {"name": self.name, "temperature": self.temperature, "coupling": self.coupling,
-                "spectral_density": {"kind": self.kind, **dict(self.params)}}
+        out = {"name": self.name, "temperature": self.temperature, "coupling": self.coupling,
+               "spectral_density": {"kind": self.kind, **dict(self.params)}}
+        if self.local:
+            out["local_hamiltonian"] = self.local
+        return out
 
 
 @dataclass(frozen=True)
@@ -120,7 +148,10 @@ class ModelSpec:
         lamb_shift: include the Lamb shift H_LS in the Davies generator.
         reference_temperature: temperature of the Gibbs state used as the reference of the
             detailed-balance test (None: the common bath temperature, or the coldest bath).
+        conserved: operator expression of a conserved quantity Q, diagonal in the computational
+            basis (e.g. "Z0 + Z1"), or None: the Davies generator diagonalises H sector by sector.
         parameters: ((name, value), ...) of the zoo function that made it (informative).
+        machine: ((key, value), ...) of the [machine] table (kind and channel roles), or ().
     """
 
     name: str
@@ -133,6 +164,8 @@ class ModelSpec:
     lamb_shift: bool = False
     reference_temperature: float | None = None
     parameters: tuple = field(default=(), compare=True)
+    conserved: str | None = None
+    machine: tuple = ()
 
     def to_dict(self) -> dict:
         """Plain-data dictionary with the layout of a model file (tables system, bath, jump, analysis)."""
@@ -144,6 +177,8 @@ class ModelSpec:
         else:
             system["levels"] = self.levels
         system["hamiltonian"] = self.hamiltonian
+        if self.conserved is not None:
+            system["conserved"] = self.conserved
         out = {"system": system}
         if self.lamb_shift:
             out["generator"] = {"lamb_shift": True}
@@ -153,6 +188,8 @@ class ModelSpec:
             out["jump"] = [j.to_dict() for j in self.jumps]
         if self.reference_temperature is not None:
             out["analysis"] = {"temperature": self.reference_temperature}
+        if self.machine:
+            out["machine"] = dict(self.machine)
         if self.parameters:
             out["parameters"] = dict(self.parameters)
         return out
@@ -307,9 +344,49 @@ def _check_scales(H, couplings, ops, rates) -> None:
                                ("bath", k, "spectral_density"))
 
 
+def _machine(spec: ModelSpec) -> None:
+    """Check the [machine] table: a known kind, roles naming distinct channels, positive numbers."""
+    if not spec.machine:
+        return
+    table = dict(spec.machine)
+    kind = table.get("kind")
+    if kind not in MACHINE_KINDS:
+        raise SpecError(f"machine kind must be one of {', '.join(map(repr, MACHINE_KINDS))}, got {kind!r}",
+                        ("machine", "kind"))
+    roles, numbers, optional = MACHINE_KINDS[kind]
+    allowed = {"kind", *roles, *numbers, *optional}
+    for key in table:
+        if key not in allowed:
+            raise SpecError(f"unknown key {key!r} for a machine of kind {kind!r}; keys: {', '.join(sorted(allowed))}",
+                            ("machine", key))
+    baths = [b.name for b in spec.baths]
+    used = []
+    for role in roles:
+        name = table.get(role)
+        channels = baths + ([j.name for j in spec.jumps] if role == "work" else [])   # work may be bare jumps
+        if not isinstance(name, str) or name not in channels:
+            raise SpecError(f"`{role}` must name a {'channel' if role == 'work' else 'bath'} of the model "
+                            f"({', '.join(map(repr, channels))}), got {name!r}", ("machine", role))
+        if name in used:
+            raise SpecError(f"`{role}` names channel {name!r}, which already has another role", ("machine", role))
+        used.append(name)
+    for key in numbers + optional:
+        if key not in table:
+            if key in numbers:
+                raise SpecError(f"a machine of kind {kind!r} needs `{key}`", ("machine",))
+            continue
+        v = table[key]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise SpecError(f"`{key}` must be a finite number > 0, got {v!r}", ("machine", key))
+    given = [key for key in optional if key in table]
+    if given and len(given) != len(optional):
+        raise SpecError(f"give all of {', '.join(map(repr, optional))} or none (quasi-static), got only "
+                        f"{', '.join(map(repr, given))}", ("machine", given[0]))
+
+
 def _validated(spec: ModelSpec):
     """Everything :func:`build` checks, without building the generator: (space, H, couplings,
-    jump operators, rates, reference β)."""
+    jump operators, rates, reference β, local Hamiltonians (one per bath, None for a global bath))."""
     space = _space(spec)
     H = _operator(spec.hamiltonian, space, ("system", "hamiltonian"), "hamiltonian", hermitian=True,
                   nonzero=False)
@@ -323,10 +400,12 @@ def _validated(spec: ModelSpec):
                 raise SpecError(f"duplicate channel name {item.name!r} (also {format_key(names[item.name])})",
                                 (kind, k, "name"))
             names[item.name] = (kind, k)
-    couplings = []
+    couplings, local = [], []
     for k, b in enumerate(spec.baths):
         S = _operator(b.coupling, space, ("bath", k, "coupling"), "coupling", hermitian=True)
         couplings.append((S, _bath(b, k)))
+        local.append(_operator(b.local, space, ("bath", k, "local_hamiltonian"), "local hamiltonian",
+                               hermitian=True) if b.local else None)
     ops, rates = [], []
     for k, j in enumerate(spec.jumps):
         ops.append(_operator(j.operator, space, ("jump", k, "operator"), "operator", hermitian=False))
@@ -335,8 +414,24 @@ def _validated(spec: ModelSpec):
             raise SpecError(f"rate must be a finite number ≥ 0, got {r!r}", ("jump", k, "rate"))
         rates.append(float(r))
     _check_scales(H, couplings, ops, rates)
+    _machine(spec)
     reference_beta = _reference_beta(spec, [bath for _, bath in couplings])
-    return space, H, couplings, ops, rates, reference_beta
+    return space, H, couplings, ops, rates, reference_beta, local, _conserved(spec, space, H)
+
+
+def _conserved(spec: ModelSpec, space, H):
+    """The sector labels q_i of ``spec.conserved`` (None without it), checked: Q diagonal and
+    [H, Q] = 0 (SpecError at ("system", "conserved") otherwise)."""
+    if spec.conserved is None:
+        return None
+    key = ("system", "conserved")
+    Q = _operator(spec.conserved, space, key, "conserved", hermitian=True, nonzero=False)
+    try:
+        q = sector_labels(Q, space.dim)
+        check_commutes(H, sector_partition(q)[0], q, "conserved", "hamiltonian")
+    except InputError as exc:
+        raise SpecError(str(exc), key) from None
+    return q
 
 
 def validate(spec: ModelSpec) -> ModelInfo:
@@ -347,7 +442,7 @@ def validate(spec: ModelSpec) -> ModelInfo:
     Raises:
         SpecError: as :func:`build`.
     """
-    space, *_, reference_beta = _validated(spec)
+    space, *_, reference_beta, _local, _conserved_labels = _validated(spec)
     return ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
 
 
@@ -358,15 +453,23 @@ def build(spec: ModelSpec) -> Model:
         SpecError: malformed or non-Hermitian expression, invalid bath, duplicate names, no
             dissipation (each error names its key path).
     """
-    space, H, couplings, ops, rates, reference_beta = _validated(spec)
+    space, H, couplings, ops, rates, reference_beta, local, conserved = _validated(spec)
     terms = []
-    if couplings:
-
-        terms.append(davies(H, couplings=couplings, lamb_shift=spec.lamb_shift))
+    global_ = [c for c, H0 in zip(couplings, local) if H0 is None]
+    if global_:
+        terms.append(davies(H, couplings=global_, lamb_shift=spec.lamb_shift, conserved=conserved))
+    elif couplings:
+        terms.append(Lindbladian(H, [], name="coherent part"))     # −i[H, ·] of a local master equation
+    for (S, bath), H0 in zip(couplings, local):
+        if H0 is not None:                     # the local bath's Davies dissipator of H_0 (no −i[H_0, ·])
+            terms.append(davies(H0, couplings=[(S, bath)], lamb_shift=spec.lamb_shift).channels[0])
     if spec.jumps:
 
         H_jumps = np.zeros_like(H) if couplings else H
         terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))
-    generator = terms[0] if len(terms) == 1 else terms[0] + terms[1]
+    if any(H0 is not None for H0 in local):
+        generator = SumGenerator(terms, name="local master equation", hamiltonian=H)
+    else:
+        generator = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     info = ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
     return Model(np.array(H), generator, tuple(bath for _, bath in couplings), info)

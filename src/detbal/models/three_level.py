@@ -1,4 +1,4 @@
-"""Three-level models with cycles: the merry-go-round and the Scovil–Schulz-DuBois maser.
+"""Three-level models with cycles: the merry-go-round (the SSD maser is in :mod:`.machines`).
 
 Levels |0⟩, |1⟩, |2⟩ with energies 0 < E_1 < E_2 (H = E_1 P11 + E_2 P22). With distinct Bohr
 frequencies the Davies steady state is diagonal and its populations are the kernel of the Pauli
@@ -10,10 +10,6 @@ rate matrix W = Σ_b W_b, a 3-state ring:
   steady state carries the ring current J = (a₁a₂a₃ − b₁b₂b₃)/N on every edge: each turn
   takes E_2 from the hot bath and gives E_2 to the cold one, Π = J·A ≥ 0 (Clausius). With
   one bath (or T_hot = T_cold) A = 0 and the model is detailed-balanced w.r.t. Gibbs.
-* **SSD maser** — hot bath on g ↔ 2 (ω_h), cold bath on g ↔ 1 (ω_c), output
-  (modelled as a load bath) on 1 ↔ 2 (ω_s = ω_h − ω_c). The Pauli network is one 3-cycle, so every
-  bath current is its gap × the ring current: −J_load/J_hot = ω_s/ω_h = η, exactly, for any rates.
-  Amplification (population inversion p_2 > p_1) ⇔ β_h ω_h < β_c ω_c ⇔ η < η_Carnot.
 """
 
 from __future__ import annotations
@@ -21,7 +17,7 @@ from __future__ import annotations
 from . import _expr
 from .spec import Model, ModelSpec, build
 
-__all__ = ["merry_go_round", "merry_go_round_thermal", "ssd_maser"]
+__all__ = ["merry_go_round", "merry_go_round_thermal"]
 
 _HOT = "P02 + P20"                 # 0 ↔ 2
 _COLD = "P01 + P10 + P12 + P21"    # 0 ↔ 1 ↔ 2
@@ -71,40 +67,6 @@ def merry_go_round_thermal(omega1: float = 1.0, omega2: float = 1.5, temperature
         hamiltonian=_levels_h(omega1, omega1 + omega2),
         baths=(_expr.bath("bath", temperature, f"{_HOT} + {_COLD}", alpha, cutoff),),
         parameters=_expr.params(omega1=omega1, omega2=omega2, temperature=temperature, alpha=alpha,
-                                cutoff=cutoff),
-    )
-    return build(spec)
-
-
-def ssd_maser(omega_h: float = 3.0, omega_c: float = 1.0, T_hot: float = 1 / 0.3, T_cold: float = 0.5,
-              T_load: float = 1.0, alpha: float = 0.05, alpha_load: float | None = None,
-              cutoff: float = 10.0) -> Model:
-    """Scovil–Schulz-DuBois three-level maser with the output modelled as a load bath.
-
-    Args:
-        omega_h: gap g ↔ 2 (hot transition); omega_c: gap g ↔ 1 (cold transition), ω_c < ω_h.
-        T_hot, T_cold, T_load: temperatures of the baths "hot" (g↔2), "cold" (g↔1), "load" (1↔2).
-        alpha, cutoff: ohmic spectral density of the baths (alpha_load for the load, default alpha;
-            a weak load lets the hot and cold baths set the populations, p_2/p_1 =
-            e^{β_c ω_c − β_h ω_h}: population inversion ⇔ β_h ω_h < β_c ω_c).
-
-    Returns:
-        Model with baths ("hot", "cold", "load"); efficiency −J_load/J_hot = 1 − ω_c/ω_h.
-        Reference temperature of the Gibbs test: T_load.
-    """
-    spec = ModelSpec(
-        name="ssd_maser",
-        description=(f"SSD three-level maser: hot (T = {T_hot:.3g}) on g↔2, cold (T = {T_cold:g}) on g↔1, "
-                     f"load (T = {T_load:g}) on 1↔2; efficiency 1 − ω_c/ω_h = {1 - omega_c / omega_h:.4g}"),
-        levels=3,
-        hamiltonian=_levels_h(omega_c, omega_h),
-        baths=(_expr.bath("hot", T_hot, "P02 + P20", alpha, cutoff),
-               _expr.bath("cold", T_cold, "P01 + P10", alpha, cutoff),
-               _expr.bath("load", T_load, "P12 + P21", alpha if alpha_load is None else alpha_load, cutoff)),
-        reference_temperature=float(T_load),
-        parameters=_expr.params(omega_h=omega_h, omega_c=omega_c, T_hot=T_hot, T_cold=T_cold,
-                                T_load=T_load, alpha=alpha,
-                                alpha_load=alpha if alpha_load is None else alpha_load,
                                 cutoff=cutoff),
     )
     return build(spec)

@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 from ... import config
 from ..._checks import as_operator, is_hermitian
 from ...baths.bath import Bath
-from ...eigenbasis import Eigenbasis, rotate_cleaned
+from ...eigenbasis import Eigenbasis
 from ...errors import InputError, NotFaithfulError
 from ...states import log_gibbs_populations
 from . import sectors as _bohr
@@ -76,7 +76,7 @@ class _Coupling:
 
 
 def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]], lamb_shift: bool = False,
-           bohr_tol: float | None = None) -> DaviesGenerator:
+           bohr_tol: float | None = None, conserved=None) -> DaviesGenerator:
     """Davies generator of H coupled to thermal baths through Hermitian operators.
 
     Args:
@@ -88,6 +88,10 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
         lamb_shift: add H_LS = Σ_b Σ_ω S_b(ω) A_b(ω)†A_b(ω) (one principal-value quadrature per
             distinct Bohr frequency and bath, ~ms each: meant for small and moderate d).
         bohr_tol: grouping tolerance of energies and Bohr frequencies (module docstring).
+        conserved: a conserved quantity Q of H, diagonal in the computational basis ((d, d)
+            operator or its d diagonal entries): H is diagonalised sector by sector
+            (:func:`~detbal.eigenbasis.eigenbasis`) and S̃_b = V†S_bV is computed sector pair by
+            sector pair. The generator is the same (to round-off) as without it.
 
     Returns:
         DaviesGenerator (block-diagonal in Bohr sectors; see :attr:`DaviesGenerator.bohr_blocks`).
@@ -113,15 +117,18 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
         config.check_memory(davies_bytes(d0, n_baths, bool(lamb_shift), not isinstance(H, Eigenbasis)),
                             f"the Davies generator's eigenbasis and rate tables (d = {d0}, {n_baths} bath(s))",
                             "a smaller system (fewer sites) or a larger memory budget")
-    eb, h = eigenbasis_of(H, bohr_tol)
+    eb, h = eigenbasis_of(H, bohr_tol, conserved)
     d = eb.dim
     parsed = parse_couplings(couplings, d)
     names = assign_names([(bath.name, None) for _, bath in parsed])
     sec = _bohr.sectors(eb, eb.tol)
-    V = eb.vectors
     cps = []
     for (S, bath), name in zip(parsed, names):
-        St = _dag(V) @ np.asarray(S @ V)
+        if eb.sectors is None:
+            V = eb.vectors
+            St = _dag(V) @ np.asarray(S @ V)
+        else:
+            St = eb.to_eigen(S)
         St += _dag(St)
         St *= 0.5
         cps.append(_Coupling(name, bath, S, St, sec, lamb_shift, bath.name is None))
@@ -461,7 +468,7 @@ class DaviesGenerator(Generator):
 
     def _evolution_inputs(self, rho0, times):
         """(X0 in the eigenbasis, times, pauli) for the sector-by-sector evolution."""
-        X0 = rotate_cleaned(as_operator(rho0, "rho0", dim=self.dim, sparse_ok=False), self._eb.vectors)
+        X0 = self._eb.to_eigen_cleaned(as_operator(rho0, "rho0", dim=self.dim, sparse_ok=False))
         t = np.atleast_1d(np.asarray(times, dtype=float))
         if t.ndim != 1 or not np.all(np.isfinite(t)):
             raise InputError(f"`times` must be a 1-D array of finite numbers, got shape {t.shape}")
@@ -515,7 +522,4 @@ def _readonly(a):
 
 
 def _same_basis(a: Eigenbasis, b: Eigenbasis) -> bool:
-    if a is b:
-        return True
-    return (a.dim == b.dim and a.tol == b.tol and np.array_equal(a.energies, b.energies)
-            and np.array_equal(a.vectors, b.vectors))
+    return a.same_as(b)

@@ -1,0 +1,248 @@
+"""Parameter sweeps on Dask: :func:`sweep` → an ``xarray.Dataset`` (extra ``detbal[sweep]``).
+
+Every grid point of a :class:`~detbal.app.sweep_spec.SweepSpec` is one independent model
+evaluation: build the model at the point's parameters, compute the observables of
+:mod:`detbal.app.observables`. Points are grouped in **batches**, one Dask task each, so that
+Dask's per-task cost (≈ 0.2–1 ms) stays small against the work: unless ``batch`` is given, the
+first point is evaluated on the client and timed, and a batch holds ⌈0.1 s / t_point⌉ points,
+at most 50, and no more than keeps ≥ 4 tasks per worker. A point that fails is caught inside
+its batch and recorded (``status = "error"`` and its message); a task that dies is recorded as
+``"lost"``. Nothing stops the sweep but Ctrl-C.
+
+Where the work runs (``client``):
+
+* ``None`` — a ``LocalCluster`` of ``workers`` processes (default: the usable cores), one thread
+  each, started for the sweep and closed after it;
+* a ``dask.distributed.Client`` or a scheduler address ``"tcp://host:port"`` — an existing
+  cluster (closed only if the address was given here);
+* ``workers=0`` — no Dask: the batches run in this process (the serial baseline).
+
+Each batch runs under ``threadpoolctl.threadpool_limits(1)`` (one BLAS thread per worker, and in
+the serial baseline): parallelism comes from the workers, not from oversubscribed BLAS threads.
+
+With ``out``, finished batches go to a journal as they arrive and the result is written at the
+end; a second call with the same ``out`` resumes: points already finished (ok or error) in the
+file or the journal are not evaluated again (:mod:`detbal.app.sweep_store`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable
+
+from ..errors import InputError
+from .observables import SweepPoint, observable
+from .sweep_spec import SweepSpec, sweep_spec
+from .sweep_store import FINISHED, Journal, key_of, output_format, read_records, to_dataset, write_output
+
+__all__ = ["MAX_BATCH", "TARGET_TASK_SECONDS", "batch_size", "run_batch", "sweep"]
+
+#: a task should hold at least this much work (Dask charges ≈ 0.2–1 ms per task)
+TARGET_TASK_SECONDS = 0.1
+#: ... or this many points (then the per-task charge is < 20 µs per point)
+MAX_BATCH = 50
+_INSTALL = "parameter sweeps need the extra 'sweep': pip install 'detbal[sweep]'"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".rstrip(": ")
+
+
+def evaluate(spec: SweepSpec, observables: tuple, params: dict) -> dict:
+    """The record of one point: build the model, compute each observable (failures recorded)."""
+    record = {"p": list(params.values()), "s": "ok", "v": {}, "e": ""}
+    try:
+        point = SweepPoint(spec.build_model(params))
+    except Exception as exc:  # noqa: BLE001 - a failing point never stops the sweep
+        record.update(s="error", e=f"model: {_first_line(exc)}")
+        return record
+    errors = []
+    for obs in observables:
+        try:
+            record["v"][obs.name] = obs(point)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{obs.name}: {_first_line(exc)}")
+    if errors:
+        record.update(s="error", e="; ".join(errors))
+    return record
+
+
+def run_batch(spec: SweepSpec, observables: tuple, points: list) -> list:
+    """Records of a batch of points (each a {parameter: value} dict), one BLAS thread.
+    This is the Dask task; it never raises for a failing point."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return [evaluate(spec, observables, p) for p in points]
+
+
+def batch_size(seconds_per_point: float, pending: int, workers: int) -> int:
+    """Points per task: ⌈TARGET_TASK_SECONDS / t⌉, capped at MAX_BATCH and at ⌈pending / (4·workers)⌉
+    so that every worker gets several tasks (load balance)."""
+    want = math.ceil(TARGET_TASK_SECONDS / max(seconds_per_point, 1e-9))
+    balance = math.ceil(pending / (4 * max(workers, 1)))
+    return max(1, min(want, MAX_BATCH, balance))
+
+
+def _client(client, workers: int):
+    """(client, things to close) for the ``client`` argument of :func:`sweep`."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ImportError(_INSTALL) from None
+    import logging
+
+    if client is None:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                               silence_logs=logging.ERROR)
+        c = Client(cluster)
+        return c, (c, cluster)
+    if isinstance(client, str):
+        try:
+            c = Client(client, timeout="20s")
+        except OSError as exc:
+            raise InputError(f"cannot reach the Dask scheduler at {client!r}: {exc}") from None
+        return c, (c,)
+    if isinstance(client, Client):
+        return client, ()
+    raise InputError(f"`client` must be None, a dask.distributed.Client or a scheduler address, got {client!r}")
+
+
+def _run_dask(client, spec, observables, batches: list, done: Callable) -> None:
+    from dask.distributed import as_completed
+
+    futures = {client.submit(run_batch, spec, observables, b, pure=False): b for b in batches}
+    try:
+        for fut in as_completed(futures):
+            batch = futures.pop(fut)
+            try:
+                records = fut.result()
+            except Exception as exc:  # noqa: BLE001 - the task died (worker lost, ...): record, go on
+                records = [{"p": list(p.values()), "s": "lost", "v": {}, "e": f"task: {_first_line(exc)}"}
+                           for p in batch]
+            fut.release()
+            done(records)
+    finally:
+        for fut in futures:
+            fut.cancel()
+
+
+def default_workers() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict | None = None,
+          observables=None, batch: int | None = None, progress: Callable | None = None):
+    """Run a parameter sweep and return its results as an ``xarray.Dataset``.
+
+    Args:
+        spec: a model file with a ``[sweep]`` section, a zoo model name (then ``grid`` is
+            required) or a :class:`~detbal.app.sweep_spec.SweepSpec`.
+        client: None (a LocalCluster started for the sweep), a ``dask.distributed.Client``, or a
+            scheduler address "tcp://host:port" (module docstring).
+        workers: LocalCluster worker processes (default: usable cores); 0 runs in this process.
+        out: optional result file (.nc, .zarr, .csv): written at the end, journal while running,
+            resumed from when it (or its journal) exists.
+        grid: {parameter: values} (zoo axes, or axes added to / replacing the file's).
+        observables: observable names (default: the file's list or the default set).
+        batch: points per task (default: from the measured cost of the first point).
+        progress: optional callback ``progress(done_points, total_points)``.
+
+    Returns:
+        xarray.Dataset: dims = the grid axes (plus "bath" for per-bath observables); one float
+        variable per observable (verdicts 1.0/0.0; NaN where not computed); ``status`` ("ok",
+        "error", "lost", "pending") and ``error`` (message) per point; attrs: model name and
+        source, detbal version, fingerprint, timings, batch size.
+
+    Raises:
+        InputError: malformed spec (file:line:key for model files), unusable ``out``.
+        ImportError: the extra ``sweep`` is not installed.
+    """
+    try:
+        import threadpoolctl  # noqa: F401
+        import xarray  # noqa: F401
+    except ImportError:
+        raise ImportError(_INSTALL) from None
+    from .. import __version__
+
+    spec = sweep_spec(spec, grid, observables)
+    if batch is not None:
+        spec = SweepSpec(spec.kind, spec.model, spec.axes, spec.observables, batch, spec.name, spec.path, spec.text,
+                         spec.templated)
+    if spec.batch is not None and (isinstance(spec.batch, bool) or not isinstance(spec.batch, int) or spec.batch < 1):
+        raise InputError(f"`batch` must be an integer ≥ 1, got {spec.batch!r}")
+    workers = default_workers() if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+        raise InputError(f"`workers` must be an integer ≥ 0 (0: run in this process), got {workers!r}")
+    obs = tuple(observable(n) for n in spec.observables)
+    progress = progress or (lambda done, total: None)
+    journal = None
+    records: dict = {}
+    if out is not None:
+        output_format(out)
+        journal = Journal(out, spec.fingerprint(), spec.parameters)
+        for r in read_records(out, spec) + journal.read()[0]:
+            if r["s"] in FINISHED:
+                records[key_of(r["p"])] = r
+    todo = [spec.point(i) for i in range(spec.size)]
+    todo = [p for p in todo if key_of(p.values()) not in records]
+    total, start = spec.size, time.perf_counter()
+    progress(total - len(todo), total)
+    if journal is not None:
+        journal.open(list(records.values()))
+
+    finished_ok = False
+    used_batch = spec.batch
+    try:
+        n_new = [0]
+
+        def count(batch_records):
+            for r in batch_records:
+                records[key_of(r["p"])] = r
+            if journal is not None:
+                journal.append(batch_records)
+            n_new[0] += len(batch_records)
+            progress(total - len(todo) + n_new[0], total)
+
+        if todo:
+            t0 = time.perf_counter()
+            first = run_batch(spec, obs, todo[:1])          # validates and times one point
+            per_point = time.perf_counter() - t0
+            count(first)
+            rest = todo[1:]
+            used_batch = spec.batch or batch_size(per_point, len(rest), max(workers, 1))
+            batches = [rest[i:i + used_batch] for i in range(0, len(rest), used_batch)]
+            if workers == 0:
+                for b in batches:
+                    count(run_batch(spec, obs, b))
+            elif batches:
+                c, closing = _client(client, workers)
+                try:
+                    _run_dask(c, spec, obs, batches, count)
+                finally:
+                    for thing in closing:
+                        thing.close()
+        finished_ok = True
+    finally:
+        if journal is not None:
+            journal.close(remove=False)
+    attrs = {
+        "model_name": spec.name, "model_kind": spec.kind, "model_source": spec.text if spec.kind == "file"
+        else f"{spec.model['name']} {spec.model['fixed']}", "model_path": spec.path,
+        "observables": ",".join(spec.observables), "detbal_version": __version__,
+        "detbal_sweep_fingerprint": spec.fingerprint(), "batch": int(used_batch or 0),
+        "workers": int(workers) if client is None else -1, "seconds": time.perf_counter() - start,
+        "points_evaluated": int(n_new[0]),
+    }
+    ds = to_dataset(spec, list(records.values()), attrs)
+    if out is not None and finished_ok:
+        write_output(ds, out)
+        journal.close(remove=True)
+    return ds

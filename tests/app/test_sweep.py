@@ -1,0 +1,118 @@
+"""Parameter sweeps: a real Dask LocalCluster gives the plain loop's numbers, failing points are
+recorded while the rest complete, a scheduler started here is reached through --scheduler, and
+the recorded physics obeys the first and second laws."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sweep_files import assert_matches_loop, qubit_sweep
+from typer.testing import CliRunner
+
+import detbal as db
+from detbal.app.sweep import MAX_BATCH, batch_size
+from detbal.cli import app
+
+pytest.importorskip("dask.distributed")
+pytest.importorskip("xarray")
+runner = CliRunner()
+
+T_HOT, T_COLD = [1.0, 2.0], [0.5, 1.0, 2.0]
+
+
+def test_two_by_three_sweep_on_a_local_cluster_equals_a_plain_loop(tmp_path):
+    # the LocalCluster is started by the sweep (2 worker processes), one point per task so both work
+    path = tmp_path / "q.toml"
+    path.write_text(qubit_sweep(T_HOT, T_COLD))
+    ds = db.sweep(path, workers=2, batch=1)
+    assert ds.sizes == {"T_hot": 2, "T_cold": 3, "bath": 2}
+    assert ds.attrs["workers"] == 2 and ds.attrs["detbal_version"] == db.__version__
+    assert "T_hot" in ds.attrs["model_source"] and ds.attrs["model_name"] == "two-bath qubit"
+    assert_matches_loop(ds, T_HOT, T_COLD)
+
+
+def test_the_recorded_physics_obeys_both_laws_and_db_holds_only_at_equal_temperatures():
+    ds = db.sweep("merry_go_round", grid={"T_hot": [0.5, 1.0, 2.0, 4.0], "T_cold": [1.0, 2.0]}, workers=0)
+    J = ds["heat_current"].values                                    # (T_hot, T_cold, bath)
+    scale = np.max(np.abs(J))
+    assert np.all(np.abs(J.sum(axis=-1)) <= 1e-10 * scale)          # first law: Σ_b J_b = 0
+    beta = 1 / np.stack(np.meshgrid(ds["T_hot"], ds["T_cold"], indexing="ij"), axis=-1)
+    ep = -(beta * J).sum(axis=-1)                                    # Π = −Σ_b β_b J_b
+    np.testing.assert_allclose(ds["entropy_production"].values, ep, rtol=1e-9, atol=1e-14)
+    assert np.all(ds["entropy_production"].values >= -1e-14)        # second law
+    equal = ds["T_hot"].values[:, None] == ds["T_cold"].values[None, :]
+    np.testing.assert_array_equal(ds["kms_holds"].values == 1.0, equal)
+    assert np.all((ds["kms_residual"].values > 1e-3) | equal)
+
+
+def test_a_failing_point_is_recorded_and_the_rest_complete(tmp_path):
+    path = tmp_path / "q.toml"
+    path.write_text(qubit_sweep(T_HOT, [0.5, -1.0, 2.0]))            # T_cold = −1 cannot be built
+    ds = db.sweep(path, workers=0)
+    status = ds["status"].values
+    assert list(status[:, 1]) == ["error", "error"]
+    assert all("bath[1].temperature" in e and "≥ 0" in e for e in ds["error"].values[:, 1])
+    assert np.all(np.isnan(ds["kms_residual"].values[:, 1]))
+    assert_matches_loop(ds, T_HOT, [0.5, -1.0, 2.0], skip={(t, -1.0) for t in T_HOT})
+
+
+def test_an_observable_that_fails_marks_its_point_and_keeps_the_other_observables(monkeypatch):
+    from detbal.app import observables
+
+    def fails_when_hot(p):
+        if p.model.baths[0].temperature > 1.5:
+            raise db.ConvergenceError("deliberate failure", residual=1.0)
+        return 1.0
+
+    monkeypatch.setitem(observables._REGISTRY, "fragile",
+                        db.Observable("fragile", fails_when_hot, "fails above T_hot = 1.5"))
+    ds = db.sweep("merry_go_round", grid={"T_hot": [1.0, 2.0]}, observables=["fragile", "kms_residual"],
+                  workers=0)
+    assert list(ds["status"].values) == ["ok", "error"]
+    assert ds["error"].values[1] == "fragile: ConvergenceError: deliberate failure"
+    assert np.isnan(ds["fragile"].values[1]) and np.isfinite(ds["kms_residual"].values[1])
+
+
+def test_the_scheduler_option_reaches_a_scheduler_started_here_and_records_a_failing_point(tmp_path):
+    from dask.distributed import LocalCluster
+
+    path = tmp_path / "q.toml"
+    path.write_text(qubit_sweep([1.0, 3.0], [-0.5, 0.5], observables=["kms_holds", "heat_current"]))
+    out = tmp_path / "r.nc"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        r = runner.invoke(app, ["sweep", str(path), "--scheduler", cluster.scheduler_address, "--out", str(out),
+                                "--batch", "1", "--quiet"])
+        assert r.exit_code == 0, r.output
+        assert "run_batch" in cluster.scheduler.task_prefixes             # the tasks ran on this scheduler
+    assert "2 ok, 2 error" in r.output and "results written to" in r.output
+    ds = db.sweep(path, out=out, workers=0)                            # resumed: nothing left to run
+    assert ds.attrs["points_evaluated"] == 0
+    assert list(ds["status"].values[:, 0]) == ["error", "error"]
+
+
+def test_sweeping_a_zoo_model_from_the_command_line(tmp_path):
+    r = runner.invoke(app, ["sweep", "merry_go_round", "--grid", "T_hot=1:4:4", "-p", "T_cold=2",
+                            "-o", "kms_holds", "--workers", "0", "--out", str(tmp_path / "r.csv"),
+                            "--plots", str(tmp_path / "plots"), "-q"])
+    assert r.exit_code == 0, r.output
+    assert "merry_go_round" in r.output and "4 ok" in r.output
+    rows = (tmp_path / "r.csv").read_text().splitlines()
+    assert rows[1] == "T_hot,kms_holds,status,error"
+    assert [row.split(",")[1] for row in rows[2:-1]] == ["0.0", "1.0", "0.0", "0.0"]   # holds at T_hot = T_cold
+    assert (tmp_path / "plots" / "sweep_kms_holds.png").stat().st_size > 0
+
+
+def test_batches_hold_a_tenth_of_a_second_or_fifty_points_and_balance_the_workers():
+    assert batch_size(1e-4, 10_000, 2) == MAX_BATCH           # cheap points: 50 per task
+    assert batch_size(0.02, 10_000, 2) == 5                    # ≈ 0.1 s per task
+    assert batch_size(1.0, 10_000, 2) == 1
+    assert batch_size(1e-4, 40, 2) == 5                        # ≥ 4 tasks per worker
+    assert batch_size(1e-4, 1, 8) == 1
+
+
+def test_importing_detbal_does_not_import_dask_or_xarray():
+    code = "import sys, detbal; print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed', " \
+           "'xarray', 'pandas'}))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

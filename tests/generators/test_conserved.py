@@ -1,0 +1,288 @@
+"""Conserved quantities: the sector-by-sector eigenbasis against the dense one.
+
+The models are U(1)-symmetric spin chains (Q = Σ_k Z_k): XXZ with random bonds and no field
+(spin flip maps sector M to −M: exactly degenerate levels across sectors), with a uniform field
+(levels split, but E_a(M) − E_b(M) = E_a(−M) − E_b(−M): degenerate Bohr frequencies across
+sectors) and with random fields (generic). Everything that does not depend on the choice of
+eigenvectors inside degenerate levels must agree with the dense path to 1e-12.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from functools import reduce
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import detbal as db
+from detbal import config
+from detbal.app.analysis import analyze
+from detbal.baths import Bath
+from detbal.eigenbasis import eigenbasis
+from detbal.errors import InputError, MemoryBudgetError
+from detbal.io import ModelFileError, dumps, loads_model
+from detbal.models.spec import build
+
+from systems import random_density_matrix
+
+_P = {"X": np.array([[0.0, 1.0], [1.0, 0.0]]), "Y": np.array([[0.0, -1j], [1j, 0.0]]),
+      "Z": np.diag([1.0, -1.0])}
+
+
+def site(p: str, k: int, n: int) -> np.ndarray:
+    return reduce(np.kron, [_P[p] if j == k else np.eye(2) for j in range(n)])
+
+
+def chain(n: int, kind: str, seed: int) -> np.ndarray:
+    """U(1)-symmetric chain: ``kind`` "flip" (random bonds, no field), "uniform" (+ uniform field),
+    "random" (+ random fields)."""
+    rng = np.random.default_rng(seed)
+    H = np.zeros((2 ** n, 2 ** n))
+    for k in range(n - 1):
+        J, Delta = rng.uniform(0.5, 1.5), rng.uniform(-1, 1)
+        hop = site("X", k, n) @ site("X", k + 1, n) + (site("Y", k, n) @ site("Y", k + 1, n)).real
+        H += J * hop + Delta * site("Z", k, n) @ site("Z", k + 1, n)
+    if kind == "uniform":
+        H += 0.3 * sum(site("Z", k, n) for k in range(n))
+    elif kind == "random":
+        H += sum(rng.uniform(-1, 1) * site("Z", k, n) for k in range(n))
+    return H
+
+
+def magnetisation(n: int) -> np.ndarray:
+    return sum(site("Z", k, n) for k in range(n))
+
+
+def couplings(n: int, boundary: bool):
+    if boundary:
+        return [(site("X", 0, n), Bath.ohmic(0.05, 8.0, beta=0.7, name="left")),
+                (site("X", n - 1, n) + 0.5 * site("Z", n - 1, n), Bath.ohmic(0.03, 8.0, beta=2.0, name="right"))]
+    return [(site("X", 0, n) + 0.3 * site("Z", 1, n), Bath.ohmic(0.05, 8.0, beta=1.3, name="bath"))]
+
+
+CASES = [(4, "flip", False), (5, "uniform", True), (6, "random", False), (6, "flip", True),
+         (7, "uniform", False), (8, "random", True), (8, "uniform", False)]
+
+
+# -- the eigenbasis ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("n,kind", [(4, "flip"), (6, "uniform"), (7, "random")])
+def test_block_eigenbasis_reproduces_h_and_dense_energies(n, kind):
+    H, Q = chain(n, kind, n), magnetisation(n)
+    eb, ed = eigenbasis(H, conserved=Q), eigenbasis(H)
+    assert eb.sectors is not None and ed.sectors is None
+    assert np.max(np.abs(eb.energies - ed.energies)) <= 1e-12 * np.max(np.abs(ed.energies))
+    assert np.array_equal(eb.degeneracies, ed.degeneracies)
+    V = eb.vectors
+    assert np.max(np.abs(V.conj().T @ V - np.eye(2 ** n))) < 1e-13
+    assert np.max(np.abs(eb.operator() - H)) < 1e-12
+    # every eigenvector lies in one sector: Q V = V diag(q)
+    q = eb.sectors.sector_values[eb.sectors.sector_of]
+    assert np.max(np.abs(Q @ V - V * q)) == 0.0
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=V.shape) + 1j * rng.normal(size=V.shape)
+    assert np.max(np.abs(eb.to_eigen(X) - V.conj().T @ X @ V)) < 1e-12
+    assert np.max(np.abs(eb.to_eigen(sp.csr_array(X)) - V.conj().T @ X @ V)) < 1e-12
+    assert np.max(np.abs(eb.from_eigen(X) - V @ X @ V.conj().T)) < 1e-12
+    p = rng.random(2 ** n)
+    assert np.max(np.abs(eb.from_populations(p) - (V * p) @ V.conj().T)) < 1e-13
+
+
+def test_block_pairs_are_the_nonzero_blocks_of_the_rotation():
+    n = 6
+    eb = eigenbasis(chain(n, "random", 3), conserved=magnetisation(n))
+    S = site("X", 0, n)
+    full = eb.vectors.T @ S @ eb.vectors
+    pairs = eb.rotate_block_pairs(sp.csr_array(S))
+    # X_0 changes Σ Z by ±2: only neighbouring magnetisation sectors, in both orders
+    assert sorted(pairs) == sorted([(a, a + 1) for a in range(n)] + [(a + 1, a) for a in range(n)])
+    covered = np.zeros(full.shape, dtype=bool)
+    for rows, cols, block in pairs.values():
+        assert np.max(np.abs(full[np.ix_(rows, cols)] - block)) < 1e-13
+        covered[np.ix_(rows, cols)] = True
+    assert np.all(full[~covered] == 0)
+
+
+def test_labels_equal_operator_and_tolerance_regrouping():
+    n = 5
+    H, Q = chain(n, "uniform", 2), magnetisation(n)
+    a = eigenbasis(H, conserved=Q)
+    b = eigenbasis(H, conserved=np.diagonal(Q).tolist())
+    assert a.same_as(b)
+    c = eigenbasis(a, tol=1e-6)
+    assert c.sectors is a.sectors and c.tol == 1e-6
+
+
+def test_diagonal_h_is_detected_and_never_diagonalised():
+    E = np.array([0.5, -1.0, 0.5, 2.0, -1.0])
+    eb = eigenbasis(np.diag(E))
+    assert eb.sectors is not None and eb.sectors.blocks == ()
+    assert eb.energies.tolist() == sorted(E.tolist())
+    V = eb.vectors
+    assert np.all((V == 0) | (V == 1)) and np.array_equal(V.sum(axis=0), np.ones(5))
+    assert np.array_equal((V * eb.energies) @ V.T, np.diag(E))
+    assert eigenbasis(sp.diags_array(E)).same_as(eb)
+
+
+# -- Davies: dense vs block ----------------------------------------------------------------------------
+def _pair(n, kind, boundary):
+    H, Q = chain(n, kind, 10 * n + len(kind)), magnetisation(n)
+    cps = couplings(n, boundary)
+    return db.davies(H, cps), db.davies(H, cps, conserved=Q), H
+
+
+@pytest.mark.parametrize("n,kind,boundary", CASES)
+def test_davies_block_equals_dense(n, kind, boundary):
+    Ld, Lb, H = _pair(n, kind, boundary)
+    assert Lb.eigenbasis.sectors is not None
+    d = 2 ** n
+    rng = np.random.default_rng(n)
+    scale = float(np.max(np.abs(Ld.apply(np.eye(d) / d)))) + float(np.max(np.abs(H)))
+    for _ in range(2):
+        X = rng.normal(size=(d, d)) + 1j * rng.normal(size=(d, d))
+        assert np.max(np.abs(Ld.apply(X) - Lb.apply(X))) <= 1e-12 * scale * np.max(np.abs(X)) * d
+        assert np.max(np.abs(Ld.adjoint(X) - Lb.adjoint(X))) <= 1e-12 * scale * np.max(np.abs(X)) * d
+    if d <= 32:
+        assert np.max(np.abs(Ld.to_dense() - Lb.to_dense())) <= 1e-12 * scale
+    # steady state and gap
+    sd, sb = db.steady_state(Ld), db.steady_state(Lb)
+    assert sd.kernel_dim == sb.kernel_dim
+    assert np.max(np.abs(sd.state - sb.state)) <= 1e-12
+    gd, gb = db.spectral_gap(Ld).gap, db.spectral_gap(Lb).gap
+    assert abs(gd - gb) <= 1e-12 * max(gd, 1e-300) + 1e-14 * scale
+    # detailed-balance verdicts w.r.t. Gibbs at the first bath's β
+    beta = Ld.baths[0].beta
+    for inner in ("kms", "gns"):
+        rd, rb = db.detailed_balance(Ld, beta=beta, inner=inner), db.detailed_balance(Lb, beta=beta, inner=inner)
+        assert rd.holds == rb.holds
+        for attr in ("residual", "dissipative_residual", "hamiltonian_residual", "stationary_residual"):
+            assert abs(getattr(rd, attr) - getattr(rb, attr)) <= 1e-12, (inner, attr)
+    # heat currents at the steady state (and at a random state)
+    for rho in (sd.state, random_density_matrix(rng, d)):
+        jd, jb = db.heat_currents(Ld, rho), db.heat_currents(Lb, rho)
+        assert set(jd) == set(jb)
+        for k in jd:
+            assert abs(jd[k] - jb[k]) <= 1e-12 * scale
+
+
+@pytest.mark.parametrize("n,kind", [(4, "flip"), (5, "uniform")])
+def test_davies_block_spectrum_and_evolution_equal_dense(n, kind):
+    Ld, Lb, _ = _pair(n, kind, True)
+    d = 2 ** n
+    ed, eb_ = Ld.structured_spectrum(), Lb.structured_spectrum()
+    key = lambda v: np.lexsort((np.round(v.imag, 9), np.round(v.real, 9)))
+    assert np.max(np.abs(ed[key(ed)] - eb_[key(eb_)])) < 1e-12
+    rho0 = random_density_matrix(np.random.default_rng(5), d)
+    t = np.linspace(0.0, 20.0, 5)
+    assert np.max(np.abs(Ld.structured_evolve(rho0, t) - Lb.structured_evolve(rho0, t))) < 1e-12
+
+
+def test_entropy_production_equal():
+    Ld, Lb, _ = _pair(6, "uniform", True)
+    rho = db.steady_state(Ld).state
+    pd, pb = db.entropy_production(Ld, rho), db.entropy_production(Lb, rho)
+    assert abs(pd.total - pb.total) <= 1e-12 * max(1.0, abs(pd.total))
+
+
+# -- bad input -------------------------------------------------------------------------------------------
+def test_non_commuting_q_rejected():
+    n = 4
+    H = chain(n, "random", 0)
+    with pytest.raises(InputError, match="conserved.*does not commute"):
+        eigenbasis(H, conserved=site("Z", 0, n))
+    with pytest.raises(InputError, match="does not commute"):
+        db.davies(H, couplings(n, False), conserved=np.arange(2 ** n))
+
+
+def test_non_diagonal_q_rejected():
+    n = 3
+    H = chain(n, "flip", 0)
+    F = sum(site("X", k, n) for k in range(n))   # commutes with nothing here, but is rejected for its form
+    with pytest.raises(InputError, match="diagonal in the computational basis"):
+        eigenbasis(H, conserved=F)
+    with pytest.raises(InputError, match="diagonal in the computational basis"):
+        eigenbasis(H, conserved=sp.csr_array(F))
+
+
+@pytest.mark.parametrize("labels,match", [
+    (np.arange(7), "one label per basis state"),
+    (np.r_[np.arange(7), np.nan], "NaN or infinite"),
+    (np.arange(8) * (1 + 1j), "must be real"),
+    (np.zeros((2, 2, 2)), "operator or 8 sector labels"),
+    (np.zeros((4, 4)), "operator or 8 sector labels"),
+    (["a"] * 8, "numeric"),
+])
+def test_bad_labels(labels, match):
+    with pytest.raises(InputError, match=match):
+        eigenbasis(chain(3, "flip", 0), conserved=labels)
+
+
+def test_conserved_on_existing_dense_eigenbasis_rejected():
+    n = 3
+    ed = eigenbasis(chain(n, "flip", 0))
+    with pytest.raises(InputError, match="existing dense Eigenbasis"):
+        db.davies(ed, couplings(n, False), conserved=magnetisation(n))
+
+
+def test_memory_budget_checked_before_sectors_are_diagonalised(monkeypatch):
+    n = 6
+    monkeypatch.setattr(config, "memory_budget", 10_000)
+    with pytest.raises(MemoryBudgetError, match="sector-by-sector eigenvectors"):
+        eigenbasis(chain(n, "random", 0), conserved=magnetisation(n))
+
+
+def test_dense_vectors_of_a_block_eigenbasis_are_budget_checked(monkeypatch):
+    n = 6
+    eb = eigenbasis(chain(n, "random", 0), conserved=magnetisation(n))
+    monkeypatch.setattr(config, "memory_budget", 4 * 4 ** n)
+    with pytest.raises(MemoryBudgetError, match="dense eigenvectors"):
+        eb.vectors  # noqa: B018
+
+
+# -- model files and the zoo ----------------------------------------------------------------------------
+_FILE = """
+[system]
+sites = 3
+hamiltonian = "X0*X1 + Y0*Y1 + X1*X2 + Y1*Y2 + 0.3*Z0*Z1 + 0.1*Z2"
+conserved = "{q}"
+
+[[bath]]
+temperature = 1.0
+coupling = "X0"
+spectral_density = {{ kind = "ohmic", alpha = 0.05, cutoff = 8.0 }}
+"""
+
+
+def test_model_file_conserved_round_trip():
+    m = loads_model(_FILE.format(q="Z0 + Z1 + Z2"))
+    assert m.generator.eigenbasis.sectors is not None
+    assert m.info.spec.conserved == "Z0 + Z1 + Z2"
+    again = loads_model(dumps(m.info.spec))
+    assert again.info.spec == m.info.spec
+
+
+@pytest.mark.parametrize("q,match", [("Z0", "does not commute"), ("X0 + X1 + X2", "diagonal"),
+                                     ("Q7", "unknown operator")])
+def test_model_file_bad_conserved_names_the_key(q, match):
+    with pytest.raises(ModelFileError, match=match) as info:
+        loads_model(_FILE.format(q=q))
+    assert "system.conserved" in str(info.value)
+
+
+@pytest.mark.parametrize("zoo", [db.models.xxz_chain, db.models.heisenberg_chain])
+def test_zoo_chains_declare_magnetisation_and_analysis_is_unchanged(zoo):
+    m = zoo(n=5, baths="boundary")
+    assert m.info.spec.conserved == "Z0 + Z1 + Z2 + Z3 + Z4"
+    assert m.generator.channels[0].eigenbasis.sectors is not None
+    plain = build(dataclasses.replace(m.info.spec, conserved=None))
+    a, b = analyze(m), analyze(plain)
+    for va, vb in zip(a.verdicts, b.verdicts):
+        assert va.holds == vb.holds
+        assert abs((va.residual or 0) - (vb.residual or 0)) <= 1e-12
+    assert abs(a.spectral_gap - b.spectral_gap) <= 1e-12 * a.spectral_gap
+    assert abs(a.entropy_production - b.entropy_production) <= 1e-12 * max(1.0, abs(b.entropy_production))
+    for ca, cb in zip(a.channels, b.channels):
+        assert abs(ca.heat_current - cb.heat_current) <= 1e-12
+    assert np.max(np.abs(np.array(a.energies) - np.array(b.energies))) <= 1e-12
+    assert a.conclusion == b.conclusion
