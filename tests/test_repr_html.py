@@ -31,6 +31,11 @@ def _results():
         "EntropyProduction": db.entropy_production(L, ss.state),
         "RelativeEntropyDecay": db.relative_entropy_decay(ev_q, db.gibbs_state(thermal.hamiltonian,
                                                                              thermal.baths[0].beta)),
+        # results without a table of their own: the generic JsonResult display (the lines of str())
+        "CountingStatistics": db.counting_statistics(L, {"hot": "energy"}, order=3),
+        "GallavottiCohen": db.gallavotti_cohen(L, {"hot": "energy"}, s=np.linspace(-1.0, 1.0, 5)),
+        "SecondLaw": db.second_law(L, ss.state),
+        "MachinePerformance": db.machine_performance(db.models.ssd_maser()),
     }
 
 

@@ -56,6 +56,15 @@ class JsonResult:
         {"real", "imag"})."""
         return jsonable({f.name: getattr(self, f.name) for f in fields(self)})
 
+    def _repr_html_(self) -> str:
+        """Jupyter display of a result without a table of its own: the lines of ``str()`` under
+        the type's name, with the verdict in colour when the result has one (``holds``)."""
+        holds = getattr(self, "holds", None)
+        verdict = None if not isinstance(holds, (bool, np.bool_)) else ("holds" if holds else "FAILS", bool(holds))
+        lines = [line.strip() for line in str(self).splitlines() if line.strip()]
+        return html_table(type(self).__name__, [("" if k else "result", line) for k, line in enumerate(lines)],
+                          verdict=verdict)
+
 
 def html_table(title: str, rows: Sequence[tuple[str, object]], *, verdict: tuple[str, bool] | None = None,
                table: tuple[Sequence[str], Sequence[Sequence[object]]] | None = None) -> str:
