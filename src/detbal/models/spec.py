@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -384,9 +385,21 @@ def _machine(spec: ModelSpec) -> None:
                         f"{', '.join(map(repr, given))}", ("machine", given[0]))
 
 
-def _validated(spec: ModelSpec):
-    """Everything :func:`build` checks, without building the generator: (space, H, couplings,
-    jump operators, rates, reference β, local Hamiltonians (one per bath, None for a global bath))."""
+class _Checked(NamedTuple):
+    """What :func:`_validated` returns: the operators of a checked spec, nothing built yet."""
+
+    space: Space
+    H: np.ndarray
+    couplings: list          # [(S, Bath)] per bath
+    ops: list                # jump operators
+    rates: list              # jump rates
+    reference_beta: float | None
+    local: list              # local Hamiltonian per bath (None for a global bath)
+    conserved: np.ndarray | None   # sector labels of the conserved quantity
+
+
+def _validated(spec: ModelSpec) -> _Checked:
+    """Everything :func:`build` checks, without building the generator (see :class:`_Checked`)."""
     space = _space(spec)
     H = _operator(spec.hamiltonian, space, ("system", "hamiltonian"), "hamiltonian", hermitian=True,
                   nonzero=False)
@@ -416,7 +429,7 @@ def _validated(spec: ModelSpec):
     _check_scales(H, couplings, ops, rates)
     _machine(spec)
     reference_beta = _reference_beta(spec, [bath for _, bath in couplings])
-    return space, H, couplings, ops, rates, reference_beta, local, _conserved(spec, space, H)
+    return _Checked(space, H, couplings, ops, rates, reference_beta, local, _conserved(spec, space, H))
 
 
 def _conserved(spec: ModelSpec, space, H):
@@ -442,8 +455,8 @@ def validate(spec: ModelSpec) -> ModelInfo:
     Raises:
         SpecError: as :func:`build`.
     """
-    space, *_, reference_beta, _local, _conserved_labels = _validated(spec)
-    return ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
+    checked = _validated(spec)
+    return ModelInfo(spec.name, spec.description, spec, checked.reference_beta, checked.space.dim)
 
 
 def build(spec: ModelSpec) -> Model:
