@@ -262,7 +262,7 @@ def log_frobenius(A) -> float:
 
 
 def optional_module(name: str, feature: str):
-    """Import the optional dependency ``name`` that ``feature`` needs (QuTiP for the QuTiP bridges).
+    """Import the optional dependency ``name`` (a module, possibly of a package) that ``feature`` needs.
 
     Returns:
         the imported module.
@@ -273,5 +273,6 @@ def optional_module(name: str, feature: str):
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise ImportError(f"{feature} needs the optional package '{name}', which is not installed "
-                          f"(pip install {name})") from exc
+        package = name.split(".")[0]
+        raise ImportError(f"{feature} needs the optional package '{package}', which is not installed "
+                          f"(pip install {package})") from exc

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from .._checks import as_beta
+from .._serialize import html_table
 from ..balance.api import detailed_balance
 from ..dynamics import spectral_gap, steady_state
 from ..eigenbasis import eigenbasis
@@ -121,7 +122,42 @@ class Analysis:
     sampler: dict | None = None
 
     def verdict(self, inner: str, reference: str) -> Verdict:
+        """The :class:`Verdict` of ``inner`` ("kms"/"gns") w.r.t. ``reference`` ("gibbs"/"steady state")."""
         return next(v for v in self.verdicts if v.inner == inner and v.reference == reference)
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the facts of the ``detbal`` report for this model — verdicts, steady state,
+        currents, entropy production, gap, the conclusion — and the per-channel table."""
+        def num(x, fmt):
+            return "—" if x is None else format(x, fmt)
+
+        def vector(values):
+            return "—" if values is None else " ".join(f"{v:.4g}" for v in values[:8]) + (
+                " …" if len(values) > 8 else "")
+
+        rows = [("model", self.description or self.name), ("dimension d", self.dim),
+                ("energies E_i", vector(self.energies)), ("reference Gibbs T", f"{self.reference_temperature:g}")]
+        for v in self.verdicts:
+            word = "n/a" if v.holds is None else ("holds" if v.holds else "FAILS")
+            rows.append((f"{v.inner.upper()} w.r.t. {v.reference}", f"{word}  r = {num(v.residual, '.2e')}"))
+        rows += [("steady-state populations", vector(self.populations)),
+                 ("Gibbs populations", vector(self.gibbs_populations)),
+                 ("entropy production Π", num(self.entropy_production, ".4e")),
+                 ("largest edge current", num(self.max_edge_current, ".2e")),
+                 ("largest cycle affinity", "—" if self.cycle is None else
+                  f"{self.cycle_affinity:.4g} on {'→'.join(map(str, self.cycle))}→{self.cycle[0]}"),
+                 ("spectral gap", num(self.spectral_gap, ".4g")), ("conclusion", self.conclusion)]
+        rows += [("note", n) for n in self.notes]
+        channels = [(c.name, num(c.temperature, "g"), num(c.kms_residual, ".2e"), num(c.gns_residual, ".2e"),
+                     "—" if c.share is None else f"{100 * c.share:.1f} %",
+                     "—" if c.holds is None else ("DB" if c.holds else "breaks DB"),
+                     num(c.heat_current, "+.3e"), num(c.entropy_production, ".3e")) for c in self.channels]
+        kms = self.verdict("kms", "gibbs").holds
+        return html_table(f"detbal analysis of {self.name}", rows,
+                          verdict=None if kms is None else ("detailed balance holds" if kms else
+                                                            "detailed balance FAILS", kms),
+                          table=(("channel", "T", "KMS residual", "GNS residual", "share", "verdict",
+                                  "heat in J_b", "Spohn Π_b"), channels) if channels else None)
 
     def to_dict(self) -> dict:
         return _encode(asdict(self))

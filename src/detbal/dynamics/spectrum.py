@@ -43,7 +43,7 @@ from ..linalg.spectral import (
     slow_eigenpairs,
     sort_slowest,
 )
-from .._serialize import JsonResult
+from .._serialize import JsonResult, html_table
 from ..balance.dense import hermitian_analysis
 from ..linalg.steady import DEFAULT_TOL, steady_state
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError, NotFaithfulError
@@ -89,6 +89,13 @@ class Spectrum(JsonResult):
         head = ", ".join(f"{z.real:.4g}{z.imag:+.4g}i" for z in self.eigenvalues[:4])
         more = ", …" if self.eigenvalues.size > 4 else ""
         return f"Spectrum({self.eigenvalues.size} eigenvalues, {self.method}: {head}{more})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: count, method and the slowest eigenvalues (at most 8)."""
+        slow = ", ".join(f"{z.real:.4g}{z.imag:+.4g}i" for z in self.eigenvalues[:8])
+        more = ", …" if self.eigenvalues.size > 8 else ""
+        return html_table("spectrum", [("eigenvalues", self.eigenvalues.size), ("method", self.method),
+                                       ("slowest first", slow + more)])
 
 
 SpectrumMethod = Literal["auto", "dense", "shift-invert", "structured"]
@@ -206,6 +213,14 @@ class SpectralGap(JsonResult):
     def __str__(self) -> str:
         herm = "" if self.hermitian_gap is None else f", hermitian_gap={self.hermitian_gap:.6g}"
         return f"SpectralGap(gap={self.gap:.6g}{herm}, path={self.path}, method={self.method})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the facts of ``str()`` as a table."""
+        rows = [("gap", f"{self.gap:.6g}")]
+        if self.hermitian_gap is not None:
+            rows.append(("hermitian gap λ_D", f"{self.hermitian_gap:.6g}"))
+        rows += [("path", self.path), ("method", self.method), ("kernel_dim", self.kernel_dim)]
+        return html_table("spectral gap", rows)
 
 
 def _db_reference(L, beta, state, tolerance):
