@@ -98,7 +98,7 @@ def test_sweeping_a_zoo_model_from_the_command_line(tmp_path):
     assert r.exit_code == 0, r.output
     assert "merry_go_round" in r.output and "4 ok" in r.output
     rows = (tmp_path / "r.csv").read_text().splitlines()
-    assert rows[1] == "T_hot,kms_holds,status,error"
+    assert rows[1] == "T_hot,kms_holds,seconds,status,error"
     assert [row.split(",")[1] for row in rows[2:-1]] == ["0.0", "1.0", "0.0", "0.0"]   # holds at T_hot = T_cold
     assert (tmp_path / "plots" / "sweep_kms_holds.png").stat().st_size > 0
 

@@ -4,7 +4,7 @@ Every grid point of a :class:`~detbal.app.sweep_spec.SweepSpec` is one independe
 evaluation: build the model at the point's parameters, compute the observables of
 :mod:`detbal.app.observables`. Points are grouped in **batches**, one Dask task each, so that
 Dask's per-task cost (≈ 0.2–1 ms) stays small against the work: unless ``batch`` is given, the
-first point is evaluated on the client and timed, and a batch holds ⌈0.1 s / t_point⌉ points,
+first points (up to 3, or 1 s) are evaluated on the client and timed, and a batch holds ⌈0.1 s / t_point⌉ points (t_point the fastest of them),
 at most 50, and no more than keeps ≥ 4 tasks per worker. A point that fails is caught inside
 its batch and recorded (``status = "error"`` and its message); a task that dies is recorded as
 ``"lost"``. Nothing stops the sweep but Ctrl-C.
@@ -43,6 +43,9 @@ __all__ = ["MAX_BATCH", "TARGET_TASK_SECONDS", "batch_size", "run_batch", "sweep
 TARGET_TASK_SECONDS = 0.1
 #: ... or this many points (then the per-task charge is < 20 µs per point)
 MAX_BATCH = 50
+#: the pilot (points run on the client to time one point) stops after this many points or seconds;
+#: the smallest time is used (the first call of a process pays one-off costs)
+PILOT_POINTS, PILOT_SECONDS = 3, 1.0
 _INSTALL = "parameter sweeps need the extra 'sweep': pip install 'detbal[sweep]'"
 
 
@@ -52,12 +55,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 def evaluate(spec: SweepSpec, observables: tuple, params: dict) -> dict:
-    """The record of one point: build the model, compute each observable (failures recorded)."""
+    """The record of one point: build the model, compute each observable (failures recorded),
+    and the seconds it took ("t")."""
+    start = time.perf_counter()
     record = {"p": list(params.values()), "s": "ok", "v": {}, "e": ""}
     try:
         point = SweepPoint(spec.build_model(params))
     except Exception as exc:  # noqa: BLE001 - a failing point never stops the sweep
-        record.update(s="error", e=f"model: {_first_line(exc)}")
+        record.update(s="error", e=f"model: {_first_line(exc)}", t=time.perf_counter() - start)
         return record
     errors = []
     for obs in observables:
@@ -67,6 +72,7 @@ def evaluate(spec: SweepSpec, observables: tuple, params: dict) -> dict:
             errors.append(f"{obs.name}: {_first_line(exc)}")
     if errors:
         record.update(s="error", e="; ".join(errors))
+    record["t"] = time.perf_counter() - start
     return record
 
 
@@ -212,12 +218,14 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
             progress(total - len(todo) + n_new[0], total)
 
         if todo:
-            t0 = time.perf_counter()
-            first = run_batch(spec, obs, todo[:1])          # validates and times one point
-            per_point = time.perf_counter() - t0
-            count(first)
-            rest = todo[1:]
-            used_batch = spec.batch or batch_size(per_point, len(rest), max(workers, 1))
+            # pilot: a few points here, timed, choose the batch size (and surface a broken spec early)
+            pilot = []
+            while todo[len(pilot):] and len(pilot) < PILOT_POINTS and sum(pilot) < PILOT_SECONDS:
+                t0 = time.perf_counter()
+                count(run_batch(spec, obs, [todo[len(pilot)]]))
+                pilot.append(time.perf_counter() - t0)
+            rest = todo[len(pilot):]
+            used_batch = spec.batch or batch_size(min(pilot), len(rest), max(workers, 1))
             batches = [rest[i:i + used_batch] for i in range(0, len(rest), used_batch)]
             if workers == 0:
                 for b in batches:
