@@ -27,7 +27,7 @@ def test_two_by_three_sweep_on_a_local_cluster_equals_a_plain_loop(tmp_path):
     path.write_text(qubit_sweep(T_HOT, T_COLD))
     ds = db.sweep(path, workers=2, batch=1)
     assert ds.sizes == {"T_hot": 2, "T_cold": 3, "bath": 2}
-    assert ds.attrs["workers"] == 2 and ds.attrs["detbal_version"] == db.__version__
+    assert ds.attrs["scheduler"] == "LocalCluster(2 workers)" and ds.attrs["detbal_version"] == db.__version__
     assert "T_hot" in ds.attrs["model_source"] and ds.attrs["model_name"] == "two-bath qubit"
     assert_matches_loop(ds, T_HOT, T_COLD)
 

@@ -117,10 +117,42 @@ def _client(client, workers: int):
     raise InputError(f"`client` must be None, a dask.distributed.Client or a scheduler address, got {client!r}")
 
 
-def _run_dask(client, spec, observables, batches: list, done: Callable) -> None:
+class _Collector:
+    """Receives finished records: keeps them by point, journals them, reports progress."""
+
+    def __init__(self, records: dict, journal, total: int, progress: Callable):
+        self.records, self.journal, self.total, self.progress = records, journal, total, progress
+        self.evaluated = 0
+        self.progress(len(records), total)
+
+    def __call__(self, batch_records: list) -> None:
+        for r in batch_records:
+            self.records[key_of(r["p"])] = r
+        if self.journal is not None:
+            self.journal.append(batch_records)
+        self.evaluated += len(batch_records)
+        self.progress(len(self.records), self.total)
+
+
+def _pilot(spec, obs, todo: list, collect) -> float:
+    """Run the first points here (up to PILOT_POINTS or PILOT_SECONDS); the fastest one's seconds."""
+    times = []
+    while len(times) < min(PILOT_POINTS, len(todo)) and sum(times) < PILOT_SECONDS:
+        t0 = time.perf_counter()
+        collect(run_batch(spec, obs, [todo[len(times)]]))
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def _run_dask(client, spec, observables, points: list, per_point: float, collect) -> int:
+    """Batches of ``points`` as Dask tasks on ``client``; returns the batch size used."""
     from dask.distributed import as_completed
 
-    futures = {client.submit(run_batch, spec, observables, b, pure=False): b for b in batches}
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    size = spec.batch or batch_size(per_point, len(points), n_workers)
+    batches = [points[i:i + size] for i in range(0, len(points), size)]
+    shared = client.scatter([spec, observables], broadcast=True, hash=False)   # sent once, not per task
+    futures = {client.submit(run_batch, *shared, b, pure=False): b for b in batches}
     try:
         for fut in as_completed(futures):
             batch = futures.pop(fut)
@@ -130,10 +162,11 @@ def _run_dask(client, spec, observables, batches: list, done: Callable) -> None:
                 records = [{"p": list(p.values()), "s": "lost", "v": {}, "e": f"task: {_first_line(exc)}"}
                            for p in batch]
             fut.release()
-            done(records)
+            collect(records)
     finally:
         for fut in futures:
             fut.cancel()
+    return size
 
 
 def default_workers() -> int:
@@ -184,60 +217,39 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
                          spec.templated)
     if spec.batch is not None and (isinstance(spec.batch, bool) or not isinstance(spec.batch, int) or spec.batch < 1):
         raise InputError(f"`batch` must be an integer ≥ 1, got {spec.batch!r}")
-    workers = default_workers() if workers is None else workers
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise InputError(f"`workers` must be an integer ≥ 0 (0: run in this process), got {workers!r}")
+    if client is not None and workers not in (None, 0):
+        raise InputError("give `client` (an existing cluster) or `workers` (a LocalCluster), not both")
     obs = tuple(observable(n) for n in spec.observables)
-    progress = progress or (lambda done, total: None)
-    journal = None
-    records: dict = {}
+    journal, records = None, {}
     if out is not None:
         output_format(out)
         journal = Journal(out, spec.fingerprint(), spec.parameters)
         for r in read_records(out, spec) + journal.read()[0]:
             if r["s"] in FINISHED:
                 records[key_of(r["p"])] = r
-    todo = [spec.point(i) for i in range(spec.size)]
-    todo = [p for p in todo if key_of(p.values()) not in records]
-    total, start = spec.size, time.perf_counter()
-    progress(total - len(todo), total)
+    todo = [p for p in map(spec.point, range(spec.size)) if key_of(p.values()) not in records]
+    start = time.perf_counter()
     if journal is not None:
         journal.open(list(records.values()))
-
-    finished_ok = False
-    used_batch = spec.batch
+    collect = _Collector(records, journal, spec.size, progress or (lambda done, total: None))
+    used_batch = 0
     try:
-        n_new = [0]
-
-        def count(batch_records):
-            for r in batch_records:
-                records[key_of(r["p"])] = r
-            if journal is not None:
-                journal.append(batch_records)
-            n_new[0] += len(batch_records)
-            progress(total - len(todo) + n_new[0], total)
-
         if todo:
-            # pilot: a few points here, timed, choose the batch size (and surface a broken spec early)
-            pilot = []
-            while todo[len(pilot):] and len(pilot) < PILOT_POINTS and sum(pilot) < PILOT_SECONDS:
-                t0 = time.perf_counter()
-                count(run_batch(spec, obs, [todo[len(pilot)]]))
-                pilot.append(time.perf_counter() - t0)
-            rest = todo[len(pilot):]
-            used_batch = spec.batch or batch_size(min(pilot), len(rest), max(workers, 1))
-            batches = [rest[i:i + used_batch] for i in range(0, len(rest), used_batch)]
+            per_point = _pilot(spec, obs, todo, collect) if spec.batch is None else math.nan
+            rest = todo[collect.evaluated:]
             if workers == 0:
-                for b in batches:
-                    count(run_batch(spec, obs, b))
-            elif batches:
-                c, closing = _client(client, workers)
+                used_batch = spec.batch or batch_size(per_point, len(rest), 1)
+                for i in range(0, len(rest), used_batch):
+                    collect(run_batch(spec, obs, rest[i:i + used_batch]))
+            elif rest:
+                c, closing = _client(client, workers or default_workers())
                 try:
-                    _run_dask(c, spec, obs, batches, count)
+                    used_batch = _run_dask(c, spec, obs, rest, per_point, collect)
                 finally:
                     for thing in closing:
                         thing.close()
-        finished_ok = True
     finally:
         if journal is not None:
             journal.close(remove=False)
@@ -245,12 +257,13 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
         "model_name": spec.name, "model_kind": spec.kind, "model_source": spec.text if spec.kind == "file"
         else f"{spec.model['name']} {spec.model['fixed']}", "model_path": spec.path,
         "observables": ",".join(spec.observables), "detbal_version": __version__,
-        "detbal_sweep_fingerprint": spec.fingerprint(), "batch": int(used_batch or 0),
-        "workers": int(workers) if client is None else -1, "seconds": time.perf_counter() - start,
-        "points_evaluated": int(n_new[0]),
+        "detbal_sweep_fingerprint": spec.fingerprint(), "batch": int(used_batch),
+        "scheduler": "this process" if workers == 0 else (str(client) if client is not None else
+                                                            f"LocalCluster({workers or default_workers()} workers)"),
+        "seconds": time.perf_counter() - start, "points_evaluated": collect.evaluated,
     }
     ds = to_dataset(spec, list(records.values()), attrs)
-    if out is not None and finished_ok:
+    if out is not None:
         write_output(ds, out)
         journal.close(remove=True)
     return ds

@@ -19,7 +19,7 @@ replaces ``OUT`` atomically, then the journal is deleted. ``OUT`` carries the sw
 and a SHA-256 of its data: a file that does not open, lacks them, or whose data does not match
 its checksum (truncated, half-copied) is refused with a message, never resumed from.
 
-Formats, by suffix: ``.nc`` (netCDF-4 via h5netcdf), ``.zarr`` (a directory; needs ``zarr``),
+Formats, by suffix: ``.nc`` (netCDF-4 via h5netcdf), ``.zarr`` (a directory, Zarr format 2),
 ``.csv`` (one row per point, a ``#`` header with the fingerprint and a ``#`` trailer with the row
 count and the SHA-256 of the rows).
 """
@@ -314,7 +314,7 @@ def write_output(ds, path) -> None:
         if fmt == ".nc":
             ds.to_netcdf(tmp, engine="h5netcdf")
         elif fmt == ".zarr":
-            ds.to_zarr(tmp, mode="w")
+            ds.to_zarr(tmp, mode="w", zarr_format=2)     # format 2: fixed-width strings are specified
         else:
             tmp.write_text(_csv_text(ds), encoding="utf-8")
         if fmt != ".zarr":
