@@ -3,8 +3,9 @@
 Every grid point of a :class:`~detbal.app.sweep_spec.SweepSpec` is one independent model
 evaluation: build the model at the point's parameters, compute the observables of
 :mod:`detbal.app.observables`. Points are grouped in **batches**, one Dask task each, so that
-Dask's per-task cost (≈ 0.2–1 ms) stays small against the work: unless ``batch`` is given, the
-first points (up to 3, or 1 s) are evaluated on the client and timed, and a batch holds ⌈0.1 s / t_point⌉ points (t_point the fastest of them),
+Dask's per-task cost (≈ 0.2–1 ms of CPU, more on a loaded machine) stays small against the
+work: unless ``batch`` is given, the first points (up to 3, or 1 s) are evaluated on the client
+and timed (CPU time), and a batch holds ⌈0.2 s / t_point⌉ points (t_point the fastest of them),
 at most 50, and no more than keeps ≥ 4 tasks per worker. A point that fails is caught inside
 its batch and recorded (``status = "error"`` and its message); a task that dies is recorded as
 ``"lost"``. Nothing stops the sweep but Ctrl-C.
@@ -16,6 +17,9 @@ Where the work runs (``client``):
 * a ``dask.distributed.Client`` or a scheduler address ``"tcp://host:port"`` — an existing
   cluster (closed only if the address was given here);
 * ``workers=0`` — no Dask: the batches run in this process (the serial baseline).
+
+A script that starts a LocalCluster (``client=None``) must call :func:`sweep` under
+``if __name__ == "__main__":``: worker processes are spawned and import the script again.
 
 Each batch runs under ``threadpoolctl.threadpool_limits(1)`` (one BLAS thread per worker, and in
 the serial baseline): parallelism comes from the workers, not from oversubscribed BLAS threads.
@@ -39,8 +43,9 @@ from .sweep_store import FINISHED, Journal, key_of, output_format, read_records,
 
 __all__ = ["MAX_BATCH", "TARGET_TASK_SECONDS", "batch_size", "run_batch", "sweep"]
 
-#: a task should hold at least this much work (Dask charges ≈ 0.2–1 ms per task)
-TARGET_TASK_SECONDS = 0.1
+#: a task should hold at least this much work (Dask charges ≈ 0.2–1 ms of CPU per task on an idle
+#: machine, several ms on a loaded one; 0.2 s keeps that below 1–5 % of the work)
+TARGET_TASK_SECONDS = 0.2
 #: ... or this many points (then the per-task charge is < 20 µs per point)
 MAX_BATCH = 50
 #: the pilot (points run on the client to time one point) stops after this many points or seconds;
@@ -76,12 +81,17 @@ def evaluate(spec: SweepSpec, observables: tuple, params: dict) -> dict:
     return record
 
 
+_BLAS = []  # this process's threadpoolctl.ThreadpoolController (inspecting the libraries costs ~1 ms)
+
+
 def run_batch(spec: SweepSpec, observables: tuple, points: list) -> list:
     """Records of a batch of points (each a {parameter: value} dict), one BLAS thread.
     This is the Dask task; it never raises for a failing point."""
-    from threadpoolctl import threadpool_limits
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
 
-    with threadpool_limits(limits=1):
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1):
         return [evaluate(spec, observables, p) for p in points]
 
 
@@ -96,14 +106,17 @@ def batch_size(seconds_per_point: float, pending: int, workers: int) -> int:
 def _client(client, workers: int):
     """(client, things to close) for the ``client`` argument of :func:`sweep`."""
     try:
+        import dask
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ImportError(_INSTALL) from None
     import logging
 
     if client is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        # the statistical profiler samples every worker every 10 ms: CPU the sweep's points need
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
         c = Client(cluster)
         return c, (c, cluster)
     if isinstance(client, str):
@@ -135,12 +148,13 @@ class _Collector:
 
 
 def _pilot(spec, obs, todo: list, collect) -> float:
-    """Run the first points here (up to PILOT_POINTS or PILOT_SECONDS); the fastest one's seconds."""
+    """Run the first points here (up to PILOT_POINTS or PILOT_SECONDS); the fastest one's CPU
+    seconds (CPU, not wall time: other jobs on the machine do not shrink the batches)."""
     times = []
     while len(times) < min(PILOT_POINTS, len(todo)) and sum(times) < PILOT_SECONDS:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         collect(run_batch(spec, obs, [todo[len(times)]]))
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return min(times)
 
 
