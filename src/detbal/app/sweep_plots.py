@@ -16,7 +16,7 @@ from .plots import _figure, _title, file_stem
 
 __all__ = ["sweep_figures", "write_sweep_plots"]
 
-_SKIP = ("status", "error")
+_SKIP = ("status", "error", "seconds")
 
 
 def _axis(ds, dim: str):

@@ -41,6 +41,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -179,7 +180,7 @@ def _placeholders(data, path: tuple, found: dict) -> None:
 
 # -- grids --------------------------------------------------------------------------------------------
 def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return isinstance(v, Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v)
 
 
 def _values(raw, key: tuple, unique: bool = True) -> tuple:
@@ -191,12 +192,12 @@ def _values(raw, key: tuple, unique: bool = True) -> tuple:
             raise SpecError(f"expected {form}, got {raw!r}", key)
         if unique and len(set(raw)) != len(raw):
             raise SpecError(f"repeated values in {raw!r} (each grid point once)", key)
-        return tuple(int(v) if isinstance(v, int) else float(v) for v in raw)
+        return tuple(int(v) if isinstance(v, Integral) else float(v) for v in raw)
     if isinstance(raw, dict) and len(raw) == 1:
         (kind, args), = raw.items()
         if kind in ("linspace", "logspace", "geomspace"):
             ok = isinstance(args, list) and len(args) == 3 and all(_number(v) for v in args[:2]) \
-                and isinstance(args[2], int) and not isinstance(args[2], bool) and args[2] >= 1
+                and isinstance(args[2], Integral) and not isinstance(args[2], bool) and args[2] >= 1
             if not ok:
                 raise SpecError(f"{kind} takes [start, stop, num] with finite numbers and an integer num ≥ 1, "
                                 f"got {args!r}", key + (kind,))
@@ -333,7 +334,7 @@ def _from_data(data: dict, name: str, extra_axes: list, observables) -> SweepSpe
         for r in refs:
             if r not in names:
                 raise SpecError(f"placeholder ${{{r}}} names no grid axis; axes: {', '.join(sorted(names)) or 'none'}",
-                                path, data_offset(data, path, r))
+                                path, _placeholder_offset(data, path, r))
         used.update(refs)
     for a in axes:
         for n in a.names:
@@ -348,7 +349,7 @@ def _from_data(data: dict, name: str, extra_axes: list, observables) -> SweepSpe
     return spec
 
 
-def data_offset(data: dict, path: tuple, name: str) -> int | None:
+def _placeholder_offset(data: dict, path: tuple, name: str) -> int | None:
     value = data
     for k in path:
         value = value[k]
