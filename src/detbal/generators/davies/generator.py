@@ -27,12 +27,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from ... import config
-from ..._checks import as_operator, is_hermitian
+from ..._checks import as_operator, hermiticity_error, is_hermitian
 from ...baths.bath import Bath
-from ...eigenbasis import Eigenbasis
+from ...eigenbasis import Eigenbasis, log_scaled
 from ...errors import InputError, NotFaithfulError
 from ...states import log_gibbs_populations
 from . import sectors as _bohr
@@ -342,12 +343,38 @@ class DaviesGenerator(Generator):
         :func:`sector_linalg.zero_sector_matrix`), never a dense d²×d² or n0×n0 matrix."""
         if "kdim" not in self._cache:
             if self._sec.degenerate:
-                M0 = kern.zero_sector_matrix(self._sec, self._cps,
-                                             self._h_count * self._eb.energies if self._h_count else None)
-                self._cache["kdim"] = kern.block_nullity(M0)
+                self._cache["kdim"] = kern.block_nullity(self._zero_sector_sparse())
             else:
                 self._cache["kdim"] = kern.kernel_dim(self._parts, self._cps)
         return self._cache["kdim"]
+
+    def _zero_sector_sparse(self):
+        """The ν = 0 block as a sparse matrix (:func:`sector_kernel.zero_sector_matrix`), cached."""
+        if "M0" not in self._cache:
+            self._cache["M0"] = kern.zero_sector_matrix(
+                self._sec, self._cps, self._h_count * self._eb.energies if self._h_count else None)
+        return self._cache["M0"]
+
+    def _degenerate_population_gap(self, k: int) -> float | None:
+        """Gap of the ν = 0 block of a degenerate spectrum at one finite β, or None when it is not
+        Hermitian after the KMS scaling (a Lamb shift acting inside degenerate levels).
+
+        With σ the Gibbs state, M̂ = Γ^{−1/2} M0 Γ^{1/2}, M̂_ac = M0_ac e^{x}, x = [log p_j + log p_l
+        − log p_i − log p_k]/4 for a = |i⟩⟨k|, c = |j⟩⟨l| (log domain, no overflow), is Hermitian
+        for a KMS-detailed-balanced generator whose coherent part vanishes on the sector; its gap is
+        the (k+1)-th largest eigenvalue (:func:`sector_kernel.top_gap`: Lanczos on the sparse M̂
+        deflated by the known kernel vector √p on the populations, never a dense eig)."""
+        sec, lp = self._sec, self._log_gibbs()
+        M = self._zero_sector_sparse().tocoo()
+        g = (lp[sec.zero_rows] + lp[sec.zero_cols]) / 4
+        data, _ = log_scaled(M.data, g[M.col] - g[M.row], shift=0.0)
+        Mh = sp.csr_array((data, (M.row, M.col)), shape=M.shape)
+        if hermiticity_error(Mh) > 1e-12:
+            return None
+        Mh = sp.csr_array((Mh + Mh.conj().T) * 0.5)
+        lp0 = np.full(Mh.shape[0], -np.inf)
+        lp0[: self.dim] = lp
+        return kern.top_gap(Mh, k, lp0)
 
     def structured_steady_state(self) -> tuple[np.ndarray, int, str]:
         """Steady state from the sector structure, without any d²×d² matrix.
@@ -405,10 +432,17 @@ class DaviesGenerator(Generator):
         The number k of zero eigenvalues comes from the kernel dimension (combinatorial for the
         Pauli graph). One β: the population part is the (k+1)-th largest eigenvalue of the
         symmetrised Pauli matrix (``eigvalsh``; Lanczos on the deflated matrix for d ≥ 384,
-        with the Hermitian solver as fallback); otherwise ``eig``. Coherences: min −Re λ.
+        with the Hermitian solver as fallback), for degenerate levels of the KMS-symmetrised
+        sparse ν = 0 block (when Hermitian, i.e. no Lamb shift inside degenerate levels);
+        otherwise ``eig``. Coherences: min −Re λ.
         """
-        f, k = self._parts, self._kernel_dim()
-        if f.pauli_matrix is not None and self.beta is not None:
+        f, k = self._parts, self._kernel_dim()   # the ν ≠ 0 blocks first: they are needed below
+        g_pop = None
+        if self._sec.degenerate and self.beta is not None and math.isfinite(self.beta):
+            g_pop = self._degenerate_population_gap(k)
+        if g_pop is not None:
+            pass
+        elif f.pauli_matrix is not None and self.beta is not None:
             g_pop = kern.top_gap(self._symmetrized_pauli(), k, self._log_gibbs())
         else:
             ev = self._population_eigenvalues()
