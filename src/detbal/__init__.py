@@ -39,6 +39,9 @@ from .balance.reversal import TimeReversal, gns_dual, kms_dual
 from .thermo.currents import EntropyProduction, RelativeEntropyDecay, entropy_production, heat_currents, relative_entropy_decay
 from .states import Thermodynamics, gibbs_state, relative_entropy, thermodynamics, von_neumann_entropy
 
+# conserved quantities (block eigenbasis, issue 17)
+from .eigenbasis import SectorBlocks
+
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
 
@@ -107,4 +110,6 @@ __all__ = [
     "EntropyProduction",
     "relative_entropy_decay",
     "RelativeEntropyDecay",
+    # conserved quantities (block eigenbasis, issue 17)
+    "SectorBlocks",
 ]

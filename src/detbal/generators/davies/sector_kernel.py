@@ -123,8 +123,11 @@ def top_gap(What, k: int, log_p: np.ndarray) -> float:
         config.check_memory(3.0 * What.dtype.itemsize * d * d, f"dense eigenvalues of a {d}×{d} sector block",
                             "fewer sites")
         What = What.toarray()
-    ev = sla.eigh(What, eigvals_only=True, subset_by_index=[d - 1 - k, d - 1], driver="evr",
-                  check_finite=False)
+    try:
+        ev = sla.eigh(What, eigvals_only=True, subset_by_index=[d - 1 - k, d - 1], driver="evr",
+                      check_finite=False)
+    except np.linalg.LinAlgError:   # MRRR can fail on massively repeated eigenvalues: all of them
+        ev = sla.eigh(What, eigvals_only=True, driver="evd", check_finite=False)[d - 1 - k:]
     return -float(ev[0])
 
 
