@@ -80,7 +80,9 @@ def test_the_scheduler_option_reaches_a_scheduler_started_here_and_records_a_fai
     path = tmp_path / "q.toml"
     path.write_text(qubit_sweep([1.0, 3.0], [-0.5, 0.5], observables=["kms_holds", "heat_current"]))
     out = tmp_path / "r.nc"
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, protocol="tcp://", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
         r = runner.invoke(app, ["sweep", str(path), "--scheduler", cluster.scheduler_address, "--out", str(out),
                                 "--batch", "1", "--quiet"])
         assert r.exit_code == 0, r.output
