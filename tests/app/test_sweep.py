@@ -118,3 +118,31 @@ def test_importing_detbal_does_not_import_dask_or_xarray():
            "'xarray', 'pandas'}))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_task_that_dies_is_recorded_as_lost_and_runs_again_on_resume(tmp_path, monkeypatch):
+    # the cluster's workers are threads of this process, so a patched batch function reaches them:
+    # the task holding T_hot = 2 fails outside the points' own error handling, as when a worker dies
+    from dask.distributed import Client, LocalCluster
+
+    from detbal.app import sweep as sweep_module
+
+    evaluate, doomed = sweep_module.evaluate, {2.0}
+
+    def dies_at_doomed_points(spec, observables, params):
+        if params["T_hot"] in doomed:
+            raise RuntimeError("worker died")
+        return evaluate(spec, observables, params)
+
+    monkeypatch.setattr(sweep_module, "evaluate", dies_at_doomed_points)
+    spec = db.sweep_spec("merry_go_round", grid={"T_hot": [1.0, 2.0, 3.0]}, observables=["kms_holds"])
+    out = tmp_path / "r.nc"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        ds = db.sweep(spec, client=client, batch=1, out=out)
+        assert list(ds["status"].values) == ["ok", "lost", "ok"]
+        assert ds["error"].values[1] == "task: RuntimeError: worker died"
+        doomed.clear()
+        again = db.sweep(spec, client=client, batch=1, out=out)
+    assert again.attrs["points_evaluated"] == 1
+    assert list(again["status"].values) == ["ok"] * 3

@@ -160,6 +160,8 @@ def _pilot(spec, obs, todo: list, collect) -> float:
 
 def _run_dask(client, spec, observables, points: list, per_point: float, collect) -> int:
     """Batches of ``points`` as Dask tasks on ``client``; returns the batch size used."""
+    from asyncio import CancelledError
+
     from dask.distributed import as_completed
 
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
@@ -172,7 +174,7 @@ def _run_dask(client, spec, observables, points: list, per_point: float, collect
             batch = futures.pop(fut)
             try:
                 records = fut.result()
-            except Exception as exc:  # noqa: BLE001 - the task died (worker lost, ...): record, go on
+            except (Exception, CancelledError) as exc:  # the task died (worker lost, cancelled): record, go on
                 records = [{"p": list(p.values()), "s": "lost", "v": {}, "e": f"task: {_first_line(exc)}"}
                            for p in batch]
             fut.release()
