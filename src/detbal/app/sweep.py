@@ -174,7 +174,7 @@ def _run_dask(client, spec, observables, points: list, per_point: float, collect
             batch = futures.pop(fut)
             try:
                 records = fut.result()
-            except (Exception, CancelledError) as exc:  # the task died (worker lost, cancelled): record, go on
+            except (Exception, CancelledError) as exc:  # noqa: BLE001 - the task died (worker lost, cancelled)
                 records = [{"p": list(p.values()), "s": "lost", "v": {}, "e": f"task: {_first_line(exc)}"}
                            for p in batch]
             fut.release()
