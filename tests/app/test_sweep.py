@@ -146,3 +146,17 @@ def test_a_task_that_dies_is_recorded_as_lost_and_runs_again_on_resume(tmp_path,
         again = db.sweep(spec, client=client, batch=1, out=out)
     assert again.attrs["points_evaluated"] == 1
     assert list(again["status"].values) == ["ok"] * 3
+
+
+def test_figures_hatch_the_cells_where_detailed_balance_breaks_and_mark_points_not_computed():
+    from detbal.app.sweep_plots import sweep_figures
+
+    ds = db.sweep("merry_go_round", grid={"T_hot": [1.0, 2.0], "T_cold": [1.0, 2.0]},
+                  observables=["kms_holds", "spectral_gap"], workers=0)
+    ax = sweep_figures(ds)["sweep_spectral_gap"].axes[0]
+    hatched = [c for c in ax.collections if c.get_hatch() == "//"]
+    assert len(hatched) == 1 and len(hatched[0].get_paths()) == 2        # the two cells with T_hot ≠ T_cold
+    line = db.sweep("thermal_qubit", grid={"temperature": [0.0, 1.0, 2.0]}, observables=["kms_residual"], workers=0)
+    ax = sweep_figures(line)["sweep_kms_residual"].axes[0]
+    marks = [m for m in ax.lines if m.get_label().startswith("not computed")]
+    assert len(marks) == 1 and list(marks[0].get_xdata()) == [0.0]       # T = 0: Gibbs is not faithful
