@@ -457,6 +457,6 @@ def sweep_spec(target, grid: dict | None = None, observables=None, fixed: dict |
     p = Path(str(target))
     if str(target).endswith(".toml") or p.exists():
         if fixed:
-            raise InputError("`fixed` parameters apply to zoo models only; edit the model file")
+            raise InputError("fixed parameters (`fixed`, --param) apply to zoo models only; edit the model file")
         return file_spec(p, grid, observables)
     return zoo_spec(str(target), grid or {}, fixed, observables)
