@@ -148,3 +148,21 @@ def test_a_number_templated_into_an_expression_is_that_number_exactly(w):
     Z, X = np.diag([1.0, -1.0]), np.array([[0.0, 1.0], [1.0, 0.0]])
     np.testing.assert_array_equal(H, w * Z - 2 * w * X)
     assert data["system"]["hamiltonian"] == "${w} * Z0 - 2*${ w }*X0"       # the input is not mutated
+
+
+def test_a_dollar_sign_outside_a_placeholder_is_plain_text(tmp_path):
+    text = qubit_sweep([1.0], [1.0]).replace('name = "two-bath qubit"', 'name = "qubit for $5 {cheap}"')
+    assert sweep_spec(_write(text, tmp_path)).name == "qubit for $5 {cheap}"
+
+
+def test_a_python_grid_must_be_a_sequence_of_numbers():
+    with pytest.raises(db.InputError, match="grid axis 'T_hot': expected a non-empty list"):
+        sweep_spec("merry_go_round", grid={"T_hot": 2.0})
+
+
+def test_a_grid_beyond_the_point_limit_is_refused_before_any_work():
+    from detbal.app.sweep_spec import MAX_POINTS
+
+    side = int(np.sqrt(MAX_POINTS)) + 1
+    with pytest.raises(db.InputError, match="more than 1e\\+06; split the sweep"):
+        sweep_spec("merry_go_round", grid={"T_hot": np.linspace(1, 2, side), "T_cold": np.linspace(1, 2, side)})

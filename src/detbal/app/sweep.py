@@ -160,6 +160,8 @@ def _pilot(spec, obs, todo: list, collect) -> float:
 
 def _run_dask(client, spec, observables, points: list, per_point: float, collect) -> int:
     """Batches of ``points`` as Dask tasks on ``client``; returns the batch size used."""
+    from asyncio import CancelledError
+
     from dask.distributed import as_completed
 
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
@@ -172,7 +174,7 @@ def _run_dask(client, spec, observables, points: list, per_point: float, collect
             batch = futures.pop(fut)
             try:
                 records = fut.result()
-            except Exception as exc:  # noqa: BLE001 - the task died (worker lost, ...): record, go on
+            except (Exception, CancelledError) as exc:  # noqa: BLE001 - the task died (worker lost, cancelled)
                 records = [{"p": list(p.values()), "s": "lost", "v": {}, "e": f"task: {_first_line(exc)}"}
                            for p in batch]
             fut.release()
@@ -200,7 +202,8 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
             required) or a :class:`~detbal.app.sweep_spec.SweepSpec`.
         client: None (a LocalCluster started for the sweep), a ``dask.distributed.Client``, or a
             scheduler address "tcp://host:port" (module docstring).
-        workers: LocalCluster worker processes (default: usable cores); 0 runs in this process.
+        workers: LocalCluster worker processes (default: usable cores); 0 runs in this process
+            (without Dask). Not with ``client``.
         out: optional result file (.nc, .zarr, .csv): written at the end, journal while running,
             resumed from when it (or its journal) exists.
         grid: {parameter: values} (zoo axes, or axes added to / replacing the file's).
@@ -233,7 +236,7 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
         raise InputError(f"`batch` must be an integer ≥ 1, got {spec.batch!r}")
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise InputError(f"`workers` must be an integer ≥ 0 (0: run in this process), got {workers!r}")
-    if client is not None and workers not in (None, 0):
+    if client is not None and workers is not None:
         raise InputError("give `client` (an existing cluster) or `workers` (a LocalCluster), not both")
     obs = tuple(observable(n) for n in spec.observables)
     journal, records = None, {}
@@ -248,8 +251,10 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
     if journal is not None:
         journal.open(list(records.values()))
     collect = _Collector(records, journal, spec.size, progress or (lambda done, total: None))
-    used_batch = 0
+    used_batch, c, closing = 0, None, ()
     try:
+        if todo and client is not None:                 # an existing cluster: reach it before any work
+            c, closing = _client(client, 0)
         if todo:
             per_point = _pilot(spec, obs, todo, collect) if spec.batch is None else math.nan
             rest = todo[collect.evaluated:]
@@ -258,13 +263,12 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
                 for i in range(0, len(rest), used_batch):
                     collect(run_batch(spec, obs, rest[i:i + used_batch]))
             elif rest:
-                c, closing = _client(client, workers or default_workers())
-                try:
-                    used_batch = _run_dask(c, spec, obs, rest, per_point, collect)
-                finally:
-                    for thing in closing:
-                        thing.close()
+                if c is None:
+                    c, closing = _client(None, workers or default_workers())
+                used_batch = _run_dask(c, spec, obs, rest, per_point, collect)
     finally:
+        for thing in closing:
+            thing.close()
         if journal is not None:
             journal.close(remove=False)
     attrs = {
