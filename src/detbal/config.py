@@ -19,7 +19,7 @@ from numbers import Real
 
 from .errors import InputError, MemoryBudgetError
 
-__all__ = ["memory_budget", "budget", "check_memory", "fits_memory", "DENSE_BALANCE_MAX_DIM", "DENSE_SPECTRUM_MAX_DIM", "LU_MAX_DIM",
+__all__ = ["memory_budget", "budget", "check_memory", "fits_memory", "DENSE_BALANCE_MAX_DIM", "AUTO_STEADY_BALANCE_MAX_DIM", "DENSE_SPECTRUM_MAX_DIM", "LU_MAX_DIM",
            "DENSE_KERNEL_MAX_DIM", "EIG_MAX_DIM", "GTH_MAX_DIM", "LANCZOS_MIN_DIM"]
 
 memory_budget: int = 2 * 2**30
@@ -28,6 +28,10 @@ memory_budget: int = 2 * 2**30
 #: dense detailed-balance test up to this d: 6 d²×d² complex matrices are 1.6 GB at d = 64, and
 #: the operator-sum / probe certificates are exact or cheaper beyond it
 DENSE_BALANCE_MAX_DIM = 64
+#: the verdict w.r.t. the steady state that ``detailed_balance(L, beta=...)`` adds when Gibbs is not
+#: stationary is computed automatically by the dense test only up to this d (d = 64 costs minutes;
+#: ``detailed_balance(L, state="stationary")`` runs it on request)
+AUTO_STEADY_BALANCE_MAX_DIM = 32
 #: spectral_gap / spectrum(k=...) by dense eig up to this d (d² ≤ 1024: eig in < 1 s); beyond it
 #: shift-invert Arnoldi on the sparse matrix
 DENSE_SPECTRUM_MAX_DIM = 32

@@ -341,3 +341,16 @@ def test_steady_state_verdict_of_a_lindbladian_beyond_the_dense_size():
     assert rep.details["steady_state"]["holds"] is None and "state='stationary'" in rep.details["steady_state"]["reason"]
     own = db.detailed_balance(L, state="stationary")
     assert own.method == "structured" and not own.holds and own.stationary_residual < 1e-8
+
+
+def test_automatic_steady_state_verdict_never_runs_the_dense_test_beyond_its_size():
+    """Boundary-driven XXZ chain, n = 6 (d = 64): Gibbs is not stationary and the steady state has
+    coherences between degenerate levels, so a verdict w.r.t. it needs the dense d²×d² test (minutes
+    at d = 64). ``detailed_balance(L, beta=...)`` says so instead of running it; on request it runs."""
+    L = db.models.xxz_chain(n=6, baths="boundary").generator
+    rep = db.detailed_balance(L, beta=1.0)
+    assert rep.method == "structured" and not rep.holds
+    own = rep.details["steady_state"]
+    assert own["holds"] is None and "d = 64" in own["reason"] and "state='stationary'" in own["reason"]
+    small = db.detailed_balance(db.models.xxz_chain(n=4, baths="boundary").generator, beta=1.0)
+    assert small.details["steady_state"]["holds"] is not None   # d = 16: computed automatically

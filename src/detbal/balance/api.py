@@ -379,7 +379,13 @@ def _steady_state_verdict(L, s, label, tol) -> dict:
     """Verdict w.r.t. the generator's own steady state (when Gibbs is not stationary)."""
 
     try:
-        rep = detailed_balance(L, state=steady_state(L).state, inner=s, tolerance=tol)
+        rho = steady_state(L).state
+        if (L.dim > config.AUTO_STEADY_BALANCE_MAX_DIM
+                and _choose(L, reference_state(L, state=rho, inner_label=label), "auto").name == "dense"):
+            return {"holds": None, "reason": f"w.r.t. the steady state only the dense d²×d² test applies "
+                    f"(d = {L.dim}); it is not run automatically beyond d = "
+                    f"{config.AUTO_STEADY_BALANCE_MAX_DIM}: call detailed_balance(L, state='stationary')"}
+        rep = detailed_balance(L, state=rho, inner=s, tolerance=tol)
     except DetbalError as exc:
         return {"holds": None, "reason": str(exc).splitlines()[0]}
     sentence = ("balanced w.r.t. its steady state, but that steady state is not the Gibbs state"
