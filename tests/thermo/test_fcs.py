@@ -391,3 +391,12 @@ def test_boundary_driven_davies_chain_with_degenerate_levels_obeys_gallavotti_co
     assert cs.method == "davies-zero-sector"
     gc = gallavotti_cohen(D, {"left": "energy"})
     assert gc.residual < 1e-12 and abs(gc.theta_at_minus_affinity) < 1e-12
+
+
+def test_explicit_superoperators_on_a_davies_generator_take_the_jump_path():
+    D = davies_qubit()
+    dh, uh, *_ = qubit_rates()
+    pairs = [(dh * np.kron(SIGMA_MINUS.conj(), SIGMA_MINUS), -1.0), (uh * np.kron(SIGMA_PLUS.conj(), SIGMA_PLUS), 1.0)]
+    got = counting_statistics(D, pairs, order=3)
+    assert got.method.startswith("jumps")
+    np.testing.assert_allclose(got.cumulants, counting_statistics(D, {"hot": "number"}, order=3).cumulants, rtol=1e-9)

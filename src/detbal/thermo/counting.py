@@ -343,7 +343,8 @@ def resolve_counting(L, counting) -> SectorCounting | JumpCounting:
     L = as_generator(L)
     fields_spec = _field_list(counting)
     F = len(fields_spec)
-    sector = _sector_or_none(L)
+    explicit = any(isinstance(spec, list) for spec in fields_spec)   # superoperators: the jump path
+    sector = None if explicit else _sector_or_none(L)
     channels = bath_channels(L)
     infos, terms, edges = [], [], []
     for f, spec in enumerate(fields_spec):
