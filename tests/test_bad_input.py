@@ -44,6 +44,9 @@ CASES = [
     ("bad tolerance", lambda: db.detailed_balance(L2, beta=1.0, tolerance=-1), db.InputError, "tolerance"),
     ("state wrong dimension", lambda: db.detailed_balance(L2, state=np.eye(3) / 3), db.InputError, "state"),
     ("singular reference", lambda: db.detailed_balance(L2, state=np.diag([1.0, 0.0])), db.NotFaithfulError, "full rank"),
+    ("probe on a dissipator 1e-300 below H",
+     lambda: db.detailed_balance(db.davies(H2, [(np.array([[0, 1], [1, 0]]), db.Bath.ohmic(1e-300, 4.0, 1.0))]),
+                                 beta=2.0, method="probe"), db.InputError, "cannot be resolved by probes"),
 ]
 
 

@@ -115,11 +115,14 @@ def as_operator(x, name: str, dim: int | None = None, hermitian: bool = False, s
 
 
 def as_real_symmetric(A: np.ndarray, name: str) -> np.ndarray:
-    """Checked (A + Aᵀ)/2 of a real square array (``as_operator``'s checks in real arithmetic)."""
+    """Checked (A + Aᵀ)/2 of a real square array (``as_operator``'s checks in real arithmetic); a
+    diagonal A is symmetric as it is (copied without further d×d temporaries)."""
     if not math.isfinite(float(A.sum())) and not np.all(np.isfinite(A)):
         raise InputError(f"`{name}` contains NaN or infinite entries")
     if not math.isfinite(float(A.sum())):
         raise InputError(f"`{name}` has entries too large to represent (overflow)")
+    if int(np.count_nonzero(A)) == int(np.count_nonzero(np.diagonal(A))):
+        return A.copy()
     skew = A - A.T
     norm = frobenius(A)
     err = 0.0 if norm == 0 else frobenius(skew) / norm
@@ -262,7 +265,7 @@ def log_frobenius(A) -> float:
 
 
 def optional_module(name: str, feature: str):
-    """Import the optional dependency ``name`` that ``feature`` needs (QuTiP for the QuTiP bridges).
+    """Import the optional dependency ``name`` (a module, possibly of a package) that ``feature`` needs.
 
     Returns:
         the imported module.
@@ -273,5 +276,6 @@ def optional_module(name: str, feature: str):
     try:
         return importlib.import_module(name)
     except ImportError as exc:
-        raise ImportError(f"{feature} needs the optional package '{name}', which is not installed "
-                          f"(pip install {name})") from exc
+        package = name.split(".")[0]
+        raise ImportError(f"{feature} needs the optional package '{package}', which is not installed "
+                          f"(pip install {package})") from exc

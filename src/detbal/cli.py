@@ -304,7 +304,7 @@ def _sweep_summary(ds, out: Optional[str]) -> None:
     table.add_column("max", justify="right")
     table.add_column("points computed", justify="right")
     for name in ds.data_vars:
-        if name in ("status", "error"):
+        if name in ("status", "error", "seconds"):
             continue
         for b in (list(ds["bath"].values) if "bath" in ds[name].dims else [None]):
             v = ds[name].sel(bath=b).values if b is not None else ds[name].values
@@ -315,7 +315,7 @@ def _sweep_summary(ds, out: Optional[str]) -> None:
     console.print(table)
     line = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
     console.print(f"points: {line}; {ds.attrs['points_evaluated']} evaluated in {ds.attrs['seconds']:.2f} s "
-                  f"(batches of {ds.attrs['batch']})")
+                  f"(batches of {ds.attrs['batch']}; {float(ds['seconds'].sum()):.2f} s of evaluation in all)")
     errors = sorted({str(e) for e in ds["error"].values.ravel() if str(e)})
     for e in errors[:5]:
         console.print(f"  failed: {e}", markup=False)

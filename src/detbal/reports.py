@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from ._serialize import JsonResult, jsonable
+from ._serialize import JsonResult, html_table, jsonable
 
 __all__ = ["BalanceReport", "ChannelBalance", "no_truth_value"]
 
@@ -119,3 +119,18 @@ class BalanceReport:
             note = f" — {c.note}" if c.note else ""
             lines.append(f"  channel {c.name}: residual {c.residual:.3e} ({100 * c.contribution:.1f} %) {mark}{note}")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the facts of ``str()`` as a table, one row per channel below."""
+        rows = [("residual", f"{self.residual:.3e} (tolerance {self.tolerance:.1e})"),
+                ("dissipative / hamiltonian", f"{self.dissipative_residual:.3e} / {self.hamiltonian_residual:.3e}"),
+                ("stationary residual", f"{self.stationary_residual:.3e}"),
+                ("σ-antisymmetric part", "0: σ-self-adjoint (no coherent part K)" if self.symmetric else
+                 f"{self.symmetric_residual:.3e} (a σ-commuting K is allowed)")]
+        if self.error_bar:
+            rows.append(("error bar", self.error_bar))
+        channels = [(c.name, f"{c.residual:.3e}", f"{100 * c.contribution:.1f} %", "ok" if c.holds else "breaks DB",
+                     c.note) for c in self.channels]
+        return html_table(f"detailed balance ({self.inner}, w.r.t. {self.reference}, {self.method})", rows,
+                          verdict=("holds" if self.holds else "FAILS", self.holds),
+                          table=(("channel", "residual", "share", "verdict", "note"), channels) if channels else None)

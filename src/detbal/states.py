@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from ._checks import as_beta, as_state
+from ._serialize import html_table
 from .eigenbasis import eigenbasis
 
 __all__ = [
@@ -106,7 +107,12 @@ class Thermodynamics:
     heat_capacity: float
 
     def to_dict(self) -> dict:
+        """The fields as a JSON-friendly dictionary (non-finite floats as strings)."""
         return {k: (v if math.isfinite(v) else str(v)) for k, v in asdict(self).items()}
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the fields as a table."""
+        return html_table("Gibbs-state thermodynamics", [(k, f"{v:.10g}") for k, v in asdict(self).items()])
 
 
 def thermodynamics(H, beta: float) -> Thermodynamics:

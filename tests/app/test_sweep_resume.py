@@ -44,7 +44,7 @@ def _file(tmp_path, t_hot=T_HOT, t_cold=T_COLD):
     return path
 
 
-@pytest.mark.parametrize("suffix", [".nc", ".csv"])
+@pytest.mark.parametrize("suffix", [".nc", ".csv", ".zarr"])
 def test_a_rerun_with_the_same_output_skips_every_finished_point(tmp_path, counter, suffix):
     path, out = _file(tmp_path), tmp_path / f"r{suffix}"
     first = db.sweep(path, out=out, workers=0)
@@ -106,6 +106,17 @@ def test_a_half_written_output_is_detected_and_not_trusted(tmp_path, counter, su
     assert r.exit_code == 2 and "not trusted" in r.output and str(out) in r.output
     assert counter.calls == 6                                   # nothing was evaluated from the damaged file
     assert out.read_bytes() == data[: len(data) // 2]           # and it was not overwritten
+
+
+def test_a_zarr_output_missing_a_chunk_is_detected_and_not_trusted(tmp_path, counter):
+    path, out = _file(tmp_path), tmp_path / "r.zarr"
+    db.sweep(path, out=out, workers=0)
+    chunks = [p for p in (out / "kms_residual").iterdir() if not p.name.startswith(".")]
+    assert chunks
+    for p in chunks:                                         # the data of one variable never arrived
+        p.unlink()
+    with pytest.raises(SweepOutputError, match="not trusted"):
+        db.sweep(path, out=out, workers=0)
 
 
 def test_an_output_whose_values_were_modified_fails_its_checksum(tmp_path, counter):

@@ -3,14 +3,17 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from model_files import GOOD
 from sweep_files import HEAD, qubit_sweep
 from typer.testing import CliRunner
 
 import detbal as db
-from detbal.app.sweep_spec import parse_grid, sweep_spec
+from detbal.app.sweep_spec import parse_grid, substitute, sweep_spec
 from detbal.cli import app
 from detbal.io.model_file import ModelFileError, loads_model
+from detbal.models.expressions import Space, parse_operator
 
 runner = CliRunner()
 GRID = "\n[sweep]\n\n[sweep.grid]\nT_hot = [1.0, 2.0]\nT_cold = [0.5, 1.0]\n"
@@ -123,8 +126,43 @@ def test_malformed_command_line_grids_exit_2(grid, words):
     assert words in r.output, r.output
 
 
+def test_numpy_grids_are_accepted():
+    spec = sweep_spec("xxz_chain", grid={"n": np.arange(3, 5), "T_left": np.linspace(1, 2, 3)})
+    assert spec.axes[0].coords == (("n", (3, 4)),) and spec.shape == (2, 3)
+
+
 def test_a_zoo_sweep_needs_a_grid_and_known_observables():
     with pytest.raises(db.InputError, match="needs a grid"):
         sweep_spec("merry_go_round")
     with pytest.raises(db.InputError, match="unknown observable 'gap'.*spectral_gap"):
         sweep_spec("merry_go_round", grid={"T_hot": [1.0]}, observables=["gap"])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+def test_a_number_templated_into_an_expression_is_that_number_exactly(w):
+    data = {"system": {"hamiltonian": "${w} * Z0 - 2*${ w }*X0", "sites": "${w}"}, "x": ["${w}"]}
+    out = substitute(data, {"w": w})
+    assert out["system"]["sites"] == w and out["x"] == [w]                 # whole values: the number itself
+    H = parse_operator(out["system"]["hamiltonian"], Space(sites=1), "hamiltonian")
+    Z, X = np.diag([1.0, -1.0]), np.array([[0.0, 1.0], [1.0, 0.0]])
+    np.testing.assert_array_equal(H, w * Z - 2 * w * X)
+    assert data["system"]["hamiltonian"] == "${w} * Z0 - 2*${ w }*X0"       # the input is not mutated
+
+
+def test_a_dollar_sign_outside_a_placeholder_is_plain_text(tmp_path):
+    text = qubit_sweep([1.0], [1.0]).replace('name = "two-bath qubit"', 'name = "qubit for $5 {cheap}"')
+    assert sweep_spec(_write(text, tmp_path)).name == "qubit for $5 {cheap}"
+
+
+def test_a_python_grid_must_be_a_sequence_of_numbers():
+    with pytest.raises(db.InputError, match="grid axis 'T_hot': expected a non-empty list"):
+        sweep_spec("merry_go_round", grid={"T_hot": 2.0})
+
+
+def test_a_grid_beyond_the_point_limit_is_refused_before_any_work():
+    from detbal.app.sweep_spec import MAX_POINTS
+
+    side = int(np.sqrt(MAX_POINTS)) + 1
+    with pytest.raises(db.InputError, match="more than 1e\\+06; split the sweep"):
+        sweep_spec("merry_go_round", grid={"T_hot": np.linspace(1, 2, side), "T_cold": np.linspace(1, 2, side)})

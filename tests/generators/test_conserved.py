@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import reduce
+from math import comb
 
 import numpy as np
 import pytest
@@ -286,3 +287,96 @@ def test_zoo_chains_declare_magnetisation_and_analysis_is_unchanged(zoo):
         assert abs(ca.heat_current - cb.heat_current) <= 1e-12
     assert np.max(np.abs(np.array(a.energies) - np.array(b.energies))) <= 1e-12
     assert a.conclusion == b.conclusion
+
+
+# -- degenerate levels: the ν = 0 gap by Lanczos on the KMS-symmetrised sparse block ----------------------
+@pytest.mark.parametrize("lamb_shift", [False, True])
+def test_degenerate_zero_sector_gap_by_lanczos_equals_dense_eig(monkeypatch, lamb_shift):
+    n = 4
+    H, Q = chain(n, "flip", 3), magnetisation(n)
+    L = db.davies(H, couplings(n, False), lamb_shift=lamb_shift, conserved=Q)
+    assert L.eigenbasis.is_degenerate
+    monkeypatch.setattr(config, "LANCZOS_MIN_DIM", 1)   # the Lanczos path at this small size
+    ev = np.linalg.eigvals(L.to_dense())
+    ev = ev[np.argsort(np.abs(ev))][1:]                  # kernel dimension 1
+    assert L._kernel_dim() == 1
+    ref = -float(np.max(ev.real))
+    assert abs(L.structured_gap() - ref) <= 1e-10 * ref
+    pop = np.linalg.eigvals(L.bohr_blocks.population)
+    pop_ref = -float(np.max(pop[np.argsort(np.abs(pop))][1:].real))
+    g = L._degenerate_population_gap(1)
+    if lamb_shift:   # H_LS acts inside degenerate levels: not Hermitian after the scaling, dense eig used
+        assert g is None
+    else:
+        assert abs(g - pop_ref) <= 1e-10 * pop_ref
+
+
+# -- the sparse Pauli rate matrix ----------------------------------------------------------------------
+@pytest.mark.parametrize("n,boundary", [(5, True), (6, False), (8, True)])
+def test_sparse_pauli_equals_the_dense_one(n, boundary):
+    H, Q = chain(n, "random", n), magnetisation(n)
+    cps = couplings(n, boundary)
+    Lb, Ld = db.davies(H, cps, conserved=Q), db.davies(H, cps)
+    Wd = Lb.pauli_rate_matrix.matrix              # from the d×d tables, in the block eigenbasis
+    Ws = Lb.sparse_pauli_rate_matrix()
+    assert sp.issparse(Ws)
+    assert np.max(np.abs(Ws.toarray() - Wd)) <= 1e-14 * np.max(np.abs(Wd))
+    # the dense eigenbasis gives the same rates (non-degenerate: eigenvectors equal up to sign)
+    Wdd = Ld.sparse_pauli_rate_matrix().toarray()
+    assert np.max(np.abs(Wdd - Wd)) <= 1e-12 * np.max(np.abs(Wd))
+    # X_0 + 0.3 Z_1 couples a magnetisation sector to itself and its neighbours only
+    if not boundary:
+        assert Ws.nnz == comb(2 * n, n) + 2 * comb(2 * n, n - 1) < 4 ** n
+
+
+def test_sparse_pauli_kernel_and_gap_equal_the_structured_ones():
+    n = 7
+    H, Q = chain(n, "random", 1), magnetisation(n)
+    L = db.davies(H, couplings(n, False), conserved=Q)
+    W = L.sparse_pauli_rate_matrix()
+    from detbal.generators.davies import sector_kernel as kern
+    from detbal.generators.davies.sparse_pauli import sparse_components
+    from detbal.states import log_gibbs_populations
+    lp = log_gibbs_populations(L.eigenbasis, L.beta)
+    assert sparse_components(W) == L._kernel_dim() == 1
+    a = np.exp(lp / 2)
+    What = sp.csr_array(sp.diags_array(1 / a) @ W @ sp.diags_array(a))
+    assert np.max(np.abs((What - What.T).toarray())) <= 1e-13 * np.max(np.abs(What.toarray()))
+    dense = kern.top_gap(L._symmetrized_pauli(), 1, lp)
+    assert abs(kern.top_gap(What, 1, lp) - dense) <= 1e-10 * dense
+
+
+def test_degenerate_spectrum_has_no_sparse_pauli():
+    L = db.davies(chain(4, "flip", 0), couplings(4, False), conserved=magnetisation(4))
+    with pytest.raises(InputError, match="non-degenerate"):
+        L.sparse_pauli_rate_matrix()
+
+
+def test_tables_that_do_not_fit_are_built_lazily(monkeypatch):
+    n = 7
+    H, Q = chain(n, "random", 2), magnetisation(n)
+    ref = db.davies(H, couplings(n, False), conserved=Q).sparse_pauli_rate_matrix()
+    monkeypatch.setattr(config, "memory_budget", 1_000_000)   # sector eigenvectors fit, d×d tables do not
+    with pytest.raises(MemoryBudgetError):
+        db.davies(H, couplings(n, False))
+    L = db.davies(sp.csr_array(H), couplings(n, False), conserved=Q)
+    assert (L.sparse_pauli_rate_matrix() != ref).nnz == 0
+    with pytest.raises(MemoryBudgetError, match="rate tables of bath 'bath'"):
+        L.coupling_operators  # noqa: B018
+
+
+def test_lindbladian_with_conserved_quantity_equals_plain():
+    n = 5
+    H, Q = chain(n, "uniform", 4), magnetisation(n)
+    sm = (site("X", 0, n) + 1j * site("Y", 0, n)) / 2
+    jumps, rates = [sm, sm.conj().T], [0.3, 0.1]
+    Lq, L = db.Lindbladian(H, jumps, rates, conserved=Q), db.Lindbladian(H, jumps, rates)
+    assert L.eigenbasis is None and Lq.eigenbasis.sectors is not None
+    for inner in ("kms", "gns"):
+        a, b = db.detailed_balance(Lq, beta=1.0, inner=inner), db.detailed_balance(L, beta=1.0, inner=inner)
+        assert a.holds == b.holds and abs(a.residual - b.residual) <= 1e-12
+    with pytest.raises(InputError, match="does not commute"):
+        db.Lindbladian(H, jumps, rates, conserved=site("Z", 0, n))
+    R = db.redfield(H, couplings(n, False), conserved=Q)
+    R0 = db.redfield(H, couplings(n, False))
+    assert np.max(np.abs(R.to_dense() - R0.to_dense())) <= 1e-12 * np.max(np.abs(R0.to_dense()))

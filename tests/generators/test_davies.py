@@ -377,11 +377,14 @@ def test_structured_balance_norms_equal_the_dense_formulas(energies, s):
             "stationary": np.sum(np.abs(Lt @ vec(np.diag(p))) ** 2),
             "hamiltonian_commutator": np.sum(np.abs(K @ np.diag(p) - np.diag(p) @ K) ** 2),
             "k_norm": np.sum(np.abs(K) ** 2)}
-    assert set(got) == set(want) | {"log_scale"}
-    # the σ-transformed norms come on the scale e^{−2·log_scale} (log domain, :func:`balance_norms`)
-    scale = np.exp(2 * got["log_scale"])
+    assert set(got) == set(want) | {"log_scale", "dissipative_log_scale"}
+    # the σ-transformed norms come on the scale e^{−2·log_scale}, those of 𝓓̂ on their own scale
+    # e^{−2·dissipative_log_scale} (log domain, :func:`balance_norms`)
+    scale = {"norm_hat": np.exp(2 * got["log_scale"]), "antisym": np.exp(2 * got["log_scale"]),
+             "dissipative_antisym": np.exp(2 * got["dissipative_log_scale"]),
+             "dissipative_norm": np.exp(2 * got["dissipative_log_scale"])}
     for key, value in want.items():
-        g = got[key] * scale if key in ("norm_hat", "dissipative_antisym", "dissipative_norm", "antisym") else got[key]
+        g = got[key] * scale.get(key, 1.0)
         assert abs(g - value) <= 1e-12 * max(1.0, value), key
 
 

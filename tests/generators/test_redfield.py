@@ -45,7 +45,8 @@ def test_secular_cut_on_a_degenerate_ladder_and_with_lamb_shift_equals_davies():
 
 
 def test_non_secular_tensor_equals_qutip_bloch_redfield_tensor():
-    # real couplings: QuTiP's layout is then unambiguous (see the report of issue 4 for complex S)
+    # real couplings only: for couplings that are complex in the eigenbasis QuTiP's non-secular tensor is
+    # that of Sᵀ (the covariance test in tests/test_qutip_both_ways.py)
     H, S = random_model(3, real=True)
     bath = Bath.ohmic(0.1, 5.0, beta=1.0)
     R = redfield(H, [(S, bath)])

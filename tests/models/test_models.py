@@ -28,7 +28,7 @@ def test_zoo_lists_every_family():
     names = zoo.list()
     assert names == ["thermal_qubit", "oscillator", "merry_go_round", "merry_go_round_thermal", "xxz_chain",
                      "ising_chain", "heisenberg_chain", "ssd_maser", "lps_refrigerator", "coupled_qubits",
-                     "otto_qubit"]
+                     "otto_qubit", "tfim_sampler"]
     for n in names:
         assert zoo.describe(n)
         assert isinstance(zoo.parameters(n), dict)
@@ -41,8 +41,12 @@ def test_every_zoo_model_is_a_model_with_hermitian_h_and_named_baths(name):
     d = m.info.dim
     assert m.hamiltonian.shape == (d, d) and np.allclose(m.hamiltonian, m.hamiltonian.conj().T)
     assert m.generator.dim == d
-    assert m.baths and len({b.name for b in m.baths}) == len(m.baths)
-    assert {c.name for c in m.generator.channels} == {b.name for b in m.baths}
+    if m.info.spec.sampler is None:
+        assert m.baths and len({b.name for b in m.baths}) == len(m.baths)
+        assert {c.name for c in m.generator.channels} == {b.name for b in m.baths}
+    else:  # an exact Gibbs sampler: no bath, its parts as channels
+        assert not m.baths
+        assert {c.name for c in m.generator.channels} == {"transition", "loss", "coherent"}
     assert m.info.spec.name == name and m.info.reference_beta > 0
 
 

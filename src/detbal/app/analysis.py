@@ -17,7 +17,9 @@ reference inverse temperature unless given):
    bound (:func:`detbal.models.machines.machine_performance`);
 8. for models with baths, the counting statistics of the energy from each bath: mean current,
    noise, Fano factor, TUR ratio and the Gallavotti–Cohen residual (:mod:`.fluctuations`);
-9. one sentence of conclusion.
+9. for an exact Gibbs sampler (CKG/DLL), its construction and the coherent part's share
+   ‖B‖_F/‖M/2‖_F (the coherent term relative to the loss term it corrects);
+10. one sentence of conclusion.
 
 Results are frozen dataclasses; :meth:`Analysis.to_dict` is JSON-ready (non-finite floats as
 the strings "inf"/"-inf") and :meth:`Analysis.from_dict` inverts it exactly. A quantity whose
@@ -32,12 +34,14 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from .._checks import as_beta
+from .._serialize import html_table
 from ..balance.api import detailed_balance
 from ..dynamics import spectral_gap, steady_state
 from ..eigenbasis import eigenbasis
 from ..errors import ConvergenceError, DetbalError, InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ..generators.pauli import pauli_rate_matrix
 from ..models.machines import machine_performance
+from ..generators.samplers import GibbsSampler
 from ..models.spec import SCALE_MAX, SCALE_MIN
 from ..states import gibbs_populations
 from ..thermo.clausius import second_law
@@ -115,9 +119,45 @@ class Analysis:
     second_law: dict | None = None
     machine: dict | None = None
     fluctuations: tuple = ()
+    sampler: dict | None = None
 
     def verdict(self, inner: str, reference: str) -> Verdict:
+        """The :class:`Verdict` of ``inner`` ("kms"/"gns") w.r.t. ``reference`` ("gibbs"/"steady state")."""
         return next(v for v in self.verdicts if v.inner == inner and v.reference == reference)
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the facts of the ``detbal`` report for this model — verdicts, steady state,
+        currents, entropy production, gap, the conclusion — and the per-channel table."""
+        def num(x, fmt):
+            return "—" if x is None else format(x, fmt)
+
+        def vector(values):
+            return "—" if values is None else " ".join(f"{v:.4g}" for v in values[:8]) + (
+                " …" if len(values) > 8 else "")
+
+        rows = [("model", self.description or self.name), ("dimension d", self.dim),
+                ("energies E_i", vector(self.energies)), ("reference Gibbs T", f"{self.reference_temperature:g}")]
+        for v in self.verdicts:
+            word = "n/a" if v.holds is None else ("holds" if v.holds else "FAILS")
+            rows.append((f"{v.inner.upper()} w.r.t. {v.reference}", f"{word}  r = {num(v.residual, '.2e')}"))
+        rows += [("steady-state populations", vector(self.populations)),
+                 ("Gibbs populations", vector(self.gibbs_populations)),
+                 ("entropy production Π", num(self.entropy_production, ".4e")),
+                 ("largest edge current", num(self.max_edge_current, ".2e")),
+                 ("largest cycle affinity", "—" if self.cycle is None else
+                  f"{self.cycle_affinity:.4g} on {'→'.join(map(str, self.cycle))}→{self.cycle[0]}"),
+                 ("spectral gap", num(self.spectral_gap, ".4g")), ("conclusion", self.conclusion)]
+        rows += [("note", n) for n in self.notes]
+        channels = [(c.name, num(c.temperature, "g"), num(c.kms_residual, ".2e"), num(c.gns_residual, ".2e"),
+                     "—" if c.share is None else f"{100 * c.share:.1f} %",
+                     "—" if c.holds is None else ("DB" if c.holds else "breaks DB"),
+                     num(c.heat_current, "+.3e"), num(c.entropy_production, ".3e")) for c in self.channels]
+        kms = self.verdict("kms", "gibbs").holds
+        return html_table(f"detbal analysis of {self.name}", rows,
+                          verdict=None if kms is None else ("detailed balance holds" if kms else
+                                                            "detailed balance FAILS", kms),
+                          table=(("channel", "T", "KMS residual", "GNS residual", "share", "verdict",
+                                  "heat in J_b", "Spohn Π_b"), channels) if channels else None)
 
     def to_dict(self) -> dict:
         return _encode(asdict(self))
@@ -162,6 +202,9 @@ _SCHEMA = {  # key: allowed types (a light, dependency-free validation of the --
     "entropy_rate": _NUM, "max_edge_current": _NUM, "cycle": (list, type(None)), "cycle_affinity": _NUM,
     "spectral_gap": _NUM, "conclusion": (str,), "notes": (list,), "model": (dict, type(None)),
     "second_law": (dict, type(None)), "machine": (dict, type(None)), "fluctuations": (list,),
+
+
+    "sampler": (dict, type(None)),
 }
 #: keys a file written before they existed may lack
 _OPTIONAL = {"fluctuations"}
@@ -294,7 +337,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
         notes.append("no bath and no [analysis] temperature: the reference Gibbs state is the ground state "
                      "(T = 0); set `[analysis] temperature = …` in the file or pass --beta to test detailed "
                      "balance at a finite temperature")
-    a: dict = dict(name=info.name, description=info.description, dim=int(eb.dim),
+    a: dict = dict(name=info.name, description=info.description, dim=int(eb.dim), sampler=_sampler_info(L),
                    energies=tuple(float(e) for e in eb.energies), reference_temperature=_temperature(b),
                    gibbs_populations=tuple(float(p) for p in gibbs_populations(eb, b)),
                    model=info.spec.to_dict() if info.spec is not None else None)
@@ -455,6 +498,16 @@ def _second_law_clause(a: dict) -> str:
     what = f"Π = {ep:.3g} < 0" if ep is not None and ep < -law["tolerance"] else "a bath's Spohn term Π_b < 0"
     return (f"; SECOND LAW VIOLATED ({what}): the dissipators do not relax to the Gibbs state of H at their "
             "temperatures (a local master equation?) — see the notes")
+def _sampler_info(L) -> dict | None:
+    """What the report says about an exact Gibbs sampler (None for other generators)."""
+    if not isinstance(L, GibbsSampler):
+        return None
+    out = {"kind": L.kind, "weight": L.weight, "filter_width": L.filter_width,
+           "coherent_share": float(L.coherent_share), "adjoints_added": list(L.adjoints_added)}
+    q = L.quadrature
+    if q is not None:
+        out.update(quadrature_nodes=q.nodes, filters=q.size, kernel_error=float(q.error))
+    return out
 
 
 def _bath_spohn_terms(L, rho, currents: dict) -> dict:

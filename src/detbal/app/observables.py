@@ -17,10 +17,10 @@ entropy_production     Π = −Σ_b β_b J_b at the steady state (≥ 0, zero if
 spectral_gap           the relaxation rate: −max Re λ over the non-zero eigenvalues λ of 𝓛
 =====================  ==========================================================================
 
-Adding one (e.g. counting statistics) is one call::
+Adding one is one call, e.g. the current noise per bath once counting statistics exist::
 
-    register(Observable("noise", lambda p: {b: cs_noise(p.generator, b) for b in p.bath_names},
-                        "current noise per bath", per_bath=True))
+    register(Observable("noise", lambda p: {b: counting_statistics(p.generator, {b: "energy"}, 2).noise
+                                            for b in p.bath_names}, "current noise per bath", per_bath=True))
 
 The functions run inside Dask workers: they receive the point and return plain numbers; an
 exception marks that observable (and the point's status) as failed, with its message.

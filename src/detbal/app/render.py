@@ -49,6 +49,9 @@ def _baths(a) -> str:
         rows.append(f"{b['name']}: T = {b['temperature']:g}, S = {b['coupling']}")
     for j in spec.get("jump", []):
         rows.append(f"{j['name']}: {j['operator']} @ {j['rate']:g}")
+    if "sampler" in spec:
+        smp = spec["sampler"]
+        rows.append(f"{smp['kind'].upper()} sampler at T = {smp['temperature']:g}, jumps {', '.join(smp['jumps'])}")
     if not rows:
         rows = [c.name + ("" if c.temperature is None else f": T = {c.temperature:g}") for c in a.channels]
     return "\n".join(rows)
@@ -96,6 +99,10 @@ def _summary_table(analyses) -> Table:
         table.add_section()
         for label, cell in _MACHINE_ROWS:
             add(label, *[cell(a.machine) if a.machine else "—" for a in analyses])
+    if any(a.sampler for a in analyses):
+        table.add_section()
+        add("Gibbs sampler", *[_sampler(a.sampler) for a in analyses])
+        add("coherent share ‖B‖/‖M/2‖", *[_num((a.sampler or {}).get("coherent_share"), ".3g") for a in analyses])
     return table
 
 
@@ -128,6 +135,19 @@ _MACHINE_ROWS = (
     ("entropy production (machine)", lambda m: _num(m["entropy_production"], ".4e")
      + (" per cycle" if m["per_cycle"] else "")),
 )
+
+
+def _sampler(info) -> str:
+    if not info:
+        return "—"
+    width = "" if info["filter_width"] is None else f", width {info['filter_width']:.3g}"
+    text = f"{info['kind'].upper()}, {info['weight']}{width}"
+    if "quadrature_nodes" in info:
+        text += (f"\nω-rule: {info['quadrature_nodes']} nodes → {info['filters']} filters, kernel error "
+                 f"{info['kernel_error']:.1e}")
+    if info["adjoints_added"]:
+        text += f"\nadjoints added: {', '.join(info['adjoints_added'])}"
+    return text
 
 
 def _channel_table(a) -> Table:

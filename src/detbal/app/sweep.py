@@ -3,8 +3,9 @@
 Every grid point of a :class:`~detbal.app.sweep_spec.SweepSpec` is one independent model
 evaluation: build the model at the point's parameters, compute the observables of
 :mod:`detbal.app.observables`. Points are grouped in **batches**, one Dask task each, so that
-Dask's per-task cost (≈ 0.2–1 ms) stays small against the work: unless ``batch`` is given, the
-first point is evaluated on the client and timed, and a batch holds ⌈0.1 s / t_point⌉ points,
+Dask's per-task cost (≈ 0.2–1 ms of CPU, more on a loaded machine) stays small against the
+work: unless ``batch`` is given, the first points (up to 3, or 1 s) are evaluated on the client
+and timed (CPU time), and a batch holds ⌈0.2 s / t_point⌉ points (t_point the fastest of them),
 at most 50, and no more than keeps ≥ 4 tasks per worker. A point that fails is caught inside
 its batch and recorded (``status = "error"`` and its message); a task that dies is recorded as
 ``"lost"``. Nothing stops the sweep but Ctrl-C.
@@ -16,6 +17,9 @@ Where the work runs (``client``):
 * a ``dask.distributed.Client`` or a scheduler address ``"tcp://host:port"`` — an existing
   cluster (closed only if the address was given here);
 * ``workers=0`` — no Dask: the batches run in this process (the serial baseline).
+
+A script that starts a LocalCluster (``client=None``) must call :func:`sweep` under
+``if __name__ == "__main__":``: worker processes are spawned and import the script again.
 
 Each batch runs under ``threadpoolctl.threadpool_limits(1)`` (one BLAS thread per worker, and in
 the serial baseline): parallelism comes from the workers, not from oversubscribed BLAS threads.
@@ -39,10 +43,14 @@ from .sweep_store import FINISHED, Journal, key_of, output_format, read_records,
 
 __all__ = ["MAX_BATCH", "TARGET_TASK_SECONDS", "batch_size", "run_batch", "sweep"]
 
-#: a task should hold at least this much work (Dask charges ≈ 0.2–1 ms per task)
-TARGET_TASK_SECONDS = 0.1
+#: a task should hold at least this much work (Dask charges ≈ 0.2–1 ms of CPU per task on an idle
+#: machine, several ms on a loaded one; 0.2 s keeps that below 1–5 % of the work)
+TARGET_TASK_SECONDS = 0.2
 #: ... or this many points (then the per-task charge is < 20 µs per point)
 MAX_BATCH = 50
+#: the pilot (points run on the client to time one point) stops after this many points or seconds;
+#: the smallest time is used (the first call of a process pays one-off costs)
+PILOT_POINTS, PILOT_SECONDS = 3, 1.0
 _INSTALL = "parameter sweeps need the extra 'sweep': pip install 'detbal[sweep]'"
 
 
@@ -52,12 +60,14 @@ def _first_line(exc: BaseException) -> str:
 
 
 def evaluate(spec: SweepSpec, observables: tuple, params: dict) -> dict:
-    """The record of one point: build the model, compute each observable (failures recorded)."""
+    """The record of one point: build the model, compute each observable (failures recorded),
+    and the seconds it took ("t")."""
+    start = time.perf_counter()
     record = {"p": list(params.values()), "s": "ok", "v": {}, "e": ""}
     try:
         point = SweepPoint(spec.build_model(params))
     except Exception as exc:  # noqa: BLE001 - a failing point never stops the sweep
-        record.update(s="error", e=f"model: {_first_line(exc)}")
+        record.update(s="error", e=f"model: {_first_line(exc)}", t=time.perf_counter() - start)
         return record
     errors = []
     for obs in observables:
@@ -67,15 +77,21 @@ def evaluate(spec: SweepSpec, observables: tuple, params: dict) -> dict:
             errors.append(f"{obs.name}: {_first_line(exc)}")
     if errors:
         record.update(s="error", e="; ".join(errors))
+    record["t"] = time.perf_counter() - start
     return record
+
+
+_BLAS = []  # this process's threadpoolctl.ThreadpoolController (inspecting the libraries costs ~1 ms)
 
 
 def run_batch(spec: SweepSpec, observables: tuple, points: list) -> list:
     """Records of a batch of points (each a {parameter: value} dict), one BLAS thread.
     This is the Dask task; it never raises for a failing point."""
-    from threadpoolctl import threadpool_limits
+    if not _BLAS:
+        from threadpoolctl import ThreadpoolController
 
-    with threadpool_limits(limits=1):
+        _BLAS.append(ThreadpoolController())
+    with _BLAS[0].limit(limits=1):
         return [evaluate(spec, observables, p) for p in points]
 
 
@@ -90,14 +106,17 @@ def batch_size(seconds_per_point: float, pending: int, workers: int) -> int:
 def _client(client, workers: int):
     """(client, things to close) for the ``client`` argument of :func:`sweep`."""
     try:
+        import dask
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise ImportError(_INSTALL) from None
     import logging
 
     if client is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                               silence_logs=logging.ERROR)
+        # the statistical profiler samples every worker every 10 ms: CPU the sweep's points need
+        with dask.config.set({"distributed.worker.profile.enabled": False}):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
         c = Client(cluster)
         return c, (c, cluster)
     if isinstance(client, str):
@@ -111,23 +130,59 @@ def _client(client, workers: int):
     raise InputError(f"`client` must be None, a dask.distributed.Client or a scheduler address, got {client!r}")
 
 
-def _run_dask(client, spec, observables, batches: list, done: Callable) -> None:
+class _Collector:
+    """Receives finished records: keeps them by point, journals them, reports progress."""
+
+    def __init__(self, records: dict, journal, total: int, progress: Callable):
+        self.records, self.journal, self.total, self.progress = records, journal, total, progress
+        self.evaluated = 0
+        self.progress(len(records), total)
+
+    def __call__(self, batch_records: list) -> None:
+        for r in batch_records:
+            self.records[key_of(r["p"])] = r
+        if self.journal is not None:
+            self.journal.append(batch_records)
+        self.evaluated += len(batch_records)
+        self.progress(len(self.records), self.total)
+
+
+def _pilot(spec, obs, todo: list, collect) -> float:
+    """Run the first points here (up to PILOT_POINTS or PILOT_SECONDS); the fastest one's CPU
+    seconds (CPU, not wall time: other jobs on the machine do not shrink the batches)."""
+    times = []
+    while len(times) < min(PILOT_POINTS, len(todo)) and sum(times) < PILOT_SECONDS:
+        t0 = time.process_time()
+        collect(run_batch(spec, obs, [todo[len(times)]]))
+        times.append(time.process_time() - t0)
+    return min(times)
+
+
+def _run_dask(client, spec, observables, points: list, per_point: float, collect) -> int:
+    """Batches of ``points`` as Dask tasks on ``client``; returns the batch size used."""
+    from asyncio import CancelledError
+
     from dask.distributed import as_completed
 
-    futures = {client.submit(run_batch, spec, observables, b, pure=False): b for b in batches}
+    n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+    size = spec.batch or batch_size(per_point, len(points), n_workers)
+    batches = [points[i:i + size] for i in range(0, len(points), size)]
+    shared = client.scatter([spec, observables], broadcast=True, hash=False)   # sent once, not per task
+    futures = {client.submit(run_batch, *shared, b, pure=False): b for b in batches}
     try:
         for fut in as_completed(futures):
             batch = futures.pop(fut)
             try:
                 records = fut.result()
-            except Exception as exc:  # noqa: BLE001 - the task died (worker lost, ...): record, go on
+            except (Exception, CancelledError) as exc:  # noqa: BLE001 - the task died (worker lost, cancelled)
                 records = [{"p": list(p.values()), "s": "lost", "v": {}, "e": f"task: {_first_line(exc)}"}
                            for p in batch]
             fut.release()
-            done(records)
+            collect(records)
     finally:
         for fut in futures:
             fut.cancel()
+    return size
 
 
 def default_workers() -> int:
@@ -147,7 +202,8 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
             required) or a :class:`~detbal.app.sweep_spec.SweepSpec`.
         client: None (a LocalCluster started for the sweep), a ``dask.distributed.Client``, or a
             scheduler address "tcp://host:port" (module docstring).
-        workers: LocalCluster worker processes (default: usable cores); 0 runs in this process.
+        workers: LocalCluster worker processes (default: usable cores); 0 runs in this process
+            (without Dask). Not with ``client``.
         out: optional result file (.nc, .zarr, .csv): written at the end, journal while running,
             resumed from when it (or its journal) exists.
         grid: {parameter: values} (zoo axes, or axes added to / replacing the file's).
@@ -178,71 +234,54 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
                          spec.templated)
     if spec.batch is not None and (isinstance(spec.batch, bool) or not isinstance(spec.batch, int) or spec.batch < 1):
         raise InputError(f"`batch` must be an integer ≥ 1, got {spec.batch!r}")
-    workers = default_workers() if workers is None else workers
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 0:
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
         raise InputError(f"`workers` must be an integer ≥ 0 (0: run in this process), got {workers!r}")
+    if client is not None and workers is not None:
+        raise InputError("give `client` (an existing cluster) or `workers` (a LocalCluster), not both")
     obs = tuple(observable(n) for n in spec.observables)
-    progress = progress or (lambda done, total: None)
-    journal = None
-    records: dict = {}
+    journal, records = None, {}
     if out is not None:
         output_format(out)
         journal = Journal(out, spec.fingerprint(), spec.parameters)
         for r in read_records(out, spec) + journal.read()[0]:
             if r["s"] in FINISHED:
                 records[key_of(r["p"])] = r
-    todo = [spec.point(i) for i in range(spec.size)]
-    todo = [p for p in todo if key_of(p.values()) not in records]
-    total, start = spec.size, time.perf_counter()
-    progress(total - len(todo), total)
+    todo = [p for p in map(spec.point, range(spec.size)) if key_of(p.values()) not in records]
+    start = time.perf_counter()
     if journal is not None:
         journal.open(list(records.values()))
-
-    finished_ok = False
-    used_batch = spec.batch
+    collect = _Collector(records, journal, spec.size, progress or (lambda done, total: None))
+    used_batch, c, closing = 0, None, ()
     try:
-        n_new = [0]
-
-        def count(batch_records):
-            for r in batch_records:
-                records[key_of(r["p"])] = r
-            if journal is not None:
-                journal.append(batch_records)
-            n_new[0] += len(batch_records)
-            progress(total - len(todo) + n_new[0], total)
-
+        if todo and client is not None:                 # an existing cluster: reach it before any work
+            c, closing = _client(client, 0)
         if todo:
-            t0 = time.perf_counter()
-            first = run_batch(spec, obs, todo[:1])          # validates and times one point
-            per_point = time.perf_counter() - t0
-            count(first)
-            rest = todo[1:]
-            used_batch = spec.batch or batch_size(per_point, len(rest), max(workers, 1))
-            batches = [rest[i:i + used_batch] for i in range(0, len(rest), used_batch)]
+            per_point = _pilot(spec, obs, todo, collect) if spec.batch is None else math.nan
+            rest = todo[collect.evaluated:]
             if workers == 0:
-                for b in batches:
-                    count(run_batch(spec, obs, b))
-            elif batches:
-                c, closing = _client(client, workers)
-                try:
-                    _run_dask(c, spec, obs, batches, count)
-                finally:
-                    for thing in closing:
-                        thing.close()
-        finished_ok = True
+                used_batch = spec.batch or batch_size(per_point, len(rest), 1)
+                for i in range(0, len(rest), used_batch):
+                    collect(run_batch(spec, obs, rest[i:i + used_batch]))
+            elif rest:
+                if c is None:
+                    c, closing = _client(None, workers or default_workers())
+                used_batch = _run_dask(c, spec, obs, rest, per_point, collect)
     finally:
+        for thing in closing:
+            thing.close()
         if journal is not None:
             journal.close(remove=False)
     attrs = {
         "model_name": spec.name, "model_kind": spec.kind, "model_source": spec.text if spec.kind == "file"
         else f"{spec.model['name']} {spec.model['fixed']}", "model_path": spec.path,
         "observables": ",".join(spec.observables), "detbal_version": __version__,
-        "detbal_sweep_fingerprint": spec.fingerprint(), "batch": int(used_batch or 0),
-        "workers": int(workers) if client is None else -1, "seconds": time.perf_counter() - start,
-        "points_evaluated": int(n_new[0]),
+        "detbal_sweep_fingerprint": spec.fingerprint(), "batch": int(used_batch),
+        "scheduler": "this process" if workers == 0 else (str(client) if client is not None else
+                                                            f"LocalCluster({workers or default_workers()} workers)"),
+        "seconds": time.perf_counter() - start, "points_evaluated": collect.evaluated,
     }
     ds = to_dataset(spec, list(records.values()), attrs)
-    if out is not None and finished_ok:
+    if out is not None:
         write_output(ds, out)
         journal.close(remove=True)
     return ds

@@ -1,9 +1,9 @@
 """Figures of a sweep: one line plot (one axis) or heat map (two or more axes) per observable.
 
 The region where detailed balance w.r.t. Gibbs is broken (``kms_holds`` = 0) is shaded on line
-plots and hatched on heat maps; points that failed are marked ×. With more than two axes the
+plots and hatched on heat maps. With more than two axes the
 heat map shows the first two, the others at their first value (said in the title). Per-bath
-observables get one figure per bath.
+observables get one figure per bath. Points where the observable was not computed are marked ×.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .plots import _figure, _title, file_stem
 
 __all__ = ["sweep_figures", "write_sweep_plots"]
 
-_SKIP = ("status", "error")
+_SKIP = ("status", "error", "seconds")
 
 
 def _axis(ds, dim: str):
@@ -46,9 +46,10 @@ def _line(ds, var, title: str):
             hi = (x[i] + x[i + 1]) / 2 if i + 1 < len(x) else x[i]
             ax.axvspan(lo, hi, color="tab:red", alpha=0.12, lw=0)
         title += " (shaded: detailed balance broken)" if broken.any() else ""
-    failed = np.asarray(_slice(ds, ds["status"], [dim])[0].values) != "ok"
+    failed = ~np.isfinite(np.asarray(var.values, dtype=float))       # this observable not computed there
     if failed.any():
-        ax.plot(x[failed], np.zeros(failed.sum()), "kx", label="failed point")
+        ax.plot(x[failed], np.full(failed.sum(), 0.03), "kx", transform=ax.get_xaxis_transform(),
+                label="not computed (see `error`)")
         ax.legend(fontsize=8)
     ax.set_xlabel(label)
     ax.set_ylabel(var.name)
@@ -85,10 +86,10 @@ def _heat(ds, var, dims: list, title: str):
         if broken.any():
             _hatch(ax, x, y, broken)
             title += " (hatched: detailed balance broken)"
-    failed = np.asarray(_slice(ds, ds["status"], dims)[0].values) != "ok"
+    failed = ~np.isfinite(z)
     if failed.any():
         yy, xx = np.nonzero(failed)
-        ax.plot(x[xx], y[yy], "rx", ms=6, label="failed point")
+        ax.plot(x[xx], y[yy], "rx", ms=6, label="not computed (see `error`)")
         ax.legend(fontsize=8)
     ax.set_xlabel(xlab)
     ax.set_ylabel(ylab)

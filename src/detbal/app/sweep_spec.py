@@ -41,6 +41,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +60,9 @@ from .observables import DEFAULT_OBSERVABLES, observable
 
 __all__ = ["MAX_POINTS", "Axis", "SweepSpec", "file_spec", "parse_grid", "sweep_spec", "zoo_spec"]
 
-#: a grid larger than this is refused (the result arrays and the journal are held in memory)
-MAX_POINTS = 10_000_000
+#: a grid larger than this is refused: the points' records are held in memory (measured ≈ 4.5 KB
+#: each with the default observables), so 10⁶ points need a few GB; split larger sweeps
+MAX_POINTS = 1_000_000
 _PLACEHOLDER = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SWEEP_KEYS = {"grid", "zip", "observables", "batch"}
@@ -155,7 +157,7 @@ def substitute(data, params: dict):
         return {k: substitute(v, params) for k, v in data.items()}
     if isinstance(data, list):
         return [substitute(v, params) for v in data]
-    if isinstance(data, str) and "$" in data:
+    if isinstance(data, str) and "${" in data:
         whole = _PLACEHOLDER.fullmatch(data.strip())
         if whole:
             return params[whole.group(1)]
@@ -171,15 +173,16 @@ def _placeholders(data, path: tuple, found: dict) -> None:
     elif isinstance(data, list):
         for i, v in enumerate(data):
             _placeholders(v, path + (i,), found)
-    elif isinstance(data, str) and "$" in data:
+    elif isinstance(data, str) and "${" in data:
         names = [m.group(1) for m in _PLACEHOLDER.finditer(data)]
-        rest = _PLACEHOLDER.sub("", data)
-        found[path] = (names, data.index("$") if "$" in rest else None)
+        bad = next((k for k in range(len(data)) if data.startswith("${", k) and not _PLACEHOLDER.match(data, k)),
+                   None)
+        found[path] = (names, bad)
 
 
 # -- grids --------------------------------------------------------------------------------------------
 def _number(v) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return isinstance(v, Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v)
 
 
 def _values(raw, key: tuple, unique: bool = True) -> tuple:
@@ -191,12 +194,12 @@ def _values(raw, key: tuple, unique: bool = True) -> tuple:
             raise SpecError(f"expected {form}, got {raw!r}", key)
         if unique and len(set(raw)) != len(raw):
             raise SpecError(f"repeated values in {raw!r} (each grid point once)", key)
-        return tuple(int(v) if isinstance(v, int) else float(v) for v in raw)
+        return tuple(int(v) if isinstance(v, Integral) else float(v) for v in raw)
     if isinstance(raw, dict) and len(raw) == 1:
         (kind, args), = raw.items()
         if kind in ("linspace", "logspace", "geomspace"):
             ok = isinstance(args, list) and len(args) == 3 and all(_number(v) for v in args[:2]) \
-                and isinstance(args[2], int) and not isinstance(args[2], bool) and args[2] >= 1
+                and isinstance(args[2], Integral) and not isinstance(args[2], bool) and args[2] >= 1
             if not ok:
                 raise SpecError(f"{kind} takes [start, stop, num] with finite numbers and an integer num ≥ 1, "
                                 f"got {args!r}", key + (kind,))
@@ -211,6 +214,11 @@ def _values(raw, key: tuple, unique: bool = True) -> tuple:
                 raise SpecError(f"{kind}{args!r} repeats a value (start = stop with num > 1?)", key + (kind,))
             return values
     raise SpecError(f"expected {form}, got {raw!r}", key)
+
+
+def _listed(values):
+    """A Python-side grid (list, tuple, numpy array) as a list; anything else as is (then refused)."""
+    return list(values) if isinstance(values, (list, tuple, np.ndarray, range)) else values
 
 
 def parse_grid(text: str, what: str = "--grid") -> tuple[str, tuple]:
@@ -333,7 +341,7 @@ def _from_data(data: dict, name: str, extra_axes: list, observables) -> SweepSpe
         for r in refs:
             if r not in names:
                 raise SpecError(f"placeholder ${{{r}}} names no grid axis; axes: {', '.join(sorted(names)) or 'none'}",
-                                path, data_offset(data, path, r))
+                                path, _placeholder_offset(data, path, r))
         used.update(refs)
     for a in axes:
         for n in a.names:
@@ -348,7 +356,7 @@ def _from_data(data: dict, name: str, extra_axes: list, observables) -> SweepSpe
     return spec
 
 
-def data_offset(data: dict, path: tuple, name: str) -> int | None:
+def _placeholder_offset(data: dict, path: tuple, name: str) -> int | None:
     value = data
     for k in path:
         value = value[k]
@@ -388,7 +396,7 @@ def file_spec(path, grid: dict | None = None, observables=None) -> SweepSpec:
     except tomllib.TOMLDecodeError as exc:
         raise ModelFileError(p, f"invalid TOML: {exc}") from None
     try:
-        extra = [Axis(n, ((n, _values(list(v), (n,))),)) for n, v in (grid or {}).items()]
+        extra = [Axis(n, ((n, _values(_listed(v), (n,))),)) for n, v in (grid or {}).items()]
         if observables is not None:
             _observables({"observables": list(observables)}, ("observables",))
         spec = _from_data(data, Path(p).stem, extra, observables)
@@ -421,7 +429,7 @@ def zoo_spec(name: str, grid: dict, fixed: dict | None = None, observables=None,
         if n in fixed:
             raise InputError(f"parameter {n!r} is both fixed and swept")
         try:
-            axes.append(Axis(n, ((n, _values(list(values), (n,))),)))
+            axes.append(Axis(n, ((n, _values(_listed(values), (n,))),)))
         except SpecError as exc:
             raise InputError(f"grid axis {n!r}: {exc.reason}") from None
     try:
@@ -449,6 +457,6 @@ def sweep_spec(target, grid: dict | None = None, observables=None, fixed: dict |
     p = Path(str(target))
     if str(target).endswith(".toml") or p.exists():
         if fixed:
-            raise InputError("`fixed` parameters apply to zoo models only; edit the model file")
+            raise InputError("fixed parameters (`fixed`, --param) apply to zoo models only; edit the model file")
         return file_spec(p, grid, observables)
     return zoo_spec(str(target), grid or {}, fixed, observables)

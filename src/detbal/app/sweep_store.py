@@ -6,7 +6,9 @@ A *record* is the outcome of one grid point: ``{"p": [parameter values], "s": st
 * ``"ok"`` every observable computed; ``"error"`` the model or some observable raised (the
   message says which; deterministic, so a resumed sweep does not repeat it);
 * ``"lost"`` the task holding the point died (worker killed, connection lost): run again on resume;
-* ``"pending"`` not run.
+* ``"pending"`` not run;
+
+and ``"t"`` the seconds its evaluation took on its worker (the ``seconds`` variable).
 
 While a sweep with an output path runs, every finished batch is appended to the *journal*
 ``OUT.journal`` (one line per batch: CRC-32 of the JSON text, then the JSON; flushed and fsynced),
@@ -17,7 +19,7 @@ replaces ``OUT`` atomically, then the journal is deleted. ``OUT`` carries the sw
 and a SHA-256 of its data: a file that does not open, lacks them, or whose data does not match
 its checksum (truncated, half-copied) is refused with a message, never resumed from.
 
-Formats, by suffix: ``.nc`` (netCDF-4 via h5netcdf), ``.zarr`` (a directory; needs ``zarr``),
+Formats, by suffix: ``.nc`` (netCDF-4 via h5netcdf), ``.zarr`` (a directory, Zarr format 2),
 ``.csv`` (one row per point, a ``#`` header with the fingerprint and a ``#`` trailer with the row
 count and the SHA-256 of the rows).
 """
@@ -54,6 +56,8 @@ FORMATS = (".nc", ".zarr", ".csv")
 #: statuses a resumed sweep does not run again
 FINISHED = ("ok", "error")
 _CSV_HEAD = "# detbal sweep"
+#: per-point variables besides the observables (the last columns of a CSV, in this order)
+_POINT_VARS = ("seconds", "status", "error")
 _CSV_TAIL = "# end:"
 
 
@@ -166,6 +170,7 @@ def to_dataset(spec, records: list, attrs: dict):
     index = {key_of(spec.point(i).values()): i for i in range(spec.size)}
     status = np.full(spec.size, "pending", dtype=object)
     error = np.full(spec.size, "", dtype=object)
+    seconds = np.full(spec.size, np.nan)
     baths = _baths(spec, records)
     values = {}
     for name in spec.observables:
@@ -175,7 +180,7 @@ def to_dataset(spec, records: list, attrs: dict):
         i = index.get(key_of(r["p"]))
         if i is None:
             continue
-        status[i], error[i] = r["s"], r.get("e", "")
+        status[i], error[i], seconds[i] = r["s"], r.get("e", ""), r.get("t", np.nan)
         for name, v in r["v"].items():
             if name not in values:
                 continue
@@ -199,6 +204,8 @@ def to_dataset(spec, records: list, attrs: dict):
             data[name] = (dims, arr.reshape(shape), {"long_name": obs.description})
     data["status"] = (dims, status.reshape(shape).astype(str), {"long_name": "ok | error | lost | pending"})
     data["error"] = (dims, error.reshape(shape).astype(str), {"long_name": "message of a failed point"})
+    data["seconds"] = (dims, seconds.reshape(shape), {"long_name": "evaluation time of the point on its worker",
+                                                      "units": "s"})
     ds = xr.Dataset(data, coords=coords, attrs=dict(attrs))
     ds.attrs["detbal_sweep_points_finished"] = int(np.isin(status, FINISHED).sum())
     ds.attrs["detbal_sweep_checksum"] = checksum(ds)
@@ -228,6 +235,7 @@ def records_from_dataset(ds, spec) -> list:
     if len(params) != len(spec.parameters):
         return []
     baths = [str(b) for b in ds["bath"].values] if "bath" in ds.coords else []
+    seconds = np.asarray(ds["seconds"].values) if "seconds" in ds else np.full(status.shape, np.nan)
     out = []
     for idx in np.ndindex(status.shape):
         if status[idx] not in FINISHED:
@@ -243,7 +251,7 @@ def records_from_dataset(ds, spec) -> list:
                 v[name] = {b: float(x[k]) for k, b in enumerate(baths) if not math.isnan(x[k])}
             elif not math.isnan(x):
                 v[name] = float(x)
-        out.append({"p": p, "s": str(status[idx]), "v": v, "e": str(error[idx])})
+        out.append({"p": p, "s": str(status[idx]), "v": v, "e": str(error[idx]), "t": float(seconds[idx])})
     return out
 
 
@@ -306,7 +314,7 @@ def write_output(ds, path) -> None:
         if fmt == ".nc":
             ds.to_netcdf(tmp, engine="h5netcdf")
         elif fmt == ".zarr":
-            ds.to_zarr(tmp, mode="w")
+            ds.to_zarr(tmp, mode="w", zarr_format=2)     # format 2: fixed-width strings are specified
         else:
             tmp.write_text(_csv_text(ds), encoding="utf-8")
         if fmt != ".zarr":
@@ -329,7 +337,7 @@ def write_output(ds, path) -> None:
 def _csv_columns(ds) -> list:
     cols = []
     for name in ds.data_vars:
-        if name in ("status", "error"):
+        if name in _POINT_VARS:
             continue
         if "bath" in ds[name].dims:
             cols += [(f"{name}[{b}]", name, k) for k, b in enumerate(ds["bath"].values)]
@@ -344,14 +352,14 @@ def _csv_text(ds) -> str:
     cols = _csv_columns(ds)
     rows = io.StringIO()
     w = csv.writer(rows, lineterminator="\n")
-    w.writerow(params + [c for c, _, _ in cols] + ["status", "error"])
+    w.writerow(params + [c for c, _, _ in cols] + list(_POINT_VARS))
     for idx in np.ndindex(ds["status"].shape):
         sel = dict(zip(dims, idx))
         row = [repr(ds[n].isel({d: sel[d] for d in ds[n].dims}).item()) for n in params]
         for _, name, k in cols:
             x = np.asarray(ds[name].values)[idx]
             row.append(repr(float(x if k is None else x[k])))
-        row += [str(ds["status"].values[idx]), str(ds["error"].values[idx])]
+        row += [repr(float(ds["seconds"].values[idx])), str(ds["status"].values[idx]), str(ds["error"].values[idx])]
         w.writerow(row)
     body = rows.getvalue()
     head = f"{_CSV_HEAD} fingerprint={ds.attrs['detbal_sweep_fingerprint']} " \
@@ -388,7 +396,7 @@ def _read_csv(p: Path, spec) -> list:
         if rec["status"] not in FINISHED:
             continue
         v: dict = {}
-        for col in header[len(params):-2]:
+        for col in header[len(params):-3]:
             x = float(rec[col])
             if math.isnan(x):
                 continue
@@ -397,5 +405,6 @@ def _read_csv(p: Path, spec) -> list:
                 v.setdefault(name, {})[bath] = x
             else:
                 v[col] = x
-        out.append({"p": [float(rec[n]) for n in params], "s": rec["status"], "v": v, "e": rec["error"]})
+        out.append({"p": [float(rec[n]) for n in params], "s": rec["status"], "v": v, "e": rec["error"],
+                    "t": float(rec["seconds"])})
     return out

@@ -20,7 +20,7 @@ import numpy as np
 
 from .reference import ReferenceState
 from .reversal import TimeReversal
-from .._checks import log_frobenius
+from .._checks import frobenius, log_frobenius
 from .residuals import (FLOOR, attributed_hamiltonian, beyond_round_off, hamiltonian_residual, ratio,
                         round_off_threshold)
 from .sigma_transform import (SigmaTransformedLindblad, eigenframe_matrix, eigenframe_with_round_off,
@@ -79,20 +79,33 @@ def dense_residuals(M: np.ndarray, ref: ReferenceState, s: float, K_h: np.ndarra
     K = 1j / d * (T - np.trace(T) / d * np.eye(d))
     K = attributed_hamiltonian((K + K.conj().T) / 2, K_h, lp)
     Cm = _commutator_matrix(K)
-    R = A - Cm
-    raw = float(np.linalg.norm(R))
+    R, D = A - Cm, Lh - Cm
+    tau = _round_off(Lh, Cm, d)
     if round_off > 0:
-        tau = round_off_threshold(round_off, pair_exponents(lp, s), C)
-        remainder = float(np.linalg.norm(beyond_round_off(R, tau)))
-        antisym = float(np.linalg.norm(beyond_round_off(A, tau)))
-    else:
-        remainder, antisym = raw, float(np.linalg.norm(A))
-    d_norm = max(float(np.linalg.norm(Lh - Cm)), FLOOR * norm)
+        tau += round_off_threshold(round_off, pair_exponents(lp, s), C)
+    raw = frobenius(R)  # scaled norms: a dissipator 1e-300 below 𝓛̂'s scale must not square to 0
+    remainder = frobenius(beyond_round_off(R, tau))
+    antisym = frobenius(beyond_round_off(A, tau))
+    d_norm = frobenius(beyond_round_off(D, tau))
     p = np.exp(lp)
     stationary = ratio(log_frobenius(M @ np.diag(p).reshape(-1, order="F")), log_hat + log_frobenius(p))
-    return DenseResiduals(2 * remainder / d_norm, hamiltonian_residual(K, C, lp, log_hat),
+    return DenseResiduals(2 * remainder / d_norm if remainder else 0.0, hamiltonian_residual(K, C, lp, log_hat),
                           2 * antisym / norm, stationary,
-                          2 * (math.log(remainder) + C) if remainder > 0 else -math.inf, 2 * raw / d_norm)
+                          2 * (math.log(remainder) + C) if remainder > 0 else -math.inf,
+                          2 * raw / max(frobenius(D), np.finfo(float).tiny))
+
+
+def _round_off(Lh: np.ndarray, Cm: np.ndarray, d: int) -> np.ndarray:
+    """Entrywise bound 4dε(|𝓛̂_ab| + |𝓛̂_ba| + |𝓒_ab|) on the round-off of (𝓛̂ − 𝓛̂†)/2 − 𝓒 and 𝓛̂ − 𝓒,
+    𝓒 = −i[K, ·] with K a d-term partial trace of the same entries. Discounted entrywise
+    (:func:`~detbal.balance.residuals.beyond_round_off`) instead of a floor relative to ‖𝓛̂‖, so a
+    dissipator 10⁻³⁰⁰ times smaller than the Hamiltonian is still tested at its own scale wherever its
+    entries are not summed with the Hamiltonian's."""
+    tau = np.abs(Lh)
+    tau += tau.T
+    tau += np.abs(Cm)
+    tau *= 4 * d * np.finfo(float).eps
+    return tau
 
 
 def dense_channel_rows(parts, ref: ReferenceState, s: float):

@@ -164,7 +164,9 @@ class _Terms:
         comm = [t for f, x in zip(forward, live) if x for t in f["commutator"]] + extra
         dis = [t for f, x in zip(forward, live) if x for t in f["hat"]] + comm
         dis_anti = [t for a, x in zip(adjoint, live) if x for t in a] + [(2 * c, t, l, r) for c, t, l, r in comm]
-        self.sums = {"hat": hat, "dissipator": dis, "antisym": antisym, "dissipative_antisym": dis_anti}
+        live_hat = [t for f, x in zip(forward, live) if x for t in f["hat"]]
+        self.sums = {"hat": hat, "dissipator": dis, "antisym": antisym, "dissipative_antisym": dis_anti,
+                     "live_hat": live_hat}
 
     def _add(self, left, right) -> tuple[int, int]:
         self.lefts.append(left)
@@ -232,14 +234,17 @@ def lindblad_certificate(parts, d: int, part_k, total_k) -> dict:
     Returns:
         {"total": norms, "parts": {name: norms}}, where norms maps "hat" → log‖𝓛̂‖,
         "dissipator" → log‖𝓓̂‖, "antisym" → log‖𝓛̂ − 𝓛̂†‖, "dissipative_antisym" → log‖𝓓̂ − 𝓓̂†‖
-        (natural logarithms, −inf for zero; "antisym" for the total only).
+        (natural logarithms, −inf for zero), and for the total only "antisym" → log‖𝓛̂ − 𝓛̂†‖ and
+        "live_hat" → log‖Σ_p 𝓛̂_p‖ over the parts that are not −i[H, ·] with [H, σ] = 0 (the scale of
+        everything 𝓓̂ is computed from, hence of its round-off).
     """
     config.check_memory(certificate_bytes(count_operators([len(p.pairs) for _, p in parts]), d),
                         f"operator-sum certificate (d = {d}, {sum(len(p.pairs) for _, p in parts)} jumps)",
                         "method='probe'")
     part_kinds = ("hat", "dissipator", "dissipative_antisym")
     out = {"parts": {name: _norms([p], [k], part_kinds, d) for (name, p), k in zip(parts, part_k)},
-           "total": _norms([p for _, p in parts], [None] * len(parts), part_kinds + ("antisym",), d, total_k)}
+           "total": _norms([p for _, p in parts], [None] * len(parts), part_kinds + ("antisym", "live_hat"), d,
+                    total_k)}
     return out
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaincinv
 
-from .._checks import frobenius
+from .._checks import frobenius, log_frobenius
 from .residuals import attributed_hamiltonian
 from .sigma_transform import SigmaTransformedLindblad, hamiltonian_to_eigenbasis, pinch
 from ..eigenbasis import rotate_cleaned
@@ -135,7 +135,10 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         H = hamiltonian_to_eigenbasis(sum(_dense(t.hamiltonian) for t in terms), V)
         coherent = SigmaTransformedLindblad([], [], log_p, s, hamiltonian=H)
         parts.append(("coherent part", coherent))
-        scales = [p.log_scale for _, p in parts if np.isfinite(p.log_scale)]
+        # one scale for all parts: the largest of the parts 𝓓̂ is built from (a σ-commuting Hamiltonian
+        # part of any size never enters 𝓓̂, so a dissipator 1e-300 below it keeps its own scale)
+        live_scales = [p.log_scale for _, p in parts if np.isfinite(p.log_scale) and not p.pure_commutator]
+        scales = live_scales or [p.log_scale for _, p in parts if np.isfinite(p.log_scale)]
         shift = max(scales) if scales else 0.0
         own = {name: attributed_hamiltonian(p.K_at(shift), p.K[0] if p is coherent else None, log_p)
                for name, p in parts}
@@ -146,8 +149,11 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         method_note = "K from the partial trace of the antisymmetric part (closed form)"
     else:
         H = L.hamiltonian_part
+        # work on the generator's own scale (rates 1e±300 must not over- or underflow the squares)
+        scale = L.norm_estimate(seed=0)
+        shift = math.log(scale) if 0 < scale < math.inf else 0.0
         K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), log_p)
-        shift = 0.0
+        K = K * math.exp(-shift)
         parts.append((L.name, _GenericSigmaTransformed(L, V, log_p, s, K)))
         pure = [False]
         own = {L.name: K}
@@ -166,7 +172,7 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
                            np.zeros((d, d), complex))
     use_delta = bool(np.any(K_delta))
     stats = {name: [0.0, 0.0] for name, _ in parts}
-    m_sq, d_sq, a_sq, l_sq = [], [], [], []
+    m_sq, d_sq, a_norm, l_norm, live_sq = [], [], [], [], []
     for _ in range(probes):
         X = (rng.standard_normal((d, d)) + 1j * rng.standard_normal((d, d))) / np.sqrt(2)
         M_total = np.zeros((d, d), complex)   # (𝓓̂ − 𝓓̂†)(X)
@@ -190,17 +196,25 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
             D_total += dp
             A_total += antisym
             L_total += fwd
+            live_sq.append(float(np.vdot(fwd, fwd).real))
         if use_delta:  # the total's K_b differs from the sum of the parts' own K_p
             comm = _commutator(K_delta, X)
             M_total += 2j * comm
             D_total += 1j * comm
         m_sq.append(float(np.vdot(M_total, M_total).real))
         d_sq.append(float(np.vdot(D_total, D_total).real))
-        a_sq.append(float(np.vdot(A_total, A_total).real))
-        l_sq.append(float(np.vdot(L_total, L_total).real))
-    # floor 1e-6·‖𝓛̂‖ with ‖𝓛̂‖² ≤ 2(‖𝓓̂‖² + ‖[K,·]‖²), ‖[K,·]‖_F² = 2d‖K‖² − 2|Tr K|²
-    comm_sq = max(2 * d * frobenius(K) ** 2 - 2 * abs(np.trace(K)) ** 2, 0.0)
-    floor = (1e-6) ** 2 * (sum(d_sq) + probes * comm_sq)
+        a_norm.append(frobenius(A_total))  # may include a σ-commuting Hamiltonian e^{600} above 𝓓̂
+        l_norm.append(frobenius(L_total))
+    # round-off floor 1e-6·(the parts 𝓓̂ is built from); ‖[K,·]‖_F² = 2d‖K‖² − 2|Tr K|² (log domain)
+    floor = (1e-6) ** 2 * sum(live_sq)
+    log_comm = log_frobenius(K) + 0.5 * math.log(2 * d)
+    # a generic generator's apply sums its dissipator with −i[H, ·]: a dissipator below the floor (or
+    # underflowing to 0 there) cannot be told from none; a Lindbladian's parts are on their own scale
+    if sum(d_sq) < floor and (terms is None or sum(d_sq) > 0):
+        raise InputError(f"method='probe': the dissipative part of this generator is only "
+                         f"{math.sqrt(sum(d_sq) / sum(live_sq)):.1e} of its σ-transformed norm, below the "
+                         "round-off of apply/adjoint (1e-6): its detailed balance cannot be resolved by probes; "
+                         "use method='structured' (Davies generators, Lindbladians) or method='dense'")
     den = max(sum(d_sq), floor)
     r_hat = float(np.sqrt(sum(m_sq) / den)) if den > 0 else 0.0
     q_lo = gammaincinv(probes, CONFIDENCE_DELTA / 2) / probes  # Gamma(N, 1) quantiles / N
@@ -215,7 +229,10 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         dn = max(dn, floor)
         chan[name] = float(np.sqrt(num / dn)) if dn > 0 else 0.0
         log_weights[name] = math.log(num) + 2 * shift if num > 0 else -math.inf
-    norm_hat = float(np.sqrt(sum(d_sq) / probes + comm_sq))  # ‖𝓛̂‖_F estimate (floors only)
-    symmetric = float(np.sqrt(sum(a_sq) / sum(l_sq))) if sum(l_sq) > 0 else 0.0
+    # ‖𝓛̂‖_F estimate (floors only), log domain: K may be far above 𝓓̂
+    log_d = 0.5 * math.log(sum(d_sq) / probes) if sum(d_sq) > 0 else -math.inf
+    log_norm_hat = float(np.logaddexp(log_d, log_comm)) + shift
+    top = max(l_norm)
+    symmetric = float(np.sqrt(sum((a / top) ** 2 for a in a_norm) / sum((x / top) ** 2 for x in l_norm))) if top else 0.0
     return ProbeResult(r_hat, float(upper), float(lower), probes, chan, log_weights, spread, statement, K,
-                       math.log(norm_hat) + shift if norm_hat > 0 else -math.inf, shift, symmetric)
+                       log_norm_hat, shift, symmetric)

@@ -110,6 +110,8 @@ def eigenframe_with_round_off(L: Generator, V: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _eigenframe(L: Generator, V: np.ndarray) -> tuple[np.ndarray, float]:
+    if L.has_eigenbasis_gksl and L.eigenbasis is not None and V is L.eigenbasis.vectors:
+        return L.eigenbasis_dense(), 0.0  # built in this very basis: no rotation, no round-off
     if isinstance(L, Lindbladian):
         H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
         jumps = [rotate_cleaned(A, V) for A in L.jumps]

@@ -217,6 +217,15 @@ class Bath:
                 given by its power spectrum, correlation function or exponents (their spectra
                 need not obey KMS, γ(−ω) = e^{−βω}γ(ω), which every detbal bath does).
             ImportError: QuTiP is not installed.
+
+        Example:
+            >>> from qutip.core.environment import OhmicEnvironment
+            >>> env = OhmicEnvironment(T=1.0, alpha=0.1, wc=5.0, s=1)
+            >>> bath = Bath.from_qutip(env)
+            >>> bool(np.isclose(bath.rate(-0.7), env.power_spectrum(-0.7), rtol=1e-14))
+            True
+            >>> bool(np.isclose(bath.rate(0.7), Bath.ohmic(0.1, 5.0, beta=1.0).rate(0.7) / np.pi, rtol=1e-14))
+            True
         """
         environment = optional_module("qutip.core.environment", "Bath.from_qutip")
         if isinstance(env, environment.FermionicEnvironment):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._serialize import JsonResult
+from .._serialize import JsonResult, html_table
 from ..reports import no_truth_value
 
 __all__ = ["KolmogorovResult", "kolmogorov_cycles"]
@@ -43,6 +43,14 @@ class KolmogorovResult(JsonResult):
         verdict = "holds" if self.holds else "FAILS"
         return (f"Kolmogorov criterion {verdict}: {len(self.cycles)} cycles, worst affinity "
                 f"{self.worst_affinity:.6g} on {list(self.worst_cycle)}")
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the verdict and one row per cycle with its affinity."""
+        worst = f"{self.worst_affinity:.6g} on {list(self.worst_cycle)}"
+        return html_table("Kolmogorov criterion", [("cycles", len(self.cycles)), ("worst affinity", worst)],
+                          verdict=("holds" if self.holds else "FAILS", self.holds),
+                          table=(("cycle", "affinity"), [(" → ".join(map(str, c)), f"{a:.6g}")
+                                                         for c, a in zip(self.cycles, self.affinities)]))
 
 
 def kolmogorov_cycles(w: np.ndarray, tolerance: float) -> KolmogorovResult:

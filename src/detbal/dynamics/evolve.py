@@ -16,7 +16,7 @@ from .. import config
 from .._checks import as_choice, as_operator, as_state, is_hermitian
 from ..linalg.krylov import FactoredBlock
 from ..linalg.propagate import choose_method, propagate
-from .._serialize import JsonResult
+from .._serialize import JsonResult, html_table
 from ..errors import InputError
 from ..generators.base import Generator, as_generator
 
@@ -51,6 +51,13 @@ class Evolution(JsonResult):
         what = (f"states {self.states.shape}" if self.states is not None else f"expect {self.expect.shape}")
         t = self.times
         return f"Evolution({t.size} times in [{t[0]:.4g}, {t[-1]:.4g}], {what}, method={self.method})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the facts of ``str()`` as a table."""
+        t = self.times
+        what = (("states", self.states.shape) if self.states is not None else ("expect", self.expect.shape))
+        return html_table("evolution", [("times", f"{t.size} in [{t[0]:.4g}, {t[-1]:.4g}]"), what,
+                                        ("method", self.method)])
 
 
 def _as_times(times) -> np.ndarray:

@@ -14,8 +14,10 @@ Algorithm choice of :func:`spectrum` (first row whose condition holds; ``method=
     ============== ==================================================== =============================
 
 :func:`spectral_gap`: "structured" (``L.has_sector_structure``) → "hermitian" (𝓛 KMS-detailed-balanced
-with normal 𝓛̂: dense ``eigh`` for d ≤ ``DENSE_SPECTRUM_MAX_DIM``, matrix-free Lanczos on 𝓓̂ above)
-→ dense ``eig`` (d ≤ ``DENSE_SPECTRUM_MAX_DIM``) → shift-invert Arnoldi.
+with normal 𝓛̂: dense ``eigh`` for d ≤ ``DENSE_SPECTRUM_MAX_DIM``, matrix-free Lanczos on 𝓓̂ above; a
+KMS-self-adjoint generator with an eigenbasis GKSL form, ``has_eigenbasis_gksl``, runs Lanczos on its
+own 𝓛̂ in the eigenbasis, one product per step) → dense ``eig`` (d ≤ ``DENSE_SPECTRUM_MAX_DIM``) →
+shift-invert Arnoldi.
 
 Results behave like numbers: ``float(spectral_gap(L))`` is the gap and gaps compare with numbers;
 ``np.asarray(spectrum(L))`` is the eigenvalue array.
@@ -36,11 +38,12 @@ from ..linalg.spectral import (
     MAX_LOG_SPREAD,
     dense_eigenvalues,
     gap_from_eigenvalues,
+    hermitian_eigenbasis_eigenvalues,
     hermitian_slow_eigenvalues,
     slow_eigenpairs,
     sort_slowest,
 )
-from .._serialize import JsonResult
+from .._serialize import JsonResult, html_table
 from ..balance.dense import hermitian_analysis
 from ..linalg.steady import DEFAULT_TOL, steady_state
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError, NotFaithfulError
@@ -86,6 +89,13 @@ class Spectrum(JsonResult):
         head = ", ".join(f"{z.real:.4g}{z.imag:+.4g}i" for z in self.eigenvalues[:4])
         more = ", …" if self.eigenvalues.size > 4 else ""
         return f"Spectrum({self.eigenvalues.size} eigenvalues, {self.method}: {head}{more})"
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: count, method and the slowest eigenvalues (at most 8)."""
+        slow = ", ".join(f"{z.real:.4g}{z.imag:+.4g}i" for z in self.eigenvalues[:8])
+        more = ", …" if self.eigenvalues.size > 8 else ""
+        return html_table("spectrum", [("eigenvalues", self.eigenvalues.size), ("method", self.method),
+                                       ("slowest first", slow + more)])
 
 
 SpectrumMethod = Literal["auto", "dense", "shift-invert", "structured"]
@@ -204,10 +214,19 @@ class SpectralGap(JsonResult):
         herm = "" if self.hermitian_gap is None else f", hermitian_gap={self.hermitian_gap:.6g}"
         return f"SpectralGap(gap={self.gap:.6g}{herm}, path={self.path}, method={self.method})"
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: the facts of ``str()`` as a table."""
+        rows = [("gap", f"{self.gap:.6g}")]
+        if self.hermitian_gap is not None:
+            rows.append(("hermitian gap λ_D", f"{self.hermitian_gap:.6g}"))
+        rows += [("path", self.path), ("method", self.method), ("kernel_dim", self.kernel_dim)]
+        return html_table("spectral gap", rows)
+
 
 def _db_reference(L, beta, state, tolerance):
-    """(reference state, label) of a KMS detailed-balance certificate for the Hermitian path, or
-    (None, reason). The reference comes from the report itself (computed once)."""
+    """(reference state, label, symmetric) of a KMS detailed-balance certificate for the Hermitian
+    path, or (None, reason, False). The reference comes from the report itself (computed once);
+    ``symmetric``: 𝓛 itself is KMS-self-adjoint (K = 0), so 𝓛̂ is Hermitian."""
 
     try:
         if state is None and beta is None:
@@ -217,13 +236,19 @@ def _db_reference(L, beta, state, tolerance):
                 try:
                     state = steady_state(L, tolerance=tolerance).state
                 except NonUniqueSteadyStateError:
-                    return None, "the steady state is not unique"
+                    return None, "the steady state is not unique", False
         rep = detailed_balance(L, beta=beta, state=state, inner="kms")
     except (NotFaithfulError, MemoryBudgetError) as exc:
-        return None, f"no DB test ({type(exc).__name__}: {exc})"
+        return None, f"no DB test ({type(exc).__name__}: {exc})", False
     if not rep.holds:
-        return None, f"not KMS-DB w.r.t. {rep.reference} (residual {rep.residual:.1e})"
-    return rep.reference_state, rep.reference
+        return None, f"not KMS-DB w.r.t. {rep.reference} (residual {rep.residual:.1e})", False
+    return rep.reference_state, rep.reference, rep.symmetric
+
+
+def _eigenbasis_form_applies(L, ref) -> bool:
+    """L carries its GKSL form in its eigenbasis (exact Gibbs samplers) and σ is diagonal there."""
+    eb = L.eigenbasis
+    return L.has_eigenbasis_gksl and eb is not None and ref.vectors is eb.vectors
 
 
 GapMethod = Literal["auto", "dense", "iterative"]
@@ -280,7 +305,7 @@ def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state:
     details: dict = {}
     herm = None
     if path != "non-hermitian":
-        ref, label = _db_reference(L, beta, state, tol)
+        ref, label, symmetric = _db_reference(L, beta, state, tol)
         details["reference"] = label
         if ref is not None and dense:
             herm = hermitian_analysis(L.to_dense(), ref.vectors, ref.log_p, tol)
@@ -290,9 +315,14 @@ def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state:
                                    complex(-herm["gap"]), herm["residual"], 1, details)
         elif ref is not None:
             spread = float(np.max(ref.log_p) - np.min(ref.log_p))
-            if spread <= MAX_LOG_SPREAD:
+            if spread <= MAX_LOG_SPREAD and symmetric and _eigenbasis_form_applies(L, ref):
+                herm = hermitian_eigenbasis_eigenvalues(L.kms_transformed(ref.log_p), ref.log_p, tol,
+                                                        real=L.real_form, maxiter=maxiter)
+                details.update(normal=True, lanczos_steps=herm["steps"], operator="eigenbasis GKSL form")
+            elif spread <= MAX_LOG_SPREAD:
                 herm = hermitian_slow_eigenvalues(L.linear_operator(), ref.vectors, ref.log_p, tol, maxiter=maxiter)
                 details.update(normal=herm["normal"], lanczos_steps=herm["steps"])
+            if herm is not None:
                 if herm["normal"] and herm["zero_modes"] == 1:
                     g = herm["hermitian_gap"]
                     return SpectralGap(g, "hermitian", "lanczos", g, complex(-g), herm["residual"], 1, details)

@@ -188,6 +188,13 @@ class Generator(ABC):
         Raises:
             ImportError: QuTiP is not installed.
             MemoryBudgetError: the dense d²×d² matrix exceeds ``detbal.config.memory_budget``.
+
+        Example:
+            >>> import numpy as np
+            >>> from detbal import Lindbladian
+            >>> q = Lindbladian(np.diag([0.0, 1.0]), [np.array([[0, 1], [0, 0]])], [0.5]).to_qobj()
+            >>> q.type, q.shape
+            ('super', (4, 4))
         """
         qutip = optional_module("qutip", "Generator.to_qobj")
         d = self.dim

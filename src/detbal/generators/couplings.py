@@ -65,6 +65,9 @@ def eigenbasis_of(H, tol, conserved=None) -> tuple[Eigenbasis, np.ndarray | None
             raise InputError(f"`bohr_tol` must be a finite number ≥ 0, got {tol}")
     if isinstance(H, Eigenbasis):
         return eigenbasis(H, tol=tol, conserved=conserved), None
+    if conserved is not None and sp.issparse(H):   # kept sparse: diagonalised block by block
+        h = real_if_possible(as_operator(H, "H", hermitian=True, sparse_ok=True))
+        return eigenbasis(h, tol=tol, conserved=conserved), h
     h = _hamiltonian(H)
     if conserved is not None:
         return eigenbasis(h, tol=tol, conserved=conserved), h

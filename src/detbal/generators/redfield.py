@@ -107,6 +107,9 @@ def redfield(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bat
         H: (d, d) Hermitian Hamiltonian or an :class:`~detbal.eigenbasis.Eigenbasis`.
         couplings: non-empty list of ``(S, bath)`` pairs, as in :func:`~detbal.davies`.
         secular_cutoff: keep |ν_ab − ν_cd| ≤ cutoff (+ grouping tolerance); 0 → Davies; None → no cut.
+            An absolute frequency: QuTiP's ``sec_cutoff=c`` (a multiple of the smallest nonzero
+            Bohr frequency, kept when |Δν| < c·min|ν|) is ``secular_cutoff = c * min|ν|`` here, and
+            QuTiP's ``-1`` is None.
         lamb_shift: include the principal-value part, Γ(ω) = γ(ω)/2 + i S(ω).
         conserved: a conserved quantity of H diagonal in the computational basis (operator or
             labels): H is diagonalised sector by sector (:func:`~detbal.eigenbasis.eigenbasis`).

@@ -27,18 +27,19 @@ panels of width 3σ_E on [0, U] are mirrored to [−U, 0] (the Metropolis kink a
     gaussian    q̂(ν) = exp(−(ν + βσ²/2)²/(4σ²) + β²σ²/16)  (q̂(0) = 1; σ = √2/β gives DLL's
                 exp(−β²ν²/8 − βν/4));
     metropolis  q̂(ν) = exp(−√(1 + β²ν²)/4 − βν/4) · bump(ν/S)  (S = filter width; no cut-off when None;
-                bump(x) = exp(1 − 1/(1 − x²)) for |x| < 1, else 0);
+                bump(x) = exp(−0.2/(1 − x²)) for |x| < 1, else 0, the cut-off of Šmíd et al.'s code);
     glauber     q̂(ν) = e^{−βν/4}/√(2 cosh(βν/2))  (|q̂|² = 1/(1 + e^{βν})).
 
 Filter values below FLUSH times the largest are set to zero (subnormal numbers make every later
-product about ten times slower).
+product about ten times slower). The last section holds the sampler's operator algebra: the
+compressed CKG rule, the coherent term of the tanh rule and the batched sums Σ_r F_r Y F_r†.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import log_ndtr, ndtr
@@ -46,7 +47,8 @@ from scipy.special import log_ndtr, ndtr
 from ..errors import InputError
 
 __all__ = ["CKG_WEIGHTS", "DLL_FILTERS", "FLUSH", "OmegaQuadrature", "SmoothedWeight", "check_kms_filter",
-           "ckg_filter", "dll_filter", "flush", "gaussian_factor", "omega_quadrature"]
+           "ckg_filter", "ckg_quadrature", "coherent_term", "compressed_filters", "dll_filter", "flush",
+           "gaussian_factor", "omega_quadrature", "sandwich_sum"]
 
 #: filter values below FLUSH·max are set to zero
 FLUSH = 1e-40
@@ -58,11 +60,22 @@ _REF_ORDER = 20
 _TAIL = 9.0         # Gaussian tail kept beyond the frequency range, in σ_E (e^{−81/2} ≈ 3e-18)
 
 
-def flush(a: np.ndarray) -> np.ndarray:
-    """a with the entries below FLUSH·max|a| set to exactly zero (in place; returns a)."""
-    top = float(np.max(np.abs(a), initial=0.0))
-    a[np.abs(a) < FLUSH * top] = 0.0
-    return a
+def flush(values: np.ndarray, nu: np.ndarray, beta: float, envelope: np.ndarray) -> np.ndarray:
+    """Filter values a(ν) (shape (..., d, d)) with the entries set to exactly zero whose filtered jump
+    |a(ν_ij)|·envelope_ij is below FLUSH times the largest one, both as it is and σ-transformed
+    (times e^{βν/4}); in place, returns ``values``. Relative to the filtered jumps, not to the filter
+    alone, so a spectrum whose every transition is far out in the filter's tail keeps its (tiny but
+    representable) rates; the σ-transformed condition keeps the flushed set symmetric under ν → −ν for a
+    KMS filter (|a(−ν)|e^{−βν/4} = |a(ν)|e^{βν/4}), so flushing never breaks detailed balance."""
+    with np.errstate(divide="ignore"):
+        log_mag = np.log(np.abs(values)) + np.log(envelope)
+    top = float(np.max(log_mag, initial=-np.inf))
+    if top == -np.inf:
+        return values
+    shifted = log_mag + beta * nu / 4
+    cut = math.log(FLUSH)
+    values[(log_mag < cut + top) & (shifted < cut + float(np.max(shifted)))] = 0.0
+    return values
 
 
 def ckg_filter(x, sigma: float) -> np.ndarray:
@@ -159,14 +172,17 @@ def _panels(lo: float, hi: float, width: float, order: int) -> tuple[np.ndarray,
 
 @dataclass(frozen=True)
 class OmegaQuadrature:
-    """Nodes ω_k and non-negative weights c_k = w_k γ(ω_k) of α_q(ν1, ν2) = Σ_k c_k f̂(ω_k − ν1) f̂(ω_k − ν2).
+    """Nodes ω_k and non-negative weights c_k = w_k γ(ω_k) of α_q(ν1, ν2) = Σ_k c_k f̂(ω_k − ν1) f̂(ω_k − ν2),
+    optionally compressed to R filters F_r(ν) = Σ_k mix[r, k] √c_k f̂(ω_k − ν) (α_q = Σ_r F_r(ν1) F_r(ν2)).
 
     Attributes:
         omega, coef: (K,) nodes and weights; the nodes are symmetric about ω = −βσ²/2.
-        error: the measured error max |α_q − α|(ν1, ν2)·a(ν1)a(ν2) over the Bohr frequencies of the
-            jumps, a(ν) = max_{a, ν_ij ≈ ν} |A^a_ij| / max |A| (so the error of any entry of the
-            transition superoperator in the eigenbasis is ≤ error·max|A|² per jump).
+        error: the measured error max |α_q − α|(ν1, ν2)·w(ν1)w(ν2) over the Bohr frequencies of the
+            jumps, w(ν) = a(ν)·max(1, e^{βν/4}), a(ν) = max_{a, ν_ij ≈ ν} |A^a_ij| / max |A|: the error of
+            any entry of the transition superoperator (plain or σ-transformed) in the eigenbasis is
+            ≤ error·max|A|² per jump.
         half_range: U, the nodes cover u = ω + βσ²/2 ∈ [−U, U]; order: Gauss–Legendre points per panel.
+        mix: (R, K) compression (:func:`compressed_filters`), None for the plain rule.
     """
 
     omega: np.ndarray
@@ -174,10 +190,28 @@ class OmegaQuadrature:
     error: float
     half_range: float
     order: int
+    mix: np.ndarray | None = None
+
+    @property
+    def nodes(self) -> int:
+        """K, the number of ω-nodes."""
+        return int(self.omega.size)
 
     @property
     def size(self) -> int:
-        return int(self.omega.size)
+        """The number of filters per jump: R when compressed, else K."""
+        return int(self.omega.size if self.mix is None else self.mix.shape[0])
+
+    def filters(self, nu: np.ndarray, sigma: float) -> np.ndarray:
+        """(size, *nu.shape) filter values F_r(ν) (or √c_k f̂(ω_k − ν)), in chunks of ≤ 2²² numbers."""
+        flat = np.asarray(nu, dtype=float).reshape(-1)
+        out = np.empty((self.size, flat.size))
+        step = max(1, (1 << 22) // self.nodes)
+        root = np.sqrt(self.coef)[:, None]
+        for a in range(0, flat.size, step):
+            phi = root * ckg_filter(self.omega[:, None] - flat[None, a:a + step], sigma)
+            out[:, a:a + step] = phi if self.mix is None else self.mix @ phi
+        return out.reshape((self.size,) + np.shape(nu))
 
 
 def _symmetric_rule(weight: SmoothedWeight, U: float, order: int) -> tuple[np.ndarray, np.ndarray]:
@@ -203,25 +237,17 @@ def omega_quadrature(weight: SmoothedWeight, nu: np.ndarray, envelope: np.ndarra
     InputError naming ``quadrature_tol``.
     """
     s = weight.sigma
-    env = np.asarray(envelope, dtype=float)
-    top = float(env.max(initial=0.0))
-    if top == 0:
+    if float(np.max(envelope, initial=0.0)) == 0:
         om, c = _symmetric_rule(weight, _TAIL * s, 6)
         return OmegaQuadrature(om, c, 0.0, _TAIL * s, 6)
-    env = env / top
     W = float(np.abs(nu).max(initial=0.0))
     width = s / 4
-    nb = math.ceil(W / width) + 1
-    centers = np.arange(-nb, nb + 1) * width
-    idx = np.clip(np.rint(nu / width).astype(int) + nb, 0, 2 * nb)
-    a = np.zeros(centers.size)
-    np.maximum.at(a, idx.ravel(), env.ravel())
-    a = np.maximum(a, np.maximum(np.roll(a, 1), np.roll(a, -1)))  # neighbours (bins at the ends are 0)
+    centers, a = _binned_envelope(nu, envelope, width)
     live = np.flatnonzero(a > 1e-3 * tol)
     c_live, a_live = centers[live], a[live]
     dist = np.maximum(np.abs(c_live[:, None] - c_live[None, :]) - 2 * width, 0.0)
-    pair = gaussian_factor(dist, s) * a_live[:, None] * a_live[None, :]
     mu_pair = (c_live[:, None] + c_live[None, :]) / 2
+    pair = gaussian_factor(dist, s) * a_live[:, None] * a_live[None, :] * _transform_weight(weight.beta * mu_pair / 2)
     grid = np.arange(-W - width, W + width + s / 20, s / 20)
     exact = weight.smoothed(grid)
     # the u-range where the envelope matters: a(ν) ≥ 10^{−k}
@@ -241,6 +267,65 @@ def omega_quadrature(weight: SmoothedWeight, nu: np.ndarray, envelope: np.ndarra
             return OmegaQuadrature(om, c, float(err), float(U), p)
     raise InputError(f"`quadrature_tol` = {tol:.1e} is not reached by the symmetric Gauss–Legendre ω-rules "
                      f"(best measured kernel error {best[2]:.1e} with {best[0].size} nodes); use a larger tolerance")
+
+
+def compressed_filters(weight: SmoothedWeight, rule: OmegaQuadrature, nu: np.ndarray, envelope: np.ndarray,
+                       tol: float) -> OmegaQuadrature:
+    """A low-rank rotation of the node filters that keeps the kernel exactly KMS (``rule`` with ``mix``).
+
+    The σ-transformed node filters φ̂_k(ν) = √c_k f̂(ω_k − ν) e^{βν/4} are Gaussians centred at u_k with
+    φ̂_k(−ν) = φ̂_k̄(ν) (k̄ the mirror node), so the kernel Σ_k φ̂_k(ν1)φ̂_k(ν2) is the sum of an even and
+    an odd family, e_k = (φ̂_k + φ̂_k̄)/√2 and o_k = (φ̂_k − φ̂_k̄)/√2 (k over one half of the nodes). Each
+    family is rotated by the left singular vectors of its values on the frequency bins weighted by
+    w(ν) = a(ν)·max(1, e^{βν/4}) (so the truncation error is bounded in both pictures, α and α̂), and
+    singular values with s² ≤ tol/4 are dropped: linear combinations of even
+    (odd) functions stay even (odd), so the truncated kernel keeps the symmetry under
+    (ν1, ν2) → (−ν1, −ν2) that is the KMS identity, and stays a sum of squares (CP).
+
+    Returns:
+        ``rule`` with mix (R, K): the filters F_r(ν) = Σ_k mix[r, k] √c_k f̂(ω_k − ν) (the same
+        combination in both pictures), and error: the measured max |α_r − α|(ν1, ν2)·w(ν1)w(ν2) on a
+        grid of spacing σ/8 covering the Bohr frequencies (α_r the compressed kernel, α the closed form).
+    """
+    s, b = weight.sigma, weight.beta
+    grid, a = _binned_envelope(nu, envelope, s / 8)
+    K = rule.size
+    half = K // 2
+    phi = np.sqrt(rule.coef)[:, None] * ckg_filter(rule.omega[:, None] - grid[None, :], s)  # untransformed
+    w = a * _transform_weight(b * grid / 4)
+    mixes = []
+    for sign in (1.0, -1.0):
+        basis = np.zeros((half, K))
+        basis[np.arange(half), half + np.arange(half)] = 1 / math.sqrt(2)
+        basis[np.arange(half), half - 1 - np.arange(half)] += sign / math.sqrt(2)
+        U, S, _ = np.linalg.svd((basis @ phi) * w[None, :], full_matrices=False)
+        keep = max(1, int(np.count_nonzero(S * S > tol / 4)))
+        mixes.append(U[:, :keep].T @ basis)
+    mix = np.vstack(mixes)
+    F = mix @ phi
+    approx = F.T @ F
+    exact = weight.kernel(grid[:, None], grid[None, :])
+    error = float(np.max(np.abs(approx - exact) * w[:, None] * w[None, :]))
+    return replace(rule, mix=mix, error=error)
+
+
+def _transform_weight(x) -> np.ndarray:
+    """max(1, e^x): an error weighted by it bounds the kernel error in both pictures, α and the
+    σ-transformed α̂(ν1, ν2) = α(ν1, ν2) e^{β(ν1 + ν2)/4}."""
+    return np.exp(np.clip(x, 0.0, 700.0))
+
+
+def _binned_envelope(nu: np.ndarray, envelope: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """(grid, a): bin centres of spacing ``width`` over the Bohr frequencies and a(ν), the largest
+    normalised envelope in each bin and its neighbours."""
+    env = np.asarray(envelope, dtype=float)
+    env = env / max(float(env.max(initial=0.0)), np.finfo(float).tiny)
+    nb = math.ceil(float(np.abs(nu).max(initial=0.0)) / width) + 1
+    grid = np.arange(-nb, nb + 1) * width
+    idx = np.clip(np.rint(nu / width).astype(int) + nb, 0, 2 * nb)
+    a = np.zeros(grid.size)
+    np.maximum.at(a, idx.ravel(), env.ravel())
+    return grid, np.maximum(a, np.maximum(np.roll(a, 1), np.roll(a, -1)))
 
 
 def _weighted_error(dh: np.ndarray, grid: np.ndarray, mu_pair: np.ndarray, pair: np.ndarray, width: float) -> float:
@@ -270,7 +355,7 @@ def dll_filter(kind: str, beta: float, width: float | None) -> Callable[[np.ndar
             x = np.asarray(nu, dtype=float) / width
             inside = np.abs(x) < 1
             bump = np.zeros_like(x)
-            bump[inside] = np.exp(1 - 1 / (1 - x[inside] ** 2))
+            bump[inside] = np.exp(-0.2 / (1 - x[inside] ** 2))
             return base * bump
         return q
     if width is not None:
@@ -282,6 +367,7 @@ def check_kms_filter(q: Callable, beta: float, nu: np.ndarray, name: str) -> Non
     """Require q̂(−ν) = e^{βν/2} conj(q̂(ν)) on the Bohr frequencies ``nu`` (relative 1e-10), else
     InputError naming ``name`` and the worst frequency."""
     nu = np.unique(np.asarray(nu, dtype=float).ravel())
+    nu = nu[np.abs(beta * nu) <= 2800]  # e^{±βν/4} finite; beyond, the rates are not representable anyway
     try:
         plus = np.asarray(q(nu), dtype=complex)
         minus = np.asarray(q(-nu), dtype=complex)
@@ -299,3 +385,46 @@ def check_kms_filter(q: Callable, beta: float, nu: np.ndarray, name: str) -> Non
     if bad[k] > 1e-10:
         raise InputError(f"`{name}` violates the KMS relation q̂(−ν) = e^{{βν/2}}·conj(q̂(ν)) at ν = {nu[k]:.6g} "
                          f"(relative mismatch {bad[k]:.2e}); e.g. q̂(ν) = u(ν)e^{{−βν/4}} with u(−ν) = conj(u(ν))")
+
+
+# -- the sampler's operators -------------------------------------------------------------------------
+def ckg_quadrature(weight: SmoothedWeight, nu: np.ndarray, jumps: list, tol: float) -> OmegaQuadrature:
+    """The compressed symmetric ω-rule of a CKG sampler with measured kernel error ≤ ``tol``: the rule is
+    chosen for tol/2 and tightened (×1/10, up to three times) until the compressed kernel meets ``tol``."""
+    envelope = np.max([np.abs(A) for A in jumps], axis=0)
+    target = tol / 2
+    for _ in range(4):
+        rule = compressed_filters(weight, omega_quadrature(weight, nu, envelope, target), nu, envelope, target)
+        if rule.error <= tol:
+            return rule
+        target /= 10
+    raise InputError(f"`quadrature_tol` = {tol:.1e} is not reached (measured kernel error {rule.error:.1e} with "
+                     f"{rule.nodes} ω-nodes); use a larger tolerance")
+
+
+def coherent_term(M: np.ndarray, nu: np.ndarray, beta: float) -> np.ndarray:
+    """B_ij = (i/2) tanh(βν_ij/4) M_ij, ν_ij = E_i − E_j: with it, −½{M, ·} − i[B, ·] is
+    KMS-self-adjoint (σ^{−1/4}(M/2 + iB)σ^{1/4} is Hermitian). Returns (d, d) Hermitian ndarray."""
+    return 0.5j * np.tanh(beta * nu / 4) * M
+
+
+def sandwich_sum(stacks, Y: np.ndarray, real: bool, adjoint: bool) -> np.ndarray:
+    """Σ_r F_r Y F_r† (or Σ_r F_r† Y F_r) over stacks (c, d, d) of F_r: per stack one batched product
+    P_r = Y R_r and one product [L_1 … L_c]·[P_1; …; P_c], which sums inside BLAS. Real F with complex
+    Y: the real and imaginary parts go through the same real products."""
+    d = Y.shape[0]
+    if real and np.iscomplexobj(Y):
+        Ys = np.stack([Y.real, Y.imag])  # (2, d, d)
+        acc = np.zeros((2, d, d))
+        for F in stacks:
+            left, right = (F.transpose(0, 2, 1), F) if adjoint else (F, F.transpose(0, 2, 1))
+            wide = left.transpose(1, 0, 2).reshape(d, -1)          # [L_1 … L_c]
+            for part in range(2):
+                acc[part] += wide @ np.matmul(Ys[part], right).reshape(-1, d)
+        return acc[0] + 1j * acc[1]
+    acc = np.zeros((d, d), np.result_type(Y, float if real else complex))
+    for F in stacks:
+        Fh = F.conj().transpose(0, 2, 1)
+        left, right = (Fh, F) if adjoint else (F, Fh)
+        acc += left.transpose(1, 0, 2).reshape(d, -1) @ np.matmul(Y, right).reshape(-1, d)
+    return acc

@@ -24,6 +24,7 @@ KMS-self-adjoint on their own.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 
@@ -42,11 +43,12 @@ from .sampler_kernels import (
     OmegaQuadrature,
     SmoothedWeight,
     check_kms_filter,
-    ckg_filter,
+    ckg_quadrature,
+    coherent_term,
     dll_filter,
     flush,
     gaussian_factor,
-    omega_quadrature,
+    sandwich_sum,
 )
 
 __all__ = ["GibbsSampler", "gibbs_sampler"]
@@ -82,47 +84,79 @@ class GibbsSampler(StoredGenerator):
         e = eb.levels[eb.level_labels]
         self._nu = e[:, None] - e[None, :]
         self._jumps = [_real_if_possible(A) for A in jumps]
-        self.quadrature: OmegaQuadrature | None = None
-        self._filtered: list = []
+        self._stack = np.stack(self._jumps) if all(np.isrealobj(A) for A in self._jumps) else \
+            np.stack([A.astype(complex) for A in self._jumps])
+        self._tol = quadrature_tol
+        self._filtered = None
         self._table = None
+        envelope = np.max(np.abs(self._stack), axis=0)
         if kind == "dll":
-            for q in filters:
-                qv = flush(np.asarray(q(self._nu), dtype=complex))
-                qv = _real_if_possible(qv)
-                self._filtered += [_real_if_possible(qv * A) for A in self._jumps]
+            values = np.stack([np.asarray(q(self._nu), dtype=complex) for q in filters])
+            values = _real_if_possible(flush(values, self._nu, beta, envelope))
+            self._filtered = (values[:, None] * self._stack[None]).reshape((-1, self._d, self._d))
         else:
             self._smoothing = SmoothedWeight(weight, beta, width)
-            envelope = np.max([np.abs(A) for A in self._jumps], axis=0)
-            self.quadrature = omega_quadrature(self._smoothing, self._nu, envelope, quadrature_tol)
-            K = self.quadrature.size
-            if config.fits_memory(_CACHE_FRACTION * 8 * K * self._d ** 2):
-                self._table = np.stack([self._node_filter(k) for k in range(K)])
-        self._real = all(np.isrealobj(A) for A in self._jumps) and np.isrealobj(self._nu)
-        M = np.zeros((self._d, self._d), dtype=float if self._real else complex)
+            self._envelope = envelope
+        self._real = bool(np.isrealobj(self._stack) and (kind == "ckg" or np.isrealobj(self._filtered)))
+
+    @functools.cached_property
+    def quadrature(self) -> OmegaQuadrature | None:
+        """The compressed symmetric ω-rule of ``apply`` (CKG; built on first use), None for DLL."""
+        if self.kind == "dll":
+            return None
+        return ckg_quadrature(self._smoothing, self._nu, self._jumps, self._tol)
+
+    @functools.cached_property
+    def _loss_and_coherent(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(M, B, J) of ``apply``: M = Σ_r F_r†F_r (CKG: of the quadrature filters), B by the tanh
+        rule, J = M/2 + iB; built on first use."""
+        d = self._d
+        M = np.zeros((d, d), dtype=float if self._real else complex)
         for F in self._terms():
-            M += F.conj().T @ F
-        self._M = (M + M.conj().T) / 2
-        self._B = coherent_term(self._M, self._nu, beta)
-        self._J = _real_if_possible(self._M / 2 + 1j * self._B)
+            Fv = F.reshape(-1, d)  # rows: F_1; F_2; …  so Fv†Fv = Σ F†F
+            M += Fv.conj().T @ Fv
+        M = (M + M.conj().T) / 2
+        B = coherent_term(M, self._nu, self._beta)
+        return M, B, _real_if_possible(M / 2 + 1j * B)
+
+    @property
+    def _M(self) -> np.ndarray:
+        return self._loss_and_coherent[0]
+
+    @property
+    def _B(self) -> np.ndarray:
+        return self._loss_and_coherent[1]
+
+    @property
+    def _J(self) -> np.ndarray:
+        return self._loss_and_coherent[2]
 
     # -- the operators -------------------------------------------------------------------------------
-    def _node_filter(self, k: int) -> np.ndarray:
-        """√c_k f̂(ω_k − ν) (d, d), flushed."""
+    def _filter_table(self) -> np.ndarray:
+        """(R, d, d) CKG filter values F_r(ν_ij), flushed; cached when it takes ≤ 1/8 of the budget."""
+        if self._table is not None:
+            return self._table
         q = self.quadrature
-        return flush(math.sqrt(q.coef[k]) * ckg_filter(q.omega[k] - self._nu, self.filter_width))
+        table = flush(q.filters(self._nu, self.filter_width), self._nu, self._beta, self._envelope)
+        if config.fits_memory(_CACHE_FRACTION * table.nbytes):
+            self._table = table
+        return table
 
     def _terms(self, scale: np.ndarray | None = None):
-        """The transition operators F_r in the eigenbasis (times ``scale`` entrywise when given)."""
+        """The transition operators F_r in the eigenbasis (times ``scale`` entrywise when given), as
+        stacks (c, d, d) of at most 2²⁴ numbers."""
+        d = self._d
         if self.kind == "dll":
-            for F in self._filtered:
-                yield F if scale is None else F * scale
+            step = max(1, (1 << 24) // (d * d))
+            for a in range(0, self._filtered.shape[0], step):
+                F = self._filtered[a:a + step]
+                yield F if scale is None else F * scale[None]
             return
-        for k in range(self.quadrature.size):
-            phi = self._table[k] if self._table is not None else self._node_filter(k)
-            if scale is not None:
-                phi = phi * scale
-            for A in self._jumps:
-                yield phi * A
+        table = self._filter_table()
+        step = max(1, (1 << 24) // (d * d * self._stack.shape[0]))
+        for a in range(0, table.shape[0], step):
+            phi = table[a:a + step] if scale is None else table[a:a + step] * scale[None]
+            yield (phi[:, None] * self._stack[None]).reshape((-1, d, d))
 
     @property
     def eigenbasis(self) -> Eigenbasis:
@@ -130,7 +164,9 @@ class GibbsSampler(StoredGenerator):
 
     @property
     def hamiltonian_part(self) -> np.ndarray:
-        """The coherent term B in the original basis, V B V† (it does not commute with σ)."""
+        """The coherent term B in the original basis, V B V† (it does not commute with σ). For CKG, here
+        and in ``loss_operator``, ``coherent_operator`` and ``coherent_share``: of the ω-quadrature
+        generator that ``apply`` uses (within ``quadrature.error`` of the closed form)."""
         return self._eb.from_eigen(self._B)
 
     @property
@@ -163,7 +199,7 @@ class GibbsSampler(StoredGenerator):
     def _eigen_apply(self, Y: np.ndarray, parts=("transition", "loss", "coherent")) -> np.ndarray:
         out = np.zeros((self._d, self._d), complex)
         if "transition" in parts:
-            out += _sandwich_sum(self._terms(), Y, self._real, adjoint=False)
+            out += sandwich_sum(self._terms(), Y, self._real, adjoint=False)
         J = _part_J(self, parts)
         if J is not None:
             out -= J @ Y + Y @ J.conj().T
@@ -172,7 +208,7 @@ class GibbsSampler(StoredGenerator):
     def _eigen_adjoint(self, X: np.ndarray, parts=("transition", "loss", "coherent")) -> np.ndarray:
         out = np.zeros((self._d, self._d), complex)
         if "transition" in parts:
-            out += _sandwich_sum(self._terms(), X, self._real, adjoint=True)
+            out += sandwich_sum(self._terms(), X, self._real, adjoint=True)
         J = _part_J(self, parts)
         if J is not None:
             out -= J.conj().T @ X + X @ J
@@ -190,12 +226,12 @@ class GibbsSampler(StoredGenerator):
     def eigenbasis_jump_count(self) -> int:
         """Number of transition operators F_r (DLL: jumps × filters; CKG: jumps × ω-nodes)."""
         n = len(self._jumps)
-        return len(self._filtered) if self.kind == "dll" else n * self.quadrature.size
+        return self._filtered.shape[0] if self.kind == "dll" else n * self.quadrature.size
 
     def eigenbasis_gksl(self) -> tuple[list, np.ndarray]:
         """([F_r], B) in the eigenbasis: 𝓛 is the GKSL generator with jumps F_r and Hamiltonian B
         (for CKG the quadrature generator that ``apply`` uses)."""
-        return [np.asarray(F, dtype=complex) for F in self._terms()], self._B.astype(complex)
+        return [np.asarray(F, dtype=complex) for stack in self._terms() for F in stack], self._B.astype(complex)
 
     def kms_transformed(self, log_p: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
         """Y ↦ 𝓛̂(Y) = Γ^{−1/2}𝓛Γ^{1/2}(Y), Γ(X) = σ^{1/2}Xσ^{1/2}, for σ = diag(e^{log_p}) in the eigenbasis:
@@ -210,7 +246,7 @@ class GibbsSampler(StoredGenerator):
         real = self._real
 
         def hat(Y):
-            out = _sandwich_sum(self._terms(scale), Y, real, adjoint=False)
+            out = sandwich_sum(self._terms(scale), Y, real, adjoint=False)
             out -= J @ Y + Y @ J.conj().T
             return out
         return hat
@@ -224,25 +260,30 @@ class GibbsSampler(StoredGenerator):
     def to_dense(self) -> np.ndarray:
         """Column-stacked d²×d² matrix (original basis), memory-budget guarded. CKG: the closed-form
         kernel α (not the quadrature); DLL: exact."""
-        d = self._d
-        config.check_memory(4 * config.superoperator_bytes(d), f"dense Gibbs-sampler superoperator (d = {d})",
-                            "apply()/adjoint() (matrix-free)")
         return rotate_superoperator(self.eigenbasis_dense(), self._eb.vectors)
 
-    def eigenbasis_dense(self) -> np.ndarray:
-        """Column-stacked d²×d² matrix of Y ↦ V†𝓛(VYV†)V (CKG: closed-form α)."""
+    def eigenbasis_dense(self, parts=("transition", "loss", "coherent")) -> np.ndarray:
+        """Column-stacked d²×d² matrix of Y ↦ V†𝓛(VYV†)V, or of the named parts only (CKG: closed-form α)."""
         d = self._d
         config.check_memory(4 * config.superoperator_bytes(d), f"dense Gibbs-sampler superoperator (d = {d})",
                             "apply()/adjoint() (matrix-free)")
-        if self.kind == "dll":
-            T = sum(np.kron(F.conj(), F) for F in self._filtered)
-            J = self._J
-        else:
-            T = self._closed_form_transition()
-            M = self.closed_form_loss()
-            J = M / 2 + 1j * coherent_term(M, self._nu, self._beta)
-        eye = np.eye(d)
-        return T - np.kron(eye, J) - np.kron(J.conj(), eye)
+        out = np.zeros((d * d, d * d), complex)
+        if "transition" in parts:
+            if self.kind == "dll":
+                for F in self._filtered:
+                    out += np.kron(F.conj(), F)
+            else:
+                out += self._closed_form_transition()
+        if "loss" in parts or "coherent" in parts:
+            M = self._M if self.kind == "dll" else self.closed_form_loss()
+            J = np.zeros((d, d), complex)
+            if "loss" in parts:
+                J += M / 2
+            if "coherent" in parts:
+                J += 1j * coherent_term(M, self._nu, self._beta)
+            eye = np.eye(d)
+            out -= np.kron(eye, J) + np.kron(J.conj(), eye)
+        return out
 
     def _closed_form_transition(self) -> np.ndarray:
         """T_{(i + dk), (j + dl)} = Σ_a α(ν_ij, ν_kl) A^a_ij conj(A^a_kl) (O(d⁴))."""
@@ -275,6 +316,7 @@ class SamplerPart(StoredGenerator):
 
     def __init__(self, parent: GibbsSampler, part: str):
         self._parent, self._part, self._d = parent, part, parent.dim
+        self._beta = parent.beta  # a part of a generator thermal at β (heat currents, entropy production)
         self.name = part
 
     @property
@@ -284,6 +326,10 @@ class SamplerPart(StoredGenerator):
     def _apply(self, rho):
         eb = self._parent.eigenbasis
         return eb.from_eigen(self._parent._eigen_apply(eb.to_eigen(rho), (self._part,)))
+
+    def to_dense(self) -> np.ndarray:
+        """Column-stacked d²×d² matrix of this part (CKG: closed-form kernel), memory-budget guarded."""
+        return rotate_superoperator(self._parent.eigenbasis_dense((self._part,)), self._parent.eigenbasis.vectors)
 
     def _adjoint(self, X):
         eb = self._parent.eigenbasis
@@ -299,29 +345,6 @@ def _part_J(gen: GibbsSampler, parts) -> np.ndarray | None:
     if coh:
         return 1j * gen._B
     return None
-
-
-def _sandwich_sum(terms, Y: np.ndarray, real: bool, adjoint: bool) -> np.ndarray:
-    """Σ_r F_r Y F_r† (or Σ_r F_r† Y F_r); real F with complex Y: real and imaginary parts in one product."""
-    d = Y.shape[0]
-    if real and np.iscomplexobj(Y):
-        Ys = np.concatenate([Y.real, Y.imag], axis=1)  # (d, 2d)
-        acc = np.zeros((2 * d, d))
-        for F in terms:
-            left, right = (F.T, F) if adjoint else (F, F.T)
-            P = left @ Ys
-            acc += np.concatenate([P[:, :d], P[:, d:]], axis=0) @ right
-        return acc[:d] + 1j * acc[d:]
-    acc = np.zeros((d, d), np.result_type(Y, complex if not real else float))
-    for F in terms:
-        acc += (F.conj().T @ Y @ F) if adjoint else (F @ Y @ F.conj().T)
-    return acc
-
-
-def coherent_term(M: np.ndarray, nu: np.ndarray, beta: float) -> np.ndarray:
-    """B_ij = (i/2) tanh(βν_ij/4) M_ij, ν_ij = E_i − E_j: with it, −½{M, ·} − i[B, ·] is
-    KMS-self-adjoint (σ^{−1/4}(M/2 + iB)σ^{1/4} is Hermitian). Returns (d, d) Hermitian ndarray."""
-    return 0.5j * np.tanh(beta * nu / 4) * M
 
 
 def rotate_superoperator(Le: np.ndarray, V: np.ndarray) -> np.ndarray:

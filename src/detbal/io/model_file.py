@@ -26,6 +26,13 @@ Format (the README's "Model files" section gives every key)::
     [generator]                       # optional
     lamb_shift = false
 
+    [sampler]                         # instead of baths and jumps: an exact Gibbs sampler
+    kind = "ckg"                      # "ckg" (Chen–Kastoryano–Gilyén) or "dll" (Ding–Li–Lin)
+    temperature = 1.0                 # T > 0; or `beta = 1.0`
+    jumps = ["X0", "Z0", "X1", "Z1"]  # operator expressions (closed under adjoint by the sampler)
+    weight = "metropolis"             # optional: CKG metropolis|glauber|gaussian, DLL gaussian|metropolis|glauber
+    filter_width = 1.0                # optional: CKG σ_E (default 1/β), DLL width (default √2/β)
+
     [analysis]                        # optional: reference Gibbs state of the DB test
     temperature = 1.0                 # (default: the coldest bath); or `beta = 1.0`
 
@@ -62,8 +69,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 from .toml import Locator, bare_key, scalar
 from ..errors import InputError
-from ..models.spec import (SPECTRAL_KINDS, BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SpecError, build,
-                           format_key, validate)
+from ..models.spec import (SPECTRAL_KINDS, BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SamplerSpec,
+                           SpecError, build, format_key, validate)
 
 __all__ = ["load_model", "check_model", "save_model", "loads_model", "spec_from_data", "model_from_dict", "dumps",
            "ModelFileError", "read_model_text"]
@@ -76,6 +83,7 @@ _TABLES = {
              {"coupling", "spectral_density"}),
     "machine": ({"kind", "hot", "cold", "work", "compression", "stroke_time_hot", "stroke_time_cold"}, {"kind"}),
     "jump": ({"name", "operator", "rate"}, {"operator", "rate"}),
+    "sampler": ({"kind", "temperature", "beta", "jumps", "weight", "filter_width"}, {"kind", "jumps"}),
 }
 _ARRAYS = {"bath", "jump"}
 
@@ -164,8 +172,8 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
             _fail("this file describes a parameter sweep ([sweep] section): run it with `detbal sweep FILE` "
                   "(Python: detbal.sweep)", (key,))
         if key not in _TABLES:
-            _fail(f"unknown table [{key}]; allowed: [system], [[bath]], [[jump]], [generator], [analysis], "
-                  "[machine], [parameters]", (key,))
+            _fail(f"unknown table [{key}]; allowed: [system], [[bath]], [[jump]], [sampler], [generator], "
+                  "[analysis], [machine], [parameters]", (key,))
         if key in _ARRAYS and not (isinstance(value, list) and all(isinstance(x, dict) for x in value)):
             _fail(f"[[{key}]] must be an array of tables (write [[{key}]]), got {_type_name(value)}", (key,))
         if key not in _ARRAYS and not isinstance(value, dict):
@@ -211,6 +219,7 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
         jumps.append(JumpSpec(name=_get(j, "name", "str", path, f"jump{k}"),
                               operator=_get(j, "operator", "str", path),
                               rate=_get(j, "rate", "number", path)))
+    sampler = _sampler(data["sampler"]) if "sampler" in data else None
     gen = data.get("generator", {})
     _check_keys(gen, *_TABLES["generator"], ("generator",))
     analysis = data.get("analysis", {})
@@ -232,7 +241,22 @@ def spec_from_data(data: dict, default_name: str = "model") -> ModelSpec:
         conserved=_get(system, "conserved", "str", ("system",)), baths=tuple(baths), jumps=tuple(jumps),
         lamb_shift=_get(gen, "lamb_shift", "bool", ("generator",), False),
         reference_temperature=ref, parameters=tuple(params.items()), machine=tuple(machine.items()),
+        sampler=sampler,
     )
+
+
+def _sampler(table: dict) -> SamplerSpec:
+    path = ("sampler",)
+    _check_keys(table, *_TABLES["sampler"], path)
+    jumps = table["jumps"]
+    if not (isinstance(jumps, list) and jumps and all(isinstance(j, str) for j in jumps)):
+        _fail(f"expected a non-empty array of operator expressions (strings), got {_type_name(jumps)} {jumps!r}",
+              path + ("jumps",))
+    t = _temperature(table, path, required=True)
+    if t == 0:
+        _fail("a Gibbs sampler needs T > 0 (a faithful Gibbs state)", path + ("beta" if "beta" in table else "temperature",))
+    return SamplerSpec(kind=_get(table, "kind", "str", path), temperature=t, jumps=tuple(jumps),
+                       weight=_get(table, "weight", "str", path), filter_width=_get(table, "filter_width", "number", path))
 
 
 # -- public API ----------------------------------------------------------------------------------------
@@ -327,11 +351,11 @@ def save_model(model: Model | ModelSpec, path) -> None:
 
 
 def dumps(spec: ModelSpec) -> str:
-    """TOML text of a ModelSpec (tables in the order system, generator, analysis, bath, jump, machine,
-    parameters)."""
+    """TOML text of a ModelSpec (tables in the order system, generator, analysis, bath, jump, sampler,
+    machine, parameters)."""
     data = spec.to_dict()
     out = [f"# detbal model file: {spec.name}"]
-    for table in ("system", "generator", "analysis", "bath", "jump", "machine", "parameters"):
+    for table in ("system", "generator", "analysis", "bath", "jump", "sampler", "machine", "parameters"):
         if table not in data:
             continue
         rows = data[table] if table in _ARRAYS else [data[table]]

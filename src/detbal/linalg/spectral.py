@@ -29,7 +29,8 @@ from .. import config
 from .linsolve import ShiftedSolver, effective_hamiltonian, onenorm
 from ..errors import ConvergenceError, MemoryBudgetError
 
-__all__ = ["dense_eigenvalues", "gap_from_eigenvalues", "hermitian_slow_eigenvalues", "slow_eigenpairs",
+__all__ = ["dense_eigenvalues", "gap_from_eigenvalues", "hermitian_eigenbasis_eigenvalues",
+           "hermitian_slow_eigenvalues", "slow_eigenpairs",
            "sort_slowest"]
 
 #: largest spread (max − min) of log p accepted by the matrix-free Hermitian path: the scalings
@@ -146,9 +147,7 @@ def hermitian_slow_eigenvalues(op: spla.LinearOperator, V: np.ndarray, log_p: np
         Y = Vh @ adjoint(V @ (qi[:, None] * X * qi[None, :]) @ Vh) @ V
         return (q[:, None] * Y * q[None, :]).reshape(-1, order="F")
 
-    s = np.zeros(n, dtype=np.complex128)
-    s[np.arange(d) * (d + 1)] = np.exp(lp / 2)
-    s /= np.linalg.norm(s)
+    s = _kernel_vector(lp, np.complex128)
     rng = np.random.default_rng(0)
     x = rng.normal(size=n) + 1j * rng.normal(size=n)
     x /= np.linalg.norm(x)
@@ -158,15 +157,68 @@ def hermitian_slow_eigenvalues(op: spla.LinearOperator, V: np.ndarray, log_p: np
     comm = hat(Lhx) - hat_h(Lx)
     scale = max(np.linalg.norm(hat(Lhx)), np.linalg.norm(hat_h(Lx)), np.finfo(float).tiny)
     normal = bool(np.linalg.norm(comm) <= 1e-9 * scale)
+    out = _deflated_lanczos(lambda v: (hat(v) + hat_h(v)) / 2, s, x, D_norm, tol, k, maxiter)
+    out["normal"] = normal
+    return out
+
+
+def hermitian_eigenbasis_eigenvalues(hat, log_p: np.ndarray, tol: float, real: bool = False, k: int = 4,
+                                     maxiter: int | None = None) -> dict:
+    """Top eigenvalues of a σ-transformed generator 𝓛̂ that is Hermitian by construction (a
+    KMS-self-adjoint generator given in σ's eigenbasis, e.g. an exact Gibbs sampler), by matrix-free
+    Lanczos on 𝓛̂ itself: one product per step, no basis rotation, no symmetrisation.
+
+    Args:
+        hat: Y ↦ 𝓛̂(Y) on (d, d) arrays in σ's eigenbasis (Hermitian for the HS inner product).
+        log_p: (d,) σ's log-populations (the kernel vector is σ^{1/2} = diag(p^{1/2})).
+        tol: eigenvalues with |λ| ≤ 10·tol·‖𝓛̂‖ count as zero.
+        real: 𝓛̂ maps real matrices to real matrices (real H and jumps): Lanczos runs on real
+            vectors (the spectrum on complex matrices is the same), half the arithmetic.
+        k, maxiter: as for :func:`hermitian_slow_eigenvalues`.
+
+    Returns the dict of :func:`hermitian_slow_eigenvalues` (``normal`` is True: 𝓛̂ is Hermitian).
+    """
+    lp = np.asarray(log_p, dtype=float)
+    lp = lp - lp.max()
+    d = lp.shape[0]
+    n = d * d
+    dtype = np.float64 if real else np.complex128
+
+    def apply(v):
+        return np.asarray(hat(np.asarray(v, dtype=dtype).reshape((d, d), order="F")), dtype=dtype).reshape(-1, order="F")
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=n) if real else rng.normal(size=n) + 1j * rng.normal(size=n)
+    x /= np.linalg.norm(x)
+    D_norm = max(float(np.linalg.norm(apply(x))), np.finfo(float).tiny)
+    out = _deflated_lanczos(apply, _kernel_vector(lp, dtype), x, D_norm, tol, k, maxiter, dtype)
+    out["normal"] = True
+    return out
+
+
+def _kernel_vector(lp: np.ndarray, dtype) -> np.ndarray:
+    """vec(σ^{1/2}) normalised: the known zero mode of a KMS-DB 𝓛̂ (𝓛̂σ^{1/2} = 𝓛̂†σ^{1/2} = 0)."""
+    d = lp.shape[0]
+    s = np.zeros(d * d, dtype=dtype)
+    s[np.arange(d) * (d + 1)] = np.exp(lp / 2)
+    return s / np.linalg.norm(s)
+
+
+def _deflated_lanczos(herm, s: np.ndarray, x: np.ndarray, D_norm: float, tol: float, k: int,
+                      maxiter: int | None, dtype=np.complex128) -> dict:
+    """Top eigenvalues of the Hermitian map ``herm`` with its known zero mode ``s`` deflated by the
+    rank-one shift herm − c·ss†, c = 4·D_norm (ARPACK eigsh, which="LA", start vector x); k grows
+    while every value found is zero. Returns values, hermitian_gap, zero_modes, residual, norm, steps."""
+    n = s.shape[0]
     steps = [0]
     c = 4.0 * D_norm            # moves the known zero mode to −c·(something) below the spectrum's top
 
     def dmat(v):
         v = np.ravel(v)
         steps[0] += 1
-        return (hat(v) + hat_h(v)) / 2 - c * s * np.vdot(s, v)
+        return herm(v) - c * s * np.vdot(s, v)
 
-    Dop = spla.LinearOperator((n, n), matvec=dmat, dtype=np.complex128)
+    Dop = spla.LinearOperator((n, n), matvec=dmat, dtype=dtype)
     k = int(min(k, n - 2))
     while True:
         try:
@@ -190,9 +242,9 @@ def hermitian_slow_eigenvalues(op: spla.LinearOperator, V: np.ndarray, log_p: np
     values = np.concatenate([[0.0], w])
     if nonzero.size == 0:
         return {"values": values, "hermitian_gap": float("nan"), "zero_modes": int(zero.sum()) + 1,
-                "residual": 0.0, "normal": normal, "norm": D_norm, "steps": steps[0]}
+                "residual": 0.0, "norm": D_norm, "steps": steps[0]}
     i = nonzero[0]
     u = U[:, i]
     residual = float(np.linalg.norm(dmat(u) - w[i] * u) / D_norm)
     return {"values": values, "hermitian_gap": float(-w[i]), "zero_modes": int(zero.sum()) + 1,
-            "residual": residual, "normal": normal, "norm": D_norm, "steps": steps[0]}
+            "residual": residual, "norm": D_norm, "steps": steps[0]}

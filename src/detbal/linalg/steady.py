@@ -28,6 +28,7 @@ from .linsolve import (
     onenorm,
 )
 from ..errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
+from .._serialize import html_table
 from .._serialize import jsonable as _jsonable
 from ..generators.base import Generator, as_generator, unvec, vec
 
@@ -75,6 +76,16 @@ class SteadyState:
         purity = float(np.vdot(self.state, self.state).real)
         return (f"SteadyState(d={d}, kernel_dim={self.kernel_dim}, method={self.method}, "
                 f"residual={self.residual:.2e}, purity={purity:.4g})")
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the facts of ``str()`` and the populations ⟨i|ρ|i⟩ (d ≤ 16)."""
+        d = self.state.shape[0]
+        rows = [("d", d), ("kernel_dim", self.kernel_dim), ("method", self.method),
+                ("residual ‖𝓛(ρ)‖", f"{self.residual:.2e}"),
+                ("purity Tr ρ²", f"{float(np.vdot(self.state, self.state).real):.4g}")]
+        if d <= 16:
+            rows.append(("diagonal ⟨i|ρ|i⟩", " ".join(f"{x:.4g}" for x in np.real(np.diag(self.state)))))
+        return html_table("steady state", rows)
 
 
 def _finish(L: Generator, rho: np.ndarray, kernel_dim: int, method: str, details: dict) -> SteadyState:

@@ -14,6 +14,7 @@ ssd_maser                  Scovil–Schulz-DuBois three-level maser, output as a
 lps_refrigerator           Linden–Popescu–Skrzypczyk three-qubit absorption refrigerator (local/global)
 coupled_qubits             two coupled qubits between two baths: local master equation vs global
 otto_qubit                 qubit Otto cycle (quasi-static or finite-time strokes)
+tfim_sampler               exact Gibbs sampler (CKG or DLL) of the transverse-field Ising chain
 =========================  ===================================================================
 
 Every zoo model is built from a :class:`ModelSpec` of operator expressions, so
@@ -48,7 +49,8 @@ from .machines import (
 from .oscillator import oscillator
 from .otto import otto_cycle, otto_quasi_static
 from .qubit import thermal_qubit
-from .spec import BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SpecError, build
+from .samplers import tfim_sampler
+from .spec import BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SamplerSpec, SpecError, build
 from .three_level import merry_go_round, merry_go_round_thermal
 
 __all__ = [
@@ -59,6 +61,7 @@ __all__ = [
     "Model",
     "ModelInfo",
     "ModelSpec",
+    "SamplerSpec",
     "SpecError",
     "build",
     "carnot_bound",
@@ -79,13 +82,15 @@ __all__ = [
     "parameters",
     "ssd_maser",
     "thermal_qubit",
+    "tfim_sampler",
     "xxz_chain",
 ]
 
 _ZOO = {
     f.__name__: f
     for f in (thermal_qubit, oscillator, merry_go_round, merry_go_round_thermal, xxz_chain, ising_chain,
-              heisenberg_chain, ssd_maser, lps_refrigerator, coupled_qubits, otto_qubit)
+              heisenberg_chain, ssd_maser, lps_refrigerator, coupled_qubits, otto_qubit,
+              tfim_sampler)
 }
 
 #: the models analysed by ``detbal`` without arguments, side by side

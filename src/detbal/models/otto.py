@@ -170,7 +170,8 @@ def otto_cycle(model: Model, stroke_time_hot: float | None = None, stroke_time_c
                          f"(quasi-static), got {t_h!r} and {t_c!r}")
     if t_h is not None:
         _check_positive(stroke_time_hot=t_h, stroke_time_cold=t_c)
-    _space, H, couplings, *_rest, local = _validated(spec)
+    checked = _validated(spec)
+    H, couplings, local = checked.H, checked.couplings, checked.local
     c = float(table["compression"])
     index = {bath.name: k for k, (_, bath) in enumerate(couplings)}
     (S_h, bath_h), (S_c, bath_c) = couplings[index[table["hot"]]], couplings[index[table["cold"]]]

@@ -10,7 +10,9 @@ Generator built from a spec:
 
 with one Davies channel per ``[[bath]]`` (rates γ_b(ω) = 2πJ_b(ω)(n_B(ω)+1), KMS at β_b) and one
 GKSL channel per ``[[jump]]`` (operator A_k, rate γ_k; no temperature). A model with jumps only
-is a plain :class:`~detbal.generators.lindblad.Lindbladian` with Hamiltonian H.
+is a plain :class:`~detbal.generators.lindblad.Lindbladian` with Hamiltonian H. A model with a
+``[sampler]`` (and no bath or jump) is the exact Gibbs sampler ``gibbs_sampler(H, 1/T, jumps, kind,
+weight, filter_width)`` (CKG or DLL, KMS-detailed-balanced w.r.t. e^{−H/T}/Z by construction).
 
 **Local baths** (``BathSpec.local``, file key ``local_hamiltonian``): the bath's dissipator is the
 Davies dissipator of a *local* Hamiltonian H_0 (e.g. its own site without the inter-site
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
@@ -41,10 +44,12 @@ from ..baths.bath import Bath
 from ..generators.base import SumGenerator
 from ..generators.davies.generator import davies
 from ..generators.lindblad import Lindbladian
+from ..generators.sampler_kernels import CKG_WEIGHTS, DLL_FILTERS
+from ..generators.samplers import gibbs_sampler
 from .expressions import ExpressionError, Space, parse_operator
 
-__all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build", "validate",
-           "SPECTRAL_KINDS", "MACHINE_KINDS"]
+__all__ = ["BathSpec", "JumpSpec", "SamplerSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build",
+           "validate", "SPECTRAL_KINDS", "MACHINE_KINDS"]
 
 #: spectral-density kinds and their parameters, in the order of the Bath constructors
 SPECTRAL_KINDS = {
@@ -135,6 +140,35 @@ class JumpSpec:
 
 
 @dataclass(frozen=True)
+class SamplerSpec:
+    """An exact Gibbs sampler of the system at temperature T > 0 (:func:`~detbal.gibbs_sampler`).
+
+    Attributes:
+        kind: "ckg" or "dll"; temperature: T (β = 1/T); jumps: operator expressions A^a (the set is
+        closed under adjoint by the sampler); weight: CKG weight or DLL filter family (None: the
+        default of the kind); filter_width: σ_E (CKG) or the DLL width (None: the default).
+    """
+
+    kind: str
+    temperature: float
+    jumps: tuple
+    weight: str | None = None
+    filter_width: float | None = None
+
+    @property
+    def beta(self) -> float:
+        return 1.0 / self.temperature
+
+    def to_dict(self) -> dict:
+        out = {"kind": self.kind, "temperature": self.temperature, "jumps": list(self.jumps)}
+        if self.weight is not None:
+            out["weight"] = self.weight
+        if self.filter_width is not None:
+            out["filter_width"] = self.filter_width
+        return out
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Text description of a model (the content of a model file).
 
@@ -143,7 +177,8 @@ class ModelSpec:
         hamiltonian: operator expression for H (Hermitian).
         sites: number of qubits, or None; levels: number of levels of one system, or None
             (exactly one of the two).
-        baths: Davies baths; jumps: extra GKSL channels (at least one of the two non-empty).
+        baths: Davies baths; jumps: extra GKSL channels (at least one of the two non-empty), or
+        sampler: an exact Gibbs sampler (:class:`SamplerSpec`; then no baths and no jumps).
         description: one sentence.
         lamb_shift: include the Lamb shift H_LS in the Davies generator.
         reference_temperature: temperature of the Gibbs state used as the reference of the
@@ -166,6 +201,7 @@ class ModelSpec:
     parameters: tuple = field(default=(), compare=True)
     conserved: str | None = None
     machine: tuple = ()
+    sampler: SamplerSpec | None = None
 
     def to_dict(self) -> dict:
         """Plain-data dictionary with the layout of a model file (tables system, bath, jump, analysis)."""
@@ -186,6 +222,8 @@ class ModelSpec:
             out["bath"] = [b.to_dict() for b in self.baths]
         if self.jumps:
             out["jump"] = [j.to_dict() for j in self.jumps]
+        if self.sampler is not None:
+            out["sampler"] = self.sampler.to_dict()
         if self.reference_temperature is not None:
             out["analysis"] = {"temperature": self.reference_temperature}
         if self.machine:
@@ -306,6 +344,8 @@ def _reference_beta(spec: ModelSpec, baths) -> float:
                             f"got {t!r}",
                             ("analysis", "temperature"))
         return 1.0 / t
+    if spec.sampler is not None:
+        return spec.sampler.beta
     betas = [b.beta for b in baths]
     finite = [b for b in betas if math.isfinite(b)]
     if not finite:
@@ -384,15 +424,30 @@ def _machine(spec: ModelSpec) -> None:
                         f"{', '.join(map(repr, given))}", ("machine", given[0]))
 
 
-def _validated(spec: ModelSpec):
-    """Everything :func:`build` checks, without building the generator: (space, H, couplings,
-    jump operators, rates, reference β, local Hamiltonians (one per bath, None for a global bath))."""
+class _Checked(NamedTuple):
+    """What :func:`_validated` returns: the operators of a checked spec, nothing built yet."""
+
+    space: Space
+    H: np.ndarray
+    couplings: list          # [(S, Bath)] per bath
+    ops: list                # jump operators
+    rates: list              # jump rates
+    reference_beta: float | None
+    local: list              # local Hamiltonian per bath (None for a global bath)
+    conserved: np.ndarray | None   # sector labels of the conserved quantity
+
+
+def _validated(spec: ModelSpec) -> _Checked:
+    """Everything :func:`build` checks, without building the generator (see :class:`_Checked`)."""
     space = _space(spec)
     H = _operator(spec.hamiltonian, space, ("system", "hamiltonian"), "hamiltonian", hermitian=True,
                   nonzero=False)
-    if not spec.baths and not spec.jumps:
-        raise SpecError("the model has no dissipation: add a [[bath]] (Davies channel) or a [[jump]]",
-                        ("system",))
+    if not spec.baths and not spec.jumps and spec.sampler is None:
+        raise SpecError("the model has no dissipation: add a [[bath]] (Davies channel), a [[jump]] or a "
+                        "[sampler]", ("system",))
+    if spec.sampler is not None and (spec.baths or spec.jumps):
+        raise SpecError("a [sampler] model is the Gibbs sampler alone: remove the [[bath]] and [[jump]] "
+                        "tables (or model them separately)", ("sampler",))
     names: dict[str, tuple] = {}
     for kind, items in (("bath", spec.baths), ("jump", spec.jumps)):
         for k, item in enumerate(items):
@@ -413,10 +468,12 @@ def _validated(spec: ModelSpec):
         if isinstance(r, bool) or not isinstance(r, (int, float)) or not math.isfinite(r) or r < 0:
             raise SpecError(f"rate must be a finite number ≥ 0, got {r!r}", ("jump", k, "rate"))
         rates.append(float(r))
-    _check_scales(H, couplings, ops, rates)
+    if spec.sampler is not None:
+        ops = _sampler_operators(spec.sampler, space)
+    _check_scales(H, couplings, ops if spec.sampler is None else [], rates)
     _machine(spec)
     reference_beta = _reference_beta(spec, [bath for _, bath in couplings])
-    return space, H, couplings, ops, rates, reference_beta, local, _conserved(spec, space, H)
+    return _Checked(space, H, couplings, ops, rates, reference_beta, local, _conserved(spec, space, H))
 
 
 def _conserved(spec: ModelSpec, space, H):
@@ -434,6 +491,28 @@ def _conserved(spec: ModelSpec, space, H):
     return q
 
 
+def _sampler_operators(sampler: SamplerSpec, space) -> list:
+    """Validate a [sampler] table and parse its jump expressions."""
+    key = ("sampler",)
+    if sampler.kind not in ("ckg", "dll"):
+        raise SpecError(f"kind must be 'ckg' or 'dll', got {sampler.kind!r}", key + ("kind",))
+    t = sampler.temperature
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or t <= 0:
+        raise SpecError(f"temperature must be a finite number > 0 (a Gibbs sampler needs a faithful Gibbs "
+                        f"state), got {t!r}", key + ("temperature",))
+    known = CKG_WEIGHTS if sampler.kind == "ckg" else DLL_FILTERS
+    if sampler.weight is not None and sampler.weight not in known:
+        raise SpecError(f"weight must be one of {', '.join(map(repr, known))} for kind {sampler.kind!r}, got "
+                        f"{sampler.weight!r}", key + ("weight",))
+    w = sampler.filter_width
+    if w is not None and (isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0):
+        raise SpecError(f"filter_width must be a finite number > 0, got {w!r}", key + ("filter_width",))
+    if not sampler.jumps:
+        raise SpecError("jumps must list at least one operator expression", key + ("jumps",))
+    return [_operator(text, space, key + ("jumps", k), "jump", hermitian=False)
+            for k, text in enumerate(sampler.jumps)]
+
+
 def validate(spec: ModelSpec) -> ModelInfo:
     """Check a :class:`ModelSpec` as :func:`build` does (expressions, Hermiticity, baths, rates,
     names) without building the generator: the d×d operators only, no eigendecomposition and
@@ -442,8 +521,8 @@ def validate(spec: ModelSpec) -> ModelInfo:
     Raises:
         SpecError: as :func:`build`.
     """
-    space, *_, reference_beta, _local, _conserved_labels = _validated(spec)
-    return ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
+    checked = _validated(spec)
+    return ModelInfo(spec.name, spec.description, spec, checked.reference_beta, checked.space.dim)
 
 
 def build(spec: ModelSpec) -> Model:
@@ -454,6 +533,15 @@ def build(spec: ModelSpec) -> Model:
             dissipation (each error names its key path).
     """
     space, H, couplings, ops, rates, reference_beta, local, conserved = _validated(spec)
+    info = ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
+    if spec.sampler is not None:
+        smp = spec.sampler
+        try:
+            generator = gibbs_sampler(H, smp.beta, ops, kind=smp.kind, weight=smp.weight,
+                                      filter_width=smp.filter_width, name=f"{smp.kind} sampler")
+        except InputError as exc:
+            raise SpecError(str(exc), ("sampler",)) from None
+        return Model(np.array(H), generator, (), info)
     terms = []
     global_ = [c for c, H0 in zip(couplings, local) if H0 is None]
     if global_:
@@ -471,5 +559,4 @@ def build(spec: ModelSpec) -> Model:
         generator = SumGenerator(terms, name="local master equation", hamiltonian=H)
     else:
         generator = terms[0] if len(terms) == 1 else terms[0] + terms[1]
-    info = ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
     return Model(np.array(H), generator, tuple(bath for _, bath in couplings), info)

@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._checks import as_nonnegative_scalar, as_operator, as_state
-from .._serialize import JsonResult
+from .._serialize import JsonResult, html_table
 from ..eigenbasis import eigenbasis
 from ..errors import InputError, NotFaithfulError
 from ..generators.base import Generator, SumGenerator, as_generator
@@ -176,6 +176,16 @@ class EntropyProduction(JsonResult):
         return (f"EntropyProduction(Π={self.total:.6g}, dS/dt={self.entropy_rate:.6g}, {self.form}; "
                 f"Spohn terms {{{parts}}})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter display: Π and dS/dt, then one row per bath (heat current, β_b J_b, Spohn term)."""
+        names = list(self.spohn_terms)
+        body = [(k, f"{self.currents[k]:.6g}" if k in self.currents else "",
+                 f"{self.heat_terms[k]:.6g}" if k in self.heat_terms else "", f"{self.spohn_terms[k]:.6g}")
+                for k in names]
+        return html_table(f"entropy production ({self.form})",
+                          [("Π", f"{self.total:.6g}"), ("dS/dt", f"{self.entropy_rate:.6g}")],
+                          table=(("channel", "J_b", "β_b J_b", "Spohn Π_b"), body))
+
 
 def _reference_state(L: Generator, reference) -> tuple[np.ndarray, str]:
     if isinstance(reference, str):
@@ -283,6 +293,13 @@ class RelativeEntropyDecay(JsonResult):
         verdict = "non-increasing" if self.monotone else "INCREASES"
         return (f"RelativeEntropyDecay({self.values.size} times, S: {self.values[0]:.4g} → {self.values[-1]:.4g}, "
                 f"{verdict}, max increase {self.max_increase:.2e})")
+
+    def _repr_html_(self) -> str:
+        """Jupyter display: the facts of ``str()`` as a table."""
+        return html_table("S(ρ_t‖σ) along the evolution",
+                          [("times", self.values.size), ("S", f"{self.values[0]:.4g} → {self.values[-1]:.4g}"),
+                           ("max increase", f"{self.max_increase:.2e}")],
+                          verdict=("non-increasing" if self.monotone else "INCREASES", bool(self.monotone)))
 
 
 def relative_entropy_decay(evolution: Evolution, sigma: ArrayLike, *,

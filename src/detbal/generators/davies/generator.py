@@ -27,12 +27,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
 from ... import config
-from ..._checks import as_operator, is_hermitian
+from ..._checks import as_operator, hermiticity_error, is_hermitian
 from ...baths.bath import Bath
-from ...eigenbasis import Eigenbasis
+from ...eigenbasis import Eigenbasis, log_scaled
 from ...errors import InputError, NotFaithfulError
 from ...states import log_gibbs_populations
 from . import sectors as _bohr
@@ -40,6 +41,7 @@ from . import sector_evolution as evo
 from . import sector_balance
 from . import sector_kernel as kern
 from . import sector_linalg as lin
+from . import sparse_pauli as _pauli
 from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_possible
 from ...classical.rate_matrix import RateMatrix
 from ..base import Generator, dagger as _dag
@@ -47,30 +49,75 @@ from ..base import Generator, dagger as _dag
 __all__ = ["DaviesGenerator", "davies", "davies_bytes"]
 
 
+class _SectorsBox:
+    """The Bohr-sector partition of one eigenbasis, computed on first use and shared by a
+    generator, its channels and its sums."""
+
+    def __init__(self, eb: Eigenbasis):
+        self.eb, self._sec = eb, None
+
+    def get(self) -> _bohr.Sectors:
+        if self._sec is None:
+            self._sec = _bohr.sectors(self.eb, self.eb.tol)
+        return self._sec
+
+
+_TABLES = ("St", "St_abs2", "emit", "gamma", "gamma0", "lamb_table")
+
+
 class _Coupling:
     """One bath: its operator in the eigenbasis and its rate tables (shared with channels).
 
-    ``St`` S̃ = V†SV; ``St_abs2`` |S̃_ij|² entrywise; ``gamma`` Γ_ij = γ(E_j − E_i) and
-    ``gamma0`` γ(0); ``has_lamb_shift`` whether the Lamb shift is on and ``lamb_table`` its
-    principal-value rates S(E_j − E_i) (None without it).
+    ``St`` S̃ = V†SV (exactly Hermitian); ``St_abs2`` |S̃_ij|² entrywise; ``gamma`` Γ_ij = γ(E_j − E_i)
+    and ``gamma0`` γ(0); ``has_lamb_shift`` whether the Lamb shift is on and ``lamb_table`` its
+    principal-value rates S(E_j − E_i) (None without it). ``lazy``: the d×d tables are built on
+    first access (memory-budget checked then), so a generator whose tables do not fit can still
+    give its sparse Pauli rate matrix.
     """
 
-    __slots__ = ("S", "St", "St_abs2", "auto_named", "bath", "emit", "gamma", "gamma0", "has_lamb_shift",
-                 "lamb_table", "name")
+    __slots__ = ("S", "St", "St_abs2", "_box", "auto_named", "bath", "emit", "gamma", "gamma0",
+                 "has_lamb_shift", "lamb_table", "name")
 
-    def __init__(self, name, bath, S, St, sec, lamb_shift, auto_named):
-        self.name, self.bath, self.S, self.St = name, bath, S, St
+    def __init__(self, name, bath, S, box: _SectorsBox, lamb_shift, auto_named, lazy=False):
+        self.name, self.bath, self.S, self._box = name, bath, S, box
         self.has_lamb_shift, self.auto_named = bool(lamb_shift), auto_named
+        if not lazy:
+            self._fill()
+
+    def __getattr__(self, key):  # only called for a table slot not yet filled
+        if key in _TABLES:
+            self._fill()
+            return object.__getattribute__(self, key)
+        raise AttributeError(key)
+
+    def _fill(self) -> None:
+        eb, sec = self._box.eb, self._box.get()
+        d = eb.dim
+        config.check_memory(davies_bytes(d, 1, self.has_lamb_shift, False),
+                            f"the rate tables of bath {self.name!r} (d = {d})",
+                            "fewer sites (the sparse Pauli rate matrix, sparse_pauli_rate_matrix(), needs no tables)")
+        if eb.sectors is None:
+            V = eb.vectors
+            St = _dag(V) @ np.asarray(self.S @ V)
+        else:
+            St = eb.to_eigen(self.S)
+        St += _dag(St)
+        St *= 0.5
+        bath = self.bath
+        self.St = St
         self.St_abs2 = St * St if np.isrealobj(St) else (St.real ** 2 + St.imag ** 2)
         self.emit = _bohr.emission_rates(bath, sec)
-        self.gamma0 = _bohr.zero_rate(bath, St, sec, name)
+        self.gamma0 = _bohr.zero_rate(bath, St, sec, self.name)
         self.gamma = _bohr.rate_matrix(sec, self.emit, bath.beta, self.gamma0)
-        self.lamb_table = _bohr.lamb_matrix(bath, sec) if lamb_shift else None
+        self.lamb_table = _bohr.lamb_matrix(bath, sec) if self.has_lamb_shift else None
 
     def renamed(self, name, auto):
         new = object.__new__(_Coupling)
         for k in self.__slots__:
-            setattr(new, k, getattr(self, k))
+            try:
+                setattr(new, k, object.__getattribute__(self, k))
+            except AttributeError:   # a table not built yet
+                pass
         new.name, new.auto_named = name, auto
         return new
 
@@ -98,7 +145,12 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
 
     Raises:
         InputError: malformed couplings, non-Hermitian S or H, wrong dimensions, duplicate bath
-            names, a sub-ohmic bath where a zero Bohr frequency needs γ(0).
+            names, a sub-ohmic bath where a zero Bohr frequency needs γ(0), a ``conserved`` that is
+            not diagonal or does not commute with H.
+        MemoryBudgetError: the eigenbasis and d×d rate tables exceed the budget. With a
+            conserved quantity only the sector eigenbasis is checked here; the tables are then
+            built (and checked) on first use, so :meth:`DaviesGenerator.sparse_pauli_rate_matrix`
+            works at sizes where they do not fit.
 
     Example:
         >>> import numpy as np
@@ -111,8 +163,9 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
     if not isinstance(lamb_shift, (bool, np.bool_)):
         raise InputError(f"`lamb_shift` must be True or False, got {lamb_shift!r}")
     shape = (H.dim,) if isinstance(H, Eigenbasis) else getattr(H, "shape", None)
-    if shape and len(shape) == 2 or isinstance(H, Eigenbasis):
-        n_baths = len(couplings) if isinstance(couplings, (list, tuple)) else 1
+    n_baths = len(couplings) if isinstance(couplings, (list, tuple)) else 1
+    blocked = conserved is not None or isinstance(H, Eigenbasis) and H.sectors is not None
+    if (shape and len(shape) == 2 or isinstance(H, Eigenbasis)) and not blocked:
         d0 = int(shape[0])
         config.check_memory(davies_bytes(d0, n_baths, bool(lamb_shift), not isinstance(H, Eigenbasis)),
                             f"the Davies generator's eigenbasis and rate tables (d = {d0}, {n_baths} bath(s))",
@@ -121,18 +174,12 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
     d = eb.dim
     parsed = parse_couplings(couplings, d)
     names = assign_names([(bath.name, None) for _, bath in parsed])
-    sec = _bohr.sectors(eb, eb.tol)
-    cps = []
-    for (S, bath), name in zip(parsed, names):
-        if eb.sectors is None:
-            V = eb.vectors
-            St = _dag(V) @ np.asarray(S @ V)
-        else:
-            St = eb.to_eigen(S)
-        St += _dag(St)
-        St *= 0.5
-        cps.append(_Coupling(name, bath, S, St, sec, lamb_shift, bath.name is None))
-    return DaviesGenerator._build(eb, sec, tuple(cps), hamiltonian_count=1, hamiltonian=h, name="davies")
+    # block eigenbasis whose d×d tables exceed the budget: build them on first use only
+    lazy = eb.sectors is not None and not config.fits_memory(davies_bytes(d, n_baths, bool(lamb_shift), False))
+    box = _SectorsBox(eb)
+    cps = tuple(_Coupling(name, bath, S, box, lamb_shift, bath.name is None, lazy)
+                for (S, bath), name in zip(parsed, names))
+    return DaviesGenerator._build(eb, box, cps, hamiltonian_count=1, hamiltonian=h, name="davies")
 
 
 def davies_bytes(d: int, n_baths: int, lamb_shift: bool = False, diagonalise: bool = True) -> float:
@@ -165,17 +212,21 @@ class DaviesGenerator(Generator):
     has_sector_structure = True
 
     @classmethod
-    def _build(cls, eb, sec, couplings, hamiltonian_count, hamiltonian=None, name="davies"):
+    def _build(cls, eb, box, couplings, hamiltonian_count, hamiltonian=None, name="davies"):
         """``hamiltonian_count`` n: the coherent part is −i[nH + H_LS, ·] (0 for a channel, 2 for
         the sum of two full generators: sums add actions, :mod:`detbal.generators.base`)."""
         self = cls.__new__(cls)
-        self._eb, self._sec, self._cps = eb, sec, tuple(couplings)
+        self._eb, self._box, self._cps = eb, box, tuple(couplings)
         self._h_count = int(hamiltonian_count)
         self._H = hamiltonian
         self.name = str(name)
         self._cache = {}
         self._form = None
         return self
+
+    @property
+    def _sec(self) -> _bohr.Sectors:
+        return self._box.get()
 
     @property
     def _parts(self) -> lin.SectorForm:
@@ -197,6 +248,10 @@ class DaviesGenerator(Generator):
         Gibbs state, although their coherent part is only their Lamb shift."""
         if self._H is None:
             self._H = self._eb.operator()
+        elif sp.issparse(self._H):   # a sparse H given with a conserved quantity
+            d = self.dim
+            config.check_memory(16.0 * d * d, f"the dense Hamiltonian (d = {d})", "the sparse-Pauli route")
+            self._H = self._H.toarray()
         return self._H
 
     @property
@@ -245,7 +300,7 @@ class DaviesGenerator(Generator):
         """One DaviesGenerator per bath, named after it, coherent part = its own Lamb shift only."""
         if "channels" not in self._cache:
             self._cache["channels"] = tuple(
-                DaviesGenerator._build(self._eb, self._sec, (c,), 0, self._H, name=c.name)
+                DaviesGenerator._build(self._eb, self._box, (c,), 0, self._H, name=c.name)
                 for c in self._cps)
         return self._cache["channels"]
 
@@ -270,6 +325,26 @@ class DaviesGenerator(Generator):
     def bohr_blocks(self) -> _bohr.BohrBlocks:
         """The generator sector by sector (layout documented in :class:`_bohr.BohrBlocks`)."""
         return self._parts.blocks()
+
+    def sparse_pauli_rate_matrix(self) -> sp.csr_array:
+        """The Pauli rate matrix W as a sparse (d, d) csr_array, W_mn = Σ_b γ_b(E_n − E_m)|S̃_b,mn|²
+        (m ≠ n), W_nn = −Σ_{m≠n} W_mn, assembled sector pair by sector pair from the couplings
+        (no d×d table: with a conserved quantity only the sector pairs a coupling connects hold
+        entries). Equal to :attr:`pauli_rate_matrix` (non-degenerate spectrum).
+
+        Raises:
+            InputError: degenerate levels (populations and intra-level coherences share the ν = 0
+                sector; use ``bohr_blocks.population``).
+            MemoryBudgetError: the entries exceed ``detbal.config.memory_budget``.
+        """
+        if self._eb.is_degenerate:
+            raise InputError("the sparse Pauli rate matrix needs a non-degenerate spectrum: degenerate "
+                             "levels share the ν = 0 sector with coherences (use `bohr_blocks.population`)")
+        if "sparse_pauli" not in self._cache:
+            eb = self._eb
+            blocks = [(_pauli.coupling_blocks(eb, c.S), c.bath) for c in self._cps]
+            self._cache["sparse_pauli"] = _pauli.pauli_sparse(eb, blocks, self.bath_names)
+        return self._cache["sparse_pauli"].copy()
 
     @property
     def pauli_rate_matrix(self):
@@ -326,7 +401,7 @@ class DaviesGenerator(Generator):
             return super().__add__(other)
         names = assign_names(entries)
         cps = tuple(c.renamed(n, c.auto_named) for (_, c), n in zip(entries, names))
-        return DaviesGenerator._build(self._eb, self._sec, cps, self._h_count + other._h_count,
+        return DaviesGenerator._build(self._eb, self._box, cps, self._h_count + other._h_count,
                                       self._H if self._H is not None else other._H,
                                       name=f"{self.name} + {other.name}")
 
@@ -359,12 +434,38 @@ class DaviesGenerator(Generator):
         :func:`sector_linalg.zero_sector_matrix`), never a dense d²×d² or n0×n0 matrix."""
         if "kdim" not in self._cache:
             if self._sec.degenerate:
-                M0 = kern.zero_sector_matrix(self._sec, self._cps,
-                                             self._h_count * self._eb.energies if self._h_count else None)
-                self._cache["kdim"] = kern.block_nullity(M0)
+                self._cache["kdim"] = kern.block_nullity(self._zero_sector_sparse())
             else:
                 self._cache["kdim"] = kern.kernel_dim(self._parts, self._cps)
         return self._cache["kdim"]
+
+    def _zero_sector_sparse(self):
+        """The ν = 0 block as a sparse matrix (:func:`sector_kernel.zero_sector_matrix`), cached."""
+        if "M0" not in self._cache:
+            self._cache["M0"] = kern.zero_sector_matrix(
+                self._sec, self._cps, self._h_count * self._eb.energies if self._h_count else None)
+        return self._cache["M0"]
+
+    def _degenerate_population_gap(self, k: int) -> float | None:
+        """Gap of the ν = 0 block of a degenerate spectrum at one finite β, or None when it is not
+        Hermitian after the KMS scaling (a Lamb shift acting inside degenerate levels).
+
+        With σ the Gibbs state, M̂ = Γ^{−1/2} M0 Γ^{1/2}, M̂_ac = M0_ac e^{x}, x = [log p_j + log p_l
+        − log p_i − log p_k]/4 for a = |i⟩⟨k|, c = |j⟩⟨l| (log domain, no overflow), is Hermitian
+        for a KMS-detailed-balanced generator whose coherent part vanishes on the sector; its gap is
+        the (k+1)-th largest eigenvalue (:func:`sector_kernel.top_gap`: Lanczos on the sparse M̂
+        deflated by the known kernel vector √p on the populations, never a dense eig)."""
+        sec, lp = self._sec, self._log_gibbs()
+        M = self._zero_sector_sparse().tocoo()
+        g = (lp[sec.zero_rows] + lp[sec.zero_cols]) / 4
+        data, _ = log_scaled(M.data, g[M.col] - g[M.row], shift=0.0)
+        Mh = sp.csr_array((data, (M.row, M.col)), shape=M.shape)
+        if hermiticity_error(Mh) > 1e-12:
+            return None
+        Mh = sp.csr_array((Mh + Mh.conj().T) * 0.5)
+        lp0 = np.full(Mh.shape[0], -np.inf)
+        lp0[: self.dim] = lp
+        return kern.top_gap(Mh, k, lp0)
 
     def structured_steady_state(self) -> tuple[np.ndarray, int, str]:
         """Steady state from the sector structure, without any d²×d² matrix.
@@ -422,10 +523,17 @@ class DaviesGenerator(Generator):
         The number k of zero eigenvalues comes from the kernel dimension (combinatorial for the
         Pauli graph). One β: the population part is the (k+1)-th largest eigenvalue of the
         symmetrised Pauli matrix (``eigvalsh``; Lanczos on the deflated matrix for d ≥ 384,
-        with the Hermitian solver as fallback); otherwise ``eig``. Coherences: min −Re λ.
+        with the Hermitian solver as fallback), for degenerate levels of the KMS-symmetrised
+        sparse ν = 0 block (when Hermitian, i.e. no Lamb shift inside degenerate levels);
+        otherwise ``eig``. Coherences: min −Re λ.
         """
-        f, k = self._parts, self._kernel_dim()
-        if f.pauli_matrix is not None and self.beta is not None:
+        f, k = self._parts, self._kernel_dim()   # the ν ≠ 0 blocks first: they are needed below
+        g_pop = None
+        if self._sec.degenerate and self.beta is not None and math.isfinite(self.beta):
+            g_pop = self._degenerate_population_gap(k)
+        if g_pop is not None:
+            pass
+        elif f.pauli_matrix is not None and self.beta is not None:
             g_pop = kern.top_gap(self._symmetrized_pauli(), k, self._log_gibbs())
         else:
             ev = self._population_eigenvalues()
@@ -510,8 +618,9 @@ class DaviesGenerator(Generator):
         **squared** norms computed block by block (no d²×d² matrix, σ never formed in the original
         basis):
 
-        "norm_hat" ‖𝓛̂‖², "dissipative_antisym" ‖𝓓̂ − 𝓓̂†‖², "dissipative_norm" ‖𝓓̂‖²,
-        "antisym" ‖𝓛̂ − 𝓛̂†‖² — these four times e^{−2·log_scale} —, "log_scale" C,
+        "norm_hat" ‖𝓛̂‖², "antisym" ‖𝓛̂ − 𝓛̂†‖² — times e^{−2·log_scale} —, "dissipative_antisym"
+        ‖𝓓̂ − 𝓓̂†‖², "dissipative_norm" ‖𝓓̂‖² — times e^{−2·dissipative_log_scale} (its own scale: a
+        dissipator 1e-300 below the coherent part keeps its digits) —, "log_scale" C,
         "stationary" ‖𝓛(σ)‖², "hamiltonian_commutator" ‖[K, σ]‖², "k_norm" ‖K‖².
 
         The BalanceReport residuals follow as dissipative = √(dissipative_antisym/dissipative_norm),

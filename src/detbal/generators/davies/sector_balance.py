@@ -24,39 +24,50 @@ _SEPARABLE_SPAN = 700.0  # |log p/2 − mid| below which e^{±(·)} are finite f
 
 
 class _ScaledSums:
-    """Squared norms of σ-transformed blocks accumulated on one scale e^{2C} (log domain, no clipping).
+    """Squared norms of σ-transformed blocks accumulated in the log domain (no clipping), in two groups
+    with their own scale e^{2C}: the generator's (‖𝓛̂‖², ‖𝓛̂ − 𝓛̂†‖², scale C = ``log_scale``) and its
+    dissipative part's (‖𝓓̂ − 𝓓̂†‖², ‖𝓓̂‖², scale ``dissipative_log_scale``), so a dissipator 1e-300
+    below the coherent part is not lost to underflow of its squares.
 
-    C is a running maximum of the log-magnitudes of the scaled entries seen so far; when a block
-    raises it, the sums accumulated so far are rescaled by e^{2(C_old − C_new)} (terms below e^{−745}
-    relative underflow, harmlessly: the certificate uses ratios only)."""
+    Each C is a running maximum of the log-magnitudes of the scaled entries of its group; when a block
+    raises it, that group's sums are rescaled by e^{2(C_old − C_new)} (terms below e^{−745} relative
+    underflow, harmlessly: the certificate uses ratios only)."""
+
+    _GROUP = {"norm_hat": "hat", "antisym": "hat", "dissipative_antisym": "dis", "dissipative_norm": "dis"}
 
     def __init__(self):
-        self.log_scale = -math.inf
+        self.scale = {"hat": -math.inf, "dis": -math.inf}
         self.sums = dict.fromkeys(_KEYS, 0.0)
 
-    def _rescale(self, c: float) -> None:
-        if c > self.log_scale:
-            f = math.exp(2 * (self.log_scale - c)) if np.isfinite(self.log_scale) else 0.0
-            for key in _KEYS:
-                self.sums[key] *= f
-            self.log_scale = c
+    def _rescale(self, group: str, c: float) -> None:
+        old = self.scale[group]
+        if c > old:
+            f = math.exp(2 * (old - c)) if np.isfinite(old) else 0.0
+            for key, g in self._GROUP.items():
+                if g == group:
+                    self.sums[key] *= f
+            self.scale[group] = c
+
+    def _put(self, key: str, value: float, c: float) -> None:
+        """Add value·e^{2c} to ``key`` (its group's scale already ≥ c)."""
+        if value:
+            self.sums[key] += value * math.exp(2 * (c - self.scale[self._GROUP[key]]))
 
     def add(self, M, D, x) -> None:
         """Blocks M (the generator) and D (its dissipative part), scaled entrywise by e^{x}:
         adds ‖M̂‖², ‖D̂ − D̂†‖², ‖D̂‖², ‖M̂ − M̂†‖² (the last two axes are the block's)."""
-        same = D is M  # the Pauli matrix: no Hamiltonian part
-        c = max_log_magnitude(M, x) if same else max(max_log_magnitude(M, x), max_log_magnitude(D, x))
-        if not np.isfinite(c):
-            return
-        self._rescale(c)
-        Mh, _ = log_scaled(M, x, shift=self.log_scale)
-        Dh = Mh if same else log_scaled(D, x, shift=self.log_scale)[0]
         adj = lambda A: np.conj(np.swapaxes(A, -1, -2))  # noqa: E731
-        for key, v in zip(_KEYS, (_sumsq(Mh), _sumsq(Dh - adj(Dh)), _sumsq(Dh), _sumsq(Mh - adj(Mh)))):
-            self.sums[key] += v
+        for A, group, keys in ((M, "hat", ("norm_hat", "antisym")), (D, "dis", ("dissipative_norm", "dissipative_antisym"))):
+            c = max_log_magnitude(A, x)
+            if not np.isfinite(c):
+                continue
+            self._rescale(group, c)
+            Ah, _ = log_scaled(A, x, shift=c)
+            self._put(keys[0], _sumsq(Ah), c)
+            self._put(keys[1], _sumsq(Ah - adj(Ah)), c)
 
     def add_pauli(self, W, lp) -> None:
-        """The Pauli block, Ŵ_mn = W_mn e^{(log p_n − log p_m)/2} (sigma_exponent of (mm),(nn)); it has
+        """The populations' block: the Pauli rate matrix W, Ŵ_mn = W_mn e^{(log p_n − log p_m)/2},
         no Hamiltonian part (D = M = W). The factor is separable: while log p spans ≤ 1400 it is
         W_mn a_n/a_m with a = e^{log p/2 − mid} (finite, no d² exponentials), else the log domain."""
         if float(np.ptp(lp)) > 2 * _SEPARABLE_SPAN:
@@ -66,40 +77,37 @@ class _ScaledSums:
         a = np.exp(lp / 2 - (float(lp.max()) + float(lp.min())) / 4)
         Wh = W * a
         Wh /= a[:, None]
-        nh = _sumsq(Wh)
-        if not math.isfinite(nh) or 0 < nh < 1e-300:  # squares out of range: scale the entries first
-            top = float(np.abs(Wh).max(initial=0.0))
-            Wh *= 1.0 / top
-            self._rescale(math.log(top))
-            f = math.exp(2 * (math.log(top) - self.log_scale))
-            nh = _sumsq(Wh)
-        elif nh == 0:
+        top = float(np.abs(Wh).max(initial=0.0))
+        if top == 0 or not math.isfinite(top):
+            if top == 0:
+                return
+            n = np.arange(W.shape[0])
+            self.add(W, W, sigma_exponent(lp, 0.5, n[:, None], n[:, None], n[None, :], n[None, :]))
             return
-        else:  # the norm itself sets the scale: no extra pass over the entries
-            self._rescale(0.5 * math.log(nh))
-            f = math.exp(-2 * self.log_scale)
-        anti = _sumsq(Wh - Wh.T)
+        Wh /= top
+        c = math.log(top)
+        nh, anti = _sumsq(Wh), _sumsq(Wh - Wh.T)
+        for group in ("hat", "dis"):
+            self._rescale(group, c)
         for key, v in zip(_KEYS, (nh, anti, nh, anti)):
-            self.sums[key] += f * v
+            self._put(key, v, c)
 
     def add_coherences(self, lam) -> None:
         """1-element sectors |i⟩⟨k| ↦ λ_ik |i⟩⟨k|: unscaled (exponent 0); 𝓓̂ has Re λ, 𝓛̂ − 𝓛̂† is 2i Im λ."""
-        top = float(np.abs(lam).max(initial=0.0))
-        if top == 0:
-            return
-        self._rescale(math.log(top))
-        if 1e-150 < top < 1e150:  # squares are finite: sum first, scale the three numbers
-            f, lam_s = math.exp(-2 * self.log_scale), lam
-        else:
-            f, lam_s = 1.0, lam * math.exp(-self.log_scale)
-        self.sums["norm_hat"] += f * _sumsq(lam_s)
-        self.sums["dissipative_norm"] += f * float(np.einsum("ij,ij->", lam_s.real, lam_s.real))
-        self.sums["antisym"] += f * 4.0 * float(np.einsum("ij,ij->", lam_s.imag, lam_s.imag))
+        for part, group, keys in ((lam, "hat", ("norm_hat",)), (lam.imag, "hat", ("antisym",)),
+                                  (lam.real, "dis", ("dissipative_norm",))):
+            top = float(np.abs(part).max(initial=0.0))
+            if top == 0:
+                continue
+            c = math.log(top)
+            self._rescale(group, c)
+            unit = part / top
+            self._put(keys[0], (4.0 if keys[0] == "antisym" else 1.0) * _sumsq(unit), c)
 
 
 def balance_norms(form, lp: np.ndarray, s: float) -> dict:
-    """Squared norms of 𝓛̂, 𝓓̂ − 𝓓̂†, 𝓓̂, 𝓛̂ − 𝓛̂† (times e^{−2·log_scale}), and of 𝓛(σ), [K, σ], K
-    (true scale), with "log_scale" (DaviesGenerator.structured_balance). The σ-scaling of entry
+    """Squared norms of 𝓛̂ and 𝓛̂ − 𝓛̂† (times e^{−2·log_scale}), of 𝓓̂ − 𝓓̂† and 𝓓̂ (times
+    e^{−2·dissipative_log_scale}), and of 𝓛(σ), [K, σ], K (true scale) (DaviesGenerator.structured_balance). The σ-scaling of entry
     (ij),(kl) is e^x with x = :func:`~detbal.eigenbasis.sigma_exponent`, evaluated in the log domain."""
     sec = form.sec
     p = np.exp(lp)
@@ -128,5 +136,6 @@ def balance_norms(form, lp: np.ndarray, s: float) -> dict:
         acc.add(st.matrices, st.dissipative,
                 sigma_exponent(lp, s, R[:, :, None], C[:, :, None], R[:, None, :], C[:, None, :]))
     out.update(acc.sums)
-    out["log_scale"] = acc.log_scale if np.isfinite(acc.log_scale) else 0.0
+    out["log_scale"] = acc.scale["hat"] if np.isfinite(acc.scale["hat"]) else 0.0
+    out["dissipative_log_scale"] = acc.scale["dis"] if np.isfinite(acc.scale["dis"]) else 0.0
     return out

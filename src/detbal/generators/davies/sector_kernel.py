@@ -1,4 +1,4 @@
-"""Kernels and gaps of a Davies generator from its Bohr sectors (internal).
+"""Kernels and gaps of a Davies generator from its Bohr sectors (THEORY.md §7, §9; internal).
 
 Kernel dimensions of Pauli rate graphs (combinatorial: closed communicating classes), the ν = 0
 kernel of degenerate spectra counted exactly from the sparse ν = 0 block (nullities of its
@@ -19,7 +19,7 @@ from scipy.sparse.csgraph import connected_components
 from ... import config
 from ...classical.rate_matrix import RateMatrix, closed_classes as rate_graph_closed_classes
 from ...errors import InputError, NonUniqueSteadyStateError
-from .sectors import _expand_levels, _level_table
+from .sectors import _expand_levels, _level_table, index_dtype
 from .sector_linalg import _sum_level_operators
 
 __all__ = ["block_nullity", "closed_classes", "components", "kernel_dim", "nullity", "pauli_kernel", "top_gap",
@@ -87,8 +87,10 @@ def zero_sector_state(M0: np.ndarray, sec, k: int) -> np.ndarray:
     return X / np.trace(X).real
 
 
-def top_gap(What: np.ndarray, k: int, log_p: np.ndarray) -> float:
-    """−(k+1)-th largest eigenvalue of a symmetrised Pauli matrix (its k largest are 0).
+def top_gap(What, k: int, log_p: np.ndarray) -> float:
+    """−(k+1)-th largest eigenvalue of a Hermitian negative semidefinite matrix whose k largest
+    eigenvalues are 0, with √p = e^{log p/2} in its kernel (a symmetrised Pauli matrix, dense; or
+    a KMS-symmetrised ν = 0 block, sparse, log p = −∞ off the populations).
 
     d < LANCZOS_MIN_DIM (or k > 1): LAPACK ``syevr`` for the top k+1 eigenvalues only. Larger,
     k = 1: Lanczos (``eigsh``, largest algebraic) on Ŵ − c·uuᵀ, u = √p the known kernel vector and
@@ -104,17 +106,28 @@ def top_gap(What: np.ndarray, k: int, log_p: np.ndarray) -> float:
 
         u = np.exp(0.5 * log_p)
         u /= np.linalg.norm(u)
-        # Gershgorin: off-diagonal rates are ≥ 0, so Σ_m |Ŵ_mn| = Σ_m Ŵ_mn − 2Ŵ_nn bounds |λ|
-        c = 1.01 * float(np.max(What.sum(axis=0) - 2 * np.diagonal(What)))
-        op = LinearOperator((d, d), matvec=lambda x: What @ x - c * u * (u @ x), dtype=float)
+        # Gershgorin: c ≥ max_n Σ_m |Ŵ_mn| bounds |λ|; for a dense Pauli matrix (off-diagonal
+        # rates ≥ 0) the column sum Σ_m Ŵ_mn − 2Ŵ_nn is that, without a d×d |Ŵ|
+        if sp.issparse(What):
+            c = 1.01 * float(np.max(abs(What).sum(axis=0)))
+        else:
+            c = 1.01 * float(np.max(What.sum(axis=0) - 2 * np.diagonal(What)))
+        op = LinearOperator((d, d), matvec=lambda x: What @ x - c * u * (u @ x), dtype=What.dtype)
         try:
             top = eigsh(op, k=1, which="LA", v0=np.ones(d) / math.sqrt(d), maxiter=20 * d,
                         return_eigenvectors=False)
             return -float(top[0])
         except ArpackNoConvergence:
             pass
-    ev = sla.eigh(What, eigvals_only=True, subset_by_index=[d - 1 - k, d - 1], driver="evr",
-                  check_finite=False)
+    if sp.issparse(What):
+        config.check_memory(3.0 * What.dtype.itemsize * d * d, f"dense eigenvalues of a {d}×{d} sector block",
+                            "fewer sites")
+        What = What.toarray()
+    try:
+        ev = sla.eigh(What, eigvals_only=True, subset_by_index=[d - 1 - k, d - 1], driver="evr",
+                      check_finite=False)
+    except np.linalg.LinAlgError:   # MRRR can fail on massively repeated eigenvalues: all of them
+        ev = sla.eigh(What, eigvals_only=True, driver="evd", check_finite=False)[d - 1 - k:]
     return -float(ev[0])
 
 
@@ -149,8 +162,9 @@ def zero_sector_matrix(sec, couplings, energies, drop: float = 1e-13) -> sp.csr_
     start = sec.level_start
     r0, c0 = sec.zero_rows, sec.zero_cols
     n0 = r0.shape[0]
-    config.check_memory(8.0 * d * d, f"index of the ν = 0 sector (d = {d})", "fewer sites")
-    pos = np.full(d * d, -1, dtype=np.int64)
+    it = index_dtype(max(d, n0))
+    config.check_memory(float(np.dtype(it).itemsize) * d * d, f"index of the ν = 0 sector (d = {d})", "fewer sites")
+    pos = np.full(d * d, -1, dtype=it)
     pos[r0 * d + c0] = np.arange(n0)
     G = sp.csr_array(_sum_level_operators(sec, [(c.gamma, c.St, c.St_abs2) for c in couplings], None)[1])
     K = sp.diags_array(np.zeros(d) if energies is None else np.asarray(energies, float)).astype(np.complex128)

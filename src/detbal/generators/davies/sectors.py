@@ -142,15 +142,23 @@ class Sectors:
         return int(sum(r.shape[0] for r, _, _ in self.stacks))
 
 
+def index_dtype(d: int):
+    """Integer type of eigenvector index arrays: int32 while every flat index i + d·k fits (d² < 2³¹),
+    half the memory of the default int64 for the O(d²)-long sector lists."""
+    return np.int32 if int(d) ** 2 < 2 ** 31 else np.int64
+
+
 def _expand_pairs(a: np.ndarray, b: np.ndarray, start: np.ndarray, deg: np.ndarray):
-    """Eigenvector pairs (i, k), i ∈ level a_p, k ∈ level b_p, for each level pair p, contiguous per p."""
-    counts = deg[a] * deg[b]
+    """Eigenvector pairs (i, k), i ∈ level a_p, k ∈ level b_p, for each level pair p, contiguous per p
+    (index arrays of :func:`index_dtype`)."""
+    it = index_dtype(int(deg.sum()))
+    counts = deg[a].astype(np.int64) * deg[b]
     total = int(counts.sum())
-    p = np.repeat(np.arange(a.shape[0]), counts)
-    offset = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
-    db_ = deg[b][p]
-    i = start[a][p] + offset // db_
-    k = start[b][p] + offset % db_
+    p = np.repeat(np.arange(a.shape[0], dtype=it), counts)
+    offset = np.arange(total, dtype=it) - np.repeat((np.cumsum(counts) - counts).astype(it), counts)
+    db_ = deg[b].astype(it)[p]
+    i = start.astype(it)[a][p] + offset // db_
+    k = start.astype(it)[b][p] + offset % db_
     return i, k, counts
 
 
@@ -195,8 +203,8 @@ def sectors(eb, tol: float) -> Sectors:
     lv = np.arange(nL)
     zi, zk, _ = _expand_pairs(lv, lv, start, deg)
     coh = zi != zk
-    zero_rows = np.concatenate([np.arange(d), zi[coh]])
-    zero_cols = np.concatenate([np.arange(d), zk[coh]])
+    zero_rows = np.concatenate([np.arange(d, dtype=zi.dtype), zi[coh]])
+    zero_cols = np.concatenate([np.arange(d, dtype=zk.dtype), zk[coh]])
 
     # multi-element sectors (several level pairs in a group, or a degenerate level involved),
     # in sorted-gap order so that each group is contiguous
@@ -222,7 +230,7 @@ def sectors(eb, tol: float) -> Sectors:
         gnu = centers[mg[gstart_pairs]]
         for n in np.unique(gsize):
             sel = gsize == n
-            idx = gstart[sel][:, None] + np.arange(n)[None, :]
+            idx = gstart[sel][:, None] + np.arange(n, dtype=np.int64)[None, :]
             rows, cols = i[idx], k[idx]               # ν = L_a − L_b < 0: |i⟩⟨k|, i in lower level
             nu = -gnu[sel]
             stacks.append((np.concatenate([rows, cols]), np.concatenate([cols, rows]),
@@ -238,7 +246,7 @@ def _trivial_sectors(E, e, lab, L, start, tol, gaps) -> Sectors:
     d = E.shape[0]
     single_mask = np.ones((d, d), dtype=bool)
     np.fill_diagonal(single_mask, False)
-    idx = np.arange(d)
+    idx = np.arange(d, dtype=index_dtype(d))
     return Sectors(energies=E, level_energies=e, level_labels=lab, levels=L, level_start=start,
                    degenerate=False, tol=float(tol), gaps=gaps, pair_group=None, group_centers=gaps,
                    single_mask=single_mask, zero_rows=idx, zero_cols=idx, stacks=())

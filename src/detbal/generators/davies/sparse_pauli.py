@@ -1,0 +1,127 @@
+"""The Pauli rate matrix of a Davies generator as a sparse matrix, sector pair by sector pair.
+
+With a conserved quantity the eigenbasis is computed sector by sector and a coupling S that
+changes the conserved quantity by a fixed amount (X_0 changes Σ Z by ±2) has nonzero elements
+S̃_mn = ⟨m|S|n⟩ only between a few pairs of sectors. The Pauli rates
+
+    W_mn = Σ_b γ_b(e_n − e_m) |S̃_b,mn|²   (m ≠ n, rate n → m),   W_nn = −Σ_{m≠n} W_mn,
+
+with e the level energies, then vanish outside those sector pairs, and so does the symmetrised
+matrix at one β, Ŵ = P^{−1/2} W P^{1/2}, Ŵ_mn = γ_b(|ω|) e^{−β|ω|/2} |S̃_b,mn|² (ω = e_n − e_m; even
+in ω, no overflow). Both are assembled here as ``csr_array`` from the blocks of
+:meth:`~detbal.eigenbasis.Eigenbasis.rotate_block_pairs`, without any d×d array; the rates are the
+ones of the dense tables (emission γ(ω) for ω > 0, absorption γ(|ω|)e^{−β|ω|} by KMS, γ(0) inside a
+level), evaluated per entry. Internal module.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from ... import config
+from ...errors import InputError
+
+__all__ = ["coupling_blocks", "pauli_sparse", "pauli_sparse_bytes", "sparse_components"]
+
+
+def coupling_blocks(eb, S) -> dict:
+    """The nonzero sector blocks of S̃ = (V†SV + (V†SV)†)/2 (exactly Hermitian, as the dense
+    path): {(a, b): (rows, cols, block)}, see :meth:`Eigenbasis.rotate_block_pairs`."""
+    raw = eb.rotate_block_pairs(S)
+    out = {}
+    for (a, b), (rows, cols, blk) in raw.items():
+        partner = raw.get((b, a))
+        other = partner[2].conj().T if partner is not None else 0.0
+        out[(a, b)] = (rows, cols, (blk + other) * 0.5)
+    return out
+
+
+def pauli_sparse_bytes(blocks_per_bath) -> float:
+    """Bytes :func:`pauli_sparse` holds at its peak: for every block entry a COO triple (16 B) and
+    its CSR copy (12 B), plus 4 block-sized float temporaries of the largest block."""
+    n = [float(b[2].size) for blocks in blocks_per_bath for b in blocks.values()]
+    return 28.0 * sum(n) + 32.0 * max(n, default=0.0)
+
+
+def _rates(bath, omega: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(γ(ω), γ(|ω|)e^{−β|ω|/2}) for the jumps n → m with ω = e_n − e_m (emission for ω > 0),
+    evaluated as the dense rate tables are: emission rates on |ω|, the KMS factor applied to them,
+    γ(0) for ω = 0 (InputError for a sub-ohmic bath, where it diverges)."""
+    beta = float(bath.beta)
+    w = np.abs(omega)
+    nz = w > 0
+    rate, sym = np.empty(omega.shape), np.empty(omega.shape)
+    if not np.all(nz):
+        try:
+            g0 = float(bath.rate(0.0))
+        except InputError:
+            raise InputError(f"bath {name!r}: the coupling has zero-frequency (ν = 0) jumps, which need "
+                             "γ(0) = 2πT·J'(0); it diverges for a sub-ohmic spectral density") from None
+        rate[~nz] = sym[~nz] = g0
+    if np.any(nz):
+        emit = np.asarray(bath.rate(w[nz]), dtype=float)
+        with np.errstate(under="ignore"):
+            if math.isfinite(beta):
+                rate[nz] = np.where(omega[nz] > 0, emit, emit * np.exp(-beta * w[nz]))
+                sym[nz] = emit * np.exp(-0.5 * beta * w[nz])
+            else:
+                rate[nz] = np.where(omega[nz] > 0, emit, 0.0)
+                sym[nz] = 0.0
+    return rate, sym
+
+
+def pauli_sparse(eb, couplings, names, symmetric: bool = False) -> sp.csr_array:
+    """W (or, ``symmetric``, Ŵ at the common β of the baths) as a (d, d) csr_array.
+
+    Args:
+        eb: an :class:`~detbal.eigenbasis.Eigenbasis` (block or dense).
+        couplings: [(blocks, bath)] with blocks from :func:`coupling_blocks`.
+        names: bath names (error messages).
+        symmetric: Ŵ = P^{−1/2}WP^{1/2} (all baths at one β); its diagonal is W's.
+
+    Raises:
+        MemoryBudgetError: the entries would exceed ``detbal.config.memory_budget``.
+        InputError: ``symmetric`` with baths at different β; a sub-ohmic bath with ν = 0 jumps.
+    """
+    d = eb.dim
+    e = eb.levels[eb.level_labels]
+    if symmetric and len({float(bath.beta) for _, bath in couplings}) != 1:
+        raise InputError("the symmetrised Pauli matrix needs all baths at one β")
+    config.check_memory(pauli_sparse_bytes([b for b, _ in couplings]),
+                        f"the sparse Pauli rate matrix (d = {d})", "fewer sites")
+    rows, cols, vals = [], [], []
+    diag = np.zeros(d)
+    for (blocks, bath), name in zip(couplings, names):
+        for r, c, blk in blocks.values():
+            P = blk.real ** 2 + blk.imag ** 2 if np.iscomplexobj(blk) else blk * blk
+            rr, cc = np.nonzero(P)
+            m, n = r[rr], c[cc]
+            off = m != n
+            rr, cc, m, n = rr[off], cc[off], m[off], n[off]
+            if m.size == 0:
+                continue
+            rate, sym = _rates(bath, e[n] - e[m], name)
+            Pv = P[rr, cc]
+            w = rate * Pv
+            diag -= np.bincount(n, weights=w, minlength=d)
+            rows.append(m.astype(np.int32))
+            cols.append(n.astype(np.int32))
+            vals.append(sym * Pv if symmetric else w)
+    idx = np.arange(d, dtype=np.int32)
+    R = np.concatenate(rows + [idx])
+    del rows
+    C = np.concatenate(cols + [idx])
+    del cols
+    V = np.concatenate(vals + [diag])
+    del vals
+    return sp.csr_array(sp.coo_array((V, (R, C)), shape=(d, d)))
+
+
+def sparse_components(W: sp.csr_array) -> int:
+    """Connected components of the rate graph of a sparse Pauli matrix (edges where W_mn ≠ 0, m ≠ n).
+    The number of stationary distributions when every rate has its reverse (all baths at finite β)."""
+    return int(connected_components(W, directed=False)[0])
