@@ -91,3 +91,13 @@ def test_uncountable_baths_are_reported_not_raised():
          + db.Lindbladian(0 * H, [SM, SM.T], [0.5, 0.05], name="cold", beta=2.3))
     rows = fl.fluctuation_rows(L, ["hot", "cold"], None, 1.0)
     assert all(r.mean is None and "not an eigenoperator" in r.note for r in rows)
+
+
+def test_pauli_path_size_limits_are_stated(monkeypatch):
+    m = db.load_model(MODELS / "two_bath_qubit.toml")
+    monkeypatch.setattr(fl, "PAULI_GC_MAX_DIM", 1)
+    a = db.analyze(m)
+    assert all(r.gc_residual is None and "skipped at d = 2" in r.note and r.noise > 0 for r in a.fluctuations)
+    monkeypatch.setattr(fl, "PAULI_FCS_MAX_DIM", 1)
+    a = db.analyze(m)
+    assert all(r.mean is None and "Bohr-sector form" in r.note for r in a.fluctuations)

@@ -5,8 +5,9 @@ Fano factor c_2/c_1 (energy counting: units of energy), TUR ratio c_2Π/c_1² (�
 entropy production; ≥ 2 for classical jump processes, reported, not checked) and, for models with
 exactly two thermal baths, the Gallavotti–Cohen residual max_s |θ(s) − θ(−s − A)| with
 A = β_other − β_b on an 11-point grid. Size limits keep ``detbal analyze`` fast: cumulants on the
-jump path (generators without a Pauli form) up to d = FCS_MAX_DIM, the SCGF (d²×d² eigenvalues) up
-to d = GC_MAX_DIM; beyond, the row says why it was skipped.
+jump path (generators other than Davies) up to d = FCS_MAX_DIM, its SCGF (d²×d² eigenvalues) up to
+d = GC_MAX_DIM; on the sector path (Davies generators: Pauli matrix or ν = 0 Bohr sector) up to
+PAULI_FCS_MAX_DIM and PAULI_GC_MAX_DIM; beyond, the row says why it was skipped.
 """
 
 from __future__ import annotations
@@ -16,14 +17,18 @@ from dataclasses import dataclass
 
 from ..errors import DetbalError
 from ..thermo.fcs import cumulants_of, gallavotti_cohen_of, problem
-from ..thermo.tilted import PauliProblem
+from ..thermo.tilted import SectorProblem
 
-__all__ = ["FCS_MAX_DIM", "GC_MAX_DIM", "FluctuationRow", "fluctuation_rows"]
+__all__ = ["FCS_MAX_DIM", "GC_MAX_DIM", "PAULI_FCS_MAX_DIM", "PAULI_GC_MAX_DIM", "FluctuationRow", "fluctuation_rows"]
 
 #: largest d for cumulants on the jump path (bordered sparse LU of the d²×d² generator, ~0.1 s at 64)
 FCS_MAX_DIM = 64
 #: largest d for the SCGF on the jump path (dense eig of the d²×d² tilted generator, 23 per bath)
 GC_MAX_DIM = 12
+#: largest d on the sector path: cumulants (dense LU of the bordered rate matrix) and the SCGF
+#: (23 dense eig of the d×d tilted rate matrix per bath, ~1 s at d = 256)
+PAULI_FCS_MAX_DIM = 2048
+PAULI_GC_MAX_DIM = 256
 #: points of the Gallavotti–Cohen grid in the report
 GC_POINTS = 11
 #: a mean current c_1 counts as zero when |c_1|·(E_max − E_min) ≤ this × Tr[𝓛^{(2)}ρ] (the energy²
@@ -70,9 +75,11 @@ def fluctuation_rows(L, baths, entropy_production: float | None, energy_width: f
     except DetbalError as exc:
         return tuple(FluctuationRow(b, None, None, None, None, None, None,
                                     f"counting statistics: {_first_line(exc)}") for b in baths)
-    jump_path = not isinstance(prob, PauliProblem)
-    if jump_path and L.dim > FCS_MAX_DIM:
-        why = f"skipped at d = {L.dim} > {FCS_MAX_DIM} (no Pauli form; use db.counting_statistics directly)"
+    jump_path = not isinstance(prob, SectorProblem)
+    fcs_max, gc_max = (FCS_MAX_DIM, GC_MAX_DIM) if jump_path else (PAULI_FCS_MAX_DIM, PAULI_GC_MAX_DIM)
+    if L.dim > fcs_max:
+        why = (f"skipped at d = {L.dim} > {fcs_max} ({'no Pauli or Bohr-sector form' if jump_path else 'Pauli / Bohr-sector form'}; "
+               "use db.counting_statistics directly)")
         return tuple(FluctuationRow(b, None, None, None, None, None, None, why) for b in baths)
     rows = []
     for f, b in enumerate(baths):
@@ -99,8 +106,9 @@ def fluctuation_rows(L, baths, entropy_production: float | None, energy_width: f
             notes.append(f"Gallavotti–Cohen needs two thermal baths (a single affinity); this model has {len(baths)}")
         elif len(baths) == 1:
             pass
-        elif jump_path and L.dim > GC_MAX_DIM:
-            notes.append(f"Gallavotti–Cohen skipped at d = {L.dim} > {GC_MAX_DIM} (d²×d² eigenvalues)")
+        elif L.dim > gc_max:
+            notes.append(f"Gallavotti–Cohen skipped at d = {L.dim} > {gc_max} ({'d²×d²' if jump_path else 'd×d'} "
+                         "eigenvalues on the grid)")
         else:
             try:
                 res = gallavotti_cohen_of(L, prob, f, points=GC_POINTS)

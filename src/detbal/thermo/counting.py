@@ -21,10 +21,12 @@ superoperators: ``counting=[(J_1, ν_1), (J_2, ν_2), ...]`` with J_k the d²×d
 (column stacking; QuTiP's ``sprepost(c, c.dag())``).
 
 Two resolved forms are produced (:func:`resolve_counting`):
-* :class:`PauliCounting` for a Davies generator with a non-degenerate spectrum: counting keeps the
-  populations decoupled from the coherences (every jump maps a Bohr sector to itself and the
-  Perron eigenvector of the tilted generator is positive), so everything reduces to the d×d
-  Pauli rate matrix W = Σ_b W_b with one increment per transition n → m and bath b;
+* :class:`SectorCounting` for a Davies generator: every jump maps a Bohr sector to itself, also
+  when it is counted, and the Perron eigenvector of the tilted generator (positive semidefinite)
+  has a nonzero part in the ν = 0 sector, so everything reduces to that sector: the d×d Pauli rate
+  matrix W = Σ_b W_b for a non-degenerate spectrum (one increment per transition n → m and bath
+  b), the block of populations and degenerate-level coherences otherwise (an element |i⟩⟨k|,
+  E_i = E_k, jumps to |i'⟩⟨k'| with the energy gain E_i' − E_i); classical rate matrices too;
 * :class:`JumpCounting` for everything else: the counted jump terms as operators A_k with rates γ_k
   (or as explicit superoperators), and the full generator for the rest.
 """
@@ -37,15 +39,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 
+from .. import config
 from .._checks import _to_array, as_operator
 from ..classical.rate_matrix import RateMatrix
 from ..errors import InputError
 from ..generators.base import Generator, as_generator
 from ..generators.davies import DaviesGenerator
 from ..generators.lindblad import Lindbladian
+from ..linalg.steady import steady_state
 from .currents import bath_channels
 
-__all__ = ["FieldInfo", "JumpCounting", "JumpTerm", "PauliCounting", "resolve_counting"]
+__all__ = ["FieldInfo", "JumpCounting", "JumpTerm", "SectorCounting", "resolve_counting"]
 
 #: a Lindblad jump A is an eigenoperator of H when ‖[H, A] + ωA‖_F ≤ this·‖H‖_F‖A‖_F
 EIGENOPERATOR_RTOL = 1e-9
@@ -111,16 +115,47 @@ class JumpCounting:
 
 
 @dataclass(frozen=True)
-class PauliCounting:
-    """Counting on a Pauli rate matrix: ``W`` (d, d) (columns sum to 0), ``edges`` a tuple of
-    (W_b off-diagonal (d, d), increments (F, d, d)) per bath (every bath, counted or not, so that
-    Σ_b W_b^{off} is the off-diagonal part of W), ``fields``, and
-    ``populations`` the stationary distribution when it is known exactly (else None)."""
+class SectorCounting:
+    """Counting on a block of the generator closed under every jump (Pauli matrix or ν = 0 sector).
+
+    Attributes:
+        W: (n, n) the block of 𝓛 (columns: 𝓛 applied to the n sector elements).
+        base: (n, n) its part that no jump changes the energy of (never tilted).
+        edges: per bath, (energy-changing part of its block (n, n), increments (F, n, n)); every
+            bath, counted or not, so that the tilt is base + Σ_b e^{s·ν_b}∘edges_b.
+        fields: FieldInfo per field.
+        stationary: (n,) the steady state in the sector, trace 1.
+        trace: (n,) weights of the trace (1 on populations, 0 on coherences).
+        method: "pauli", "davies-zero-sector" or "rate-matrix".
+    """
 
     W: np.ndarray
+    base: np.ndarray
     edges: tuple
     fields: tuple
-    populations: np.ndarray | None = None
+    stationary: np.ndarray
+    trace: np.ndarray
+    method: str
+
+
+@dataclass(frozen=True)
+class _Sector:
+    """A Davies generator's closed ν = 0 block: ``W``, per-bath ``blocks``, the ``energies`` E_i of
+    the elements |i⟩⟨k|, the ``trace`` weights, ``kind``, ``tol`` (energy grouping) and the
+    ``state`` in the sector."""
+
+    W: np.ndarray
+    blocks: tuple
+    energies: np.ndarray
+    trace: np.ndarray
+    kind: str
+    tol: float
+    state: np.ndarray
+
+    def gain(self) -> np.ndarray:
+        """[m, n]: energy the system gains when element n jumps to element m (0 within a level)."""
+        g = self.energies[:, None] - self.energies[None, :]
+        return np.where(np.abs(g) <= self.tol, 0.0, g)
 
 
 # -- parsing ---------------------------------------------------------------------------------------
@@ -268,16 +303,26 @@ def _superop_terms(pairs, d: int, F: int, f: int):
     return terms
 
 
-def _pauli_or_none(L: Generator):
+def _sector_or_none(L: Generator) -> _Sector | None:
+    """The Pauli matrix (non-degenerate levels) or the ν = 0 block of a Davies generator, else None."""
     if not isinstance(L, DaviesGenerator):
         return None
+    eb = L.eigenbasis
     try:
-        return L.pauli_rate_matrix.matrix
+        W = L.pauli_rate_matrix.matrix
     except InputError:                                # degenerate levels couple populations and coherences
-        return None
+        rows, cols, M0, per = L.zero_sector()
+        n = rows.shape[0]
+        config.check_memory(16.0 * n * n * (len(per) + 3), f"the ν = 0 sector of the Davies generator (n0 = {n})",
+                            "a smaller system")
+        X = eb.to_eigen(steady_state(L).state)
+        return _Sector(M0.toarray(), tuple(b.toarray() for b in per), eb.energies[rows],
+                       (rows == cols).astype(float), "davies-zero-sector", eb.tol, X[rows, cols])
+    blocks = tuple(ch.pauli_rate_matrix.matrix for ch in L.channels)
+    return _Sector(W, blocks, eb.energies, np.ones(L.dim), "pauli", eb.tol, RateMatrix(W).stationary())
 
 
-def resolve_counting(L, counting) -> PauliCounting | JumpCounting:
+def resolve_counting(L, counting) -> SectorCounting | JumpCounting:
     """The counted jumps and increments of ``counting`` on ``L`` (module docstring).
 
     Args:
@@ -286,7 +331,7 @@ def resolve_counting(L, counting) -> PauliCounting | JumpCounting:
         counting: one field (dict or list of superoperator pairs) or a list of fields.
 
     Returns:
-        PauliCounting (Davies with non-degenerate levels, rate matrices) or JumpCounting.
+        SectorCounting (Davies generators, rate matrices) or JumpCounting.
 
     Raises:
         InputError: unknown channel, a channel without jumps, weights of the wrong length, a
@@ -298,7 +343,8 @@ def resolve_counting(L, counting) -> PauliCounting | JumpCounting:
     L = as_generator(L)
     fields_spec = _field_list(counting)
     F = len(fields_spec)
-    W = _pauli_or_none(L)
+    explicit = any(isinstance(spec, list) for spec in fields_spec)   # superoperators: the jump path
+    sector = None if explicit else _sector_or_none(L)
     channels = bath_channels(L)
     infos, terms, edges = [], [], []
     for f, spec in enumerate(fields_spec):
@@ -318,8 +364,8 @@ def resolve_counting(L, counting) -> PauliCounting | JumpCounting:
             mode, w = _mode_or_weights(value, cname)
             parts.append((cname, beta, mode))
             labels.append(f"{cname}:{mode}")
-            if W is not None:
-                Wb, nu, fr = _pauli_edges(L, i, cname, mode, w, F, f)
+            if sector is not None:
+                Wb, nu, fr = _sector_edges(sector, i, cname, mode, w, F, f)
                 edges.append((i, Wb, nu))
                 freqs.update(fr)
                 continue
@@ -335,18 +381,23 @@ def resolve_counting(L, counting) -> PauliCounting | JumpCounting:
                                  "be counted; count explicit jump superoperators: counting=[(J, weight), ...]")
             terms += new
             freqs.update(fr)
-        counted = any(np.any(nu[f]) for _, _, nu in edges) if W is not None else any(t.weights[f] for t in terms)
+        counted = (any(np.any(nu[f]) for _, _, nu in edges) if sector is not None
+                   else any(t.weights[f] for t in terms))
         if not counted:
             raise InputError(f"`counting`: {what} ({', '.join(labels)}) gives increment 0 to every jump "
                              "(e.g. 'energy' of pure dephasing): it counts nothing")
         infos.append(FieldInfo(" + ".join(labels), tuple(parts), tuple(sorted(freqs))))
-    if W is not None:
+    if sector is not None:
         counted = {i for i, _, _ in edges}
-        for i, chan in enumerate(L.channels):      # uncounted baths too: the tilt is then built without
+        n = sector.W.shape[0]
+        jump = sector.gain() != 0
+        for i, Wb in enumerate(sector.blocks):      # uncounted baths too: the tilt is then built without
             if i not in counted:                    # subtracting rates (no cancellation at large |s·ν|)
-                Wb = chan.pauli_rate_matrix.matrix
-                edges.append((i, Wb - np.diag(np.diagonal(Wb)), np.zeros((F, L.dim, L.dim))))
-        return PauliCounting(W, tuple(_merge_edges(edges)), tuple(infos))
+                edges.append((i, np.where(jump, Wb, 0), np.zeros((F, n, n))))
+        base = np.where(jump, 0, sector.W)
+        x = sector.state / np.dot(sector.trace, sector.state)
+        return SectorCounting(sector.W, base, tuple(_merge_edges(edges)), tuple(infos), x, sector.trace,
+                              sector.kind)
     return JumpCounting(L, tuple(_merge_terms(terms)), tuple(infos))
 
 
@@ -366,31 +417,32 @@ def _merge_terms(terms):
     return list(out.values())
 
 
-def _pauli_edges(L: DaviesGenerator, i: int, cname: str, mode: str, w, F: int, f: int):
-    chan = L.channels[i]
-    Wb = chan.pauli_rate_matrix.matrix
-    off = Wb - np.diag(np.diagonal(Wb))
+def _sector_edges(sector: _Sector, i: int, cname: str, mode: str, w, F: int, f: int):
+    """(energy-changing part of bath i's block, increments (F, n, n), frequencies) for field f."""
+    gain = sector.gain()
+    off = np.where(gain != 0, sector.blocks[i], 0)
     if not np.any(off):
         raise InputError(f"`counting`: channel {cname!r} has no jumps between levels to count")
-    E = L.eigenbasis.energies
-    gain = E[:, None] - E[None, :]                    # [m, n]: energy the system gains in n → m
-    d = L.dim
+    n = gain.shape[0]
     if mode == "energy":
         nu = gain
     elif mode == "number":
-        nu = np.sign(np.where(np.abs(gain) <= L.eigenbasis.tol, 0.0, gain))
+        nu = np.sign(gain)
     else:
-        if w.shape != (d, d):
+        if sector.kind != "pauli":
+            raise InputError(f"`counting[{cname!r}]`: per-transition weights of a Davies bath need a "
+                             "non-degenerate spectrum (Pauli form); use 'energy' or 'number' here")
+        if w.shape != (n, n):
             raise InputError(f"`counting[{cname!r}]`: per-transition weights of a Davies bath must be a "
-                             f"({d}, {d}) array ν[m, n] for n → m (energies ascending), got shape {w.shape}")
+                             f"({n}, {n}) array ν[m, n] for n → m (energies ascending), got shape {w.shape}")
         nu = w
-    full = np.zeros((F, d, d))
+    full = np.zeros((F, n, n))
     full[f] = nu
-    freqs = tuple(sorted({round(abs(x), 12) for x in gain[(off > 0) & (nu != 0)]})) if mode == "number" else ()
+    freqs = tuple(sorted({round(abs(x), 12) for x in gain[(off != 0) & (nu != 0)]})) if mode == "number" else ()
     return off, full, freqs
 
 
-def _classical(W: RateMatrix, counting) -> PauliCounting:
+def _classical(W: RateMatrix, counting) -> SectorCounting:
     try:
         stack = np.asarray(counting, dtype=float)
     except (TypeError, ValueError) as exc:
@@ -413,4 +465,5 @@ def _classical(W: RateMatrix, counting) -> PauliCounting:
             raise InputError(f"`counting`: field {f} gives increment 0 to every jump of the rate matrix")
         full[f] = a
         infos.append(FieldInfo(f"field {f}" if len(specs) > 1 else "edges", (("edges", None, "weights"),)))
-    return PauliCounting(M, ((off, full),), tuple(infos), W.stationary())
+    return SectorCounting(M, np.diag(np.diagonal(M)), ((off, full),), tuple(infos), W.stationary(),
+                          np.ones(d), "rate-matrix")

@@ -114,7 +114,8 @@ class CountingStatistics(JsonResult):
         cumulants: (F, order) float ndarray, row f = c_1 … c_order of field f.
         covariance: (F, F) joint second cumulants c_ij (diagonal = noise), None for order 1.
         order: highest cumulant computed.
-        method: "pauli" (Davies populations / rate matrix), "jumps:sparse-lu" or "jumps:gmres".
+        method: "pauli" (Davies populations), "davies-zero-sector" (degenerate Davies: populations and
+            degenerate-level coherences), "rate-matrix", "jumps:sparse-lu" or "jumps:gmres".
         details: steady-state method and residual where a quantum steady state was solved.
 
     ``mean``, ``noise``, ``skewness`` (c_3) and ``fano`` (c_2/c_1, ±inf for c_1 = 0) are floats

@@ -2,9 +2,11 @@
 
 Two problems share one interface, used by :mod:`detbal.thermo.fcs`:
 
-* :class:`PauliProblem`: populations p ∈ ℝ^d under a rate matrix W (a Davies generator with a
-  non-degenerate spectrum, or a classical rate matrix); counted transitions n → m carry
-  increments ν[m, n]. Vectors are (d,) float arrays, Tr = Σ.
+* :class:`SectorProblem`: a block of the generator closed under every jump: populations under a
+  rate matrix W (a Davies generator with a non-degenerate spectrum, or a classical rate matrix),
+  or the ν = 0 Bohr sector of a degenerate Davies generator (populations and coherences between
+  degenerate levels); counted transitions n → m carry increments ν[m, n]. Vectors are (n,)
+  arrays, Tr x = t·x (t = 1 on populations, 0 on coherences).
 * :class:`JumpProblem`: density matrices under a generator 𝓛 with counted jump terms
   𝓙_k(X) = γ_k A_k X A_k† (or explicit superoperators). Vectors are column-stacked (d²,) complex
   arrays, Tr x = Σ_i x[i + d·i].
@@ -16,7 +18,7 @@ with 𝓡 the Drazin (group) inverse of 𝓛 (𝓛𝓡 = 𝓡𝓛 = 1 − |ρ⟩
 
 𝓡b is the solution x of the bordered system [[𝓛, c·vec(I)], [c·vec(I)†, 0]] [x; μ] = [(1 − P)b; 0]
 (sparse LU for small d, Sylvester-preconditioned GMRES for large Lindbladians; a dense LU of the
-(d+1)×(d+1) bordered rate matrix on the Pauli path): never an explicit inverse.
+(n+1)×(n+1) bordered block on the sector path): never an explicit inverse.
 """
 
 from __future__ import annotations
@@ -27,13 +29,12 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from .. import config
-from ..classical.rate_matrix import RateMatrix
 from ..errors import ConvergenceError, InputError, MemoryBudgetError
 from ..linalg.linsolve import BorderedSolver, effective_hamiltonian, generator_matrix, onenorm
 from ..linalg.steady import steady_state
-from .counting import JumpCounting, PauliCounting
+from .counting import JumpCounting, SectorCounting
 
-__all__ = ["JumpProblem", "PauliProblem", "problem_for"]
+__all__ = ["JumpProblem", "SectorProblem", "problem_for"]
 
 #: tilted generators with d² ≤ this many entries per side are diagonalised densely
 DENSE_TILT_MAX = 1024
@@ -45,27 +46,29 @@ def _top(ev: np.ndarray) -> float:
     return float(np.max(ev.real))
 
 
-class PauliProblem:
-    """Counting statistics of a rate matrix (module docstring)."""
+class SectorProblem:
+    """Counting statistics on a closed block of the generator: a Pauli rate matrix or the ν = 0 Bohr
+    sector of a Davies generator (module docstring); vectors are (n,) arrays, Tr x = t·x."""
 
-    def __init__(self, c: PauliCounting):
-        self.W = c.W
-        self.edges = c.edges
-        self.fields = c.fields
-        self.d = c.W.shape[0]
-        p = c.populations if c.populations is not None else RateMatrix(c.W).stationary()
-        self.stationary = np.asarray(p, dtype=float)
-        self.steady = None            # no quantum steady-state solve on this path
-        self.method = "pauli"
+    def __init__(self, c: SectorCounting):
+        self.W, self.base, self.edges, self.fields = c.W, c.base, c.edges, c.fields
+        self.t = np.asarray(c.trace, dtype=float)
+        self.n = c.W.shape[0]
+        self.dtype = np.complex128 if np.iscomplexobj(c.W) else np.float64
+        self.stationary = np.asarray(c.stationary, dtype=self.dtype)
+        self.steady = None            # no d²×d² steady-state solve on this path
+        self.method = c.method
         self._lu = None
 
     def trace(self, x) -> float:
-        return float(np.sum(x).real)
+        return float(np.real(np.dot(self.t, x)))
 
     def moment(self, x, powers) -> np.ndarray:
-        out = np.zeros(self.d)
+        out = np.zeros(self.n, dtype=np.result_type(self.dtype, x))
         for off, nu in self.edges:
-            w = np.ones_like(off)
+            if not any(k and np.any(nu[f]) for f, k in enumerate(powers)):
+                continue
+            w = np.ones(off.shape)
             for f, k in enumerate(powers):
                 if k:
                     w = w * nu[f] ** k
@@ -73,26 +76,27 @@ class PauliProblem:
         return out
 
     def drazin(self, b) -> np.ndarray:
-        b = np.asarray(b, dtype=float)
-        b = b - b.sum() * self.stationary
-        d = self.d
+        """𝓡b from the bordered system [[W, t], [tᵀ, 0]] (t the trace functional, tᵀW = 0)."""
+        b = np.asarray(b)
+        b = b - self.trace(b) * self.stationary
+        n = self.n
         if self._lu is None:
             norm = max(onenorm(self.W), np.finfo(float).tiny)
             self._scale = norm
-            B = np.zeros((d + 1, d + 1))
-            B[:d, :d] = self.W / norm
-            B[:d, d] = B[d, :d] = 1.0 / np.sqrt(d)
+            B = np.zeros((n + 1, n + 1), dtype=self.dtype)
+            B[:n, :n] = self.W / norm
+            B[:n, n] = B[n, :n] = self.t / np.sqrt(np.sum(self.t))
             self._B = B
             self._lu = sla.lu_factor(B, check_finite=False)
         rhs = np.append(b / self._scale, 0.0)
         x = sla.lu_solve(self._lu, rhs, check_finite=False)
         x = x + sla.lu_solve(self._lu, rhs - self._B @ x, check_finite=False)   # one refinement step
-        return x[:d]
+        return x[:n]
 
     def tilted(self, s) -> np.ndarray:
-        """(d, d) tilted rate matrix W_s = diag(W) + Σ_b e^{s·ν_b} ∘ W_b^{off}, summed over every bath
-        (never W + (e^{s·ν} − 1)∘W_b, whose cancellation loses the small rates at large |s·ν|)."""
-        Ws = np.diag(np.diagonal(self.W)).astype(float)
+        """(n, n) tilted block W_s = base + Σ_b e^{s·ν_b} ∘ W_b^{jump}, summed over every bath (never
+        W + (e^{s·ν} − 1)∘W_b, whose cancellation loses the small rates at large |s·ν|)."""
+        Ws = np.array(self.base, dtype=self.dtype)
         with np.errstate(over="ignore", invalid="ignore"):
             for off, nu in self.edges:
                 expo = np.tensordot(np.asarray(s, dtype=float), nu, axes=1)
@@ -223,6 +227,6 @@ class JumpProblem:
         return float(val[0].real)
 
 
-def problem_for(c) -> PauliProblem | JumpProblem:
+def problem_for(c) -> SectorProblem | JumpProblem:
     """The problem class for a resolved counting (:func:`~detbal.thermo.counting.resolve_counting`)."""
-    return PauliProblem(c) if isinstance(c, PauliCounting) else JumpProblem(c)
+    return SectorProblem(c) if isinstance(c, SectorCounting) else JumpProblem(c)

@@ -356,6 +356,23 @@ class DaviesGenerator(Generator):
         """
         return RateMatrix(self._parts.pauli())
 
+    def zero_sector(self) -> tuple:
+        """The ν = 0 Bohr sector: matrix units |i⟩⟨k| of the eigenbasis with E_i = E_k (populations
+        first), which every jump maps into itself, so that populations and the coherences between
+        degenerate levels evolve (and can be counted) without the other sectors.
+
+        Returns:
+            (rows, cols, M0, per_bath): (n0,) int arrays i and k; M0 the (n0, n0) sparse block of
+            𝓛 on them (column j ↔ unit |rows[j]⟩⟨cols[j]|); per_bath a tuple of the same block of
+            each bath channel (its dissipator and Lamb shift, no −i[H, ·]). Every nonzero rate is
+            kept (no round-off threshold): small rates matter once a counting field amplifies them.
+        """
+        sec = self._sec
+        energies = self._h_count * self._eb.energies if self._h_count else None
+        M0 = kern.zero_sector_matrix(sec, self._cps, energies, drop=0.0)
+        per_bath = tuple(kern.zero_sector_matrix(sec, (c,), None, drop=0.0) for c in self._cps)
+        return sec.zero_rows.copy(), sec.zero_cols.copy(), M0, per_bath
+
     def _apply(self, rho):
         return self._eb.from_eigen(self._parts.act(self._eb.to_eigen(rho), adjoint=False))
 

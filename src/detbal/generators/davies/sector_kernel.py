@@ -144,7 +144,7 @@ def _within_groups(key: np.ndarray):
     return order[start[g] + off // n], order[start[g] + off % n]
 
 
-def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
+def zero_sector_matrix(sec, couplings, energies, drop: float = 1e-13) -> sp.csr_array:
     """The ν = 0 block M0 (intra-level matrix units, order ``sec.zero_rows/zero_cols``) as a sparse
     matrix built from the nonzero entries of S̃_b, G and K only (no dense n0×n0 array):
 
@@ -152,7 +152,9 @@ def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
         T_b = √γ_b ∘ S̃_b,  B = −½G − iK,  C = −½G + iK,
 
     (i, k) and (j, l) in one level each, G = Σ_b Σ_ω γ_b(ω)A_b(ω)†A_b(ω) and K = H + H_LS (level
-    block-diagonal). Entries below 1e-13 of the largest are dropped (eigenbasis round-off).
+    block-diagonal). Entries below ``drop`` × the largest are dropped (eigenbasis round-off; pass 0 to
+    keep every rate, e.g. for counting statistics, where a dropped small rate whose reverse is kept
+    breaks local detailed balance once the counting field amplifies it).
     The memory of the pair lists is checked against ``config.memory_budget`` first."""
     d = sec.dim
     lab = sec.level_labels
@@ -177,7 +179,7 @@ def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
                 + [float(np.max(np.abs(B.data), initial=0.0)), 1e-300])
     rows, cols, vals = [], [], []
     for c in couplings:
-        i, j = np.nonzero(c.gamma * c.St_abs2 > 1e-13 * scale)
+        i, j = np.nonzero(c.gamma * c.St_abs2 > drop * scale)
         v = np.sqrt(c.gamma[i, j]) * c.St[i, j]
         key = lab[i].astype(np.int64) * sec.n_levels + lab[j]
         sizes = np.bincount(key)
@@ -188,7 +190,7 @@ def zero_sector_matrix(sec, couplings, energies) -> sp.csr_array:
         cols.append(pos[j[a] * d + j[b]])
         vals.append(v[a] * np.conj(v[b]))
     for X, left in ((B, True), (C, False)):
-        keep = np.abs(X.data) > 1e-13 * scale
+        keep = np.abs(X.data) > drop * scale
         i, j, xv = X.row[keep], X.col[keep], X.data[keep]
         m = deg[lab[i]]
         config.check_memory(40.0 * float(m.sum()), f"level terms of the ν = 0 sector (d = {d})", "fewer sites")
