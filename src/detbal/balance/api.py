@@ -262,9 +262,9 @@ def _choose(L, ref, method: str) -> Method:
     for m in METHODS:
         if (m.auto(L, ref) if method == "auto" else (m.name == method and m.applies(L, ref))):
             return m
-    raise InputError("method='structured' needs a Davies generator (with a reference state diagonal in "
-                     "its energy eigenbasis, e.g. beta=...) or a Lindbladian (or a sum of them); "
-                     "use method='dense' or 'probe'")
+    raise InputError("method='structured' needs a Davies generator or an exact Gibbs sampler (with a "
+                     "reference state diagonal in its energy eigenbasis, e.g. beta=...) or a Lindbladian (or a "
+                     "sum of them); use method='dense' or 'probe'")
 
 
 # -- public entry point ----------------------------------------------------------------------------
