@@ -248,7 +248,7 @@ def lindblad_certificate(parts, d: int, part_k, total_k) -> dict:
     return out
 
 
-def split_gksl_rows(jumps, J_hamiltonian: np.ndarray, log_p: np.ndarray, s: float) -> list:
+def split_gksl_rows(part, J_hamiltonian: np.ndarray, log_p: np.ndarray, s: float) -> list:
     """Channel rows (name, residual, log ‖𝓐̂‖²) of a GKSL form in σ's eigenbasis split into its
     transition part 𝓣(ρ) = Σ_r F_r ρ F_r† and the rest 𝓙(ρ) = −Jρ − ρJ†, J = M/2 + iB, M = Σ_r F_r†F_r:
 
@@ -260,21 +260,23 @@ def split_gksl_rows(jumps, J_hamiltonian: np.ndarray, log_p: np.ndarray, s: floa
     coherent term in "loss + coherent".
 
     Args:
-        jumps: the F_r, (d, d) each; J_hamiltonian: B (d, d); log_p: σ's log-populations; s: inner parameter.
+        part: the :class:`~.sigma_transform.SigmaTransformedLindblad` of the jumps F_r (unit rates), whose
+            scaled operators L_r, R_r are reused (no copy); J_hamiltonian: B (d, d); log_p: σ's
+            log-populations; s: inner parameter.
     """
     d = log_p.shape[0]
-    M = sum((F.conj().T @ F for F in jumps), np.zeros((d, d), complex))
+    M = np.zeros((d, d), complex)
+    for g, F in part.rotated:
+        M += g * (F.conj().T @ F)
     J = M / 2 + 1j * J_hamiltonian
     lefts, rights = [(None, 0.0)], [(None, 0.0)]
     t_hat, t_anti = [], []
-    for F in jumps:
-        L = scaled_operator(F, log_p, -s / 2)
-        R = scaled_operator(F.conj().T, log_p, (1 - s) / 2)
-        lefts += [L, (Adjoint(L[0]), L[1])]
-        rights += [R, (Adjoint(R[0]), R[1])]
+    for w, L, R in part.pairs:
+        lefts += [(L, 0.0), (Adjoint(L), 0.0)]
+        rights += [(R, 0.0), (Adjoint(R), 0.0)]
         k = len(lefts) - 2
-        t_hat.append((1.0, 0.0, k, k))
-        t_anti += [(1.0, 0.0, k, k), (-1.0, 0.0, k + 1, k + 1)]
+        t_hat.append((1.0, w, k, k))
+        t_anti += [(1.0, w, k, k), (-1.0, w, k + 1, k + 1)]
     JL = scaled_operator(J, log_p, -s / 2)
     JR = scaled_operator(J.conj().T, log_p, (1 - s) / 2)
     lefts += [JL, (Adjoint(JL[0]), JL[1])]

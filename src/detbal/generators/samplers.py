@@ -12,10 +12,13 @@ the energy gained in the jump j → i; exactly degenerate levels share one energ
 * CKG: the transition part is T(ρ) = Σ_a Σ_{ijkl} α(ν_ij, ν_kl) A^a_ij ρ_jl conj(A^a_kl) |i⟩⟨k| with the
   closed-form kernel α of :mod:`.sampler_kernels`, and M_ik = Σ_{a,j} α(ν_jk, ν_ji) conj(A^a_ji) A^a_jk.
   ``to_dense()`` uses the closed form. ``apply``/``adjoint`` are matrix-free through a symmetric
-  ω-quadrature, F_{a,k} = √c_k f̂(ω_k − ν) ∘ A^a (K nodes): that quadrature generator is itself exactly
+  ω-quadrature (K nodes ω_k, weights c_k ≥ 0) compressed to R ≪ K filters F_r(ν) = Σ_k mix_rk √c_k
+  f̂(ω_k − ν), with F_{a,r} = F_r(ν) ∘ A^a: that quadrature generator is itself exactly
   KMS-detailed-balanced, trace preserving and completely positive; its kernel differs from α by at
   most ``quadrature.error`` (relative, weighted by the jumps' matrix elements, see
-  :class:`~.sampler_kernels.OmegaQuadrature`), which is ≤ ``quadrature_tol``.
+  :class:`~.sampler_kernels.OmegaQuadrature`), which is ≤ ``quadrature_tol``. The rule is built on
+  first use (a small filter width needs many nodes; ``to_dense`` needs none). Cost of ``apply``:
+  2·R·n (CKG) or 2·n (DLL) products of d×d matrices, real when H and the jumps are real.
 
 Channels (for blame tables): "transition" (Σ_r F_r·F_r†), "loss" (−½{M, ·}) and "coherent" (−i[B, ·]);
 their sum is the generator. The transition part and the loss + coherent part are each
