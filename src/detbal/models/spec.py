@@ -25,13 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._checks import hermiticity_error
-from ..errors import InputError
+from .. import config
+from ..errors import InputError, MemoryBudgetError
 from ..baths.bath import Bath
 from ..generators.davies.generator import davies
 from ..generators.lindblad import Lindbladian
 from .expressions import ExpressionError, Space, parse_operator
 
-__all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build", "validate",
+__all__ = ["BathSpec", "JumpSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "SpecMemoryError", "build", "validate",
            "SPECTRAL_KINDS"]
 
 #: spectral-density kinds and their parameters (THEORY.md §5), in the order of the Bath constructors
@@ -57,6 +58,29 @@ class SpecError(InputError):
 
     def __reduce__(self):
         return (type(self), (self.reason, self.key, self.position))
+
+
+class SpecMemoryError(SpecError, MemoryBudgetError):
+    """A model specification whose operators or generator exceed the memory budget: the key path of
+    the entry that sets the size, and advice that needs no Python (fewer sites or levels, a larger
+    budget). Attributes: those of SpecError and MemoryBudgetError."""
+
+    def __init__(self, exc: MemoryBudgetError, key: tuple):
+        what = exc.what or "the model"
+        reason = (f"{what} needs {config.format_bytes(exc.required)}, more than the memory budget "
+                  f"{config.format_bytes(exc.budget)}; use fewer sites or levels, or raise the memory budget "
+                  "(detbal.config.memory_budget; --memory-budget on the command line)")
+        SpecError.__init__(self, reason, key)
+        self.required, self.budget, self.what = exc.required, exc.budget, exc.what
+
+    def __reduce__(self):
+        return (_rebuild_memory_error, (self.reason, self.key, self.required, self.budget, self.what))
+
+
+def _rebuild_memory_error(reason, key, required, budget, what):
+    err = SpecMemoryError(MemoryBudgetError(reason, required, budget, what), key)
+    err.reason = reason
+    return err
 
 
 def format_key(key: tuple) -> str:
@@ -220,6 +244,8 @@ def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero:
         raise SpecError(reason, key, exc.position) from None
     except InputError as exc:
         raise SpecError(str(exc), key) from None
+    except MemoryBudgetError as exc:
+        raise SpecMemoryError(exc, key) from None
     biggest = float(np.max(np.abs(op))) if op.size else 0.0
     if biggest > SCALE_MAX:
         raise _scale_error(f"the largest {what} entry", biggest, key)
@@ -360,13 +386,15 @@ def build(spec: ModelSpec) -> Model:
     """
     space, H, couplings, ops, rates, reference_beta = _validated(spec)
     terms = []
-    if couplings:
-
-        terms.append(davies(H, couplings=couplings, lamb_shift=spec.lamb_shift))
-    if spec.jumps:
-
-        H_jumps = np.zeros_like(H) if couplings else H
-        terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))
+    size_key = ("system", "sites" if spec.sites is not None else "levels")  # what sets the size
+    try:
+        if couplings:
+            terms.append(davies(H, couplings=couplings, lamb_shift=spec.lamb_shift))
+        if spec.jumps:
+            H_jumps = np.zeros_like(H) if couplings else H
+            terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))
+    except MemoryBudgetError as exc:
+        raise SpecMemoryError(exc, size_key) from None
     generator = terms[0] if len(terms) == 1 else terms[0] + terms[1]
     info = ModelInfo(spec.name, spec.description, spec, reference_beta, space.dim)
     return Model(np.array(H), generator, tuple(bath for _, bath in couplings), info)
