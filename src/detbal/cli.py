@@ -19,6 +19,7 @@ Exit status: 0 ok, 2 bad input (one-line message on stderr; ``--debug`` shows th
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from pathlib import Path
@@ -27,12 +28,12 @@ from typing import List, Optional
 import numpy as np
 import typer
 
-from . import __version__, models
+from . import __version__, config, models
 from .app.analysis import analyze as analyze_model
 from .app.plots import write_plots
 from .app.render import render
 from .errors import DetbalError, MemoryBudgetError
-from .io.model_file import check_model, load_model
+from .io.model_file import ModelFileError, check_model, load_model
 from .models import DEFAULT
 
 app = typer.Typer(add_completion=False, no_args_is_help=False, rich_markup_mode=None,
@@ -60,9 +61,25 @@ def _fail(exc: BaseException, code: int) -> None:
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     prefix = "error" if code == 2 else f"internal error ({type(exc).__name__})"
     if isinstance(exc, MemoryBudgetError):
-        first += " (command line: fewer sites, or a larger limit with detbal analyze --memory-budget 16GiB …)"
+        first = _memory_message(exc, first)
     sys.stderr.write(f"detbal: {prefix}: {first}\n")
     raise typer.Exit(code)
+
+
+def _memory_message(exc: MemoryBudgetError, first: str) -> str:
+    """The budget error for a command-line user: no Python call, a budget that would fit.
+
+    A located model-file error keeps its file:line:column: key; otherwise the Python advice ("; use
+    … instead") is replaced by what the command line offers."""
+    if exc.what:
+        first = (f"{exc.what} needs {config.format_bytes(exc.required)}, more than the memory budget "
+                 f"{config.format_bytes(exc.budget)}")
+    first = first.split("; use ")[0].replace("detbal.config.memory_budget", "the memory budget")
+    need = max(1, math.ceil(1.25 * exc.required / 2 ** 30)) if exc.required else None
+    raise_it = f"--memory-budget {need}GiB" if need else "--memory-budget SIZE"
+    smaller = ("fewer sites or levels in the model file" if isinstance(exc, ModelFileError)
+               else "a smaller model, e.g. fewer sites with -p n=…")
+    return f"{first} — use {smaller}, or raise the limit: {raise_it}"
 
 
 def _run(fn, *args, **kw):
@@ -130,7 +147,10 @@ def _analyze_all(targets: List[str], beta: Optional[float], params: dict, quiet:
             def step(label, task=task, name=model.info.name):
                 progress.update(task, description=f"{name}: {label}", advance=1)
 
-            results.append((model, analyze_model(model, beta=beta, step=step)))
+            def iteration(count, residual, task=task, name=model.info.name):
+                progress.update(task, description=f"{name}: steady state, GMRES step {count}, residual {residual:.1e}")
+
+            results.append((model, analyze_model(model, beta=beta, step=step, iteration=iteration)))
             progress.update(task, completed=7)
     return results
 
@@ -199,8 +219,6 @@ def _parse_bytes(text: str) -> float:
 
 def _do_analyze(targets, json_out, plots, beta, param, quiet, memory_budget=None):
     if memory_budget is not None:
-        from . import config
-
         config.memory_budget = _parse_bytes(memory_budget)
 
     if beta is not None and not beta > 0:
@@ -273,12 +291,16 @@ def models_cmd() -> None:
 @app.command()
 def check(
     files: List[str] = typer.Argument(..., help="Model files to validate."),
+    memory_budget: Optional[str] = typer.Option(None, "--memory-budget", help="Memory limit for the operators "
+                                                 "built while checking (e.g. 8GiB, 500M, inf; default 2GiB)."),
     debug: bool = _DEBUG,
 ) -> None:
     """Validate model files (syntax, keys, expressions, Hermiticity, baths) without analysing them."""
     _STATE["debug"] = _STATE["debug"] or debug
 
     def _check():
+        if memory_budget is not None:
+            config.memory_budget = _parse_bytes(memory_budget)
 
         for f in files:
             info = check_model(f)          # validates without building the generator

@@ -50,6 +50,11 @@ GTH_MAX_DIM = 1024
 LANCZOS_MIN_DIM = 384
 
 
+def format_bytes(n: float) -> str:
+    """``n`` bytes as "6.0 GiB"."""
+    return _format_bytes(n)
+
+
 def _format_bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(n) < 1024 or unit == "PiB":
@@ -89,7 +94,7 @@ def check_memory(nbytes: float, what: str, alternative: str | None = None) -> No
         )
         if alternative:
             msg += f"; use {alternative} instead"
-        raise MemoryBudgetError(msg, required=int(nbytes), budget=int(limit))
+        raise MemoryBudgetError(msg, required=int(nbytes), budget=int(limit), what=what)
 
 
 def superoperator_bytes(d: int, itemsize: int = 16) -> int:

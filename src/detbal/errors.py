@@ -34,12 +34,14 @@ class MemoryBudgetError(DetbalError, MemoryError):
     Attributes:
         required: bytes the allocation would need.
         budget: the budget in force.
+        what: the object that would be allocated (e.g. "dense 8192×8192 operator `hamiltonian`"), or "".
     """
 
-    def __init__(self, message: str, required: int = 0, budget: int = 0):
+    def __init__(self, message: str, required: int = 0, budget: int = 0, what: str = ""):
         super().__init__(message)
         self.required = int(required)
         self.budget = int(budget)
+        self.what = str(what)
 
 
 class ConvergenceError(DetbalError, RuntimeError):

@@ -63,8 +63,45 @@ def test_cli_memory_budget_option_refuses_with_advice_and_exit_2(monkeypatch):
     monkeypatch.setattr(config, "memory_budget", config.memory_budget)   # restored after the CLI sets it
     res = CliRunner().invoke(app, ["analyze", "xxz_chain", "-p", f"n={N}", "--memory-budget", "1K", "-q"])
     assert res.exit_code == 2
-    assert "more than detbal.config.memory_budget = 1.0 KiB" in res.output
-    assert "--memory-budget" in res.output
+    assert "more than the memory budget 1.0 KiB" in res.output
+    assert "--memory-budget 1GiB" in res.output and "-p n=" in res.output
+    assert "detbal.config" not in res.output and "(sparse" not in res.output  # no Python call
+
+
+# -- model files: file:line:column: key and advice a command-line user can follow --------------------
+BIG = '[system]\nlevels = 20000\nhamiltonian = "n"\n[[jump]]\nname = "down"\noperator = "a"\nrate = 1.0\n'
+DAVIES = ('[system]\nlevels = 48\nhamiltonian = "n"\n[[bath]]\nname = "b"\ncoupling = "a + ad"\n'
+          'temperature = 1.0\nspectral_density = { kind = "ohmic", alpha = 0.1, cutoff = 5.0 }\n')
+
+
+def test_model_file_memory_errors_name_file_line_and_key(monkeypatch, tmp_path):
+    from detbal.io.model_file import ModelFileError, load_model
+
+    path = tmp_path / "big.toml"
+    path.write_text(BIG)
+    with pytest.raises(MemoryBudgetError) as err:           # still a memory error ...
+        load_model(path)
+    assert isinstance(err.value, ModelFileError)            # ... located in the file
+    assert str(err.value).startswith(f"{path}:3:1: system.hamiltonian: dense 20000×20000")
+    assert err.value.required > err.value.budget
+    # the generator (Davies tables) beyond the budget: blamed on the entry that sets the size
+    path.write_text(DAVIES)
+    monkeypatch.setattr(config, "memory_budget", 0.5 * davies_bytes(48, 1))
+    with pytest.raises(MemoryBudgetError, match=r"big.toml:2:1: system.levels: the Davies generator"):
+        load_model(path)
+
+
+@pytest.mark.parametrize("command", ["analyze", "check"])
+def test_cli_on_a_model_file_beyond_the_budget_gives_command_line_advice(monkeypatch, tmp_path, command):
+    monkeypatch.setattr(config, "memory_budget", config.memory_budget)
+    path = tmp_path / "big.toml"
+    path.write_text(BIG)
+    res = CliRunner().invoke(app, [command, str(path), "--memory-budget", "2GiB"])
+    assert res.exit_code == 2
+    line = res.output.strip()
+    assert line.startswith(f"detbal: error: {path}:3:1: system.hamiltonian:") and "\n" not in line
+    assert "fewer sites or levels in the model file" in line and "--memory-budget 8GiB" in line
+    assert "detbal.config" not in line and "parse_operator" not in line
 
 
 @pytest.mark.parametrize("text", ["abc", "-1G", "0", "nan"])

@@ -113,3 +113,23 @@ def test_scaling_and_squaring_stops_at_an_exact_projection():
     assert stationary
     np.testing.assert_allclose(E, np.array([[2.0, 2.0], [1.0, 1.0]]) / 3, rtol=0, atol=1e-15)
     assert np.max(np.abs(E.sum(axis=0) - 1)) < 1e-15
+
+
+@pytest.mark.parametrize("t", [1e8, 1e12, 1e20])
+def test_krylov_forced_at_long_times_keeps_the_trace(t):
+    """method='krylov' used to run O(t‖𝓛‖) Arnoldi steps: trace 1 − 1.5e-5 at t = 1e12, NaN at 1e20.
+    Long times take the exact long-time path (said in details), trace 1 to 1e-12, the steady state."""
+    sm = np.array([[0, 1], [0, 0]])
+    L = db.Lindbladian(np.diag([0.0, 1.0]), [sm, sm.T], [1.0, 0.3])
+    ev = db.evolve(L, np.diag([0.0, 1.0]), [0.0, t], method="krylov")
+    assert "krylov" in ev.details["replaced"]
+    assert abs(np.trace(ev.states[-1]) - 1) < 1e-12
+    assert np.abs(ev.states[-1] - db.steady_state(L).state).max() < 1e-12
+
+
+def test_krylov_at_long_times_without_an_exact_path_is_refused_by_name():
+    rng = np.random.default_rng(0)
+    d = 34  # beyond the dense long-time path, and not a Lindbladian (no stationary-projection path)
+    G = db.DenseGenerator(db.Lindbladian(np.diag(np.arange(d, dtype=float)), [rng.normal(size=(d, d)) / d]).to_dense())
+    with pytest.raises(db.InputError, match="method='krylov' cannot reach t = 1e\\+10.*method='auto'"):
+        db.evolve(G, np.eye(d) / d, [0.0, 1e10], method="krylov")

@@ -313,13 +313,15 @@ def _conclusion(a: dict, kms, baths_T: dict) -> str:
     return f"steady state is not detailed-balanced: {who}"
 
 
-def analyze(model, beta: float | None = None, step=None) -> Analysis:
+def analyze(model, beta: float | None = None, step=None, iteration=None) -> Analysis:
     """Analyse a model (module docstring); ``beta`` overrides the reference inverse temperature.
 
     Args:
         model: a :class:`~detbal.models.Model`.
         beta: inverse temperature of the reference Gibbs state (default ``model.info.reference_beta``).
         step: optional callback ``step(label)`` called before each stage (progress display).
+        iteration: optional callback ``iteration(count, residual)`` after every step of an iterative
+            solver (the steady state's GMRES, :func:`~detbal.dynamics.steady_state`'s ``progress``).
 
     Returns:
         Analysis (frozen; ``to_dict()`` for JSON).
@@ -350,7 +352,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     rho = None
     try:
 
-        ss = steady_state(L)
+        ss = steady_state(L, progress=iteration)
         rho = np.asarray(ss.state)
         a.update(steady_residual=float(ss.residual), kernel_dim=int(ss.kernel_dim))
         pops = np.real(np.sum(eb.vectors.conj() * (rho @ eb.vectors), axis=0))

@@ -68,7 +68,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib  # type: ignore[no-redef]
 
 from .toml import Locator, bare_key, scalar
-from ..errors import InputError
+from ..errors import InputError, MemoryBudgetError
 from ..models.spec import (SPECTRAL_KINDS, BathSpec, JumpSpec, Model, ModelInfo, ModelSpec, SamplerSpec,
                            SpecError, build, format_key, validate)
 
@@ -99,6 +99,18 @@ class ModelFileError(InputError):
 
     def __reduce__(self):
         return (type(self), (self.path, self.reason, self.key, self.line, self.column))
+
+
+class ModelFileMemoryError(ModelFileError, MemoryBudgetError):
+    """A model file whose model exceeds the memory budget, located at the entry that sets the size."""
+
+    def __init__(self, path: str, reason: str, key: str = "", line: int | None = None,
+                 column: int | None = None, required: int = 0, budget: int = 0):
+        ModelFileError.__init__(self, path, reason, key, line, column)
+        self.required, self.budget, self.what = int(required), int(budget), ""
+
+    def __reduce__(self):
+        return (type(self), (self.path, self.reason, self.key, self.line, self.column, self.required, self.budget))
 
 
 # -- validation: TOML data → ModelSpec ---------------------------------------------------------------
@@ -285,6 +297,9 @@ def _located(text: str, path: str, action):
     except SpecError as exc:
         loc = Locator(text).find(exc.key, exc.position) if exc.key else None
         line, col = loc if loc else ((1, 1) if not exc.key else (None, None))
+        if isinstance(exc, MemoryBudgetError):
+            raise ModelFileMemoryError(path, exc.reason, format_key(exc.key), line, col, exc.required,
+                                       exc.budget) from None
         raise ModelFileError(path, exc.reason, format_key(exc.key), line, col) from None
 
 

@@ -36,6 +36,7 @@ __all__ = ["dense_eigenvalues", "gap_from_eigenvalues", "hermitian_eigenbasis_ei
 #: largest spread (max − min) of log p accepted by the matrix-free Hermitian path: the scalings
 #: p^{±1/4} then stay within e^{±75}, far inside the floating-point range
 MAX_LOG_SPREAD = 300.0
+SHIFT = 1e-3
 
 
 def sort_slowest(vals: np.ndarray) -> np.ndarray:
@@ -71,7 +72,8 @@ def slow_eigenpairs(L, k: int, maxiter: int | None = None):
         raise MemoryBudgetError(f"the sparse d²×d² matrix (d = {d}) exceeds detbal.config.memory_budget and "
                                 "matrix-free shift-invert needs a Lindbladian (its Sylvester preconditioner)")
     kind = "lu" if (Heff is None or (d <= config.LU_MAX_DIM and not matrix_free)) else "gmres"
-    solver = ShiftedSolver(A, d, 1e-3 * norm, Heff=Heff, kind=kind, maxiter=maxiter)
+    frame = _linsolve.eigen_frame(L, Heff) if kind == "gmres" else None
+    solver = ShiftedSolver(A, d, SHIFT * norm, Heff=Heff, kind=kind, maxiter=maxiter, frame=frame)
     k = int(min(k, n - 2))
     kk = int(min(2 * k + 4, n - 2))
     try:

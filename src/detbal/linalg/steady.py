@@ -23,6 +23,7 @@ from .linsolve import (
     SingularError,
     adjoint_apply,
     effective_hamiltonian,
+    eigen_frame,
     generator_matrix,
     identity_vector,
     onenorm,
@@ -258,7 +259,9 @@ def _generic_steady_state(L, method, rho0, tol, notes, limits=(None, None)) -> S
 def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes, limits=(None, None)):
     kind = "lu" if primary == "direct" else "gmres"
     try:
-        solver = BorderedSolver(A, d, Heff=Heff, kind=kind, maxiter=limits[0], progress=limits[1])
+        # Heff (and A) are those of 𝓛/‖𝓛‖₁ when the generic solve rescaled 𝓛
+        frame = eigen_frame(L, Heff, scale=norm / details["norm"]) if kind == "gmres" else None
+        solver = BorderedSolver(A, d, Heff=Heff, kind=kind, maxiter=limits[0], progress=limits[1], frame=frame)
         rho = _normalise_vector(solver.steady_vector(), d)
         unique, cert = solver.unique_kernel_certificate(tol, np.random.default_rng(1234))
     except SingularError as exc:
@@ -267,6 +270,7 @@ def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes, limits=
     details["certificate"] = ("condition estimate κ₁(B)" if kind == "lu" else "random-probe residual", cert)
     if kind == "gmres":
         details["iterations"] = solver.iterations
+        details["preconditioner"] = "H_eff eigenframe (diagonal)" if frame is not None else "Sylvester (original basis)"
     if not unique:
         notes.append(f"{primary}: uniqueness not certified ({details['certificate'][0]} = {cert:.2e}) "
                      "→ kernel analysis")

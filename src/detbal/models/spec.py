@@ -38,8 +38,9 @@ from typing import NamedTuple
 import numpy as np
 
 from .._checks import hermiticity_error
+from .. import config
 from ..conserved import check_commutes, sector_labels, sector_partition
-from ..errors import InputError
+from ..errors import InputError, MemoryBudgetError
 from ..baths.bath import Bath
 from ..generators.base import SumGenerator
 from ..generators.davies.generator import davies
@@ -48,8 +49,8 @@ from ..generators.sampler_kernels import CKG_WEIGHTS, DLL_FILTERS
 from ..generators.samplers import gibbs_sampler
 from .expressions import ExpressionError, Space, parse_operator
 
-__all__ = ["BathSpec", "JumpSpec", "SamplerSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "build",
-           "validate", "SPECTRAL_KINDS", "MACHINE_KINDS"]
+__all__ = ["BathSpec", "JumpSpec", "SamplerSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "SpecMemoryError",
+           "build", "validate", "SPECTRAL_KINDS", "MACHINE_KINDS"]
 
 #: spectral-density kinds and their parameters, in the order of the Bath constructors
 SPECTRAL_KINDS = {
@@ -84,6 +85,29 @@ class SpecError(InputError):
 
     def __reduce__(self):
         return (type(self), (self.reason, self.key, self.position))
+
+
+class SpecMemoryError(SpecError, MemoryBudgetError):
+    """A model specification whose operators or generator exceed the memory budget: the key path of
+    the entry that sets the size, and advice that needs no Python (fewer sites or levels, a larger
+    budget). Attributes: those of SpecError and MemoryBudgetError."""
+
+    def __init__(self, exc: MemoryBudgetError, key: tuple):
+        what = exc.what or "the model"
+        reason = (f"{what} needs {config.format_bytes(exc.required)}, more than the memory budget "
+                  f"{config.format_bytes(exc.budget)}; use fewer sites or levels, or raise the memory budget "
+                  "(detbal.config.memory_budget; --memory-budget on the command line)")
+        SpecError.__init__(self, reason, key)
+        self.required, self.budget, self.what = exc.required, exc.budget, exc.what
+
+    def __reduce__(self):
+        return (_rebuild_memory_error, (self.reason, self.key, self.required, self.budget, self.what))
+
+
+def _rebuild_memory_error(reason, key, required, budget, what):
+    err = SpecMemoryError(MemoryBudgetError(reason, required, budget, what), key)
+    err.reason = reason
+    return err
 
 
 def format_key(key: tuple) -> str:
@@ -295,6 +319,8 @@ def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero:
         raise SpecError(reason, key, exc.position) from None
     except InputError as exc:
         raise SpecError(str(exc), key) from None
+    except MemoryBudgetError as exc:
+        raise SpecMemoryError(exc, key) from None
     biggest = float(np.max(np.abs(op))) if op.size else 0.0
     if biggest > SCALE_MAX:
         raise _scale_error(f"the largest {what} entry", biggest, key)
@@ -543,18 +569,21 @@ def build(spec: ModelSpec) -> Model:
             raise SpecError(str(exc), ("sampler",)) from None
         return Model(np.array(H), generator, (), info)
     terms = []
-    global_ = [c for c, H0 in zip(couplings, local) if H0 is None]
-    if global_:
-        terms.append(davies(H, couplings=global_, lamb_shift=spec.lamb_shift, conserved=conserved))
-    elif couplings:
-        terms.append(Lindbladian(H, [], name="coherent part"))     # −i[H, ·] of a local master equation
-    for (S, bath), H0 in zip(couplings, local):
-        if H0 is not None:                     # the local bath's Davies dissipator of H_0 (no −i[H_0, ·])
-            terms.append(davies(H0, couplings=[(S, bath)], lamb_shift=spec.lamb_shift).channels[0])
-    if spec.jumps:
-
-        H_jumps = np.zeros_like(H) if couplings else H
-        terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))
+    size_key = ("system", "sites" if spec.sites is not None else "levels")  # what sets the size
+    try:
+        global_ = [c for c, H0 in zip(couplings, local) if H0 is None]
+        if global_:
+            terms.append(davies(H, couplings=global_, lamb_shift=spec.lamb_shift, conserved=conserved))
+        elif couplings:
+            terms.append(Lindbladian(H, [], name="coherent part"))  # −i[H, ·] of a local master equation
+        for (S, bath), H0 in zip(couplings, local):
+            if H0 is not None:                 # the local bath's Davies dissipator of H_0 (no −i[H_0, ·])
+                terms.append(davies(H0, couplings=[(S, bath)], lamb_shift=spec.lamb_shift).channels[0])
+        if spec.jumps:
+            H_jumps = np.zeros_like(H) if couplings else H
+            terms.append(Lindbladian(H_jumps, ops, rates, names=[j.name for j in spec.jumps], name="jumps"))
+    except MemoryBudgetError as exc:
+        raise SpecMemoryError(exc, size_key) from None
     if any(H0 is not None for H0 in local):
         generator = SumGenerator(terms, name="local master equation", hamiltonian=H)
     else:
