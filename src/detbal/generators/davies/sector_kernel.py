@@ -1,4 +1,4 @@
-"""Kernels and gaps of a Davies generator from its Bohr sectors (THEORY.md §7, §9; internal).
+"""Kernels and gaps of a Davies generator from its Bohr sectors (internal).
 
 Kernel dimensions of Pauli rate graphs (combinatorial: closed communicating classes), the ν = 0
 kernel of degenerate spectra counted exactly from the sparse ν = 0 block (nullities of its
