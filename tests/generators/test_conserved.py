@@ -16,6 +16,7 @@ from math import comb
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from systems import random_density_matrix
 
 import detbal as db
 from detbal import config
@@ -25,8 +26,6 @@ from detbal.eigenbasis import eigenbasis
 from detbal.errors import InputError, MemoryBudgetError
 from detbal.io import ModelFileError, dumps, loads_model
 from detbal.models.spec import build
-
-from systems import random_density_matrix
 
 _P = {"X": np.array([[0.0, 1.0], [1.0, 0.0]]), "Y": np.array([[0.0, -1j], [1j, 0.0]]),
       "Z": np.diag([1.0, -1.0])}

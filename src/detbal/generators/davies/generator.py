@@ -340,11 +340,9 @@ class DaviesGenerator(Generator):
         if self._eb.is_degenerate:
             raise InputError("the sparse Pauli rate matrix needs a non-degenerate spectrum: degenerate "
                              "levels share the ν = 0 sector with coherences (use `bohr_blocks.population`)")
-        if "sparse_pauli" not in self._cache:
-            eb = self._eb
-            blocks = [(_pauli.coupling_blocks(eb, c.S), c.bath) for c in self._cps]
-            self._cache["sparse_pauli"] = _pauli.pauli_sparse(eb, blocks, self.bath_names)
-        return self._cache["sparse_pauli"].copy()
+        eb = self._eb
+        blocks = [(_pauli.coupling_blocks(eb, c.S), c.bath) for c in self._cps]
+        return _pauli.pauli_sparse(eb, blocks, self.bath_names)
 
     @property
     def pauli_rate_matrix(self):

@@ -30,13 +30,29 @@ __all__ = ["coupling_blocks", "pauli_sparse", "pauli_sparse_bytes", "sparse_comp
 
 def coupling_blocks(eb, S) -> dict:
     """The nonzero sector blocks of S̃ = (V†SV + (V†SV)†)/2 (exactly Hermitian, as the dense
-    path): {(a, b): (rows, cols, block)}, see :meth:`Eigenbasis.rotate_block_pairs`."""
+    path): {(a, b): (rows, cols, block)}, see :meth:`Eigenbasis.rotate_block_pairs`. The block
+    (b, a) is a view of the conjugate transpose of (a, b): the entries are stored once."""
     raw = eb.rotate_block_pairs(S)
     out = {}
-    for (a, b), (rows, cols, blk) in raw.items():
-        partner = raw.get((b, a))
-        other = partner[2].conj().T if partner is not None else 0.0
-        out[(a, b)] = (rows, cols, (blk + other) * 0.5)
+    for a, b in sorted({(min(p), max(p)) for p in raw}):
+        if a == b:
+            rows, cols, blk = raw.pop((a, a))
+            blk += blk.conj().T.copy()
+            blk *= 0.5
+            out[(a, a)] = (rows, cols, blk)
+            continue
+        upper, lower = raw.pop((a, b), None), raw.pop((b, a), None)
+        if upper is None:
+            rows, cols = lower[1], lower[0]
+            h = lower[2].conj().T * 0.5
+        else:
+            rows, cols, h = upper
+            if lower is not None:
+                h += lower[2].conj().T
+            h *= 0.5
+        del lower
+        out[(a, b)] = (rows, cols, h)
+        out[(b, a)] = (cols, rows, h.conj().T)
     return out
 
 
@@ -98,19 +114,21 @@ def pauli_sparse(eb, couplings, names, symmetric: bool = False) -> sp.csr_array:
     for (blocks, bath), name in zip(couplings, names):
         for r, c, blk in blocks.values():
             P = blk.real ** 2 + blk.imag ** 2 if np.iscomplexobj(blk) else blk * blk
-            rr, cc = np.nonzero(P)
-            m, n = r[rr], c[cc]
-            off = m != n
-            rr, cc, m, n = rr[off], cc[off], m[off], n[off]
+            mask = P != 0
+            mask &= r.astype(np.int32)[:, None] != c.astype(np.int32)[None, :]
+            m = np.broadcast_to(r.astype(np.int32)[:, None], P.shape)[mask]
+            n = np.broadcast_to(c.astype(np.int32)[None, :], P.shape)[mask]
             if m.size == 0:
                 continue
+            Pv = P[mask]
+            del P, mask
             rate, sym = _rates(bath, e[n] - e[m], name)
-            Pv = P[rr, cc]
             w = rate * Pv
             diag -= np.bincount(n, weights=w, minlength=d)
-            rows.append(m.astype(np.int32))
-            cols.append(n.astype(np.int32))
+            rows.append(m)
+            cols.append(n)
             vals.append(sym * Pv if symmetric else w)
+            del rate, sym, w, Pv
     idx = np.arange(d, dtype=np.int32)
     R = np.concatenate(rows + [idx])
     del rows
