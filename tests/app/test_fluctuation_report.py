@@ -91,3 +91,21 @@ def test_uncountable_baths_are_reported_not_raised():
          + db.Lindbladian(0 * H, [SM, SM.T], [0.5, 0.05], name="cold", beta=2.3))
     rows = fl.fluctuation_rows(L, ["hot", "cold"], None, 1.0)
     assert all(r.mean is None and "not an eigenoperator" in r.note for r in rows)
+
+
+def test_local_master_equation_rows_say_the_mean_is_not_the_heat_current():
+    # two coupled qubits, local master equation: each bath's jumps carry the local quantum ω_k of
+    # its own qubit, so the counted energy differs from J_b = Tr[H 𝓛_b ρ] by the interaction term
+    # g·Tr[V 𝓛_b ρ]; the global (Davies) version counts exactly J_b
+    a = db.analyze(db.models.get("coupled_qubits", master_equation="local"))
+    heat = {c.name: c.heat_current for c in a.channels}
+    rows = {r.bath: r for r in a.fluctuations}
+    assert abs(rows["hot"].mean - heat["hot"]) > 1e-2 * abs(heat["hot"])
+    assert all("local Hamiltonian" in r.note for r in rows.values())
+    assert a.entropy_production < 0                  # Levy–Kosloff: the second law fails here
+    assert all(r.tur_ratio is None and "Π < 0" in r.note for r in rows.values())
+    g = db.analyze(db.models.get("coupled_qubits", master_equation="global"))
+    heat = {c.name: c.heat_current for c in g.channels}
+    for r in g.fluctuations:
+        assert r.mean == pytest.approx(heat[r.bath], rel=1e-10)
+        assert "local" not in r.note and r.tur_ratio >= 2

@@ -422,7 +422,7 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     if rho is not None and model.baths and currents:
         try:
             a["fluctuations"] = fluctuation_rows(L, list(currents), a["entropy_production"],
-                                                 float(eb.energies[-1] - eb.energies[0]))
+                                                 float(eb.energies[-1] - eb.energies[0]), currents)
         except DetbalError as exc:
             notes.append(f"counting statistics: {str(exc).splitlines()[0]}")
 
