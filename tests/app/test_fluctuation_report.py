@@ -60,7 +60,8 @@ def test_single_bath_rows_say_why_fano_tur_and_gc_are_absent():
 def test_three_baths_have_no_single_affinity():
     a = db.analyze(db.models.get("ssd_maser"))
     assert len(a.fluctuations) == 3
-    assert all(r.gc_residual is None and "two thermal baths" in r.note for r in a.fluctuations)
+    assert all(r.gc_residual is None and "two thermal baths" in r.note and "3 channels" in r.note
+               for r in a.fluctuations)
     # tight coupling: every bath current is its gap times one ring current, so one TUR ratio for all
     ratios = [r.tur_ratio for r in a.fluctuations]
     np.testing.assert_allclose(ratios, ratios[0], rtol=1e-9)

@@ -110,7 +110,8 @@ def fluctuation_rows(L, baths, entropy_production: float | None, energy_width: f
             tur = c2 * entropy_production / c1 ** 2
         gc = affinity = None
         if len(baths) > 2:
-            notes.append(f"Gallavotti–Cohen needs two thermal baths (a single affinity); this model has {len(baths)}")
+            notes.append("Gallavotti–Cohen needs two thermal baths and no other channel (a single affinity); "
+                         f"this model has {len(baths)} channels")
         elif len(baths) == 1:
             pass
         elif jump_path and L.dim > GC_MAX_DIM:
