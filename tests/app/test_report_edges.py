@@ -106,3 +106,19 @@ def test_energy_pumped_by_bare_jumps_is_not_called_a_state_without_currents():
     assert a.verdict("kms", "steady state").holds
     assert "without currents" not in a.conclusion
     assert f"energy {heat['up']:.3g} flows from 'up' to 'down'" in a.conclusion
+
+
+def test_gibbs_sampler_rows_pair_each_residual_with_its_current():
+    # the KMS test splits a sampler into "transition" and "loss + coherent" (each KMS-self-adjoint);
+    # the heat currents of its three parts are summed into those two rows, not listed beside them
+    m = db.models.tfim_sampler(n=3)
+    a = analyze(m)
+    rows = {c.name: c for c in a.channels}
+    assert set(rows) == {"transition", "loss + coherent"}
+    assert all(r.kms_residual is not None and r.heat_current is not None for r in rows.values())
+    rho = db.steady_state(m.generator).state
+    parts = db.heat_currents(m.generator, rho)
+    assert rows["loss + coherent"].heat_current == pytest.approx(parts["loss"] + parts["coherent"], rel=1e-12)
+    assert rows["transition"].heat_current == pytest.approx(parts["transition"], rel=1e-12)
+    # Gibbs is stationary: the parts exchange energy with each other, none is left over
+    assert abs(sum(r.heat_current for r in rows.values())) < 1e-10 * abs(parts["transition"])

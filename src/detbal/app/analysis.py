@@ -314,6 +314,16 @@ def _conclusion(a: dict, kms, baths_T: dict) -> str:
     return f"steady state is not detailed-balanced: {who}"
 
 
+def _merge_parts(values: dict, groups) -> None:
+    """Sum per-channel values into the detailed-balance rows that group channels ("loss + coherent"
+    of a Gibbs sampler is one KMS-self-adjoint part), in place, so that every table row shows one
+    channel with its residual and its current together."""
+    for name in groups:
+        parts = name.split(" + ")
+        if name not in values and len(parts) > 1 and all(p in values for p in parts):
+            values[name] = sum(values.pop(p) for p in parts)
+
+
 def _flow_text(flows: dict, word: str, scale: float) -> str:
     """"heat 0.169 flows from 'hot' to 'cold'" between the channels of largest inflow and outflow
     (flows: channel → energy current into the system), or "" when fewer than two channels exchange
@@ -423,6 +433,8 @@ def analyze(model, beta: float | None = None, step=None) -> Analysis:
     temps = {bath.name: bath.temperature for bath in model.baths}
     kms_ch = {c.name: c for c in (kms.channels if kms is not None else ())}
     gns_ch = {c.name: c for c in (gns.channels if gns is not None else ())}
+    for table in (currents, spohn):
+        _merge_parts(table, kms_ch)
     names = list(dict.fromkeys([*kms_ch, *temps, *currents]))
     a["channels"] = tuple(
         ChannelRow(n, temps.get(n), _get(kms_ch.get(n), "residual"), _get(gns_ch.get(n), "residual"),
