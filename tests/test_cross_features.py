@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import detbal as db
-from detbal.analysis import Analysis, validate_dict
+from detbal.app.analysis import Analysis, validate_dict
 from detbal.errors import InputError
 
 N = 3
