@@ -7,6 +7,7 @@ import scipy.linalg as sla
 
 import detbal as db
 from detbal.analysis import analyze
+from detbal.app.render import _cycle
 from detbal.io.model_file import loads_model
 
 MIXED = """
@@ -122,3 +123,9 @@ def test_gibbs_sampler_rows_pair_each_residual_with_its_current():
     assert rows["transition"].heat_current == pytest.approx(parts["transition"], rel=1e-12)
     # Gibbs is stationary: the parts exchange energy with each other, none is left over
     assert abs(sum(r.heat_current for r in rows.values())) < 1e-10 * abs(parts["transition"])
+
+
+def test_cycle_row_says_none_for_a_network_without_cycles_and_dash_when_not_computed():
+    assert _cycle(analyze(db.models.get("thermal_qubit"))) == "none (no cycle)"        # two levels: a tree
+    assert _cycle(analyze(db.models.get("merry_go_round_thermal", temperature=1e-3))) == "—"   # underflow note
+    assert " on 2→1→0→2" in _cycle(analyze(db.models.get("merry_go_round")))
