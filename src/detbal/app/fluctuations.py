@@ -6,7 +6,8 @@ entropy production; ≥ 2 for classical jump processes, reported, not checked) a
 exactly two thermal baths, the Gallavotti–Cohen residual max_s |θ(s) − θ(−s − A)| with
 A = β_other − β_b on an 11-point grid. A bath whose counted mean differs from J_b = Tr[H 𝓛_b(ρ)] (a
 local master equation: its jumps carry the quanta of the bath's own local Hamiltonian, not the
-Bohr frequencies of H) says so in its note; the TUR ratio is not shown when Π < 0. Size limits keep ``detbal analyze`` fast: cumulants on the
+Bohr frequencies of H) says so in its note; the TUR ratio is not shown when Π < 0. With one bath
+every cumulant vanishes exactly; values at round-off level are shown as 0. Size limits keep ``detbal analyze`` fast: cumulants on the
 jump path (generators without a Pauli form) up to d = FCS_MAX_DIM, the SCGF (d²×d² eigenvalues) up
 to d = GC_MAX_DIM; beyond, the row says why it was skipped.
 """
@@ -102,6 +103,8 @@ def fluctuation_rows(L, baths, entropy_production: float | None, energy_width: f
                          f"⟨J⟩ ≠ J_b = Tr[H𝓛_bρ] = {J:+.4e}; fluctuation theorems of H need not hold")
         if len(baths) == 1:
             notes.append("one bath: the energy it exchanges is bounded by the system's, every cumulant vanishes")
+            if not flowing and abs(c2) <= ZERO_CURRENT_RTOL * traffic:
+                c1 = c2 = 0.0                     # exact zeros; what was computed is round-off (even c₂ < 0)
         elif not flowing:
             notes.append("no net current: Fano factor and TUR ratio undefined")
         elif entropy_production is not None and entropy_production < 0:
