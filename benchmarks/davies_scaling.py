@@ -57,8 +57,9 @@ def site_op(name: str, i: int, n: int) -> sp.csr_array:
     return sp.csr_array(reduce(lambda a, b: sp.kron(a, b, format="csr"), ops))
 
 
-def heisenberg_chain(n: int, seed: int = 1234):
-    """(H dense real (d, d), X_0 sparse) for the random-field Heisenberg chain."""
+def heisenberg_chain(n: int, seed: int = 1234, sparse: bool = False):
+    """(H dense real (d, d), X_0 sparse) for the random-field Heisenberg chain (``sparse``: H as a
+    real csr_array, for sizes where a dense H does not fit)."""
     rng = np.random.default_rng(seed)
     h = rng.uniform(-1.0, 1.0, size=n)
     d = 2 ** n
@@ -68,6 +69,9 @@ def heisenberg_chain(n: int, seed: int = 1234):
             H = H + site_op(p, i, n) @ site_op(p, i + 1, n)
     for i in range(n):
         H = H + h[i] * site_op("Z", i, n)
+    if sparse:
+        assert np.all(H.data.imag == 0)
+        return sp.csr_array(H.real), sp.csr_array(site_op("X", 0, n).real)
     Hd = H.toarray()
     assert np.all(Hd.imag == 0)
     return np.ascontiguousarray(Hd.real), sp.csr_array(site_op("X", 0, n).real)

@@ -53,6 +53,9 @@ from .thermo.clausius import SecondLaw, second_law
 from .models.machines import MachinePerformance, carnot_bound, machine_performance
 from .models.otto import otto_cycle, otto_quasi_static
 
+# conserved quantities (block eigenbasis, issue 17)
+from .eigenbasis import SectorBlocks
+
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
 
@@ -149,4 +152,6 @@ __all__ = [
     "carnot_bound",
     "otto_cycle",
     "otto_quasi_static",
+    # conserved quantities (block eigenbasis, issue 17)
+    "SectorBlocks",
 ]

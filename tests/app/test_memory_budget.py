@@ -13,7 +13,7 @@ from detbal.cli import app
 from detbal.errors import MemoryBudgetError
 from detbal.generators.davies.generator import davies_bytes
 from detbal.generators.davies.sector_linalg import sector_form_bytes
-from detbal.models.chains import xxz_chain
+from detbal.models.chains import ising_chain, xxz_chain
 
 N = 5  # d = 32: the generator fits 120 KiB, its Bohr-sector blocks (~156 KiB) do not
 
@@ -21,10 +21,18 @@ N = 5  # d = 32: the generator fits 120 KiB, its Bohr-sector blocks (~156 KiB) d
 def test_davies_refuses_before_diagonalising_when_its_tables_exceed_the_budget(monkeypatch):
     monkeypatch.setattr(config, "memory_budget", 0.5 * davies_bytes(2**N, 1))
     with pytest.raises(MemoryBudgetError) as err:
-        xxz_chain(n=N)
+        ising_chain(n=N)                 # no conserved quantity: one dense eigh would come first
     msg = str(err.value)
     assert "d = 32" in msg and "memory_budget" in msg and "fewer sites" in msg
     assert err.value.required == int(davies_bytes(2**N, 1))
+
+
+def test_with_a_conserved_quantity_the_tables_are_refused_on_first_use(monkeypatch):
+    # the sector eigenbasis is cheap and fits; the d×d tables are built (and refused) when needed
+    monkeypatch.setattr(config, "memory_budget", 0.5 * davies_bytes(2**N, 1, diagonalise=False))
+    model = xxz_chain(n=N)
+    with pytest.raises(MemoryBudgetError, match="rate tables of bath 'bath' .*d = 32"):
+        model.generator.coupling_operators  # noqa: B018
 
 
 def test_stages_beyond_the_budget_become_notes_and_the_conclusion_says_so(monkeypatch):

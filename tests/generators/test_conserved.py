@@ -363,3 +363,20 @@ def test_tables_that_do_not_fit_are_built_lazily(monkeypatch):
     assert (L.sparse_pauli_rate_matrix() != ref).nnz == 0
     with pytest.raises(MemoryBudgetError, match="rate tables of bath 'bath'"):
         L.coupling_operators  # noqa: B018
+
+
+def test_lindbladian_with_conserved_quantity_equals_plain():
+    n = 5
+    H, Q = chain(n, "uniform", 4), magnetisation(n)
+    sm = (site("X", 0, n) + 1j * site("Y", 0, n)) / 2
+    jumps, rates = [sm, sm.conj().T], [0.3, 0.1]
+    Lq, L = db.Lindbladian(H, jumps, rates, conserved=Q), db.Lindbladian(H, jumps, rates)
+    assert L.eigenbasis is None and Lq.eigenbasis.sectors is not None
+    for inner in ("kms", "gns"):
+        a, b = db.detailed_balance(Lq, beta=1.0, inner=inner), db.detailed_balance(L, beta=1.0, inner=inner)
+        assert a.holds == b.holds and abs(a.residual - b.residual) <= 1e-12
+    with pytest.raises(InputError, match="does not commute"):
+        db.Lindbladian(H, jumps, rates, conserved=site("Z", 0, n))
+    R = db.redfield(H, couplings(n, False), conserved=Q)
+    R0 = db.redfield(H, couplings(n, False))
+    assert np.max(np.abs(R.to_dense() - R0.to_dense())) <= 1e-12 * np.max(np.abs(R0.to_dense()))

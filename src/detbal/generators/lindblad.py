@@ -18,6 +18,8 @@ import scipy.sparse as sp
 
 from .. import config
 from .._checks import as_beta, as_nonnegative, as_operator
+from ..conserved import check_commutes, sector_labels, sector_partition
+from ..eigenbasis import eigenbasis
 from ..errors import InputError
 from .base import Generator, StoredGenerator, SumGenerator, dagger as _dagger, is_zero_operator as _is_zero
 
@@ -39,9 +41,13 @@ class Lindbladian(StoredGenerator):
         name: name of the whole generator.
         beta: inverse temperature when the generator is a thermal channel (used by
             thermodynamics), else None.
+        conserved: a conserved quantity of H, diagonal in the computational basis (operator or
+            its d labels); [H, Q] = 0 is checked, and :attr:`eigenbasis` (used by detailed-balance
+            references and reports) is then computed sector by sector.
 
     Raises:
-        InputError: non-Hermitian H, jumps of the wrong dimension, negative or non-finite rates.
+        InputError: non-Hermitian H, jumps of the wrong dimension, negative or non-finite rates, a
+            ``conserved`` that is not diagonal or does not commute with H.
 
     Example:
         >>> import numpy as np
@@ -52,9 +58,15 @@ class Lindbladian(StoredGenerator):
     """
 
     def __init__(self, H: ArrayLike, jumps: Sequence[ArrayLike] = (), rates: ArrayLike | None = None,
-                 names: Sequence[str] | None = None, name: str = "lindbladian", beta: float | None = None):
+                 names: Sequence[str] | None = None, name: str = "lindbladian", beta: float | None = None,
+                 conserved=None):
         self._H = as_operator(H, "H", hermitian=True)
         d = self._H.shape[0]
+        self._labels, self._eb = None, None
+        if conserved is not None:
+            q = sector_labels(conserved, d)
+            check_commutes(self._H, sector_partition(q)[0], q)
+            self._labels = q
         if isinstance(jumps, np.ndarray) and jumps.ndim == 2 or sp.issparse(jumps) or hasattr(jumps, "full"):
             raise InputError("`jumps` must be a sequence of operators, got a single operator (wrap it in a list)")
         if jumps is None or isinstance(jumps, (str, bytes)) or not hasattr(jumps, "__iter__"):
@@ -85,6 +97,14 @@ class Lindbladian(StoredGenerator):
             self._Heff = sp.csr_array(self._Heff)
 
     # -- structure -------------------------------------------------------------------------
+    @property
+    def eigenbasis(self):
+        """The eigenbasis of H computed sector by sector when a ``conserved`` quantity was given
+        (cached), else None (callers then diagonalise H themselves)."""
+        if getattr(self, "_labels", None) is not None and self._eb is None:
+            self._eb = eigenbasis(self._H, conserved=self._labels)
+        return getattr(self, "_eb", None)
+
     @property
     def jumps(self) -> tuple:
         return self._jumps

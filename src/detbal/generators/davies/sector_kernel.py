@@ -1,4 +1,4 @@
-"""Kernels and gaps of a Davies generator from its Bohr sectors (internal).
+"""Kernels and gaps of a Davies generator from its Bohr sectors (THEORY.md §7, §9; internal).
 
 Kernel dimensions of Pauli rate graphs (combinatorial: closed communicating classes), the ν = 0
 kernel of degenerate spectra counted exactly from the sparse ν = 0 block (nullities of its
@@ -126,9 +126,7 @@ def top_gap(What, k: int, log_p: np.ndarray) -> float:
     try:
         ev = sla.eigh(What, eigvals_only=True, subset_by_index=[d - 1 - k, d - 1], driver="evr",
                       check_finite=False)
-    except np.linalg.LinAlgError:
-        # LAPACK's MRRR (?heevr) can stop with "Internal Error" on large clusters of equal
-        # eigenvalues (a kernel of dimension k); divide and conquer computes them all
+    except np.linalg.LinAlgError:   # MRRR can fail on massively repeated eigenvalues: all of them
         ev = sla.eigh(What, eigvals_only=True, driver="evd", check_finite=False)[d - 1 - k:]
     return -float(ev[0])
 
