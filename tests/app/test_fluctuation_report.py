@@ -54,13 +54,17 @@ def test_single_bath_rows_say_why_fano_tur_and_gc_are_absent():
     (r,) = a.fluctuations
     assert r.fano is None and r.tur_ratio is None and r.gc_residual is None
     assert "one bath" in r.note
-    assert abs(r.mean) < 1e-12
+    assert r.mean == 0.0 and r.noise == 0.0        # exact zeros, not round-off of either sign
+    for name in ("oscillator", "heisenberg_chain", "xxz_chain"):     # c₂ came out as −2.8e-17 here
+        (r,) = db.analyze(db.models.get(name)).fluctuations
+        assert r.mean == 0.0 and r.noise == 0.0
 
 
 def test_three_baths_have_no_single_affinity():
     a = db.analyze(db.models.get("ssd_maser"))
     assert len(a.fluctuations) == 3
-    assert all(r.gc_residual is None and "two thermal baths" in r.note for r in a.fluctuations)
+    assert all(r.gc_residual is None and "two thermal baths" in r.note and "3 channels" in r.note
+               for r in a.fluctuations)
     # tight coupling: every bath current is its gap times one ring current, so one TUR ratio for all
     ratios = [r.tur_ratio for r in a.fluctuations]
     np.testing.assert_allclose(ratios, ratios[0], rtol=1e-9)
@@ -101,3 +105,21 @@ def test_pauli_path_size_limits_are_stated(monkeypatch):
     monkeypatch.setattr(fl, "PAULI_FCS_MAX_DIM", 1)
     a = db.analyze(m)
     assert all(r.mean is None and "Bohr-sector form" in r.note for r in a.fluctuations)
+
+
+def test_local_master_equation_rows_say_the_mean_is_not_the_heat_current():
+    # two coupled qubits, local master equation: each bath's jumps carry the local quantum ω_k of
+    # its own qubit, so the counted energy differs from J_b = Tr[H 𝓛_b ρ] by the interaction term
+    # g·Tr[V 𝓛_b ρ]; the global (Davies) version counts exactly J_b
+    a = db.analyze(db.models.get("coupled_qubits", master_equation="local"))
+    heat = {c.name: c.heat_current for c in a.channels}
+    rows = {r.bath: r for r in a.fluctuations}
+    assert abs(rows["hot"].mean - heat["hot"]) > 1e-2 * abs(heat["hot"])
+    assert all("local Hamiltonian" in r.note for r in rows.values())
+    assert a.entropy_production < 0                  # Levy–Kosloff: the second law fails here
+    assert all(r.tur_ratio is None and "Π < 0" in r.note for r in rows.values())
+    g = db.analyze(db.models.get("coupled_qubits", master_equation="global"))
+    heat = {c.name: c.heat_current for c in g.channels}
+    for r in g.fluctuations:
+        assert r.mean == pytest.approx(heat[r.bath], rel=1e-10)
+        assert "local" not in r.note and r.tur_ratio >= 2

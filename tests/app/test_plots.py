@@ -129,3 +129,22 @@ def test_long_titles_are_wrapped_not_clipped():
     title = fig.axes[0].title
     box, figbox = title.get_window_extent(), fig.bbox
     assert "\n" in title.get_text() and box.x0 >= figbox.x0 - 1 and box.x1 <= figbox.x1 + 1
+
+
+@pytest.mark.parametrize("master_equation, holds", [("global", True), ("local", False)])
+def test_fluctuation_figure_marks_theta_at_minus_a_where_it_is(master_equation, holds):
+    """The black dot at s = −A sits at the computed θ(−A): 0 where Gallavotti–Cohen holds (global
+    master equation), off the axis with its value in the legend where it fails (local one)."""
+    from detbal.plots import fluctuation_theorem
+
+    m = zoo.coupled_qubits(master_equation=master_equation)
+    fig = fluctuation_theorem(m, analyze(m))
+    ax = fig.axes[0]
+    dots = next(line for line in ax.get_lines() if line.get_marker() == "o")
+    y = dots.get_ydata()
+    assert y[0] == 0.0
+    label = dots.get_label()
+    if holds:
+        assert label == "θ(0) = θ(−A) = 0" and abs(y[1]) < 1e-12
+    else:
+        assert "GC predicts 0" in label and y[1] > 1e-5       # θ(−A) = 3e-4 for the default parameters

@@ -7,6 +7,7 @@ import scipy.linalg as sla
 
 import detbal as db
 from detbal.analysis import analyze
+from detbal.app.render import _cycle
 from detbal.io.model_file import loads_model
 
 MIXED = """
@@ -74,3 +75,57 @@ def test_jump_only_model_without_analysis_temperature_says_its_reference_is_t0()
     assert any("reference Gibbs state is the ground state (T = 0)" in n for n in a.notes)
     with_t = analyze(loads_model(text + "[analysis]\ntemperature = 1.0\n"))
     assert not any("ground state (T = 0)" in n for n in with_t.notes)
+
+
+PUMPED = """
+[system]
+name = "pumped qubit"
+sites = 1
+hamiltonian = "0.5 * Z0"
+[[bath]]
+name = "bath"
+temperature = 1.0
+spectral_density = { kind = "ohmic", alpha = 0.01, cutoff = 10.0 }
+coupling = "X0"
+[[jump]]
+name = "up"
+operator = "Sp0"
+rate = 0.01
+[[jump]]
+name = "down"
+operator = "Sm0"
+rate = 0.02
+"""
+
+
+def test_energy_pumped_by_bare_jumps_is_not_called_a_state_without_currents():
+    # one bath and two bare jumps on a qubit: no cycle (DB w.r.t. the steady state holds), but the
+    # jumps pump energy through the qubit; the conclusion names the flow the channel rows show
+    a = analyze(loads_model(PUMPED))
+    heat = {c.name: c.heat_current for c in a.channels}
+    assert heat["up"] > 1e-3 and heat["down"] < 0 and abs(sum(heat.values())) < 1e-12
+    assert a.verdict("kms", "steady state").holds
+    assert "without currents" not in a.conclusion
+    assert f"energy {heat['up']:.3g} flows from 'up' to 'down'" in a.conclusion
+
+
+def test_gibbs_sampler_rows_pair_each_residual_with_its_current():
+    # the KMS test splits a sampler into "transition" and "loss + coherent" (each KMS-self-adjoint);
+    # the heat currents of its three parts are summed into those two rows, not listed beside them
+    m = db.models.tfim_sampler(n=3)
+    a = analyze(m)
+    rows = {c.name: c for c in a.channels}
+    assert set(rows) == {"transition", "loss + coherent"}
+    assert all(r.kms_residual is not None and r.heat_current is not None for r in rows.values())
+    rho = db.steady_state(m.generator).state
+    parts = db.heat_currents(m.generator, rho)
+    assert rows["loss + coherent"].heat_current == pytest.approx(parts["loss"] + parts["coherent"], rel=1e-12)
+    assert rows["transition"].heat_current == pytest.approx(parts["transition"], rel=1e-12)
+    # Gibbs is stationary: the parts exchange energy with each other, none is left over
+    assert abs(sum(r.heat_current for r in rows.values())) < 1e-10 * abs(parts["transition"])
+
+
+def test_cycle_row_says_none_for_a_network_without_cycles_and_dash_when_not_computed():
+    assert _cycle(analyze(db.models.get("thermal_qubit"))) == "none (no cycle)"        # two levels: a tree
+    assert _cycle(analyze(db.models.get("merry_go_round_thermal", temperature=1e-3))) == "—"   # underflow note
+    assert " on 2→1→0→2" in _cycle(analyze(db.models.get("merry_go_round")))

@@ -291,14 +291,14 @@ def _conclusion(a: dict, kms, baths_T: dict) -> str:
         f"detailed balance w.r.t. Gibbs at T = {T:g} fails"
     if blamed and kind == "bath" and baths_T[blamed[0]] is not None and baths_T[blamed[0]] != T:
         who += f" (T = {baths_T[blamed[0]]:g} ≠ {T:g})"
-    heat = {c.name: c.heat_current for c in a["channels"]
-            if c.heat_current is not None and c.temperature is not None}  # baths, not bare jumps
-    heat_txt = ""
-    if len(heat) > 1:
-        src, dst = max(heat, key=heat.get), min(heat, key=heat.get)
-        scale = max(1.0, max(abs(e) for e in a["energies"])) * (a["spectral_gap"] or 1.0)
-        if heat[src] > CURRENT_RTOL * scale and heat[dst] < 0:
-            heat_txt = f"heat {heat[src]:.3g} flows from '{src}' to '{dst}'"
+    scale = max(1.0, max(abs(e) for e in a["energies"])) * (a["spectral_gap"] or 1.0)
+    word = "heat"
+    heat_txt = _flow_text({c.name: c.heat_current for c in a["channels"]        # baths, not bare jumps
+                           if c.heat_current is not None and c.temperature is not None}, "heat", scale)
+    if not heat_txt:   # bare jumps (no temperature) can still pump energy through the system into a bath
+        word = "energy"
+        heat_txt = _flow_text({c.name: c.heat_current for c in a["channels"] if c.heat_current is not None},
+                              "energy", scale)
     ep = a["entropy_production"]
     ep_txt = f", entropy production {ep:.3g}" if ep is not None else ""
     J = a["max_edge_current"]
@@ -306,11 +306,34 @@ def _conclusion(a: dict, kms, baths_T: dict) -> str:
         heat_txt = f" ({heat_txt})" if heat_txt else ""
         return f"steady state carries a cyclic current of {J:.3g}{heat_txt}{ep_txt}: {who}"
     if heat_txt:
-        return f"steady state carries a heat current: {heat_txt}{ep_txt}: {who}"
+        article = "a heat" if word == "heat" else "an energy"
+        return f"steady state carries {article} current: {heat_txt}{ep_txt}: {who}"
     k_ss = a["verdicts"][2]
     if k_ss.holds:
         return f"relaxes to a non-Gibbs steady state without currents (DB w.r.t. it holds): {who}"
     return f"steady state is not detailed-balanced: {who}"
+
+
+def _merge_parts(values: dict, groups) -> None:
+    """Sum per-channel values into the detailed-balance rows that group channels ("loss + coherent"
+    of a Gibbs sampler is one KMS-self-adjoint part), in place, so that every table row shows one
+    channel with its residual and its current together."""
+    for name in groups:
+        parts = name.split(" + ")
+        if name not in values and len(parts) > 1 and all(p in values for p in parts):
+            values[name] = sum(values.pop(p) for p in parts)
+
+
+def _flow_text(flows: dict, word: str, scale: float) -> str:
+    """"heat 0.169 flows from 'hot' to 'cold'" between the channels of largest inflow and outflow
+    (flows: channel → energy current into the system), or "" when fewer than two channels exchange
+    more than round-off."""
+    if len(flows) < 2:
+        return ""
+    src, dst = max(flows, key=flows.get), min(flows, key=flows.get)
+    if flows[src] > CURRENT_RTOL * scale and flows[dst] < 0:
+        return f"{word} {flows[src]:.3g} flows from '{src}' to '{dst}'"
+    return ""
 
 
 def analyze(model, beta: float | None = None, step=None, iteration=None) -> Analysis:
@@ -412,6 +435,8 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     temps = {bath.name: bath.temperature for bath in model.baths}
     kms_ch = {c.name: c for c in (kms.channels if kms is not None else ())}
     gns_ch = {c.name: c for c in (gns.channels if gns is not None else ())}
+    for table in (currents, spohn):
+        _merge_parts(table, kms_ch)
     names = list(dict.fromkeys([*kms_ch, *temps, *currents]))
     a["channels"] = tuple(
         ChannelRow(n, temps.get(n), _get(kms_ch.get(n), "residual"), _get(gns_ch.get(n), "residual"),
@@ -424,7 +449,7 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     if rho is not None and model.baths and currents:
         try:
             a["fluctuations"] = fluctuation_rows(L, list(currents), a["entropy_production"],
-                                                 float(eb.energies[-1] - eb.energies[0]))
+                                                 float(eb.energies[-1] - eb.energies[0]), currents)
         except DetbalError as exc:
             notes.append(f"counting statistics: {str(exc).splitlines()[0]}")
 

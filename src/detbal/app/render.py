@@ -91,9 +91,7 @@ def _summary_table(analyses) -> Table:
     add("entropy production Π", *[_num(a.entropy_production, ".4e") for a in analyses])
     add("second law (Clausius/Spohn)", *[_second_law(a) for a in analyses])
     add("largest edge current", *[_sci(a.max_edge_current) for a in analyses])
-    add("largest cycle affinity", *[
-        "—" if a.cycle is None else f"{a.cycle_affinity:.4g} on {'→'.join(map(str, a.cycle))}→{a.cycle[0]}"
-        for a in analyses])
+    add("largest cycle affinity", *[_cycle(a) for a in analyses])
     add("spectral gap", *[_num(a.spectral_gap, ".4g") for a in analyses])
     if any(a.machine for a in analyses):
         table.add_section()
@@ -104,6 +102,16 @@ def _summary_table(analyses) -> Table:
         add("Gibbs sampler", *[_sampler(a.sampler) for a in analyses])
         add("coherent share ‖B‖/‖M/2‖", *[_num((a.sampler or {}).get("coherent_share"), ".3g") for a in analyses])
     return table
+
+
+def _cycle(a) -> str:
+    """The worst cycle of the population network, "none (no cycle)" for a tree (a qubit, a ladder),
+    "—" when it was not computed (the notes say why)."""
+    if a.cycle is not None:
+        return f"{a.cycle_affinity:.4g} on {'→'.join(map(str, a.cycle))}→{a.cycle[0]}"
+    if a.max_edge_current is not None and not any("cycle affinity" in n for n in a.notes):
+        return "none (no cycle)"
+    return "—"
 
 
 def _second_law(a) -> Text:
