@@ -7,6 +7,11 @@ The default tolerance is relative to the spectral width and never below the roun
     tol = max(1e-9 · (E_max − E_min), 1e3 · ε_machine · max|E|),
 
 so adding a constant to H or rescaling it does not change which levels count as degenerate.
+
+With a conserved quantity Q = Σ_i q_i|i⟩⟨i| ([H, Q] = 0, checked) H is diagonalised sector by
+sector (one ``eigh`` per set of equal q_i; a diagonal H is only sorted): the eigenvalues of all
+sectors merged in one ascending order, the eigenvectors kept per sector (:class:`SectorBlocks`),
+and every rotation V†XV done sector pair by sector pair.
 """
 
 from __future__ import annotations

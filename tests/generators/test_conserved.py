@@ -379,3 +379,15 @@ def test_lindbladian_with_conserved_quantity_equals_plain():
     R = db.redfield(H, couplings(n, False), conserved=Q)
     R0 = db.redfield(H, couplings(n, False))
     assert np.max(np.abs(R.to_dense() - R0.to_dense())) <= 1e-12 * np.max(np.abs(R0.to_dense()))
+
+
+@pytest.mark.parametrize("n,kind,lamb_shift", [(5, "uniform", False), (6, "flip", False), (5, "uniform", True)])
+def test_bohr_block_gaps_by_eigvalsh_equal_eig(n, kind, lamb_shift):
+    """One β: the Re λ of a Bohr block whose coherent part is −iν·I are the eigenvalues of the
+    KMS-scaled (Hermitian) dissipative block; compared with ``eig`` of the block itself."""
+    L = db.davies(chain(n, kind, 7), couplings(n, False), lamb_shift=lamb_shift, conserved=magnetisation(n))
+    stacks = L.bohr_blocks.blocks
+    assert stacks
+    for st in stacks:
+        ref = -float(np.max(np.linalg.eigvals(st.matrices).real))
+        assert abs(L._stack_gap(st) - ref) <= 1e-12 * max(abs(ref), 1e-300) + 1e-15

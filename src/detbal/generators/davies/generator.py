@@ -540,10 +540,33 @@ class DaviesGenerator(Generator):
         gaps = [g_pop]
         mask = self._sec.single_mask
         gaps.append(-float(np.max(f.coherences().real, where=mask, initial=-math.inf)))
-        gaps += [-float(np.max(np.linalg.eigvals(st.matrices).real)) for st in f.stacks]
+        gaps += [self._stack_gap(st) for st in f.stacks]
         # Re λ ≤ 0 for a GKSL generator: a negative value is the rounding of a purely imaginary
         # eigenvalue (undamped coherences, e.g. of spins no bath reaches), i.e. no gap
         return max(float(min(gaps)), 0.0)
+
+    def _stack_gap(self, st) -> float:
+        """−max Re λ over a stack of Bohr blocks. One finite β, and a coherent part that is −iν·I on
+        every block (exactly equal frequencies, no Lamb shift inside degenerate levels): Re λ are the
+        eigenvalues of the KMS-scaled dissipative blocks D̂ (D̂_ac = D_ac e^{x}, x = [log p_j + log p_l
+        − log p_i − log p_k]/4 for a = |i⟩⟨k|, c = |j⟩⟨l|), Hermitian for a KMS-detailed-balanced
+        generator: batched ``eigvalsh``. Otherwise batched ``eig`` of the blocks."""
+        if self.beta is not None and math.isfinite(self.beta):
+            coherent = st.matrices - st.dissipative
+            diag = np.diagonal(coherent, axis1=1, axis2=2)
+            scale = max(float(np.max(np.abs(st.matrices))), 1e-300)
+            off = coherent.copy()
+            off[:, np.arange(st.size), np.arange(st.size)] = 0
+            spread = np.max(np.abs(diag - diag[:, :1]), initial=0.0)
+            if np.max(np.abs(off), initial=0.0) <= 1e-13 * scale and spread <= 1e-13 * scale:
+                lp = self._log_gibbs()
+                R, C = st.rows, st.cols
+                g = (lp[R] + lp[C]) / 4
+                Dh, _ = log_scaled(st.dissipative, g[:, None, :] - g[:, :, None], shift=0.0)
+                if _batched_hermitian(Dh):
+                    Dh = (Dh + np.conj(np.swapaxes(Dh, 1, 2))) / 2
+                    return -float(np.max(np.linalg.eigvalsh(Dh)))
+        return -float(np.max(np.linalg.eigvals(st.matrices).real))
 
     def structured_evolve(self, rho0, times) -> np.ndarray:
         """States e^{t𝓛}ρ₀ at the given times, in closed form sector by sector.
@@ -637,6 +660,11 @@ class DaviesGenerator(Generator):
         if not 0 <= s <= 1:
             raise InputError(f"`s` must be in [0, 1], got {s}")
         return sector_balance.balance_norms(self._parts, lp, s)
+
+
+def _batched_hermitian(A: np.ndarray, rtol: float = 1e-12) -> bool:
+    """‖A − A†‖_F ≤ rtol·‖A‖_F for a stack (B, n, n) of blocks (each transposed separately)."""
+    return float(np.linalg.norm(A - np.conj(np.swapaxes(A, 1, 2)))) <= rtol * float(np.linalg.norm(A))
 
 
 def _readonly(a):
