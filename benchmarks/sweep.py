@@ -19,11 +19,8 @@ baseline is the loop a user would write, measured the same way as a worker).
 
 The cluster is started once and its start-up time printed apart (a sweep started without a
 client pays it once); a 16-point sweep of each model warms this process and the workers (lazy
-imports, first calls) before the timed runs. The chain records heat currents, entropy production and the spectral gap:
-its detailed-balance verdict w.r.t. Gibbs also computes, inside ``detailed_balance``, the verdict
-w.r.t. the steady state, which for this chain (d = 64, degenerate levels, a steady state with
-coherences) takes the dense d²×d² path, ~80 s per point — a cost of that function, not of the
-sweep; ``--chain-observables`` puts it back. On a shared machine the numbers move with the
+imports, first calls) before the timed runs. The chain records the KMS verdict, heat currents,
+entropy production and the spectral gap. On a shared machine the numbers move with the
 load, which is printed.
 
     python benchmarks/sweep.py [--points 400] [--workers 2] [--chain-n 6]
@@ -45,7 +42,7 @@ from detbal.app.sweep_spec import Axis, SweepSpec, zoo_spec
 
 MGR_OBSERVABLES = ["kms_residual", "kms_holds", "gns_residual", "heat_current", "entropy_production",
                    "spectral_gap"]
-CHAIN_OBSERVABLES = ["heat_current", "entropy_production", "spectral_gap"]
+CHAIN_OBSERVABLES = ["kms_residual", "kms_holds", "heat_current", "entropy_production", "spectral_gap"]
 
 
 def grid(points: int, hot: str, cold: str) -> dict:
