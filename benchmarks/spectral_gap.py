@@ -3,7 +3,7 @@
 Models (seed 0): "db" — H with 4 degenerate levels (spacing 0.7) in a random basis, dense jumps
 P_i G P_j between levels with KMS rates at β = 1 plus dense jumps inside each level (KMS-detailed
 balanced, 𝓛̂ normal: the Lanczos path); "generic" — random H and 3 random dense jumps (not DB:
-shift-invert Arnoldi). Prints the time of ``spectral_gap`` (auto path), at d = 32 also the dense
+shift-invert Arnoldi, its solves by GMRES in the eigenframe of H_eff; ``--generic-max 256`` for d = 256). Prints the time of ``spectral_gap`` (auto path), at d = 32 also the dense
 ``numpy.linalg.eig`` of the d²×d² matrix and the relative difference of the gaps; one ``eigh(H)``
 as the O(d³) floor, and the ratios. ``--before`` also times the DB model on the pre-Lanczos path
 (``path="non-hermitian"``: shift-invert Arnoldi with preconditioned GMRES solves) and compares.

@@ -9,8 +9,9 @@ state). For N = 4 … 8 (d = 2^N up to 256, d² up to 65 536) it prints the time
 
 Second table (``--dense 64,128,256``): H a random Hermitian matrix and one dense random jump
 A (both scaled by 1/√d, seed 0), d = 64 … 256. A ⊗ Ā has d⁴ nonzeros, so the Krylov steps go
-through the O(d³) ``apply`` (matrix-free GMRES, Sylvester preconditioner); QuTiP builds the
-d⁴-entry sparse superoperator.
+through the O(d³) ``apply`` (matrix-free GMRES in the eigenframe of H_eff = H − (i/2)A†A, where the
+no-jump part is diagonal: 2 products per step); QuTiP builds the d⁴-entry sparse superoperator.
+Run with PYTHONPATH at an older detbal for before/after numbers.
 
     python benchmarks/steady_state.py [--nmax 8] [--dense 64,128,256] [--qutip-timeout 900]
 

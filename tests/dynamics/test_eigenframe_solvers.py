@@ -10,7 +10,7 @@ from systems import random_hermitian, random_matrix
 import detbal as db
 from detbal.app.analysis import analyze
 from detbal.linalg import linsolve
-from detbal.linalg.linsolve import BorderedSolver, ShiftedSolver, effective_hamiltonian, eigen_frame
+from detbal.linalg.linsolve import ShiftedSolver, effective_hamiltonian, eigen_frame
 from detbal.models.spec import Model, ModelInfo
 
 

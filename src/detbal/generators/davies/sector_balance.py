@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class _ScaledSums:
     raises it, that group's sums are rescaled by e^{2(C_old − C_new)} (terms below e^{−745} relative
     underflow, harmlessly: the certificate uses ratios only)."""
 
-    _GROUP = {"norm_hat": "hat", "antisym": "hat", "dissipative_antisym": "dis", "dissipative_norm": "dis"}
+    _GROUP: ClassVar[dict] = {"norm_hat": "hat", "antisym": "hat", "dissipative_antisym": "dis", "dissipative_norm": "dis"}
 
     def __init__(self):
         self.scale = {"hat": -math.inf, "dis": -math.inf}
