@@ -160,3 +160,24 @@ def test_figures_hatch_the_cells_where_detailed_balance_breaks_and_mark_points_n
     ax = sweep_figures(line)["sweep_kms_residual"].axes[0]
     marks = [m for m in ax.lines if m.get_label().startswith("not computed")]
     assert len(marks) == 1 and list(marks[0].get_xdata()) == [0.0]       # T = 0: Gibbs is not faithful
+
+
+def test_counting_and_machine_observables_equal_the_direct_calls():
+    # the registry's counting-statistics and machine observables are the library's own numbers
+    grid = {"T_hot": [1.0, 3.0]}
+    ds = db.sweep("merry_go_round", grid=grid, observables=["current_noise", "tur_ratio", "entropy_production"],
+                  workers=0)
+    assert (ds["status"] == "ok").all()
+    for T in grid["T_hot"]:
+        L = db.models.merry_go_round(T_hot=T).generator
+        for bath in ("hot", "cold"):
+            cs = db.counting_statistics(L, {bath: "energy"})
+            point = {"T_hot": T, "bath": bath}
+            assert float(ds["current_noise"].sel(point)) == pytest.approx(cs.noise, rel=1e-10)
+            assert float(ds["tur_ratio"].sel(point)) == pytest.approx(db.tur_ratio(L, {bath: "energy"}), rel=1e-8)
+    ds = db.sweep("ssd_maser", grid={"omega_c": [0.5, 1.0]}, observables=["efficiency"], workers=0)
+    assert (ds["status"] == "ok").all()
+    for wc in (0.5, 1.0):   # η = 1 − ω_c/ω_h exactly (ω_h = 3 by default), for any rates
+        assert float(ds["efficiency"].sel(omega_c=wc)) == pytest.approx(1 - wc / 3.0, abs=1e-12)
+    bad = db.sweep("merry_go_round", grid={"T_hot": [2.0]}, observables=["efficiency"], workers=0)
+    assert (bad["status"] == "error").all() and "machine" in str(bad["error"].values.ravel()[0])

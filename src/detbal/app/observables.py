@@ -15,12 +15,15 @@ gns_holds              1.0 if GNS detailed balance w.r.t. σ_β holds, else 0.0
 heat_current           per bath: J_b = Tr[H 𝓛_b(ρ_ss)], heat into the system at the steady state
 entropy_production     Π = −Σ_b β_b J_b at the steady state (≥ 0, zero iff no heat flows)
 spectral_gap           the relaxation rate: −max Re λ over the non-zero eigenvalues λ of 𝓛
+current_noise          per bath: c₂ of the energy drawn from the bath (zero-frequency noise)
+tur_ratio              per bath: c₂·Π/c₁² of that energy current (≥ 2 for classical jump processes)
+efficiency             machine models ([machine] table): η of an engine, COP of a refrigerator
 =====================  ==========================================================================
 
-Adding one is one call, e.g. the current noise per bath once counting statistics exist::
+Adding one is one call, e.g. the Fano factor of the quanta exchanged with each bath::
 
-    register(Observable("noise", lambda p: {b: counting_statistics(p.generator, {b: "energy"}, 2).noise
-                                            for b in p.bath_names}, "current noise per bath", per_bath=True))
+    register(Observable("fano", lambda p: {b: counting_statistics(p.generator, {b: "number"}).fano
+                                           for b in p.bath_names}, "Fano factor per bath", per_bath=True))
 
 The functions run inside Dask workers: they receive the point and return plain numbers; an
 exception marks that observable (and the point's status) as failed, with its message.
@@ -36,7 +39,9 @@ import numpy as np
 from ..balance.api import detailed_balance
 from ..dynamics import spectral_gap, steady_state
 from ..errors import InputError
+from ..models.machines import machine_performance
 from ..thermo.currents import entropy_production, heat_currents
+from ..thermo.fcs import counting_statistics, tur_ratio
 
 __all__ = ["DEFAULT_OBSERVABLES", "Observable", "SweepPoint", "observable", "observable_names", "register"]
 
@@ -128,6 +133,22 @@ def _ep(p: SweepPoint) -> float:
     return entropy_production(p.generator, p.rho()).total
 
 
+def _noise(p: SweepPoint) -> dict:
+    return {b: counting_statistics(p.generator, {b: "energy"}, order=2).noise for b in p.bath_names}
+
+
+def _tur(p: SweepPoint) -> dict:
+    ep = _ep(p)
+    return {b: tur_ratio(p.generator, {b: "energy"}, entropy_production_rate=ep) for b in p.bath_names}
+
+
+def _efficiency(p: SweepPoint) -> float:
+    eta = machine_performance(p.model).efficiency
+    if eta is None:
+        raise InputError("the machine does not run as an engine or a refrigerator at this point: no efficiency")
+    return eta
+
+
 for _obs in (
     Observable("kms_residual", lambda p: p.kms().residual, "relative residual of KMS detailed balance w.r.t. Gibbs"),
     Observable("kms_holds", lambda p: p.kms().holds, "KMS detailed balance w.r.t. Gibbs holds (1) or not (0)"),
@@ -137,6 +158,11 @@ for _obs in (
                "steady-state heat current into the system from each bath", per_bath=True),
     Observable("entropy_production", _ep, "steady-state entropy production rate"),
     Observable("spectral_gap", lambda p: spectral_gap(p.generator).gap, "spectral gap of the generator"),
+    Observable("current_noise", _noise, "zero-frequency noise c₂ of the energy current from each bath",
+               per_bath=True),
+    Observable("tur_ratio", _tur, "thermodynamic-uncertainty ratio c₂Π/c₁² of each bath's energy current",
+               per_bath=True),
+    Observable("efficiency", _efficiency, "efficiency (engine) or COP (refrigerator) of a [machine] model"),
 ):
     register(_obs)
 del _obs
