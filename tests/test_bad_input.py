@@ -98,6 +98,14 @@ def test_bad_constructor_or_configuration_raises_input_error(label, call, match)
         call()
 
 
+@pytest.mark.parametrize("value", [float("nan"), "abc", -1, 0, True, None])
+def test_a_bad_memory_budget_is_refused_when_assigned_and_the_old_one_kept(value):
+    old = db.config.memory_budget
+    with pytest.raises(db.InputError, match="memory_budget must be a positive number of bytes"):
+        db.config.memory_budget = value
+    assert db.config.memory_budget == old
+
+
 def test_memory_budget_inf_means_no_limit():
     old = db.config.memory_budget
     db.config.memory_budget = float("inf")

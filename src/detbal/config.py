@@ -9,12 +9,15 @@ builds. Set it to change the budget for the whole process (the command line: ``d
     import detbal
     detbal.config.memory_budget = 8 * 2**30
 
-It is validated where it is read (:func:`budget`): a positive number, ``math.inf`` for no limit.
+It is validated when it is assigned (an InputError names it at once) and again where it is read
+(:func:`budget`): a positive number of bytes, ``math.inf`` for no limit.
 """
 
 from __future__ import annotations
 
 import math
+import sys
+import types
 from numbers import Real
 
 from .errors import InputError, MemoryBudgetError
@@ -63,14 +66,17 @@ def _format_bytes(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover
 
 
-def budget() -> float:
-    """The validated ``memory_budget``: a positive number of bytes, ``math.inf`` for no limit
-    (else InputError: NaN, ≤ 0, a string or a bool)."""
-    b = memory_budget
+def _validated_budget(b: object) -> float:
     if isinstance(b, bool) or not isinstance(b, Real) or math.isnan(b) or b <= 0:
         raise InputError(f"detbal.config.memory_budget must be a positive number of bytes (inf: no limit), "
                          f"got {b!r}")
     return float(b)
+
+
+def budget() -> float:
+    """The validated ``memory_budget``: a positive number of bytes, ``math.inf`` for no limit
+    (else InputError: NaN, ≤ 0, a string or a bool)."""
+    return _validated_budget(memory_budget)
 
 
 def fits_memory(nbytes: float) -> bool:
@@ -100,3 +106,15 @@ def check_memory(nbytes: float, what: str, alternative: str | None = None) -> No
 def superoperator_bytes(d: int, itemsize: int = 16) -> int:
     """Bytes of a dense complex d²×d² matrix."""
     return int(d) ** 4 * itemsize
+
+
+class _ConfigModule(types.ModuleType):
+    """The module type of ``detbal.config``: assigning ``memory_budget`` validates it at once."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "memory_budget":
+            _validated_budget(value)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _ConfigModule
