@@ -46,7 +46,12 @@ def test_same_output_compares_text_exactly_and_numbers_loosely():
 
 @pytest.mark.parametrize(("code", "output"), list(_blocks()))
 def test_code_example_runs(code, output, capsys):
-    exec(compile(code, "<docs example>", "exec"), {"__name__": "__docs__"})  # noqa: S102 (running them is the test)
+    try:
+        exec(compile(code, "<docs example>", "exec"), {"__name__": "__docs__"})  # noqa: S102 (running them is the test)
+    except ImportError as exc:                 # a page about an optional extra (e.g. sweeps without Dask)
+        if "detbal[" not in str(exc):
+            raise
+        pytest.skip(str(exc))
     if output is not None:
         printed = capsys.readouterr().out
         assert same_output(printed, output), f"printed:\n{printed}\nthe page says:\n{output}"
