@@ -73,3 +73,22 @@ def test_no_public_name_is_documented_twice():
 
 def test_every_public_name_has_a_docstring():
     assert [n for n in detbal.__all__ if not (getattr(detbal, n).__doc__ or "").strip()] == []
+
+
+def test_math_is_served_with_the_site_not_from_a_cdn():
+    sys.path.insert(0, str(DOCS / "_ext"))
+    try:
+        import hooks  # the build hook (docs/_ext/hooks.py) copies MathJax into the site
+    except ImportError as exc:              # mkdocs is a docs extra: the hook imports it
+        pytest.skip(f"mkdocs not installed ({exc})")
+    finally:
+        sys.path.pop(0)
+    config = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    assert f"- {hooks.MATHJAX_SITE}/{hooks.MATHJAX_ENTRY}" in config
+    assert "cdn." not in config
+    es5 = hooks.mathjax_assets()
+    if es5 is None:
+        pytest.skip("django-static-mathjax (docs extra) not installed")
+    assert (es5 / hooks.MATHJAX_ENTRY).is_file()
+    assert all((es5 / d).is_dir() for d in hooks.MATHJAX_DIRS)
+    assert len(list((es5 / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))) > 10
