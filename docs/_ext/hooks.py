@@ -8,10 +8,15 @@
 * The API reference lists every name of ``detbal.__all__`` exactly once: a name documented twice
   or a public object without a docstring is a warning (an error under ``--strict``); a public
   name that no page of ``docs/api/`` lists yet is rendered on a generated page, "More names".
+* Math is typeset offline: MathJax 3 is served from the site itself, copied at build time from the
+  Python package ``django-static-mathjax`` (a docs extra; only its static files are used, Django is
+  not needed). ``extra_javascript`` names it as ``javascripts/mathjax/tex-mml-chtml.js``; without
+  the package the build warns (an error under ``--strict``) and the page falls back to the CDN.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import inspect
 import logging
 import os
@@ -32,6 +37,26 @@ MORE_PAGE = f"{API_DIR}/more.md"
 _DIRECTIVE = re.compile(r"^:::\s*detbal\.([A-Za-z_]\w*)\s*$", re.MULTILINE)
 
 _missing: list[str] = []
+
+MATHJAX_SITE = "javascripts/mathjax"                 # where the MathJax files go in the site
+MATHJAX_ENTRY = "tex-mml-chtml.js"                    # the combined component extra_javascript loads
+MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
+# what tex-mml-chtml.js may load at run time, relative to itself: TeX extensions (autoload,
+# \require), the CHTML fonts, the menu and the accessibility components with their speech rules
+MATHJAX_DIRS = ("input", "output/chtml", "ui", "a11y", "sre", "adaptors")
+
+
+def mathjax_assets() -> Path | None:
+    """The ``es5`` directory of the MathJax 3 copy shipped by ``django-static-mathjax``, or None."""
+    spec = importlib.util.find_spec("mathjax")
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        es5 = Path(root) / "static" / "mathjax" / "es5"
+        if (es5 / MATHJAX_ENTRY).is_file():
+            return es5
+    return None
+
+
+_mathjax: list[Path] = []
 
 
 def documented_names(docs_dir: Path) -> dict[str, list[str]]:
@@ -59,6 +84,12 @@ def on_config(config):
     for name in detbal.__all__:
         if not inspect.getdoc(getattr(detbal, name)):
             log.warning(f"API reference: detbal.{name} has no docstring")
+    _mathjax[:] = [es5] if (es5 := mathjax_assets()) else []
+    local = f"{MATHJAX_SITE}/{MATHJAX_ENTRY}"
+    if not _mathjax:
+        log.warning("MathJax: package django-static-mathjax not installed (pip install -e '.[docs]'); "
+                    "math is loaded from the CDN")
+        config["extra_javascript"] = [MATHJAX_CDN if str(js) == local else js for js in config["extra_javascript"]]
     _missing[:] = [n for n in detbal.__all__ if n not in found]
     if _missing:
         log.info("API reference: %d public names not grouped yet, rendered on %s: %s",
@@ -74,6 +105,11 @@ def on_files(files, config):
     for script in sorted(EXAMPLES.glob("*.py")):
         files.append(File(f"examples/{script.name}", src_dir=str(ROOT), dest_dir=config["site_dir"],
                           use_directory_urls=config["use_directory_urls"]))
+    for es5 in _mathjax:
+        paths = [es5 / MATHJAX_ENTRY] + [f for d in MATHJAX_DIRS for f in sorted((es5 / d).rglob("*")) if f.is_file()]
+        for path in paths:
+            files.append(File.generated(config, f"{MATHJAX_SITE}/{path.relative_to(es5).as_posix()}",
+                                        abs_src_path=str(path)))
     if _missing:
         body = "# More names\n\nPublic names not yet grouped on a topic page.\n\n"
         body += "\n".join(f"::: detbal.{name}\n" for name in _missing)
