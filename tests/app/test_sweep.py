@@ -181,3 +181,43 @@ def test_counting_and_machine_observables_equal_the_direct_calls():
         assert float(ds["efficiency"].sel(omega_c=wc)) == pytest.approx(1 - wc / 3.0, abs=1e-12)
     bad = db.sweep("merry_go_round", grid={"T_hot": [2.0]}, observables=["efficiency"], workers=0)
     assert (bad["status"] == "error").all() and "machine" in str(bad["error"].values.ravel()[0])
+
+
+def test_noise_and_tur_share_one_counting_statistics_per_bath_and_point(monkeypatch):
+    # current_noise and tur_ratio need the same cumulants c₁, c₂ of each bath: computed once per
+    # (point, bath), and the numbers are those of the direct library calls
+    from detbal.thermo import fcs
+
+    cumulants_of, calls = fcs.cumulants_of, []
+
+    def counted(prob, f, order):                  # the Drazin recursion behind counting_statistics and tur_ratio
+        calls.append(prob.fields[f].label)
+        return cumulants_of(prob, f, order)
+
+    monkeypatch.setattr(fcs, "cumulants_of", counted)
+    grid = {"T_hot": [1.0, 3.0], "T_cold": [0.5]}
+    ds = db.sweep("merry_go_round", grid=grid, observables=["current_noise", "tur_ratio"], workers=0)
+    assert (ds["status"] == "ok").all()
+    assert sorted(calls) == sorted(["hot:energy", "cold:energy"] * 2)      # 2 points × 2 baths, once each
+    monkeypatch.undo()
+    for T in grid["T_hot"]:
+        L = db.models.merry_go_round(T_hot=T, T_cold=0.5).generator
+        ep = db.entropy_production(L, db.steady_state(L).state).total
+        for bath in ("hot", "cold"):
+            point = {"T_hot": T, "T_cold": 0.5, "bath": bath}
+            assert float(ds["current_noise"].sel(point)) == db.counting_statistics(L, {bath: "energy"}).noise
+            assert float(ds["tur_ratio"].sel(point)) == db.tur_ratio(L, {bath: "energy"}, entropy_production_rate=ep)
+            assert float(ds["tur_ratio"].sel(point)) == pytest.approx(db.tur_ratio(L, {bath: "energy"}), rel=1e-10)
+
+
+def test_the_tur_of_counting_statistics_is_the_tur_ratio_and_refuses_what_it_cannot_be():
+    L = db.models.merry_go_round(T_hot=2.0).generator
+    ep = db.entropy_production(L, db.steady_state(L).state).total
+    cs = db.counting_statistics(L, {"hot": "energy"})
+    assert cs.tur(ep) == db.tur_ratio(L, {"hot": "energy"}, entropy_production_rate=ep)
+    assert cs.tur(ep) >= 2 - 1e-12                              # populations only: a classical jump process
+    with pytest.raises(db.InputError, match="order ≥ 2"):
+        db.counting_statistics(L, {"hot": "energy"}, order=1).tur(ep)
+    with pytest.raises(db.InputError, match="one counting field"):
+        db.counting_statistics(L, [{"hot": "energy"}, {"cold": "energy"}]).tur(ep)
+
