@@ -2,6 +2,7 @@
 recorded while the rest complete, a scheduler started here is reached through --scheduler, and
 the recorded physics obeys the first and second laws."""
 
+import logging
 import subprocess
 import sys
 
@@ -221,3 +222,46 @@ def test_the_tur_of_counting_statistics_is_the_tur_ratio_and_refuses_what_it_can
     with pytest.raises(db.InputError, match="one counting field"):
         db.counting_statistics(L, [{"hot": "energy"}, {"cold": "energy"}]).tur(ep)
 
+
+def test_the_command_line_sweep_on_a_local_cluster_leaves_no_traceback_on_stderr(tmp_path):
+    # a real LocalCluster of 2 worker processes started and closed by `detbal sweep`: the workers
+    # write to the same stderr, so a heartbeat traceback at shutdown would show here
+    cmd = [sys.executable, "-m", "detbal.cli", "sweep", "merry_go_round", "--grid", "T_hot=1:3:3", "--grid",
+           "T_cold=0.5:2:2", "-o", "kms_holds", "--workers", "2", "--batch", "1", "--out", str(tmp_path / "r.nc"),
+           "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "6 ok" in proc.stdout
+    for bad in ("Traceback", "CommClosedError", " - ERROR - "):
+        assert bad not in proc.stderr, proc.stderr
+
+
+def test_only_the_benign_shutdown_logs_are_dropped_and_only_while_closing(capfd):
+    # a worker of a LocalCluster started as db.sweep starts it logs the heartbeat failure a closing
+    # scheduler causes (ERROR, CommClosedError traceback) and an unrelated error
+    from detbal.app import sweep as sweep_module
+
+    def log_both(marker):
+        import logging
+
+        from distributed.comm.core import CommClosedError
+
+        log = logging.getLogger("distributed.worker")
+        try:
+            raise CommClosedError("in <TCP (closed) ConnectionPool.heartbeat_worker>: Stream is closed")
+        except OSError:
+            log.exception("Failed to communicate with scheduler during heartbeat.")
+        log.error("an unrelated error %s", marker)
+
+    client, closing = sweep_module._client(None, 1)
+    try:
+        client.run(log_both, "before-closing")
+        client.run(sweep_module.mute_shutdown_noise)        # what shut_down does first
+        client.run(log_both, "while-closing")
+    finally:
+        sweep_module.shut_down(client, closing)
+    err = capfd.readouterr().err
+    assert err.count("Failed to communicate with scheduler during heartbeat") == 1      # before closing only
+    assert err.count("CommClosedError") == 1
+    assert "an unrelated error before-closing" in err and "an unrelated error while-closing" in err
+    assert all(sweep_module._SHUTDOWN_NOISE not in h.filters for h in logging.getLogger("distributed").handlers)
