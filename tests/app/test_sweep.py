@@ -2,6 +2,7 @@
 recorded while the rest complete, a scheduler started here is reached through --scheduler, and
 the recorded physics obeys the first and second laws."""
 
+import logging
 import subprocess
 import sys
 
@@ -181,3 +182,86 @@ def test_counting_and_machine_observables_equal_the_direct_calls():
         assert float(ds["efficiency"].sel(omega_c=wc)) == pytest.approx(1 - wc / 3.0, abs=1e-12)
     bad = db.sweep("merry_go_round", grid={"T_hot": [2.0]}, observables=["efficiency"], workers=0)
     assert (bad["status"] == "error").all() and "machine" in str(bad["error"].values.ravel()[0])
+
+
+def test_noise_and_tur_share_one_counting_statistics_per_bath_and_point(monkeypatch):
+    # current_noise and tur_ratio need the same cumulants c₁, c₂ of each bath: computed once per
+    # (point, bath), and the numbers are those of the direct library calls
+    from detbal.thermo import fcs
+
+    cumulants_of, calls = fcs.cumulants_of, []
+
+    def counted(prob, f, order):                  # the Drazin recursion behind counting_statistics and tur_ratio
+        calls.append(prob.fields[f].label)
+        return cumulants_of(prob, f, order)
+
+    monkeypatch.setattr(fcs, "cumulants_of", counted)
+    grid = {"T_hot": [1.0, 3.0], "T_cold": [0.5]}
+    ds = db.sweep("merry_go_round", grid=grid, observables=["current_noise", "tur_ratio"], workers=0)
+    assert (ds["status"] == "ok").all()
+    assert sorted(calls) == sorted(["hot:energy", "cold:energy"] * 2)      # 2 points × 2 baths, once each
+    monkeypatch.undo()
+    for T in grid["T_hot"]:
+        L = db.models.merry_go_round(T_hot=T, T_cold=0.5).generator
+        ep = db.entropy_production(L, db.steady_state(L).state).total
+        for bath in ("hot", "cold"):
+            point = {"T_hot": T, "T_cold": 0.5, "bath": bath}
+            assert float(ds["current_noise"].sel(point)) == db.counting_statistics(L, {bath: "energy"}).noise
+            assert float(ds["tur_ratio"].sel(point)) == db.tur_ratio(L, {bath: "energy"}, entropy_production_rate=ep)
+            assert float(ds["tur_ratio"].sel(point)) == pytest.approx(db.tur_ratio(L, {bath: "energy"}), rel=1e-10)
+
+
+def test_the_tur_of_counting_statistics_is_the_tur_ratio_and_refuses_what_it_cannot_be():
+    L = db.models.merry_go_round(T_hot=2.0).generator
+    ep = db.entropy_production(L, db.steady_state(L).state).total
+    cs = db.counting_statistics(L, {"hot": "energy"})
+    assert cs.tur(ep) == db.tur_ratio(L, {"hot": "energy"}, entropy_production_rate=ep)
+    assert cs.tur(ep) >= 2 - 1e-12                              # populations only: a classical jump process
+    with pytest.raises(db.InputError, match="order ≥ 2"):
+        db.counting_statistics(L, {"hot": "energy"}, order=1).tur(ep)
+    with pytest.raises(db.InputError, match="one counting field"):
+        db.counting_statistics(L, [{"hot": "energy"}, {"cold": "energy"}]).tur(ep)
+
+
+def test_the_command_line_sweep_on_a_local_cluster_leaves_no_traceback_on_stderr(tmp_path):
+    # a real LocalCluster of 2 worker processes started and closed by `detbal sweep`: the workers
+    # write to the same stderr, so a heartbeat traceback at shutdown would show here
+    cmd = [sys.executable, "-m", "detbal.cli", "sweep", "merry_go_round", "--grid", "T_hot=1:3:3", "--grid",
+           "T_cold=0.5:2:2", "-o", "kms_holds", "--workers", "2", "--batch", "1", "--out", str(tmp_path / "r.nc"),
+           "--quiet"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "6 ok" in proc.stdout
+    for bad in ("Traceback", "CommClosedError", " - ERROR - "):
+        assert bad not in proc.stderr, proc.stderr
+
+
+def test_only_the_benign_shutdown_logs_are_dropped_and_only_while_closing(capfd):
+    # a worker of a LocalCluster started as db.sweep starts it logs the heartbeat failure a closing
+    # scheduler causes (ERROR, CommClosedError traceback) and an unrelated error
+    from detbal.app import sweep as sweep_module
+
+    def log_both(marker):
+        import logging
+
+        from distributed.comm.core import CommClosedError
+
+        log = logging.getLogger("distributed.worker")
+        try:
+            raise CommClosedError("in <TCP (closed) ConnectionPool.heartbeat_worker>: Stream is closed")
+        except OSError:
+            log.exception("Failed to communicate with scheduler during heartbeat.")
+        log.error("an unrelated error %s", marker)
+
+    client, closing = sweep_module._client(None, 1)
+    try:
+        client.run(log_both, "before-closing")
+        client.run(sweep_module.mute_shutdown_noise)        # what shut_down does first
+        client.run(log_both, "while-closing")
+    finally:
+        sweep_module.shut_down(client, closing)
+    err = capfd.readouterr().err
+    assert err.count("Failed to communicate with scheduler during heartbeat") == 1      # before closing only
+    assert err.count("CommClosedError") == 1
+    assert "an unrelated error before-closing" in err and "an unrelated error while-closing" in err
+    assert all(sweep_module._SHUTDOWN_NOISE not in h.filters for h in logging.getLogger("distributed").handlers)

@@ -22,8 +22,8 @@ efficiency             machine models ([machine] table): η of an engine, COP of
 
 Adding one is one call, e.g. the Fano factor of the quanta exchanged with each bath::
 
-    register(Observable("fano", lambda p: {b: counting_statistics(p.generator, {b: "number"}).fano
-                                           for b in p.bath_names}, "Fano factor per bath", per_bath=True))
+    register(Observable("fano", lambda p: {b: p.counting(b).fano for b in p.bath_names},
+                        "Fano factor of the energy drawn from each bath", per_bath=True))
 
 The functions run inside Dask workers: they receive the point and return plain numbers; an
 exception marks that observable (and the point's status) as failed, with its message.
@@ -41,7 +41,7 @@ from ..dynamics import spectral_gap, steady_state
 from ..errors import InputError
 from ..models.machines import machine_performance
 from ..thermo.currents import entropy_production, heat_currents
-from ..thermo.fcs import counting_statistics, tur_ratio
+from ..thermo.fcs import counting_statistics
 
 __all__ = ["DEFAULT_OBSERVABLES", "Observable", "SweepPoint", "observable", "observable_names", "register"]
 
@@ -52,8 +52,11 @@ class SweepPoint:
     Attributes:
         model: the :class:`~detbal.models.Model`; ``generator``, ``beta`` (reference β) and
             ``bath_names`` for convenience.
-    Methods ``kms()``, ``gns()`` (BalanceReport w.r.t. the Gibbs state σ_β) and ``rho()``
-    ((d, d) steady state) are cached, including the exception they raised.
+    Methods ``kms()``, ``gns()`` (BalanceReport w.r.t. the Gibbs state σ_β), ``rho()`` ((d, d)
+    steady state), ``entropy_production()`` (Π, float) and ``counting(bath)`` (CountingStatistics
+    of the energy drawn from ``bath``, order 2) are cached, including the exception they raised:
+    observables that share one of them (``current_noise`` and ``tur_ratio`` share the counting
+    statistics of each bath) compute it once per point.
     """
 
     def __init__(self, model):
@@ -82,6 +85,12 @@ class SweepPoint:
 
     def rho(self) -> np.ndarray:
         return self._once("rho", lambda: np.asarray(steady_state(self.generator).state))
+
+    def entropy_production(self) -> float:
+        return self._once("ep", lambda: entropy_production(self.generator, self.rho()).total)
+
+    def counting(self, bath: str):
+        return self._once(f"counting:{bath}", lambda: counting_statistics(self.generator, {bath: "energy"}, order=2))
 
 
 @dataclass(frozen=True)
@@ -129,17 +138,12 @@ def observable_names() -> tuple:
     return tuple(_REGISTRY)
 
 
-def _ep(p: SweepPoint) -> float:
-    return entropy_production(p.generator, p.rho()).total
-
-
 def _noise(p: SweepPoint) -> dict:
-    return {b: counting_statistics(p.generator, {b: "energy"}, order=2).noise for b in p.bath_names}
+    return {b: p.counting(b).noise for b in p.bath_names}
 
 
 def _tur(p: SweepPoint) -> dict:
-    ep = _ep(p)
-    return {b: tur_ratio(p.generator, {b: "energy"}, entropy_production_rate=ep) for b in p.bath_names}
+    return {b: p.counting(b).tur(p.entropy_production()) for b in p.bath_names}
 
 
 def _efficiency(p: SweepPoint) -> float:
@@ -156,7 +160,7 @@ for _obs in (
     Observable("gns_holds", lambda p: p.gns().holds, "GNS detailed balance w.r.t. Gibbs holds (1) or not (0)"),
     Observable("heat_current", lambda p: heat_currents(p.generator, p.rho()),
                "steady-state heat current into the system from each bath", per_bath=True),
-    Observable("entropy_production", _ep, "steady-state entropy production rate"),
+    Observable("entropy_production", lambda p: p.entropy_production(), "steady-state entropy production rate"),
     Observable("spectral_gap", lambda p: spectral_gap(p.generator).gap, "spectral gap of the generator"),
     Observable("current_noise", _noise, "zero-frequency noise c₂ of the energy current from each bath",
                per_bath=True),

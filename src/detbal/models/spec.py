@@ -32,6 +32,9 @@ that :mod:`detbal.io` can point at the line and column of the file.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -50,7 +53,7 @@ from ..generators.samplers import gibbs_sampler
 from .expressions import ExpressionError, Space, parse_operator
 
 __all__ = ["BathSpec", "JumpSpec", "SamplerSpec", "ModelSpec", "ModelInfo", "Model", "SpecError", "SpecMemoryError",
-           "build", "validate", "SPECTRAL_KINDS", "MACHINE_KINDS"]
+           "build", "validate", "SPECTRAL_KINDS", "MACHINE_KINDS", "operator_cache"]
 
 #: spectral-density kinds and their parameters, in the order of the Bath constructors
 SPECTRAL_KINDS = {
@@ -310,8 +313,40 @@ def _space(spec: ModelSpec):
         raise SpecError(str(exc), key) from None
 
 
-def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool = True) -> np.ndarray:
+#: the parsed operators of the innermost :func:`operator_cache` block ({(text, space, role): matrix}), or None
+_PARSED: ContextVar[dict | None] = ContextVar("detbal_parsed_operators", default=None)
+#: larger operators are parsed again rather than kept twice in memory
+OPERATOR_CACHE_MAX_BYTES = 8 * 2**20
 
+
+@contextmanager
+def operator_cache() -> Iterator[None]:
+    """Within this block (in this thread), :func:`build` and :func:`validate` parse and check each
+    distinct operator expression once: a later model with the same expression text, space and role
+    (hamiltonian, coupling, jump ...) gets a copy of the checked matrix. A parameter sweep builds
+    many models whose operators differ only where a parameter is written into them. Failures are
+    not kept (they are raised again, with their key); matrices above OPERATOR_CACHE_MAX_BYTES are
+    not kept. The cache is dropped at the end of the block."""
+    token = _PARSED.set({})
+    try:
+        yield
+    finally:
+        _PARSED.reset(token)
+
+
+def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool = True) -> np.ndarray:
+    """The checked (d, d) complex matrix of expression ``text`` (Hermitian part if ``hermitian``);
+    SpecError at ``key`` otherwise. Reused within an :func:`operator_cache` block."""
+    cache, memo = _PARSED.get(), (text, space, what, hermitian, nonzero)
+    if cache is not None and memo in cache:
+        return cache[memo].copy()
+    op = _parse_checked(text, space, key, what, hermitian, nonzero)
+    if cache is not None and op.nbytes <= OPERATOR_CACHE_MAX_BYTES:
+        cache[memo] = op.copy()
+    return op
+
+
+def _parse_checked(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool) -> np.ndarray:
     try:
         op = parse_operator(text, space, what)
     except ExpressionError as exc:

@@ -160,10 +160,30 @@ class CountingStatistics(JsonResult):
             F = np.where(c1 != 0, c2 / np.where(c1 != 0, c1, 1.0), np.copysign(np.inf, c2))
         return float(F[0]) if F.shape[0] == 1 else F
 
+    def tur(self, entropy_production_rate: float) -> float:
+        """Thermodynamic-uncertainty ratio c_2·Π/c_1² of the one counted field, with Π =
+        ``entropy_production_rate`` (the same number as :func:`tur_ratio`, from these cumulants).
+
+        Returns:
+            float (+inf when c_1 = 0).
+
+        Raises:
+            InputError: several fields, or ``order`` < 2.
+        """
+        if self.cumulants.shape[0] != 1 or self.order < 2:
+            raise InputError(f"the TUR ratio needs one counting field and order ≥ 2, got {self.cumulants.shape[0]} "
+                             f"field(s) and order {self.order}")
+        return _tur(float(self.cumulants[0, 0]), float(self.cumulants[0, 1]), float(entropy_production_rate))
+
     def __str__(self) -> str:
         rows = "; ".join(f"{lab}: " + ", ".join(f"c{n + 1}={v:.6g}" for n, v in enumerate(row))
                          for lab, row in zip(self.labels, self.cumulants))
         return f"CountingStatistics({rows}; {self.method})"
+
+
+def _tur(c1: float, c2: float, pi: float) -> float:
+    """c_2·Π/c_1², +inf when c_1 = 0."""
+    return math.inf if c1 == 0 else float(c2 * pi / c1 ** 2)
 
 
 def _order(order) -> int:
@@ -403,4 +423,4 @@ def tur_ratio(L: Generator | ArrayLike | RateMatrix, counting, *, entropy_produc
     else:
         rho = prob.steady.state if prob.steady is not None else steady_state(L).state
         pi = entropy_production(L, rho).total
-    return math.inf if c1 == 0 else float(c2 * pi / c1 ** 2)
+    return _tur(c1, c2, pi)
