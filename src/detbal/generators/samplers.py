@@ -37,7 +37,7 @@ from numpy.typing import ArrayLike
 
 from .. import config
 from .._checks import as_beta, as_nonnegative_scalar, as_operator, frobenius
-from ..eigenbasis import Eigenbasis, eigenbasis, rotate_cleaned
+from ..eigenbasis import Eigenbasis, eigenbasis
 from ..errors import InputError
 from .base import StoredGenerator
 from .sampler_kernels import (
@@ -400,7 +400,8 @@ def _filters(kind_weight, filter, beta, width, nu) -> tuple[list, str]:
 def gibbs_sampler(H: ArrayLike | Eigenbasis, beta: float, jumps: Sequence[ArrayLike], kind: str = "ckg",
                   weight: str | None = None, filter_width: float | None = None,
                   filter: Callable | Sequence[Callable] | None = None, *,
-                  quadrature_tol: float = DEFAULT_QUADRATURE_TOL, name: str | None = None) -> GibbsSampler:
+                  quadrature_tol: float = DEFAULT_QUADRATURE_TOL, name: str | None = None,
+                  conserved=None) -> GibbsSampler:
     """An exact KMS-detailed-balanced quantum Gibbs sampler for σ = e^{−βH}/Z (module docstring).
 
     Args:
@@ -420,6 +421,13 @@ def gibbs_sampler(H: ArrayLike | Eigenbasis, beta: float, jumps: Sequence[ArrayL
         quadrature_tol: CKG only: bound on the measured error of the ω-quadrature kernel used by
             ``apply`` (default 1e-10).
         name: generator name (default "ckg sampler" / "dll sampler").
+        conserved: a conserved quantity Q of H, diagonal in the computational basis ((d, d)
+            operator or its d labels; [H, Q] = 0 checked): H is diagonalised sector by sector
+            (Σ_s n_s³ instead of d³) and each jump rotated to the eigenbasis sector by sector,
+            O(d·Σ_s n_s²) instead of O(d³). The jumps need not conserve Q nor change it by a fixed
+            amount: V†AV is exact for any A. The sampler itself is basis independent — its
+            filtered jumps Σ_ν q̂(ν)A_ν use the projectors on the energy levels, whatever
+            eigenvectors span a degenerate level — so it equals the sampler built without Q.
 
     Returns:
         GibbsSampler (a Generator; ``hamiltonian`` = H, ``beta`` = β, ``hamiltonian_part`` = B).
@@ -439,11 +447,11 @@ def gibbs_sampler(H: ArrayLike | Eigenbasis, beta: float, jumps: Sequence[ArrayL
     if kind not in ("ckg", "dll"):
         raise InputError(f"`kind` must be 'ckg' or 'dll', got {kind!r}")
     b = as_beta(beta, "beta", allow_inf=False, allow_zero=False)
-    eb = eigenbasis(H, name="H")
+    eb = eigenbasis(H, name="H", conserved=conserved)
     Hm = eb.operator() if isinstance(H, Eigenbasis) else as_operator(H, "H", hermitian=True, sparse_ok=False)
     width = None if filter_width is None else as_nonnegative_scalar(filter_width, "filter_width", strict=True)
     jump_list, added = _closed_under_adjoint(_jump_list(jumps, eb.dim))
-    rotated = [rotate_cleaned(A, eb.vectors) for A in jump_list]
+    rotated = [eb.to_eigen_cleaned(A) for A in jump_list]
     e = eb.levels[eb.level_labels]
     if kind == "ckg":
         if filter is not None:

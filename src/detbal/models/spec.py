@@ -599,7 +599,8 @@ def build(spec: ModelSpec) -> Model:
         smp = spec.sampler
         try:
             generator = gibbs_sampler(H, smp.beta, ops, kind=smp.kind, weight=smp.weight,
-                                      filter_width=smp.filter_width, name=f"{smp.kind} sampler")
+                                      filter_width=smp.filter_width, name=f"{smp.kind} sampler",
+                                      conserved=conserved)
         except InputError as exc:
             raise SpecError(str(exc), ("sampler",)) from None
         return Model(np.array(H), generator, (), info)
