@@ -3,6 +3,7 @@ recorded while the rest complete, a scheduler started here is reached through --
 the recorded physics obeys the first and second laws."""
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -22,11 +23,17 @@ runner = CliRunner()
 T_HOT, T_COLD = [1.0, 2.0], [0.5, 1.0, 2.0]
 
 
-def test_two_by_three_sweep_on_a_local_cluster_equals_a_plain_loop(tmp_path):
-    # the LocalCluster is started by the sweep (2 worker processes), one point per task so both work
+def test_two_by_three_sweep_on_a_local_cluster_equals_a_plain_loop(tmp_path, monkeypatch):
+    # the LocalCluster is started by the sweep (2 worker processes), one point per task so both
+    # work; an extra observable records the process that evaluated each point
+    from detbal.app import observables
+
+    monkeypatch.setitem(observables._REGISTRY, "pid", db.Observable("pid", lambda p: os.getpid(), "process id"))
     path = tmp_path / "q.toml"
-    path.write_text(qubit_sweep(T_HOT, T_COLD))
+    path.write_text(qubit_sweep(T_HOT, T_COLD, observables=[*observables.DEFAULT_OBSERVABLES, "pid"]))
     ds = db.sweep(path, workers=2, batch=1)
+    pids = set(ds["pid"].values.ravel().tolist())
+    assert len(pids) == 2 and os.getpid() not in pids              # both worker processes, none here
     assert ds.sizes == {"T_hot": 2, "T_cold": 3, "bath": 2}
     assert ds.attrs["scheduler"] == "LocalCluster(2 workers)" and ds.attrs["detbal_version"] == db.__version__
     assert "T_hot" in ds.attrs["model_source"] and ds.attrs["model_name"] == "two-bath qubit"

@@ -329,9 +329,11 @@ def sweep(spec, client=None, *, workers: int | None = None, out=None, grid: dict
                     c, closing = _client(None, workers or default_workers())
                 used_batch = _run_dask(c, spec, obs, rest, per_point, collect)
     finally:
-        shut_down(c, closing)
-        if journal is not None:
-            journal.close(remove=False)
+        try:
+            shut_down(c, closing)
+        finally:
+            if journal is not None:
+                journal.close(remove=False)
     attrs = {
         "model_name": spec.name, "model_kind": spec.kind, "model_source": spec.text if spec.kind == "file"
         else f"{spec.model['name']} {spec.model['fixed']}", "model_path": spec.path,
