@@ -287,6 +287,8 @@ class Eigenbasis:
         d = 256 the GEMM is faster). Sector by sector: block diagonal, one product per sector.
         """
         p = np.asarray(p, dtype=float)
+        config.check_memory((8.0 if self.is_real else 16.0) * self.dim ** 2,
+                            f"the dense state V diag(p) V† (d = {self.dim})", "the populations in the eigenbasis")
         if self.sectors is not None:
             sec = self.sectors
             out = np.zeros((self.dim, self.dim), dtype=np.float64 if sec.is_real else np.complex128)

@@ -208,7 +208,14 @@ def _stationary_matrix_free(L, ref) -> float:
 def _davies_applies(L, ref) -> bool:
     """A Davies generator with σ diagonal in its own eigenbasis (e.g. beta=... or its steady state)."""
     eb = L.eigenbasis
-    return L.has_sector_structure and eb is not None and ref.vectors is eb.vectors
+    return L.has_sector_structure and eb is not None and _same_basis(ref, eb)
+
+
+def _same_basis(ref, eb) -> bool:
+    """σ is diagonal in ``eb`` itself (compared without assembling a sector eigenbasis' dense V)."""
+    if ref.basis is not None:
+        return ref.basis is eb or (eb.sectors is None and ref.basis.sectors is None and ref.vectors is eb.vectors)
+    return eb.sectors is None and ref.vectors is eb.vectors
 
 
 def _is_lindbladian(L, ref) -> bool:
@@ -229,7 +236,7 @@ def _operator_sums_affordable(L, ref) -> bool:
 def _eigenbasis_gksl_applies(L, ref) -> bool:
     """A generator with an eigenbasis GKSL form and σ diagonal in that eigenbasis (e.g. beta=...)."""
     eb = L.eigenbasis
-    return L.has_eigenbasis_gksl and eb is not None and ref.vectors is eb.vectors
+    return L.has_eigenbasis_gksl and eb is not None and _same_basis(ref, eb)
 
 
 def _eigenbasis_gksl_affordable(L, ref) -> bool:
@@ -336,7 +343,7 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
             raise InputError(f"`state` must be a density matrix or 'stationary', got {state!r}")
 
         ref = reference_state(L, state=steady_state(L).state, inner_label=label)
-        ref = ReferenceState(ref.vectors, ref.log_p, "steady state")
+        ref = ref.relabelled("steady state")
     else:
         ref = reference_state(L, beta=beta, state=state, inner_label=label)
     if reversal is not None:

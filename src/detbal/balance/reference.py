@@ -9,7 +9,6 @@ eigenbasis (or the generator's own, e.g. a Davies generator's), so σ is exactly
 from __future__ import annotations
 
 import numbers
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,22 +21,34 @@ from ..states import log_gibbs_populations
 __all__ = ["ReferenceState", "inner_parameter", "reference_state"]
 
 
-@dataclass(frozen=True, eq=False)
 class ReferenceState:
     """σ = V diag(p) V† with log p known exactly (no underflow): the reference of a DB test.
 
     Attributes:
-        vectors: (d, d) eigenvectors V of σ.
+        vectors: (d, d) eigenvectors V of σ (for a σ diagonal in an :class:`~detbal.eigenbasis.Eigenbasis`
+            computed sector by sector, assembled from ``basis`` on first access only).
         log_p: (d,) log-populations (finite: σ is faithful).
         label: description used in reports, e.g. "gibbs(beta=1)".
         energies: (d,) eigenvalues of the Hamiltonian when σ is its Gibbs state (that Hamiltonian
             is then diag(energies) in σ's eigenbasis), else None.
+        basis: the Eigenbasis whose vectors are V (σ diagonal in a generator's own eigenbasis), or None.
     """
 
-    vectors: np.ndarray
-    log_p: np.ndarray
-    label: str
-    energies: np.ndarray | None = None
+    __slots__ = ("_vectors", "basis", "energies", "label", "log_p")
+
+    def __init__(self, vectors, log_p, label: str, energies=None, basis=None):
+        if vectors is None and basis is None:
+            raise InputError("a ReferenceState needs `vectors` or `basis`")
+        self._vectors, self.log_p, self.label, self.energies, self.basis = vectors, log_p, label, energies, basis
+
+    @property
+    def vectors(self) -> np.ndarray:
+        if self._vectors is None:
+            self._vectors = self.basis.vectors
+        return self._vectors
+
+    def relabelled(self, label: str) -> ReferenceState:
+        return ReferenceState(self._vectors, self.log_p, label, self.energies, self.basis)
 
     @property
     def populations(self) -> np.ndarray:
@@ -78,7 +89,7 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
             raise NotFaithfulError(f"the Gibbs state at beta = {b} is not faithful (zero temperature "
                                    f"projects on the ground space); {need}")
         energies = eb.energies if L.eigenbasis is None else None  # eb is then exactly that of H
-        return ReferenceState(eb.vectors, log_p, f"gibbs(beta={b:g})", energies)
+        return ReferenceState(None, log_p, f"gibbs(beta={b:g})", energies, basis=eb)
     if isinstance(state, str):
         raise InputError(f"`state` must be a density matrix, got {state!r}")
     sigma = as_state(state, "state", dim=L.dim)
@@ -88,7 +99,7 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
         p = np.diagonal(X).real
         off = np.abs(X - np.diag(np.diagonal(X))).max()
         if off <= 1e-12 * np.abs(p).max() and p.min() > 1e-14 * p.max():
-            return ReferenceState(eb.vectors, np.log(p), "state")
+            return ReferenceState(None, np.log(p), "state", basis=eb)
     p, V = np.linalg.eigh(sigma)
     if p[0] <= 1e-14 * p[-1]:
         raise NotFaithfulError(f"`state` is not full rank (smallest eigenvalue {p[0]:.2e}); {need}")

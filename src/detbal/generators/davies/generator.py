@@ -42,6 +42,7 @@ from . import sector_balance
 from . import sector_kernel as kern
 from . import sector_linalg as lin
 from . import sparse_pauli as _pauli
+from .blockwise import BlockwiseForm, CouplingData, frequency_groups
 from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_possible
 from ...classical.rate_matrix import RateMatrix
 from ..base import Generator, dagger as _dag
@@ -54,12 +55,19 @@ class _SectorsBox:
     generator, its channels and its sums."""
 
     def __init__(self, eb: Eigenbasis):
-        self.eb, self._sec = eb, None
+        self.eb, self._sec, self._groups = eb, None, None
 
     def get(self) -> _bohr.Sectors:
         if self._sec is None:
             self._sec = _bohr.sectors(self.eb, self.eb.tol)
         return self._sec
+
+    def groups(self):
+        """The multi-pair Bohr-frequency groups (:func:`.blockwise.frequency_groups`), without the
+        O(d²) sector tables."""
+        if self._groups is None:
+            self._groups = frequency_groups(self.eb.levels, self.eb.tol)
+        return self._groups
 
 
 _TABLES = ("St", "St_abs2", "emit", "gamma", "gamma0", "lamb_table")
@@ -75,11 +83,11 @@ class _Coupling:
     give its sparse Pauli rate matrix.
     """
 
-    __slots__ = ("S", "St", "St_abs2", "_box", "auto_named", "bath", "emit", "gamma", "gamma0",
+    __slots__ = ("S", "St", "St_abs2", "_box", "_bw", "auto_named", "bath", "emit", "gamma", "gamma0",
                  "has_lamb_shift", "lamb_table", "name")
 
     def __init__(self, name, bath, S, box: _SectorsBox, lamb_shift, auto_named, lazy=False):
-        self.name, self.bath, self.S, self._box = name, bath, S, box
+        self.name, self.bath, self.S, self._box, self._bw = name, bath, S, box, None
         self.has_lamb_shift, self.auto_named = bool(lamb_shift), auto_named
         if not lazy:
             self._fill()
@@ -110,6 +118,19 @@ class _Coupling:
         self.gamma0 = _bohr.zero_rate(bath, St, sec, self.name)
         self.gamma = _bohr.rate_matrix(sec, self.emit, bath.beta, self.gamma0)
         self.lamb_table = _bohr.lamb_matrix(bath, sec) if self.has_lamb_shift else None
+
+    def has_tables(self) -> bool:
+        try:
+            object.__getattribute__(self, "St")
+            return True
+        except AttributeError:
+            return False
+
+    def blockwise_data(self) -> CouplingData:
+        """This coupling in sector-pair blocks (:class:`.blockwise.CouplingData`), built once."""
+        if self._bw is None:
+            self._bw = CouplingData(self._box.eb, self.S, self.bath, self.name, self._box.groups())
+        return self._bw
 
     def renamed(self, name, auto):
         new = object.__new__(_Coupling)
@@ -179,7 +200,7 @@ def davies(H: ArrayLike | Eigenbasis, couplings: Sequence[tuple[ArrayLike, Bath]
     box = _SectorsBox(eb)
     cps = tuple(_Coupling(name, bath, S, box, lamb_shift, bath.name is None, lazy)
                 for (S, bath), name in zip(parsed, names))
-    return DaviesGenerator._build(eb, box, cps, hamiltonian_count=1, hamiltonian=h, name="davies")
+    return DaviesGenerator._build(eb, box, cps, hamiltonian_count=1, hamiltonian=h, name="davies", blockwise=lazy)
 
 
 def davies_bytes(d: int, n_baths: int, lamb_shift: bool = False, diagonalise: bool = True) -> float:
@@ -212,10 +233,12 @@ class DaviesGenerator(Generator):
     has_sector_structure = True
 
     @classmethod
-    def _build(cls, eb, box, couplings, hamiltonian_count, hamiltonian=None, name="davies"):
+    def _build(cls, eb, box, couplings, hamiltonian_count, hamiltonian=None, name="davies", blockwise=False):
         """``hamiltonian_count`` n: the coherent part is −i[nH + H_LS, ·] (0 for a channel, 2 for
-        the sum of two full generators: sums add actions, :mod:`detbal.generators.base`)."""
+        the sum of two full generators: sums add actions, :mod:`detbal.generators.base`).
+        ``blockwise``: the d×d tables did not fit when the generator was built (:attr:`uses_blockwise`)."""
         self = cls.__new__(cls)
+        self._bw_mode = bool(blockwise)
         self._eb, self._box, self._cps = eb, box, tuple(couplings)
         self._h_count = int(hamiltonian_count)
         self._H = hamiltonian
@@ -300,7 +323,7 @@ class DaviesGenerator(Generator):
         """One DaviesGenerator per bath, named after it, coherent part = its own Lamb shift only."""
         if "channels" not in self._cache:
             self._cache["channels"] = tuple(
-                DaviesGenerator._build(self._eb, self._box, (c,), 0, self._H, name=c.name)
+                DaviesGenerator._build(self._eb, self._box, (c,), 0, self._H, name=c.name, blockwise=self._bw_mode)
                 for c in self._cps)
         return self._cache["channels"]
 
@@ -401,7 +424,7 @@ class DaviesGenerator(Generator):
         cps = tuple(c.renamed(n, c.auto_named) for (_, c), n in zip(entries, names))
         return DaviesGenerator._build(self._eb, self._box, cps, self._h_count + other._h_count,
                                       self._H if self._H is not None else other._H,
-                                      name=f"{self.name} + {other.name}")
+                                      name=f"{self.name} + {other.name}", blockwise=self._bw_mode or other._bw_mode)
 
     def __repr__(self) -> str:
         return (f"DaviesGenerator(name={self.name!r}, dim={self.dim}, baths={list(self.bath_names)}, "
@@ -426,12 +449,61 @@ class DaviesGenerator(Generator):
             self._cache["sym"] = S
         return self._cache["sym"]
 
+    @property
+    def uses_blockwise(self) -> bool:
+        """True when the generator is evaluated from the sector-pair blocks of its couplings
+        (:mod:`.blockwise`): the eigenbasis was computed sector by sector (a conserved quantity) and the
+        d×d rate tables exceeded ``detbal.config.memory_budget`` when it was built (and were not built
+        since). Certificates (:meth:`structured_balance`),
+        the kernel dimension, the steady state's populations (:meth:`steady_populations`), their flows
+        and the gap (:meth:`structured_gap`) are then computed without any d×d table; what needs the
+        tables (``apply``, ``to_dense``, evolution, spectrum) raises MemoryBudgetError."""
+        return self._bw_mode and not all(c.has_tables() for c in self._cps)
+
+    def _blockwise(self) -> BlockwiseForm:
+        """The sector-pair-block form (:class:`.blockwise.BlockwiseForm`), built once."""
+        if "bw" not in self._cache:
+            if self.lamb_shift:
+                raise InputError("the Lamb shift is not available without the d×d rate tables (d = "
+                                 f"{self.dim}): build the generator with lamb_shift=False, or fewer sites")
+            self._cache["bw"] = BlockwiseForm(self._eb, [c.blockwise_data() for c in self._cps], self._h_count,
+                                              self._box.groups())
+        return self._cache["bw"]
+
+    def steady_populations(self) -> tuple[np.ndarray, int, str]:
+        """The steady state's populations in the energy eigenbasis, without forming the d×d state.
+
+        One common β: the Gibbs populations ("davies-gibbs"). Otherwise the kernel of the Pauli
+        matrix (non-degenerate spectrum, "davies-pauli-kernel", dense GTH elimination: memory-budget
+        checked), or the diagonal of :meth:`structured_steady_state` (degenerate levels). Returns (p (d,) in eigenbasis order,
+        kernel dimension, method); a Gibbs state of a degenerate spectrum is diagonal too.
+        """
+        k = self._kernel_dim()
+        if self.beta is not None:
+            return np.exp(self._log_gibbs()), k, "davies-gibbs"
+        if self.uses_blockwise and not self._eb.is_degenerate:
+            return self._blockwise().pauli_stationary(), k, "davies-pauli-kernel"
+        state, k, method = self.structured_steady_state()
+        return np.real(np.diagonal(self._eb.to_eigen(state))).copy(), k, method
+
+    def population_flows(self, p) -> dict:
+        """{bath: W_b p}: for a state diagonal in the eigenbasis with populations ``p`` (eigenbasis
+        order), the rate of change of its populations due to each bath, (𝓛_b ρ)_mm = Σ_n W_b,mn p_n
+        (also for degenerate levels: only populations feed populations); its heat current is
+        J_b = Σ_m E_m (W_b p)_m. Sparse, sector pair by sector pair (no d×d table)."""
+        p = np.asarray(p, dtype=float)
+        if p.shape != (self.dim,):
+            raise InputError(f"`p` must hold {self.dim} populations, got shape {p.shape}")
+        return {name: c.blockwise_data().W @ p for name, c in zip(self.bath_names, self._cps)}
+
     def _kernel_dim(self) -> int:
         """dim ker 𝓛, exact from the structure: the Pauli rate graph (non-degenerate levels), or the
         block nullities of the sparse ν = 0 sector (degenerate levels; see
         :func:`sector_linalg.zero_sector_matrix`), never a dense d²×d² or n0×n0 matrix."""
         if "kdim" not in self._cache:
-            if self._sec.degenerate:
+            if self.uses_blockwise:
+                self._cache["kdim"] = self._blockwise().kernel_dim(self.betas)
+            elif self._sec.degenerate:
                 self._cache["kdim"] = kern.block_nullity(self._zero_sector_sparse())
             else:
                 self._cache["kdim"] = kern.kernel_dim(self._parts, self._cps)
@@ -484,6 +556,11 @@ class DaviesGenerator(Generator):
         k = self._kernel_dim()
         if self.beta is not None:
             return self._from_populations(np.exp(self._log_gibbs())), k, "davies-gibbs"
+        if self.uses_blockwise:
+            X = self._blockwise().steady_state_eigen(k)
+            Y = self._eb.from_eigen(X)
+            method = "davies-zero-sector-kernel" if self._eb.is_degenerate else "davies-pauli-kernel"
+            return (Y + Y.conj().T) / 2, k, method
         if self._parts.pauli_matrix is not None:
             return self._from_populations(kern.pauli_kernel(self._parts, self._cps, k)), k, "davies-pauli-kernel"
         X = kern.zero_sector_state(self._parts.zero_block, self._sec, k)
@@ -525,6 +602,10 @@ class DaviesGenerator(Generator):
         sparse ν = 0 block (when Hermitian, i.e. no Lamb shift inside degenerate levels);
         otherwise ``eig``. Coherences: min −Re λ.
         """
+        if self.uses_blockwise:
+            finite = self.beta is not None and math.isfinite(self.beta)
+            return self._blockwise().gap(self._kernel_dim(), self.beta if finite else None,
+                                         self._log_gibbs() if finite else None)
         f, k = self._parts, self._kernel_dim()   # the ν ≠ 0 blocks first: they are needed below
         g_pop = None
         if self._sec.degenerate and self.beta is not None and math.isfinite(self.beta):
@@ -546,27 +627,9 @@ class DaviesGenerator(Generator):
         return max(float(min(gaps)), 0.0)
 
     def _stack_gap(self, st) -> float:
-        """−max Re λ over a stack of Bohr blocks. One finite β, and a coherent part that is −iν·I on
-        every block (exactly equal frequencies, no Lamb shift inside degenerate levels): Re λ are the
-        eigenvalues of the KMS-scaled dissipative blocks D̂ (D̂_ac = D_ac e^{x}, x = [log p_j + log p_l
-        − log p_i − log p_k]/4 for a = |i⟩⟨k|, c = |j⟩⟨l|), Hermitian for a KMS-detailed-balanced
-        generator: batched ``eigvalsh``. Otherwise batched ``eig`` of the blocks."""
-        if self.beta is not None and math.isfinite(self.beta):
-            coherent = st.matrices - st.dissipative
-            diag = np.diagonal(coherent, axis1=1, axis2=2)
-            scale = max(float(np.max(np.abs(st.matrices))), 1e-300)
-            off = coherent.copy()
-            off[:, np.arange(st.size), np.arange(st.size)] = 0
-            spread = np.max(np.abs(diag - diag[:, :1]), initial=0.0)
-            if np.max(np.abs(off), initial=0.0) <= 1e-13 * scale and spread <= 1e-13 * scale:
-                lp = self._log_gibbs()
-                R, C = st.rows, st.cols
-                g = (lp[R] + lp[C]) / 4
-                Dh, _ = log_scaled(st.dissipative, g[:, None, :] - g[:, :, None], shift=0.0)
-                if _batched_hermitian(Dh):
-                    Dh = (Dh + np.conj(np.swapaxes(Dh, 1, 2))) / 2
-                    return -float(np.max(np.linalg.eigvalsh(Dh)))
-        return -float(np.max(np.linalg.eigvals(st.matrices).real))
+        """−max Re λ over a stack of Bohr blocks (:func:`.sector_kernel.stack_gap` at this β)."""
+        lp = self._log_gibbs() if self.beta is not None and math.isfinite(self.beta) else None
+        return kern.stack_gap(st, lp)
 
     def structured_evolve(self, rho0, times) -> np.ndarray:
         """States e^{t𝓛}ρ₀ at the given times, in closed form sector by sector.
@@ -659,12 +722,9 @@ class DaviesGenerator(Generator):
         s = float(s)
         if not 0 <= s <= 1:
             raise InputError(f"`s` must be in [0, 1], got {s}")
+        if self.uses_blockwise:
+            return self._blockwise().balance_norms(lp, s)
         return sector_balance.balance_norms(self._parts, lp, s)
-
-
-def _batched_hermitian(A: np.ndarray, rtol: float = 1e-12) -> bool:
-    """‖A − A†‖_F ≤ rtol·‖A‖_F for a stack (B, n, n) of blocks (each transposed separately)."""
-    return float(np.linalg.norm(A - np.conj(np.swapaxes(A, 1, 2)))) <= rtol * float(np.linalg.norm(A))
 
 
 def _readonly(a):

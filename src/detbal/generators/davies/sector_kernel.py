@@ -18,12 +18,13 @@ from scipy.sparse.csgraph import connected_components
 
 from ... import config
 from ...classical.rate_matrix import RateMatrix, closed_classes as rate_graph_closed_classes
+from ...eigenbasis import log_scaled
 from ...errors import InputError, NonUniqueSteadyStateError
 from .sectors import _expand_levels, _level_table, index_dtype
 from .sector_linalg import _sum_level_operators
 
-__all__ = ["block_nullity", "closed_classes", "components", "kernel_dim", "nullity", "pauli_kernel", "top_gap",
-           "zero_sector_matrix", "zero_sector_state"]
+__all__ = ["block_nullity", "closed_classes", "components", "kernel_dim", "nullity", "pauli_kernel", "stack_gap",
+           "top_gap", "zero_sector_matrix", "zero_sector_state"]
 
 _NULL_RTOL = 1e-10
 
@@ -218,7 +219,7 @@ def block_nullity(M: sp.csr_array, rtol: float = _NULL_RTOL) -> int:
     n = M.shape[0]
     if n == 0:
         return 0
-    M = sp.csr_array(M)
+    M = sp.csr_array(M, copy=True)   # eliminate_zeros works in place: never on the caller's arrays
     M.eliminate_zeros()
     scale = float(abs(M).sum(axis=0).max()) if M.nnz else 0.0
     if scale == 0.0:
@@ -316,3 +317,32 @@ def pauli_kernel(form, couplings, k: int) -> np.ndarray:
         lq = np.log(np.maximum(x, 0.0)) - b_ref * (e - e[0])
     m = lq.max()
     return np.exp(lq - m - math.log(np.sum(np.exp(lq - m))))
+
+
+def stack_gap(st, log_p: np.ndarray | None) -> float:
+    """−max Re λ over a stack of Bohr blocks (:class:`.sectors.BlockStack`). With ``log_p`` the Gibbs
+    log-populations of one finite β, and a coherent part that is −iν·I on every block (exactly equal
+    frequencies, no Lamb shift inside degenerate levels): Re λ are the eigenvalues of the KMS-scaled
+    dissipative blocks D̂ (D̂_ac = D_ac e^{x}, x = [log p_j + log p_l − log p_i − log p_k]/4 for
+    a = |i⟩⟨k|, c = |j⟩⟨l|), Hermitian for a KMS-detailed-balanced generator: batched ``eigvalsh``.
+    Otherwise batched ``eig`` of the blocks."""
+    if log_p is not None:
+        coherent = st.matrices - st.dissipative
+        diag = np.diagonal(coherent, axis1=1, axis2=2)
+        scale = max(float(np.max(np.abs(st.matrices))), 1e-300)
+        off = coherent.copy()
+        off[:, np.arange(st.size), np.arange(st.size)] = 0
+        spread = np.max(np.abs(diag - diag[:, :1]), initial=0.0)
+        if np.max(np.abs(off), initial=0.0) <= 1e-13 * scale and spread <= 1e-13 * scale:
+            R, C = st.rows, st.cols
+            g = (log_p[R] + log_p[C]) / 4
+            Dh, _ = log_scaled(st.dissipative, g[:, None, :] - g[:, :, None], shift=0.0)
+            if _batched_hermitian(Dh):
+                Dh = (Dh + np.conj(np.swapaxes(Dh, 1, 2))) / 2
+                return -float(np.max(np.linalg.eigvalsh(Dh)))
+    return -float(np.max(np.linalg.eigvals(st.matrices).real))
+
+
+def _batched_hermitian(A: np.ndarray, rtol: float = 1e-12) -> bool:
+    """‖A − A†‖_F ≤ rtol·‖A‖_F for a stack (B, n, n) of blocks (each transposed separately)."""
+    return float(np.linalg.norm(A - np.conj(np.swapaxes(A, 1, 2)))) <= rtol * float(np.linalg.norm(A))

@@ -1,0 +1,585 @@
+"""A Davies generator assembled from the sector-pair blocks of its couplings, with no d×d table
+(internal: the route of :class:`~detbal.generators.davies.DaviesGenerator` when a conserved quantity
+splits the eigenbasis and the d×d rate tables exceed the memory budget).
+
+Energy eigenbasis, levels A, C of H (multiplicity n_A, eigenvector energies E_i). The transition
+j → i of bath b has the rate Γ_b,ij = γ_b(E_j − E_i) and the amplitude T_b,ij = √Γ_b,ij S̃_b,ij; its
+*code* c(i, j) names the Bohr-frequency group of E_j − E_i (0 inside a level, opposite signs for the
+two orientations; level gaps closer than ``tol`` are chained into groups exactly as by
+:func:`.sectors.sectors`). On the matrix units |i⟩⟨k|
+
+    𝓛(|j⟩⟨l|) = Σ_b Σ_{c(i,j) = c(k,l)} T_b,ij conj(T_b,kl) |i⟩⟨k| − ½{G, |j⟩⟨l|} − i[K, |j⟩⟨l|],
+
+G = Σ_b Σ_ω γ_b(ω)A_b(ω)†A_b(ω) and K = nH (no Lamb shift), both block diagonal in the levels.
+The invariant sets used here:
+
+* the ν = 0 sector (i, k in one level): the populations, on which 𝓛 is the Pauli rate matrix W,
+  and the coherences inside degenerate levels — one sparse matrix M0;
+* a *level pair* (A, C), A ≠ C, carries the n_A·n_C units A × C with the block
+  −½(G_A ⊗ 1 + 1 ⊗ G_Cᵀ) − i n(E_i − E_k) + Σ_b T_b,AA ⊗ conj(T_b,CC) (T_b,AA = √γ_b(0) S̃_b,AA);
+  for two simple levels the scalar λ_ik = −i n(E_i − E_k) − ½(g_i + g_k) + Σ_b γ_b(0) s_b,i s_b,k
+  (g = diag G, s_b = diag S̃_b);
+* two different transitions A ← B and C ← D of one bath in one Bohr group of several level pairs
+  (degenerate Bohr frequencies, c(A, B) = c(C, D) ≠ 0) *link* the level pairs (A, C) and (B, D)
+  (entry T_b,ij conj(T_b,kl)); a connected component of linked level pairs is one dense block.
+
+The dense path (:class:`.sector_linalg.SectorForm`) keeps each Bohr sector as one block; here a
+sector is split into the parts that are coupled, which changes no norm and no eigenvalue. The
+transitions are read block by block from :func:`.sparse_pauli.coupling_blocks`, the scalar
+coherences are scanned in row chunks and the blocks are built in batches: memory O(Σ blocks +
+number of special transitions), time O(d²) for the scan. The certificate norms, the gap, the
+kernel dimension and the populations' flows match the dense path to round-off.
+"""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import eigsh
+
+from ... import config
+from ..._checks import hermiticity_error
+from ...classical.rate_matrix import RateMatrix
+from ...eigenbasis import log_scaled, sigma_exponent
+from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
+from ...states import log_gibbs_populations
+from .sector_balance import _ScaledSums, _sumsq
+from .sector_kernel import _within_groups, block_nullity, stack_gap, top_gap, zero_sector_state
+from .sectors import BlockStack, _expand_pairs
+from .sparse_pauli import _rates, coupling_blocks, pauli_sparse, sparse_components
+
+__all__ = ["BlockwiseForm", "CouplingData", "frequency_groups", "transition_codes"]
+
+_CHUNK = 1 << 22          # entries per chunk of the scans
+_ADVICE = "fewer sites, or a larger memory budget (command line: --memory-budget)"
+
+
+def frequency_groups(levels: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
+    """The Bohr-frequency groups with more than one level pair: all positive level gaps
+    L_b − L_a (a < b) sorted once, neighbours closer than ``tol`` chained (as :func:`.sectors.sectors`).
+
+    Returns:
+        (lo, hi): (G,) smallest and largest gap of each such group, ascending. A gap belongs to group g
+        iff lo[g] ≤ gap ≤ hi[g]; every other gap is alone in its group.
+    Raises:
+        MemoryBudgetError: 11 bytes per level pair exceed the budget.
+    """
+    L = np.asarray(levels, dtype=float)
+    n = L.shape[0]
+    T = n * (n - 1) // 2
+    config.check_memory(11.0 * T, f"the sorted Bohr frequencies ({T} level pairs)", _ADVICE)
+    if T < 2:
+        return np.zeros(0), np.zeros(0)
+    gaps = np.empty(T)
+    off = 0
+    for a in range(n - 1):
+        np.subtract(L[a + 1:], L[a], out=gaps[off:off + n - 1 - a])
+        off += n - 1 - a
+    gaps.sort()
+    close = np.empty(T + 1, dtype=np.int8)
+    close[0] = close[T] = 0
+    for a in range(0, T - 1, _CHUNK):
+        b = min(T - 1, a + _CHUNK)
+        close[a + 1:b + 1] = (gaps[a + 1:b + 1] - gaps[a:b]) <= tol
+    edge = np.diff(close)           # +1 where a run of close neighbours starts, −1 after it ends
+    del close
+    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
+    return gaps[starts].copy(), gaps[ends].copy()
+
+
+def transition_codes(levels, lab, groups, i, j) -> tuple[np.ndarray, np.ndarray]:
+    """(code, multi) of the transitions j → i: code 0 inside a level, ±(g + 1) for the multi-pair
+    group g, ±(G + 1 + index of the level pair) for a level pair alone in its group (sign + when j
+    lies above i); ``multi`` marks the multi-pair groups. Two transitions share a jump operator
+    A(ω) iff their codes agree (:func:`.sectors.frequency_codes`)."""
+    lo, hi = groups
+    la, lb = lab[i], lab[j]
+    a, b = np.minimum(la, lb), np.maximum(la, lb)
+    gap = levels[b] - levels[a]
+    idx = np.searchsorted(lo, gap, side="right") - 1
+    multi = (idx >= 0) & (gap <= hi[np.maximum(idx, 0)]) & (la != lb) if lo.size else np.zeros(gap.shape, bool)
+    n = levels.shape[0]
+    base = np.where(multi, idx.astype(np.int64) + 1, lo.shape[0] + 1 + a.astype(np.int64) * n + b)
+    return np.where(la == lb, 0, np.where(lb > la, base, -base)), multi
+
+
+class CouplingData:
+    """One bath's coupling S̃_b = V†S_bV in sector-pair blocks and what the blockwise form needs.
+
+    Attributes:
+        W: (d, d) csr Pauli rate matrix of this bath (:func:`.sparse_pauli.pauli_sparse`).
+        g: (d,) diagonal of G_b, g_n = Σ_m Γ_b,mn |S̃_b,mn|².
+        t0: (d, d) csr T_b restricted to intra-level transitions (√γ_b(0) S̃_b inside levels).
+        G_deg: (d, d) csr G_b inside the degenerate levels (all their entries), zero elsewhere.
+        special: (i, j, T_b,ij, code) of the transitions in multi-pair Bohr groups or touching a
+            degenerate level (int32, int32, float/complex, int64 arrays).
+    """
+
+    def __init__(self, eb, S, bath, name: str, groups):
+        d = eb.dim
+        self.name, self.bath = name, bath
+        lab, levels = eb.level_labels, eb.levels
+        deg = np.bincount(lab)
+        e = levels[lab]
+        blocks = coupling_blocks(eb, S)
+        self.W = pauli_sparse(eb, [(blocks, bath)], [name])
+        s = np.zeros(d)
+        for (a, b), (rows, cols, blk) in blocks.items():
+            if a == b:
+                s[rows] = np.real(np.diagonal(blk))
+        try:
+            gamma0 = float(bath.rate(0.0))
+        except InputError:
+            if np.max(np.abs(s), initial=0.0) > 1e-14 * max((float(np.max(np.abs(b[2]))) for b in blocks.values()),
+                                                             default=1e-300):
+                raise InputError(f"bath {name!r}: the coupling has zero-frequency (ν = 0) jumps, which need "
+                                 "γ(0) = 2πT·J'(0); it diverges for a sub-ohmic spectral density") from None
+            gamma0 = 0.0
+        self.gamma0 = gamma0
+        self.g = -self.W.diagonal() + gamma0 * s * s
+        touch = deg[lab] > 1
+        parts, nbytes = [], 0.0
+        for (a, b), (rows, cols, blk) in blocks.items():
+            step = max(1, _CHUNK // max(blk.shape[1], 1))
+            for r0 in range(0, blk.shape[0], step):
+                sub = blk[r0:r0 + step]
+                I, J = np.nonzero(sub)
+                i, j = rows[r0 + I], cols[J]
+                code, multi = transition_codes(levels, lab, groups, i, j)
+                keep = multi | touch[i] | touch[j] | ((lab[i] == lab[j]) & (i != j))
+                if not np.any(keep):
+                    continue
+                i, j, code = i[keep], j[keep], code[keep]
+                v = sub[I[keep], J[keep]]
+                rate, _ = _rates(bath, e[j] - e[i], name)
+                nbytes += 32.0 * i.shape[0]
+                config.check_memory(nbytes, f"the transitions of bath {name!r} in degenerate Bohr groups or "
+                                    f"levels (d = {d})", _ADVICE)
+                parts.append((i.astype(np.int32), j.astype(np.int32), np.sqrt(rate) * v, code))
+        del blocks
+        self.special = tuple(np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, dt)
+                             for k, dt in enumerate((np.int32, np.int32, float, np.int64)))
+        del parts
+        i, j, tv, code = self.special
+        # T_b inside levels (dephasing s and the intra-level jumps of degenerate levels)
+        intra = code == 0
+        diag = np.arange(d)
+        self.t0 = sp.csr_array(sp.coo_array(
+            (np.concatenate([math.sqrt(gamma0) * s, tv[intra & (i != j)]]),
+             (np.concatenate([diag, i[intra & (i != j)]]), np.concatenate([diag, j[intra & (i != j)]]))),
+            shape=(d, d)))
+        # G_b inside degenerate levels: G_mn = Σ_i conj(T_im) T_in for m, n in one level
+        into = touch[j]
+        ii, jj, vv = i[into], j[into], tv[into]
+        a_, b_ = _within_groups(ii.astype(np.int64) * levels.shape[0] + lab[jj])
+        self.G_deg = sp.csr_array(sp.coo_array((np.conj(vv[a_]) * vv[b_], (jj[a_], jj[b_])), shape=(d, d)))
+
+    def nbytes(self) -> float:
+        return float(self.W.data.nbytes + self.W.indices.nbytes + sum(a.nbytes for a in self.special))
+
+
+def _level_entries(diag: np.ndarray, off: sp.csr_array, I: np.ndarray, J: np.ndarray, inside: np.ndarray):
+    """Entries X[I, J] of a level-block-diagonal X stored as its diagonal (simple levels) and a sparse
+    matrix (all entries of the degenerate levels); ``inside`` marks pairs in one level."""
+    out = np.where(I == J, diag[np.minimum(I, diag.shape[0] - 1)], 0.0).astype(np.result_type(diag, off.dtype))
+    sel = np.flatnonzero(inside.ravel())
+    if sel.size and off.nnz:
+        vals = np.asarray(off[I.ravel()[sel], J.ravel()[sel]]).ravel()
+        flat = out.reshape(-1)
+        hit = vals != 0
+        flat[sel[hit]] = vals[hit]
+    return out
+
+
+class BlockwiseForm:
+    """The generator of a set of baths (:class:`CouplingData`) with coherent part −i[nH, ·], sector by
+    sector without d×d tables (module docstring). ``h_count`` is n."""
+
+    def __init__(self, eb, data: list, h_count: int, groups):
+        self.eb, self.data, self.h, self.groups = eb, list(data), int(h_count), groups
+        d = self.d = eb.dim
+        self.lab, self.levels = eb.level_labels, eb.levels
+        self.deg = np.bincount(self.lab)
+        self.start = np.cumsum(self.deg) - self.deg
+        self.E = np.asarray(eb.energies, dtype=float)
+        self.W = self.data[0].W if len(self.data) == 1 else sp.csr_array(sum(c.W for c in self.data))
+        self.g = sum(c.g for c in self.data)
+        G_deg = sum((c.G_deg for c in self.data), sp.csr_array((d, d)))
+        self.G_deg = sp.csr_array(G_deg)
+        self.degenerate = bool(np.any(self.deg > 1))
+        self._links = None
+        self._zero = None
+
+    # -- the ν = 0 sector ---------------------------------------------------------------------------
+    def zero_sector(self):
+        """(rows, cols, M0): the ν = 0 units (populations first) and the sparse block of 𝓛 on them
+        (= W for a non-degenerate spectrum); cached."""
+        if self._zero is not None:
+            return self._zero
+        d = self.d
+        if not self.degenerate:
+            idx = np.arange(d)
+            self._zero = (idx, idx, self.W)
+            return self._zero
+        lab, deg, start = self.lab, self.deg, self.start
+        lv = np.arange(deg.shape[0])
+        zi, zk, _ = _expand_pairs(lv, lv, start, deg)
+        coh = zi != zk
+        rows = np.concatenate([np.arange(d, dtype=zi.dtype), zi[coh]])
+        cols = np.concatenate([np.arange(d, dtype=zk.dtype), zk[coh]])
+        n0 = rows.shape[0]
+        key = rows.astype(np.int64) * d + cols
+        order = np.argsort(key)
+        skey = key[order]
+
+        def unit(i, k):
+            return order[np.searchsorted(skey, np.asarray(i, np.int64) * d + k)]
+
+        W = self.W.tocoo()
+        R, C, V = [W.row.astype(np.int64)], [W.col.astype(np.int64)], [W.data.astype(complex)]
+        nL = self.levels.shape[0]
+        for c in self.data:
+            i, j, tv, _ = c.special
+            t = (deg[lab[i]] > 1) | (deg[lab[j]] > 1)
+            i, j, tv = i[t], j[t], tv[t]
+            config.check_memory(40.0 * float(np.sum(np.bincount(lab[i].astype(np.int64) * nL + lab[j]) ** 2.0)),
+                                f"the jump terms of the ν = 0 sector (d = {d})", _ADVICE)
+            a, b = _within_groups(lab[i].astype(np.int64) * nL + lab[j])
+            ik_pop = (i[a] == i[b]) & (j[a] == j[b])
+            a, b = a[~ik_pop], b[~ik_pop]
+            R.append(unit(i[a], i[b]))
+            C.append(unit(j[a], j[b]))
+            V.append(tv[a] * np.conj(tv[b]))
+        # −½(G_ij δ_kl + δ_ij G_lk) − i n (E_i − E_k) δ on the units with a coherence
+        for A in np.flatnonzero(deg > 1):
+            m = np.arange(start[A], start[A] + deg[A])
+            GA = self.G_deg[m][:, m].toarray()
+            n = m.shape[0]
+            p, q, r = np.meshgrid(np.arange(n), np.arange(n), np.arange(n), indexing="ij")
+            p, q, r = p.ravel(), q.ravel(), r.ravel()       # unit (p, q), partner index r
+            for left in (True, False):
+                if left:      # row (p, q), column (r, q): −½ G_pr
+                    ri, rk, ci, ck, val = p, q, r, q, -0.5 * GA[p, r]
+                else:         # row (p, q), column (p, r): −½ G_rq
+                    ri, rk, ci, ck, val = p, q, p, r, -0.5 * GA[r, q]
+                pp = (ri == rk) & (ci == ck)
+                R.append(unit(m[ri[~pp]], m[rk[~pp]]))
+                C.append(unit(m[ci[~pp]], m[ck[~pp]]))
+                V.append(val[~pp].astype(complex))
+            off = np.flatnonzero(np.arange(n)[:, None] != np.arange(n)[None, :])
+            pi, qi = np.divmod(off, n)
+            u = unit(m[pi], m[qi])
+            R.append(u)
+            C.append(u)
+            V.append(-1j * self.h * (self.E[m[pi]] - self.E[m[qi]]))
+        R, C, V = np.concatenate(R), np.concatenate(C), np.concatenate(V)
+        M0 = sp.csr_array(sp.coo_array((V, (R, C)), shape=(n0, n0)))
+        M0 = _real_if_possible(M0)
+        self._zero = (rows, cols, M0)
+        return self._zero
+
+    def _zero_dissipative(self):
+        """The ν = 0 block of 𝓓 = 𝓛 + i[K, ·]: M0 without −i n(E_i − E_k) on the coherences."""
+        rows, cols, M0 = self.zero_sector()
+        if not self.degenerate or self.h == 0:
+            return M0
+        shift = sp.diags_array(-1j * self.h * (self.E[rows] - self.E[cols]))
+        return _real_if_possible(sp.csr_array(M0 - shift))
+
+    # -- links between level pairs (degenerate Bohr frequencies) ------------------------------------
+    def links(self):
+        """(a_i, a_k, c_i, c_k, value) of the entries 𝓛_{(i,k),(j,l)} = Σ_b T_b,ij conj(T_b,kl) between
+        coherences of different level pairs in one Bohr sector; cached."""
+        if self._links is not None:
+            return self._links
+        lab, levels = self.lab, self.levels
+        out = [[], [], [], [], []]
+        for c in self.data:
+            i, j, tv, code = c.special
+            m = np.abs(code) <= self.groups[0].shape[0]
+            m &= code != 0
+            i, j, tv, code = i[m], j[m], tv[m], code[m]
+            counts = np.unique(code, return_counts=True)[1].astype(float)
+            config.check_memory(56.0 * float(np.sum(counts * counts)),
+                                f"the couplings of {int(counts.sum())} transitions of bath {c.name!r} in degenerate "
+                                f"Bohr groups (d = {self.d})", _ADVICE)
+            a, b = _within_groups(code)
+            a, b = a[a != b], b[a != b]
+            ai, ak, ci, ck = i[a], i[b], j[a], j[b]
+            keep = lab[ai] != lab[ak]
+            ai, ak, ci, ck, a, b = ai[keep], ak[keep], ci[keep], ck[keep], a[keep], b[keep]
+            same = (transition_codes(levels, lab, self.groups, ai, ak)[0]
+                    == transition_codes(levels, lab, self.groups, ci, ck)[0])
+            for k, arr in enumerate((ai[same], ak[same], ci[same], ck[same], tv[a[same]] * np.conj(tv[b[same]]))):
+                out[k].append(arr)
+        self._links = tuple(np.concatenate(x) if x else np.zeros(0) for x in out)
+        return self._links
+
+    def _components(self):
+        """Linked level pairs: (pair keys sorted, component of each, number of components); cached."""
+        if getattr(self, "_comp", None) is None:
+            self._comp = self._find_components()
+        return self._comp
+
+    def _find_components(self):
+        ai, ak, ci, ck, _ = self.links()
+        nL = self.levels.shape[0]
+        pa = self.lab[ai].astype(np.int64) * nL + self.lab[ak]
+        pc = self.lab[ci].astype(np.int64) * nL + self.lab[ck]
+        keys = np.unique(np.concatenate([pa, pc]))
+        if keys.size == 0:
+            return keys, np.zeros(0, np.int64), 0
+        u, v = np.searchsorted(keys, pa), np.searchsorted(keys, pc)
+        graph = sp.coo_array((np.ones(u.shape[0], np.int8), (u, v)), shape=(keys.size, keys.size))
+        ncomp, comp = connected_components(graph, directed=False)
+        return keys, comp, ncomp
+
+    # -- the blocks ----------------------------------------------------------------------------------
+    def _block_matrices(self, rows, cols, link_entries=None):
+        """(M, D) on stacked unit lists rows/cols (B, n) of level pairs (A ≠ C): the level-pair terms
+        −½(G_ij δ_kl + δ_ij G_lk) + Σ_b T_b,ij conj(T_b,kl) − i n(E_i − E_k)δ_ac, plus the link entries
+        (block, a, c, value)."""
+        I, Kk = rows[:, :, None], cols[:, :, None]
+        J, L = rows[:, None, :], cols[:, None, :]
+        lab = self.lab
+        in_ij, in_kl = lab[I] == lab[J], lab[Kk] == lab[L]
+        I, J, Kk, L = np.broadcast_arrays(I, J, Kk, L)
+        in_ij, in_kl = np.broadcast_to(in_ij, I.shape), np.broadcast_to(in_kl, I.shape)
+        D = np.zeros(I.shape, dtype=complex)
+        for c in self.data:
+            D += (_level_entries(c.t0.diagonal(), c.t0, I, J, in_ij & (I != J))
+                  * np.conj(_level_entries(c.t0.diagonal(), c.t0, Kk, L, in_kl & (Kk != L))))
+        G_IJ = _level_entries(self.g, self.G_deg, I, J, in_ij & (I != J))
+        G_LK = _level_entries(self.g, self.G_deg, L, Kk, in_kl & (Kk != L))
+        D -= 0.5 * (G_IJ * (Kk == L) + (I == J) * G_LK)
+        if link_entries is not None:
+            blk, a, c, val = link_entries
+            np.add.at(D, (blk, a, c), val)
+        M = D.copy()
+        n = rows.shape[1]
+        M[:, np.arange(n), np.arange(n)] -= 1j * self.h * (self.E[rows] - self.E[cols])
+        return M, D
+
+    def blocks(self, batch: int = 1 << 16):
+        """Yield :class:`BlockStack` batches of every coherence block that is not a scalar: the
+        components of linked level pairs and the unlinked level pairs with a degenerate level."""
+        keys, comp, ncomp = self._components()
+        nL = self.levels.shape[0]
+        deg, start = self.deg, self.start
+        if ncomp:
+            ai, ak, ci, ck, val = self.links()
+            A, C = np.divmod(keys, nL)
+            size = deg[A] * deg[C]
+            units_per = np.bincount(comp, weights=size, minlength=ncomp).astype(np.int64)
+            big = int(units_per.max())
+            config.check_memory(6 * 16.0 * big * big, f"a coherence block of {big} coupled units (d = {self.d})",
+                                _ADVICE)
+            # units of each component, in key order
+            order = np.argsort(comp, kind="stable")
+            pi, pk, pc = _expand_pairs(A[order], C[order], start, deg)
+            ucomp = np.repeat(comp[order], pc)
+            uorder = np.argsort(ucomp, kind="stable")
+            pi, pk, ucomp = pi[uorder], pk[uorder], ucomp[uorder]
+            first = np.r_[0, np.cumsum(units_per)[:-1]]
+            local = np.arange(pi.shape[0]) - first[ucomp]
+            ukey = pi.astype(np.int64) * self.d + pk
+            uo = np.argsort(ukey)
+            lkey = np.searchsorted(keys, self.lab[ai].astype(np.int64) * nL + self.lab[ak])
+            lcomp = comp[lkey]
+            la = local[uo[np.searchsorted(ukey[uo], ai.astype(np.int64) * self.d + ak)]]
+            lc = local[uo[np.searchsorted(ukey[uo], ci.astype(np.int64) * self.d + ck)]]
+            lo_ = np.argsort(lcomp, kind="stable")
+            lcomp, la, lc, lval = lcomp[lo_], la[lo_], lc[lo_], val[lo_]
+            for n in np.unique(units_per):
+                cs = np.flatnonzero(units_per == n)
+                step = max(1, batch // max(int(n) * int(n), 1))
+                for s0 in range(0, cs.shape[0], step):
+                    sel = cs[s0:s0 + step]
+                    slot = np.full(ncomp, -1)
+                    slot[sel] = np.arange(sel.shape[0])
+                    idx = first[sel][:, None] + np.arange(n)[None, :]
+                    rows, cols = pi[idx], pk[idx]
+                    x0, x1 = np.searchsorted(lcomp, [sel[0], sel[-1] + 1])
+                    lm = x0 + np.flatnonzero(slot[lcomp[x0:x1]] >= 0)
+                    M, D = self._block_matrices(rows, cols, (slot[lcomp[lm]], la[lm], lc[lm], lval[lm]))
+                    yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
+        # unlinked level pairs with a degenerate level: (A, C) for degenerate A, and (C, A) for simple C
+        lv = np.arange(nL)
+        for A in np.flatnonzero(deg > 1):
+            for orient in (0, 1):
+                partners = lv[lv != A] if orient == 0 else lv[(lv != A) & (deg == 1)]
+                pk_ = A * nL + partners if orient == 0 else partners * nL + A
+                if keys.size:
+                    partners = partners[~np.isin(pk_, keys)]
+                for m in np.unique(deg[partners]):
+                    ps = partners[deg[partners] == m]
+                    n = int(deg[A] * m)
+                    step = max(1, batch // (n * n))
+                    for s0 in range(0, ps.shape[0], step):
+                        P = ps[s0:s0 + step]
+                        a_lv = np.full(P.shape, A) if orient == 0 else P
+                        c_lv = P if orient == 0 else np.full(P.shape, A)
+                        ri, ci_, _ = _expand_pairs(a_lv, c_lv, start, deg)
+                        rows, cols = ri.reshape(P.shape[0], n), ci_.reshape(P.shape[0], n)
+                        M, D = self._block_matrices(rows, cols)
+                        yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
+
+    def _linked_simple_units(self) -> np.ndarray:
+        """Sorted keys i·d + k of the coherences |i⟩⟨k| of linked level pairs of two simple levels."""
+        if getattr(self, "_lsu", None) is None:
+            keys, _, _ = self._components()
+            A, C = np.divmod(keys, self.levels.shape[0])
+            simple = (self.deg[A] == 1) & (self.deg[C] == 1)
+            self._lsu = np.sort(self.start[A[simple]].astype(np.int64) * self.d + self.start[C[simple]])
+        return self._lsu
+
+    def scalar_chunks(self):
+        """Yield (first row, λ chunk) over all coherences |i⟩⟨k|, rows in chunks: λ_ik of the scalar ones
+        (two simple levels, not linked), NaN elsewhere (the ν = 0 sector and the blocks)."""
+        d, lab = self.d, self.lab
+        simple = self.deg[lab] == 1
+        linked = self._linked_simple_units()
+        step = max(1, _CHUNK // max(d, 1))
+        t0 = [c.t0.diagonal() for c in self.data]
+        for r0 in range(0, d, step):
+            r = np.arange(r0, min(d, r0 + step))
+            re = -0.5 * (self.g[r][:, None] + self.g[None, :])
+            for t in t0:
+                re += t[r][:, None] * t[None, :]
+            lam = re - 1j * self.h * (self.E[r][:, None] - self.E[None, :]) if self.h else re.astype(complex)
+            bad = (lab[r][:, None] == lab[None, :]) | ~simple[r][:, None] | ~simple[None, :]
+            a, b = np.searchsorted(linked, [r0 * d, (r[-1] + 1) * d])
+            if b > a:
+                i, k = np.divmod(linked[a:b], d)
+                bad[i - r0, k] = True
+            lam[bad] = np.nan
+            yield r0, lam
+
+    # -- what the generator needs -----------------------------------------------------------------------
+    def balance_norms(self, lp: np.ndarray, s: float) -> dict:
+        """The squared norms of :meth:`DaviesGenerator.structured_balance`, sector by sector."""
+        acc = _ScaledSums()
+        rows, cols, M0 = self.zero_sector()
+        D0 = self._zero_dissipative()
+        _add_sparse(acc, M0, D0, lp, s, rows, cols)
+        sig = np.zeros(rows.shape[0])
+        sig[: self.d] = np.exp(lp)
+        out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
+        for _, lam in self.scalar_chunks():
+            acc.add_coherences(np.nan_to_num(lam, nan=0.0))
+        for st in self.blocks():
+            R, C = st.rows, st.cols
+            acc.add(st.matrices, st.dissipative,
+                    sigma_exponent(lp, s, R[:, :, None], C[:, :, None], R[:, None, :], C[:, None, :]))
+        out.update(acc.sums)
+        out["log_scale"] = acc.scale["hat"] if np.isfinite(acc.scale["hat"]) else 0.0
+        out["dissipative_log_scale"] = acc.scale["dis"] if np.isfinite(acc.scale["dis"]) else 0.0
+        return out
+
+    def pauli_stationary(self) -> np.ndarray:
+        """Normalised kernel of W (non-degenerate spectrum, baths at different temperatures) by GTH
+        elimination of the dense W (memory-budget checked); several stationary distributions: their
+        uniform mixture."""
+        d = self.d
+        config.check_memory(24.0 * d * d, f"the Pauli kernel of baths at different temperatures (d = {d})", _ADVICE)
+        try:
+            return RateMatrix(self.W.toarray()).stationary()
+        except NonUniqueSteadyStateError as exc:
+            return np.mean(np.asarray(exc.basis), axis=0)
+
+    def steady_state_eigen(self, k: int) -> np.ndarray:
+        """A stationary state in the eigenbasis ((d, d), memory-budget checked): diag of
+        :meth:`pauli_stationary`, or the kernel of the dense ν = 0 block for degenerate levels."""
+        d = self.d
+        if not self.degenerate:
+            config.check_memory(8.0 * d * d, f"the dense steady state (d = {d})", _ADVICE)
+            return np.diag(self.pauli_stationary()).astype(complex)
+        rows, cols, M0 = self.zero_sector()
+        n0 = M0.shape[0]
+        config.check_memory(64.0 * n0 * n0 + 16.0 * d * d, f"the kernel of the dense ν = 0 sector ({n0} units)",
+                            _ADVICE)
+        layout = SimpleNamespace(dim=d, zero_rows=rows, zero_cols=cols)
+        return zero_sector_state(M0.toarray().astype(complex), layout, k)
+
+    def _scaled_zero(self, lp):
+        """The KMS-scaled ν = 0 block M̂0 (entries e^{(lp_j + lp_l − lp_i − lp_k)/4}), Hermitised, or
+        None when it is not Hermitian."""
+        rows, cols, M0 = self.zero_sector()
+        coo = M0.tocoo()
+        g = (lp[rows] + lp[cols]) / 4
+        data, _ = log_scaled(coo.data, g[coo.col] - g[coo.row], shift=0.0)
+        Mh = sp.csr_array((data, (coo.row, coo.col)), shape=M0.shape)
+        if hermiticity_error(Mh) > 1e-12:
+            return None
+        return sp.csr_array((Mh + Mh.conj().T) * 0.5)
+
+    def kernel_dim(self, betas) -> int:
+        """dim ker 𝓛 = dim ker M0: rate-graph components (non-degenerate, finite β), else the exact
+        block nullity of the sparse M0; beyond the budget, at one finite β, the zero eigenvalues of
+        the Hermitian M̂0 counted by Lanczos."""
+        M0 = self.zero_sector()[2]
+        finite = all(math.isfinite(b) for b in betas)
+        if not self.degenerate and finite:
+            return sparse_components(M0)
+        try:
+            return block_nullity(M0)
+        except MemoryBudgetError as exc:
+            err = exc
+        Mh = self._scaled_zero(log_gibbs_populations(self.eb, betas[0])) if finite and len(set(betas)) == 1 else None
+        if Mh is None:
+            raise err
+        scale = float(np.max(abs(Mh).sum(axis=0)))
+        ev = eigsh(Mh, k=min(8, Mh.shape[0] - 1), which="LA", return_eigenvectors=False,
+                   v0=np.ones(Mh.shape[0]) / math.sqrt(Mh.shape[0]))
+        return int(np.count_nonzero(ev >= -1e-10 * scale))
+
+    def gap(self, k: int, beta, log_p) -> float:
+        """−max Re λ over λ ≠ 0 (``k`` zero eigenvalues in the ν = 0 sector); ``beta`` the common finite
+        β or None, ``log_p`` its Gibbs log-populations."""
+        M0 = self.zero_sector()[2]
+        gaps = []
+        Mh = self._scaled_zero(log_p) if beta is not None and math.isfinite(beta) else None
+        if Mh is not None:
+            lp0 = np.full(Mh.shape[0], -np.inf)
+            lp0[: self.d] = log_p
+            gaps.append(top_gap(Mh, k, lp0))
+        else:
+            n0 = M0.shape[0]
+            config.check_memory(48.0 * n0 * n0, f"dense eigenvalues of the ν = 0 sector ({n0} units)", _ADVICE)
+            ev = np.linalg.eigvals(M0.toarray())
+            rest = ev[np.argsort(np.abs(ev))][k:]
+            gaps.append(-float(np.max(rest.real)) if rest.size else math.inf)
+        top = -math.inf
+        for _, lam in self.scalar_chunks():
+            top = max(top, float(np.nanmax(lam.real, initial=-math.inf)))
+        gaps.append(-top)
+        lp = log_p if beta is not None and math.isfinite(beta) else None
+        gaps += [stack_gap(st, lp) for st in self.blocks()]
+        return max(float(min(gaps)), 0.0)
+
+
+def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
+    """A csr matrix with an identically zero imaginary part as a real one (its own arrays)."""
+    if np.iscomplexobj(A.data) and not np.any(A.data.imag):
+        return sp.csr_array((np.ascontiguousarray(A.data.real), A.indices.copy(), A.indptr.copy()), shape=A.shape)
+    return A
+
+
+def _add_sparse(acc: _ScaledSums, M, D, lp, s, rows, cols) -> None:
+    """Add the σ-scaled sparse blocks M and D (same units rows/cols) to the accumulated norms."""
+    for A, group, keys in ((M, "hat", ("norm_hat", "antisym")), (D, "dis", ("dissipative_norm", "dissipative_antisym"))):
+        coo = A.tocoo()
+        if coo.nnz == 0:
+            continue
+        x = sigma_exponent(lp, s, rows[coo.row], cols[coo.row], rows[coo.col], cols[coo.col])
+        data, c = log_scaled(coo.data, x)
+        if not np.isfinite(c):
+            continue
+        acc._rescale(group, c)
+        Ah = sp.csr_array((data, (coo.row, coo.col)), shape=A.shape)
+        acc._put(keys[0], _sumsq(Ah.data), c)
+        acc._put(keys[1], _sumsq((Ah - Ah.conj().T).data), c)

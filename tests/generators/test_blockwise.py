@@ -1,0 +1,114 @@
+"""The blockwise Davies route (no d×d table): the same numbers as the dense-table path.
+
+The budget is set so that the d×d rate tables do not fit (``uses_blockwise``) while the blockwise
+pieces do; the chains are the U(1)-symmetric ones of test_conserved (degenerate levels across sectors
+for "flip", degenerate Bohr frequencies across sectors for "uniform", generic for "random")."""
+
+import numpy as np
+import pytest
+from test_conserved import CASES, chain, couplings, magnetisation
+
+import detbal as db
+from detbal import config
+from detbal.errors import InputError, MemoryBudgetError
+from detbal.generators.davies import sectors as bohr
+from detbal.generators.davies.blockwise import frequency_groups, transition_codes
+from detbal.generators.davies.generator import davies_bytes
+from detbal.states import log_gibbs_populations
+
+
+def _numbers(L, betas, p):
+    """Everything the blockwise route computes, for L (dense tables or blockwise)."""
+    out = {"kdim": L._kernel_dim(), "gap": L.structured_gap(), "steady": L.steady_populations() if L.beta else None}
+    for beta in betas:
+        for inner in ("kms", "gns"):
+            r = db.detailed_balance(L, beta=beta, inner=inner)
+            out[beta, inner] = (r.holds, r.method, r.residual, r.dissipative_residual, r.hamiltonian_residual,
+                                r.stationary_residual, r.symmetric_residual, [(c.name, c.residual) for c in r.channels])
+    if L.uses_blockwise:
+        out["currents"] = {k: float(L.eigenbasis.energies @ f) for k, f in L.population_flows(p).items()}
+    else:
+        out["currents"] = db.heat_currents(L, L.eigenbasis.from_populations(p))
+    return out
+
+
+def _block(n, kind, boundary, monkeypatch):
+    H, Q = chain(n, kind, 10 * n + len(kind)), magnetisation(n)
+    cps = couplings(n, boundary)
+    dense = db.davies(H, cps, conserved=Q)
+    budget = config.memory_budget
+    monkeypatch.setattr(config, "memory_budget", 0.95 * davies_bytes(2 ** n, len(cps), False, False))
+    block = db.davies(H, cps, conserved=Q)        # the tables do not fit: built blockwise ...
+    monkeypatch.setattr(config, "memory_budget", budget)
+    assert block.uses_blockwise and not dense.uses_blockwise   # ... and it stays so
+    return dense, block
+
+
+@pytest.mark.parametrize("n,kind,boundary", CASES)
+def test_blockwise_equals_dense(n, kind, boundary, monkeypatch):
+    Ld = db.davies(chain(n, kind, 10 * n + len(kind)), couplings(n, boundary), conserved=magnetisation(n))
+    betas = sorted({b.beta for b in Ld.baths})
+    rng = np.random.default_rng(n)
+    p = rng.random(2 ** n)
+    p /= p.sum()
+    ref = _numbers(Ld, betas, p)
+    _, Lb = _block(n, kind, boundary, monkeypatch)
+    got = _numbers(Lb, betas, p)
+    assert got["kdim"] == ref["kdim"]
+    assert abs(got["gap"] - ref["gap"]) <= 1e-12 * ref["gap"]
+    if ref["steady"] is not None:
+        assert got["steady"][1:] == ref["steady"][1:]
+        assert np.max(np.abs(got["steady"][0] - ref["steady"][0])) <= 1e-13
+    for beta in betas:
+        for inner in ("kms", "gns"):
+            a, b = ref[beta, inner], got[beta, inner]
+            assert a[:2] == b[:2]
+            assert np.max(np.abs(np.array(a[2:7]) - np.array(b[2:7]))) <= 1e-12, (beta, inner, a, b)
+            for (na, ra), (nb, rb) in zip(a[7], b[7]):
+                assert na == nb and abs(ra - rb) <= 1e-12
+    for name, J in ref["currents"].items():
+        assert abs(got["currents"][name] - J) <= 1e-12 * max(1.0, abs(J))
+
+
+def test_blockwise_needs_no_table_and_refuses_what_needs_them(monkeypatch):
+    _, Lb = _block(6, "uniform", False, monkeypatch)
+    monkeypatch.setattr(config, "memory_budget", 0.95 * davies_bytes(64, 1, False, False))
+    Lb.structured_gap()
+    assert db.detailed_balance(Lb, beta=1.3).holds
+    assert Lb.steady_populations()[2] == "davies-gibbs"
+    assert not any(c.has_tables() for c in Lb._cps) and Lb.uses_blockwise
+    with pytest.raises(MemoryBudgetError, match="memory_budget"):   # 𝓛(ρ) itself needs the tables
+        Lb.apply(np.eye(64) / 64)
+
+
+def test_blockwise_refuses_couplings_beyond_the_budget(monkeypatch):
+    _, Lb = _block(7, "uniform", False, monkeypatch)
+    monkeypatch.setattr(config, "memory_budget", 20_000)
+    with pytest.raises(MemoryBudgetError, match="memory_budget") as err:
+        Lb.structured_gap()
+    assert err.value.required > 20_000
+
+
+@pytest.mark.parametrize("n,kind", [(5, "uniform"), (6, "flip"), (6, "random")])
+def test_transition_codes_group_like_the_dense_sectors(n, kind):
+    eb = db.eigenbasis(chain(n, kind, 3), conserved=magnetisation(n))
+    sec = bohr.sectors(eb, eb.tol)
+    groups = frequency_groups(eb.levels, eb.tol)
+    i, j = np.divmod(np.arange(eb.dim ** 2), eb.dim)
+    ours, _ = transition_codes(eb.levels, eb.level_labels, groups, i, j)
+    theirs = bohr.frequency_codes(sec, i, j)
+    # the same partition of the transitions (labels may differ): a bijection between the codes
+    pairs = np.unique(np.stack([ours, theirs]), axis=1)
+    assert np.unique(pairs[0]).size == np.unique(pairs[1]).size == pairs.shape[1]
+    assert np.array_equal(ours == 0, theirs == 0) and np.array_equal(ours > 0, theirs > 0)
+
+
+def test_lamb_shift_is_refused_without_tables(monkeypatch):
+    n = 5
+    H, Q = chain(n, "random", 1), magnetisation(n)
+    cps = couplings(n, False)
+    monkeypatch.setattr(config, "memory_budget", 0.6 * davies_bytes(2 ** n, 1, True, False))
+    L = db.davies(H, cps, lamb_shift=True, conserved=Q)
+    assert L.uses_blockwise
+    with pytest.raises(InputError, match="Lamb shift"):
+        L.structured_balance(log_gibbs_populations(L.eigenbasis, 1.0), 0.5)
