@@ -1,23 +1,32 @@
 """Conserved magnetisation: the sector-by-sector Davies pipeline vs one dense eigh(H).
 
 Model (as ``davies_scaling.py``): random-field Heisenberg chain, fields along z (Σ Z_i conserved),
-one ohmic bath (alpha = 0.05, cutoff = 5, β = 1) through X_0. Each N runs in its own process, so
-its peak memory (``resource.getrusage`` max RSS) is its own; one BLAS thread. Per N it prints:
+one ohmic bath (alpha = 0.05, cutoff = 5, β = 1) through X_0. H is real symmetric, so every sector
+block is diagonalised in real arithmetic (LAPACK dsyevd). Each N runs in its own process, so its
+peak memory (``resource.getrusage`` max RSS) is its own; one BLAS thread. Every time is printed as
+wall clock and as CPU seconds of the process (``time.process_time``; on a shared machine the wall
+clock also counts the time spent waiting for a core). Per N:
 
 * ``eig``: ``eigenbasis(H, conserved=Σ Z)`` (one ``eigh`` per magnetisation sector, H sparse);
-* ``full``: ``davies(eb, [(X_0, bath)])`` + KMS certificate (``structured_balance``) + steady state +
-  Liouvillian gap (``structured_gap``) — the whole structured pipeline, which still holds d×d rate
-  tables: run while they fit the budget (``--budget``);
 * ``pauli``: the Pauli sector without any d×d array: sparse W sector pair by sector pair
   (``sparse_pauli_rate_matrix``), its KMS certificate ‖Ŵ − Ŵᵀ‖/‖Ŵ‖ with Ŵ = P^{−1/2}WP^{1/2}, the
   steady state (Gibbs, stationarity ‖Wp‖/‖W‖‖p‖, kernel dimension from the rate graph) and the
   population gap (Lanczos on Ŵ);
-* ``dense eigh``: one ``numpy.linalg.eigh`` of the dense H (N ≤ ``--max-dense``).
+* ``full``: ``davies(eb, [(X_0, bath)])`` + KMS certificate (``structured_balance``) + steady state +
+  Liouvillian gap (``structured_gap``), the whole structured pipeline, run while it fits the
+  budget (``--budget-gib``; a MemoryBudgetError is reported as skipped);
+* the floor, one dense ``eigh`` of H (N ≤ ``--max-dense``), twice: ``numpy.linalg.eigh`` and
+  ``scipy.linalg.eigh(driver="evd")``, the driver the block eigenbasis uses.
 
-The issue's target is N = 14 with the block path in less time than one dense eigh at N = 12.
-Nothing is asserted.
+Before a stage runs its memory is estimated from the sector sizes (eigenvectors Σ_s n_s² and the
+dsyevd workspace of the largest sector; sparse W: the sector pairs X_0 connects); a stage whose
+estimate exceeds the budget (``--budget-gib`` up to N = 14, ``--big-budget-gib`` above) is refused
+with its estimate instead of being started. The issue's target is N = 14 (build + KMS + steady
+state + gap with the block eigenbasis) in less time than one dense eigh at N = 12, peak < 4 GB;
+the last lines print that comparison against both floors. Nothing is asserted.
 
-Usage: python benchmarks/conserved.py [--min-n 8] [--max-n 14] [--max-dense 12] [--budget-gib 4]
+Usage: python benchmarks/conserved.py [--min-n 8] [--max-n 14] [--max-dense 12] [--max-full 14]
+       [--budget-gib 4] [--big-budget-gib 20]
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ import sys
 import time
 
 import numpy as np
+import scipy.linalg as sla
 import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -84,40 +94,88 @@ def pauli_sector(L, beta: float) -> dict:
     return {"kms_pauli": kms, "stationary": stat, "kdim": k, "pop_gap": gap, "nnz": int(What.nnz)}
 
 
-def run_one(n: int, do_full: bool, do_dense: bool) -> dict:
+def _clock():
+    return time.perf_counter(), time.process_time()
+
+
+def _since(key: str, start, out: dict) -> None:
+    out[f"t_{key}"] = time.perf_counter() - start[0]
+    out[f"cpu_{key}"] = time.process_time() - start[1]
+
+
+def estimates(n: int) -> dict:
+    """Bytes each stage holds at its peak, from the sector sizes alone (nothing d×d is built).
+
+    eig: the eigenvectors Σ_s n_s² plus, for the largest sector, its block, its eigenvectors and
+    the dsyevd workspace (1 + 6n + 2n² numbers); pauli: the S̃ blocks of the sector pairs X_0
+    connects (stored once), the COO triples and CSR copy of W (28 B per entry, both directions,
+    see ``pauli_sparse_bytes``) and the benchmark's transposed copy of Ŵ (12 B per entry)."""
+    q = magnetisation(n)
+    _, counts = np.unique(q, return_counts=True)
+    c = counts.astype(float)
+    big = float(c.max())
+    eig = 8.0 * float(np.sum(c[c > 1] ** 2)) + 8.0 * (4 * big * big + 6 * big) + 40.0 * 2 ** n
+    pairs = float(np.sum(c[:-1] * c[1:]))  # X_0 flips one spin: Σ Z changes by ±2, neighbouring sectors
+    pauli = 8.0 * pairs + 28.0 * 2 * pairs + 12.0 * (2 * pairs + 2 ** n)
+    return {"eig": eig, "pauli": eig + pauli}
+
+
+def run_one(n: int, do_full: bool, do_dense: bool, budget: float) -> dict:
     b = bath()
-    out: dict = {"n": n, "d": 2 ** n}
+    out: dict = {"n": n, "d": 2 ** n, "budget_gib": budget / 2 ** 30}
+    est = estimates(n)
+    out["est_gib"] = {k: v / 2 ** 30 for k, v in est.items()}
+    if est["eig"] > budget:
+        out["refused"] = f"block eigenbasis needs ≈ {est['eig'] / 2 ** 30:.1f} GiB > {budget / 2 ** 30:.0f} GiB"
+        return out
     H, S = heisenberg_chain(n, sparse=True)
     q = magnetisation(n)
-    t0 = time.perf_counter()
+    t = _clock()
     eb = eigenbasis(H, conserved=q)
-    out["t_eig"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    L = davies(eb, [(S, b)])
-    out.update(pauli_sector(L, b.beta))
-    out["t_pauli"] = time.perf_counter() - t0
+    _since("eig", t, out)
+    out["real"] = bool(eb.is_real)
+    if est["pauli"] > budget:
+        out["refused"] = f"sparse Pauli sector needs ≈ {est['pauli'] / 2 ** 30:.1f} GiB > {budget / 2 ** 30:.0f} GiB"
+    else:
+        t = _clock()
+        L = davies(eb, [(S, b)])
+        out.update(pauli_sector(L, b.beta))
+        _since("pauli", t, out)
+        del L
     if do_full:
         try:
-            t0 = time.perf_counter()
+            t = _clock()
             L = davies(eb, [(S, b)])
             lp = log_gibbs_populations(eb, b.beta)
             norms = L.structured_balance(lp, 0.5)
             L.structured_steady_state()
             out["gap"] = L.structured_gap()
-            out["t_full"] = time.perf_counter() - t0
+            _since("full", t, out)
             out["kms"] = math.sqrt(norms["dissipative_antisym"] / norms["dissipative_norm"])
+            del L
         except MemoryBudgetError as exc:
             out["full_skipped"] = str(exc).split(";")[0]
-        del L
+    energies = eb.energies
+    del eb
     if do_dense:
         Hd = H.toarray()
-        t0 = time.perf_counter()
+        t = _clock()
         E = np.linalg.eigh(Hd)[0]
-        out["t_dense_eigh"] = time.perf_counter() - t0
-        out["energy_diff"] = float(np.max(np.abs(E - eb.energies)))
+        _since("numpy_eigh", t, out)
+        t = _clock()
+        sla.eigh(Hd, driver="evd", check_finite=False)
+        _since("evd_eigh", t, out)
+        out["energy_diff"] = float(np.max(np.abs(E - energies)))
         del Hd
     out["peak_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2 ** 20
     return out
+
+
+def _fmt(r: dict, key: str) -> str:
+    """'wall (cpu)' seconds of a stage, '—' when it did not run."""
+    if f"t_{key}" not in r:
+        return "—"
+    return f"{r['t_' + key]:.1f} ({r['cpu_' + key]:.1f})"
 
 
 def main(argv=None):
@@ -125,36 +183,70 @@ def main(argv=None):
     ap.add_argument("--min-n", type=int, default=8)
     ap.add_argument("--max-n", type=int, default=14)
     ap.add_argument("--max-dense", type=int, default=12, help="largest N for the dense eigh")
-    ap.add_argument("--max-full", type=int, default=12, help="largest N for the full structured pipeline")
-    ap.add_argument("--budget-gib", type=float, default=4.0, help="detbal.config.memory_budget in GiB")
+    ap.add_argument("--max-full", type=int, default=14, help="largest N for the full structured pipeline")
+    ap.add_argument("--budget-gib", type=float, default=4.0, help="detbal.config.memory_budget in GiB (N ≤ 14)")
+    ap.add_argument("--big-budget-gib", type=float, default=20.0,
+                    help="memory budget above N = 14 (the machine has 24 GB; keep room for others)")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    config.memory_budget = int(args.budget_gib * 2 ** 30)
     if args.one is not None:
-        print(json.dumps(run_one(args.one, args.one <= args.max_full, args.one <= args.max_dense)), flush=True)
+        gib = args.budget_gib if args.one <= 14 else args.big_budget_gib
+        config.memory_budget = int(gib * 2 ** 30)
+        print(json.dumps(run_one(args.one, args.one <= args.max_full, args.one <= args.max_dense,
+                                 float(config.memory_budget))), flush=True)
         return
-    print(f"one BLAS thread; memory budget {args.budget_gib:g} GiB; load {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores (shared machine: compare ratios within a row)")
-    head = (f"{'N':>3} {'d':>6} {'eig [s]':>8} {'pauli [s]':>9} {'full [s]':>9} {'dense eigh [s]':>14} "
+    print(f"one BLAS thread; memory budget {args.budget_gib:g} GiB (N > 14: {args.big_budget_gib:g} GiB); "
+          f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared machine). Times: wall (CPU) seconds")
+    head = (f"{'N':>3} {'d':>6} {'eig':>13} {'pauli':>13} {'full':>13} {'numpy eigh':>13} {'evd eigh':>13} "
             f"{'peak GiB':>8} {'nnz W':>10} {'KMS(W)':>8} {'KMS':>8} {'pop gap':>9} {'gap':>9} {'kdim':>4}")
     print(head)
     print("-" * len(head))
+    rows = {}
     for n in range(args.min_n, args.max_n + 1):
         cmd = [sys.executable, os.path.abspath(__file__), "--one", str(n), "--max-dense", str(args.max_dense),
-               "--max-full", str(args.max_full), "--budget-gib", str(args.budget_gib)]
+               "--max-full", str(args.max_full), "--budget-gib", str(args.budget_gib),
+               "--big-budget-gib", str(args.big_budget_gib)]
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if res.returncode != 0:
             print(f"{n:>3} failed: {res.stderr.strip().splitlines()[-1] if res.stderr else res.returncode}")
             continue
         r = json.loads(res.stdout.strip().splitlines()[-1])
+        rows[n] = r
 
         def f(key, fmt, r=r):
             return format(r[key], fmt) if key in r else "—"
-        print(f"{n:>3} {r['d']:>6} {f('t_eig', '8.2f')} {f('t_pauli', '9.2f')} {f('t_full', '9.2f')} "
-              f"{f('t_dense_eigh', '14.2f')} {r['peak_gib']:>8.2f} {r['nnz']:>10} {f('kms_pauli', '8.1e')} "
-              f"{f('kms', '8.1e')} {f('pop_gap', '9.3e')} {f('gap', '9.3e')} {r['kdim']:>4}", flush=True)
+        print(f"{n:>3} {r['d']:>6} {_fmt(r, 'eig'):>13} {_fmt(r, 'pauli'):>13} {_fmt(r, 'full'):>13} "
+              f"{_fmt(r, 'numpy_eigh'):>13} {_fmt(r, 'evd_eigh'):>13} {f('peak_gib', '8.2f')} {f('nnz', '10d')} "
+              f"{f('kms_pauli', '8.1e')} {f('kms', '8.1e')} {f('pop_gap', '9.3e')} {f('gap', '9.3e')} "
+              f"{f('kdim', '4d')}", flush=True)
+        est = ", ".join(f"{k} ≈ {v:.2f} GiB" for k, v in r["est_gib"].items())
+        kind = {True: "real", False: "complex"}.get(r.get("real"), "—")
+        print(f"      sector blocks {kind}; memory estimate: {est}"
+              + (f"; refused: {r['refused']}" if "refused" in r else ""))
         if "full_skipped" in r:
             print(f"      full pipeline skipped: {r['full_skipped']}")
+    target(rows, args.max_dense)
+
+
+def target(rows: dict, floor_n: int) -> None:
+    """The issue's comparison: the largest N whose block pipeline ran vs one dense eigh at ``floor_n``."""
+    floor = rows.get(floor_n, {})
+    if "t_numpy_eigh" not in floor:
+        return
+    done = [n for n, r in rows.items() if "t_eig" in r and ("t_full" in r or "t_pauli" in r)]
+    if not done:
+        return
+    n = max(done)
+    r = rows[n]
+    stage = "full" if "t_full" in r else "pauli"
+    print(f"\ntarget: N = {n} block pipeline (eig + {stage}) vs one dense eigh at N = {floor_n} "
+          f"(peak {r['peak_gib']:.2f} GiB)")
+    for clock, unit in (("t", "wall"), ("cpu", "CPU")):
+        total = r[f"{clock}_eig"] + r[f"{clock}_{stage}"]
+        for name in ("numpy_eigh", "evd_eigh"):
+            fl = floor[f"{clock}_{name}"]
+            print(f"  {unit:>4}: {total:8.1f} s vs {name} {fl:7.1f} s: ratio {total / fl:5.2f} "
+                  f"(eigenbasis alone {r[f'{clock}_eig'] / fl:4.2f})")
 
 
 if __name__ == "__main__":

@@ -504,7 +504,7 @@ def diagonalise_sectors(h, labels: np.ndarray | None, tol: float | None = None, 
         blk = hs[st][:, st]
         blk = blk.toarray() if sp.issparse(blk) else np.array(blk)
         blk = (blk + blk.conj().T) / 2
-        e, v = sla.eigh(blk, driver="evd", check_finite=False)
+        e, v = sla.eigh(blk, driver="evd", overwrite_a=True, check_finite=False)
         energies_s[start[a]:start[a + 1]] = e
         local.append((a, v))
     order = np.argsort(energies_s, kind="stable")              # slot e ← sector-ordered eigenvector order[e]

@@ -444,3 +444,55 @@ def test_sampler_model_file_uses_the_conserved_quantity():
     plain = build(dataclasses.replace(m.info.spec, conserved=None))
     assert plain.generator.eigenbasis.sectors is None
     assert np.max(np.abs(m.generator.to_dense() - plain.generator.to_dense())) <= 1e-12
+
+
+# -- degenerate levels, several β: the ν = 0 kernel component by component --------------------------------
+def _one_svd_state(D, k):
+    """Reference: the stationary state from one SVD of the whole ν = 0 block (the kernel vector
+    for k = 1, else the projection of I/d on the kernel along the left kernel)."""
+    M0, sec, d = D._parts.zero_block, D._sec, D.dim
+    U, _, Vh = np.linalg.svd(M0)
+    R, L = Vh[-k:].conj().T, U[:, -k:]
+    if k == 1:
+        x = R[:, 0] * np.conj(np.sum(R[:d, 0]))
+    else:
+        v = np.zeros(M0.shape[0], complex)
+        v[:d] = 1 / d
+        x = R @ np.linalg.solve(L.conj().T @ R, L.conj().T @ v)
+    X = np.zeros((d, d), complex)
+    X[sec.zero_rows, sec.zero_cols] = x
+    X = (X + X.conj().T) / 2
+    return D.eigenbasis.from_eigen(X / np.trace(X).real)
+
+
+@pytest.mark.parametrize("n", [4, 5])
+def test_zero_sector_kernel_equals_one_svd(n):
+    H, Q = chain(n, "flip", n), magnetisation(n)
+    D = db.davies(H, couplings(n, True), conserved=Q)
+    state, k, method = D.structured_steady_state()
+    assert method == "davies-zero-sector-kernel" and k == 1
+    assert np.max(np.abs(state - _one_svd_state(D, 1))) <= 1e-12
+    dense = db.davies(H, couplings(n, True))
+    assert np.max(np.abs(dense.apply(state))) <= 1e-12 * np.max(np.abs(dense.to_dense()))
+    assert abs(np.trace(state) - 1) < 1e-14 and np.linalg.eigvalsh(state)[0] > -1e-14
+
+
+def test_zero_sector_kernel_splits_into_components_with_conserved_q():
+    """Flip chain, X_0 at two temperatures: spin-flip parity is conserved too (k = 2). In the block
+    eigenbasis the ν = 0 block splits into components (coherences between the sectors M and −M never
+    meet the populations); the projection of I/d on the kernel is basis independent, so the dense
+    eigenbasis (where the block is one component) gives the same state."""
+    from scipy.sparse.csgraph import connected_components
+
+    n = 5
+    H, Q = chain(n, "flip", n), magnetisation(n)
+    cps = [(site("X", 0, n), Bath.ohmic(0.05, 8.0, beta=0.7, name="hot")),
+           (site("X", 0, n), Bath.ohmic(0.03, 8.0, beta=2.0, name="cold"))]
+    D, Dd = db.davies(H, cps, conserved=Q), db.davies(H, cps)
+    assert connected_components(sp.csr_array(D._parts.zero_block != 0), directed=False)[0] > 1
+    state, k, method = D.structured_steady_state()
+    assert method == "davies-zero-sector-kernel" and k == 2
+    assert np.max(np.abs(state - _one_svd_state(D, 2))) <= 1e-12
+    plain, kd, _ = Dd.structured_steady_state()
+    assert kd == 2 and np.max(np.abs(state - plain)) <= 1e-12
+    assert np.max(np.abs(Dd.apply(state))) <= 1e-12 * np.max(np.abs(Dd.to_dense()))

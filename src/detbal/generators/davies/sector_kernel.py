@@ -69,18 +69,42 @@ def nullity(M: np.ndarray) -> int:
 def zero_sector_state(M0: np.ndarray, sec, k: int) -> np.ndarray:
     """A stationary state from the kernel of the ν = 0 block (eigenbasis, (d, d)).
 
-    k = 1: the kernel vector, Hermitised and normalised. k > 1: the projection of I/d onto the
-    kernel along the left kernel, 𝓟 = R (L†R)⁻¹ L†, a valid stationary state.
+    The kernel is found component by component: the connected components of the sparsity graph
+    of M0 (symmetrised) are invariant subspaces, so after a permutation M0 is block diagonal, its
+    singular values are the union of those of the component blocks and its right (left) kernel
+    the direct sum of theirs. The k smallest singular values over all components, with their
+    singular vectors, are exactly the last k of one SVD of M0 — at the cost Σ_c n_c³ instead of
+    n0³ (a conserved quantity or a jump that does not mix every level splits M0).
+
+    k = 1: the kernel vector R, phase-fixed (Tr X > 0), Hermitised and normalised. k > 1: the
+    projection of I/d onto the kernel along the left kernel L, 𝓟 = R (L†R)⁻¹ L†, a valid stationary
+    state. Returns (d, d) complex ndarray.
     """
-    d = sec.dim
-    U, _, Vh = np.linalg.svd(M0)
-    R = Vh[-k:].conj().T
-    v = np.zeros(M0.shape[0], dtype=np.complex128)
+    d, n0 = sec.dim, M0.shape[0]
+    ncomp, lab = connected_components(sp.csr_array(M0 != 0), directed=False)
+    order = np.argsort(lab, kind="stable")
+    members = np.split(order, np.cumsum(np.bincount(lab, minlength=ncomp))[:-1])
+    found = []                                   # (singular value, component, position in it)
+    vectors = []
+    for c, idx in enumerate(members):
+        U, s, Vh = np.linalg.svd(M0[np.ix_(idx, idx)])
+        keep = np.argsort(s, kind="stable")[:k]  # no component contributes more than k
+        vectors.append((U[:, keep], Vh[keep].conj().T))
+        found += [(float(s[j]), c, t) for t, j in enumerate(keep)]
+    found.sort(key=lambda f: f[0])
+    R = np.zeros((n0, k), dtype=np.complex128)
+    L = np.zeros((n0, k), dtype=np.complex128)
+    for col, (_, c, t) in enumerate(found[:k]):
+        L[members[c], col] = vectors[c][0][:, t]
+        R[members[c], col] = vectors[c][1][:, t]
+    v = np.zeros(n0, dtype=np.complex128)
     v[:d] = 1.0 / d
     if k == 1:
         x = R[:, 0]
+        t = np.sum(x[:d])
+        if t != 0:
+            x = x * (np.conj(t) / abs(t))
     else:
-        L = U[:, -k:]
         x = R @ np.linalg.solve(L.conj().T @ R, L.conj().T @ v)
     X = np.zeros((d, d), dtype=np.complex128)
     X[sec.zero_rows, sec.zero_cols] = x
