@@ -104,14 +104,14 @@ def _operator_sums(L, ref: ReferenceState, s: float, probes, seed) -> _Certifica
     """Lindbladian: exact certificate from operator-sum norms (:mod:`.operator_sum`)."""
     V, lp = ref.vectors, ref.log_p
     flat = flat_jumps(L)
-    rotated = [rotate_cleaned(A, V) for A in flat.jumps]
+    rotated = [rotate_cleaned(A, V, ref.vector_error) for A in flat.jumps]
     parts = [(name, SigmaTransformedLindblad([rotated[k] for k in idx], flat.rates[idx], lp, s))
              for name, idx in partner_groups(flat)]
     # σ = Gibbs of this very Hamiltonian: it is diag(E) in σ's eigenbasis, no rotation needed
     if ref.energies is not None and L.hamiltonian_part is L.hamiltonian:
         H = np.diag(ref.energies - ref.energies.mean()).astype(complex)
     else:
-        H = hamiltonian_to_eigenbasis(L.hamiltonian_part, V)
+        H = hamiltonian_to_eigenbasis(L.hamiltonian_part, V, ref.vector_error)
     return _parts_certificate(parts, H, lp, s, L.dim)
 
 
@@ -171,7 +171,7 @@ def _parts_certificate(parts, H: np.ndarray, lp: np.ndarray, s: float, d: int) -
 
 def _dense(L, ref: ReferenceState, s: float, probes, seed) -> _Certificate:
     """The d²×d² σ-transformed generator (:mod:`.dense`)."""
-    M, eta = eigenframe_with_round_off(L, ref.vectors)
+    M, eta = eigenframe_with_round_off(L, ref.vectors, ref.vector_error)
     r = dense_residuals(M, ref, s, coherent_direction(L, ref, s), eta)
     details, note = {}, ""
     if eta > 0:
@@ -187,7 +187,7 @@ def _probe(L, ref: ReferenceState, s: float, probes, seed) -> _Certificate:
     """Matrix-free random probes with an error bar (:mod:`.probe`)."""
     flat = flat_jumps(L)
     groups = [] if flat is None else partner_groups(flat)
-    res = probe_certificate(L, ref.vectors, ref.log_p, s, groups, probes, seed)
+    res = probe_certificate(L, ref.vectors, ref.log_p, s, groups, probes, seed, ref.vector_error)
     ham = hamiltonian_residual(res.coherent_hamiltonian, res.log_scale, ref.log_p, res.log_norm_hat)
     rows = [(name, res.channel_residuals[name], res.channel_log_weights[name]) for name in res.channel_residuals]
     details = {"residual_upper": res.upper, "residual_lower": res.lower, "probes": res.probes}
@@ -336,14 +336,15 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
             raise InputError(f"`state` must be a density matrix or 'stationary', got {state!r}")
 
         ref = reference_state(L, state=steady_state(L).state, inner_label=label)
-        ref = ReferenceState(ref.vectors, ref.log_p, "steady state")
+        ref = replace(ref, label="steady state")
     else:
         ref = reference_state(L, beta=beta, state=state, inner_label=label)
     if reversal is not None:
         if method in ("probe", "structured"):
             raise InputError("`reversal` is supported by method='dense' only")
         chosen = "dense"
-        dis, ham, sym, stat, details = reversal_residuals(L, ref, s, eigenframe(L, ref.vectors), reversal)
+        dis, ham, sym, stat, details = reversal_residuals(L, ref, s, eigenframe(L, ref.vectors, ref.vector_error),
+                                                                reversal)
         cert = _Certificate(dis, ham, sym, stat, [], details)
     else:
         m = _choose(L, ref, method)

@@ -46,7 +46,7 @@ def coherent_direction(L: Generator, ref: ReferenceState, s: float) -> np.ndarra
     H = L.hamiltonian_part
     if H is None:
         return None
-    Hr = hamiltonian_to_eigenbasis(H, ref.vectors)
+    Hr = hamiltonian_to_eigenbasis(H, ref.vectors, ref.vector_error)
     if not np.any(Hr):
         return None
     return SigmaTransformedLindblad([], [], ref.log_p, s, hamiltonian=Hr).K[0]
@@ -112,7 +112,7 @@ def dense_channel_rows(parts, ref: ReferenceState, s: float):
     """(name, residual, log weight) of each channel (name, generator, _)."""
     rows = []
     for name, part, _ in parts:
-        M, eta = eigenframe_with_round_off(part, ref.vectors)
+        M, eta = eigenframe_with_round_off(part, ref.vectors, ref.vector_error)
         r = dense_residuals(M, ref, s, coherent_direction(part, ref, s), eta)
         rows.append((name, max(r.dissipative, r.hamiltonian), r.log_weight))
     return rows
@@ -132,7 +132,7 @@ def reversal_residuals(L: Generator, ref: ReferenceState, s: float, M: np.ndarra
         raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
     d = L.dim
     H = L.hamiltonian_part
-    K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), lp)
+    K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V, ref.vector_error), lp)
     Lh, C = sigma_transformed_matrix(M, lp, s)
     norm = float(np.linalg.norm(Lh))
     plain = dense_residuals(M, ref, s, coherent_direction(L, ref, s))
@@ -150,7 +150,7 @@ def reversal_residuals(L: Generator, ref: ReferenceState, s: float, M: np.ndarra
     return dissipative, hamiltonian, plain.symmetric, plain.stationary, details
 
 
-def hermitian_analysis(M: np.ndarray, V: np.ndarray, log_p: np.ndarray, tol: float) -> dict:
+def hermitian_analysis(M: np.ndarray, V: np.ndarray, log_p: np.ndarray, tol: float, vector_error: float = 0.0) -> dict:
     """λ_D, normality of 𝓛̂ (KMS, s = ½) and (if 𝓛̂ is normal with a one-dimensional ker 𝓓̂) the gap.
 
     Its Hermitian part 𝓓̂ has real spectrum ≤ 0 (``eigh``); λ_D = gap(−𝓓̂). If 𝓛̂ is normal (K and
@@ -158,12 +158,13 @@ def hermitian_analysis(M: np.ndarray, V: np.ndarray, log_p: np.ndarray, tol: flo
 
     Args:
         M: (d², d²) column-stacked generator in the original basis; V, log_p: σ's eigenvectors and
-            log-populations; tol: eigenvalues with |λ| ≤ 10·tol·‖𝓛̂‖ count as zero.
+            log-populations; tol: eigenvalues with |λ| ≤ 10·tol·‖𝓛̂‖ count as zero; vector_error: the
+            eigenvector error ω of V (:func:`~detbal.eigenbasis.eigenvector_error`), for the rotation's cut.
 
     Returns a dict with keys hermitian_gap, normal, symmetric, gap (None unless normal),
     residual (eigh residual of the gap eigenvector), zero_modes.
     """
-    Lh = sigma_transformed_absolute(eigenframe_matrix(M, V), log_p, 0.5, "the Hermitian spectral-gap path")
+    Lh = sigma_transformed_absolute(eigenframe_matrix(M, V, vector_error), log_p, 0.5, "the Hermitian spectral-gap path")
     nrm = float(np.linalg.norm(Lh))
     D = (Lh + Lh.conj().T) / 2
     w, U = np.linalg.eigh(D)  # ascending, ≤ 0 up to round-off

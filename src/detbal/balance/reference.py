@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._checks import as_beta, as_choice, as_state
-from ..eigenbasis import eigenbasis
+from ..eigenbasis import eigenbasis, eigenvector_error, is_signed_permutation
 from ..errors import InputError, NotFaithfulError
 from ..generators.base import Generator
 from ..states import log_gibbs_populations
@@ -32,12 +32,16 @@ class ReferenceState:
         label: description used in reports, e.g. "gibbs(beta=1)".
         energies: (d,) eigenvalues of the Hamiltonian when σ is its Gibbs state (that Hamiltonian
             is then diag(energies) in σ's eigenbasis), else None.
+        vector_error: ω, the bound on the harmful error of the computed eigenvectors V
+            (:func:`~detbal.eigenbasis.eigenvector_error`; 0 when V is exact). Every operator rotated
+            into this basis is cleaned with it (:func:`~detbal.eigenbasis.rotate_cleaned`).
     """
 
     vectors: np.ndarray
     log_p: np.ndarray
     label: str
     energies: np.ndarray | None = None
+    vector_error: float = 0.0
 
     @property
     def populations(self) -> np.ndarray:
@@ -78,7 +82,7 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
             raise NotFaithfulError(f"the Gibbs state at beta = {b} is not faithful (zero temperature "
                                    f"projects on the ground space); {need}")
         energies = eb.energies if L.eigenbasis is None else None  # eb is then exactly that of H
-        return ReferenceState(eb.vectors, log_p, f"gibbs(beta={b:g})", energies)
+        return ReferenceState(eb.vectors, log_p, f"gibbs(beta={b:g})", energies, eb.vector_error(log_p))
     if isinstance(state, str):
         raise InputError(f"`state` must be a density matrix, got {state!r}")
     sigma = as_state(state, "state", dim=L.dim)
@@ -88,8 +92,10 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
         p = np.diagonal(X).real
         off = np.abs(X - np.diag(np.diagonal(X))).max()
         if off <= 1e-12 * np.abs(p).max() and p.min() > 1e-14 * p.max():
-            return ReferenceState(eb.vectors, np.log(p), "state")
+            return ReferenceState(eb.vectors, np.log(p), "state", vector_error=eb.vector_error(np.log(p)))
     p, V = np.linalg.eigh(sigma)
     if p[0] <= 1e-14 * p[-1]:
         raise NotFaithfulError(f"`state` is not full rank (smallest eigenvalue {p[0]:.2e}); {need}")
-    return ReferenceState(V, np.log(p), "state")
+    log_p = np.log(p)
+    omega = 0.0 if is_signed_permutation(V) else eigenvector_error(p, log_p)
+    return ReferenceState(V, log_p, "state", vector_error=omega)
