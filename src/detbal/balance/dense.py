@@ -150,7 +150,7 @@ def reversal_residuals(L: Generator, ref: ReferenceState, s: float, M: np.ndarra
     return dissipative, hamiltonian, plain.symmetric, plain.stationary, details
 
 
-def hermitian_analysis(M: np.ndarray, V: np.ndarray, log_p: np.ndarray, tol: float, vector_error: float = 0.0) -> dict:
+def hermitian_analysis(M: np.ndarray, V: np.ndarray, log_p: np.ndarray, tol: float) -> dict:
     """λ_D, normality of 𝓛̂ (KMS, s = ½) and (if 𝓛̂ is normal with a one-dimensional ker 𝓓̂) the gap.
 
     Its Hermitian part 𝓓̂ has real spectrum ≤ 0 (``eigh``); λ_D = gap(−𝓓̂). If 𝓛̂ is normal (K and
@@ -158,13 +158,12 @@ def hermitian_analysis(M: np.ndarray, V: np.ndarray, log_p: np.ndarray, tol: flo
 
     Args:
         M: (d², d²) column-stacked generator in the original basis; V, log_p: σ's eigenvectors and
-            log-populations; tol: eigenvalues with |λ| ≤ 10·tol·‖𝓛̂‖ count as zero; vector_error: the
-            eigenvector error ω of V (:func:`~detbal.eigenbasis.eigenvector_error`), for the rotation's cut.
+            log-populations; tol: eigenvalues with |λ| ≤ 10·tol·‖𝓛̂‖ count as zero.
 
     Returns a dict with keys hermitian_gap, normal, symmetric, gap (None unless normal),
     residual (eigh residual of the gap eigenvector), zero_modes.
     """
-    Lh = sigma_transformed_absolute(eigenframe_matrix(M, V, vector_error), log_p, 0.5, "the Hermitian spectral-gap path")
+    Lh = sigma_transformed_absolute(eigenframe_matrix(M, V), log_p, 0.5, "the Hermitian spectral-gap path")
     nrm = float(np.linalg.norm(Lh))
     D = (Lh + Lh.conj().T) / 2
     w, U = np.linalg.eigh(D)  # ascending, ≤ 0 up to round-off

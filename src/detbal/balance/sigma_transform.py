@@ -73,16 +73,16 @@ def rotation_round_off(M: np.ndarray, V: np.ndarray, vector_error: float = 0.0) 
     return rotation_error(frobenius(M), V.shape[0] ** 2, 2.0 * vector_error)
 
 
-def eigenframe_matrix(M: np.ndarray, V: np.ndarray, vector_error: float = 0.0, eta: float | None = None
-                      ) -> np.ndarray:
+def eigenframe_matrix(M: np.ndarray, V: np.ndarray, eta: float | None = None) -> np.ndarray:
     """Column-stacked matrix of X ↦ V† 𝓜(V X V†) V from the column-stacked (d², d²) matrix M (O(d⁵)),
-    with the entries below the rotation's error bound η (:func:`rotation_round_off` with the eigenvector
-    error ω = ``vector_error``; or ``eta`` when the caller has it already) set to zero. The
+    with the entries below the rotation's round-off η = d²ε‖M‖_F (:func:`rotation_round_off` without the
+    eigenvector error; ``eta`` when the caller has it already) set to zero. The
     superoperator is rotated by the unitary V̄ ⊗ V on the d²-dimensional space, so this is
     :func:`~detbal.eigenbasis.rotate_cleaned`'s rule one level up: left in place, round-off in entries
     that are zero in the exact eigenframe (forbidden transitions) would be amplified by the σ-scaling
-    e^{βΔE/2} into a spurious violation. The entries that survive keep an error up to η, which the
-    residuals account for (:func:`eigenframe_with_round_off`)."""
+    e^{βΔE/2} into a spurious violation. The entries that survive keep an error up to η plus the
+    eigenvector error's, which the residuals account for (:func:`eigenframe_with_round_off`); that
+    part is not cut: entries of a matrix at the eigenvector-error level are not round-off of zero."""
     d = V.shape[0]
     T = np.asarray(M).reshape((d, d, d, d), order="F")  # T[a,b,c,e] = M[a+db, c+de]
     T = np.einsum("ai,abce->ibce", V.conj(), T, optimize=True)
@@ -91,7 +91,7 @@ def eigenframe_matrix(M: np.ndarray, V: np.ndarray, vector_error: float = 0.0, e
     T = np.einsum("el,ijke->ijkl", V.conj(), T, optimize=True)
     out = T.reshape((d * d, d * d), order="F")
     if eta is None:
-        eta = rotation_round_off(M, V, vector_error)
+        eta = rotation_round_off(M, V)
     if eta > 0:
         out[np.abs(out) <= eta] = 0.0
     return out
@@ -129,8 +129,10 @@ def _eigenframe(L: Generator, V: np.ndarray, omega: float) -> tuple[np.ndarray, 
         parts = [_eigenframe(t, V, omega) for t in L.terms]
         return sum(M for M, _ in parts), sum(eta for _, eta in parts)
     M = L.to_dense()
-    eta = rotation_round_off(M, V, omega)
-    return eigenframe_matrix(M, V, eta=eta), eta
+    if is_signed_permutation(V):
+        return eigenframe_matrix(M, V, eta=0.0), 0.0
+    norm, n = frobenius(M), V.shape[0] ** 2  # one norm for the cut and for η
+    return eigenframe_matrix(M, V, eta=rotation_error(norm, n)), rotation_error(norm, n, 2.0 * omega)
 
 
 _SEPARABLE_SPAN = 600.0  # span of f below which e^{±(f − mid)} are finite and their products safe

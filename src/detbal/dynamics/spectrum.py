@@ -308,7 +308,7 @@ def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state:
         ref, label, symmetric = _db_reference(L, beta, state, tol)
         details["reference"] = label
         if ref is not None and dense:
-            herm = hermitian_analysis(L.to_dense(), ref.vectors, ref.log_p, tol, ref.vector_error)
+            herm = hermitian_analysis(L.to_dense(), ref.vectors, ref.log_p, tol)
             details.update(normal=herm["normal"], symmetric=herm["symmetric"])
             if herm["gap"] is not None:
                 return SpectralGap(herm["gap"], "hermitian", "dense-eigh", herm["hermitian_gap"],
