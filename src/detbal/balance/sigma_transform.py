@@ -128,7 +128,12 @@ def _eigenframe(L: Generator, V: np.ndarray, omega: float) -> tuple[np.ndarray, 
     if isinstance(L, SumGenerator):
         parts = [_eigenframe(t, V, omega) for t in L.terms]
         return sum(M for M, _ in parts), sum(eta for _, eta in parts)
-    M = L.to_dense()
+    if L.has_sector_structure and L.eigenbasis is not None:
+        # built in its own eigenbasis V_E: one rotation by W = V_E†V instead of two (into the original basis
+        # and back); W carries V's error (ω) and a d-term round-off, within η below
+        M, V = L.structured_dense(), L.eigenbasis.vectors.conj().T @ V
+    else:
+        M = L.to_dense()
     if is_signed_permutation(V):
         return eigenframe_matrix(M, V, eta=0.0), 0.0
     norm, n = frobenius(M), V.shape[0] ** 2  # one norm for the cut and for η
