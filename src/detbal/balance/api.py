@@ -325,6 +325,11 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
         ``beta`` is given and Gibbs is not stationary, ``details["steady_state"]`` holds the
         verdict w.r.t. the generator's own steady state.
 
+    Round-off: σ's eigenvectors (from ``eigh``) carry an error ω ≈ dε‖H‖/level spacing (weighted by the
+    population difference of the two levels); every operator rotated into that basis is cleaned of the
+    entries within ‖A‖_F(dε + 2ω) of zero, and a generator known only as a matrix gets the entrywise
+    allowance η(cosh x + 4), η = ‖M‖_F(d²ε + 4ω) (``details["rotation_round_off"]``).
+
     Raises:
         NotFaithfulError: σ not full rank. MemoryBudgetError: the dense test does not fit.
 

@@ -22,8 +22,12 @@ exact: for a detailed-balanced 𝓛, K_⊥ = 0, B = 0 and both residuals vanish;
 (Adding the non-commutator part of 𝓐̂ to the Hamiltonian residual and using the full K in 𝓓, as a
 naive split would, puts a dissipator's violation into hamiltonian_residual when H = 0.)
 
-Round-off (a generator known only as a matrix and rotated into σ's eigenbasis): each entry of the
-rotated matrix carries an error up to η, which the σ-scaling turns into η·e^{x} on entry (a, b) of 𝓛̂
+Round-off of the rotation into σ's eigenbasis V. V comes from ``eigh`` and carries the eigenvector error
+ω (:func:`~detbal.eigenbasis.eigenvector_error`: ε‖H‖/level spacing, weighted by how much the two
+levels' populations differ). Operators (Lindblad jumps, Hamiltonians) are rotated and cleaned: entries
+within ‖A‖_F(dε + 2ω) of zero are set to zero (:func:`~detbal.eigenbasis.rotate_cleaned`), before any
+σ-scaling; rates are exact. A generator known only as a matrix: each entry of the rotated matrix
+carries an error up to η = ‖M‖_F(d²ε + 4ω), which the σ-scaling turns into η·e^{x} on entry (a, b) of 𝓛̂
 (x = its scaling exponent, x_ba = −x_ab). A violation is counted only beyond what such an error can
 explain: entrywise, an antisymmetric entry R_ab = (𝓛̂_ab − conj 𝓛̂_ba)/2 (minus the commutator part)
 is shrunk by τ_ab = η(cosh x_ab + 4) (the 4η covers the σ-commuting K extracted from the same
