@@ -56,6 +56,9 @@ from .models.otto import otto_cycle, otto_quasi_static
 # conserved quantities (block eigenbasis, issue 17)
 from .eigenbasis import SectorBlocks
 
+# several inner products in one detailed-balance call, sharing the dense eigenframes (issue 12, round-off)
+from .balance.api import detailed_balance_inners
+
 # module paths of detbal 0.1 that moved into subpackages keep working
 import sys as _sys
 
@@ -154,4 +157,6 @@ __all__ = [
     "otto_quasi_static",
     # conserved quantities (block eigenbasis, issue 17)
     "SectorBlocks",
+    # several inner products in one detailed-balance call, sharing the dense eigenframes (issue 12, round-off)
+    "detailed_balance_inners",
 ]

@@ -30,8 +30,8 @@ from ._checks import as_operator, as_real_symmetric
 from .conserved import check_commutes, is_diagonal, sector_labels, sector_partition
 from .errors import InputError
 
-__all__ = ["Eigenbasis", "SectorBlocks", "eigenbasis", "default_tolerance", "group_values", "log_scaled", "max_log_magnitude",
-           "sigma_exponent"]
+__all__ = ["Eigenbasis", "SectorBlocks", "default_tolerance", "eigenbasis", "eigenvector_error", "group_values",
+           "log_scaled", "max_log_magnitude", "rotation_error", "sigma_exponent"]
 
 _REL_TOL = 1e-9
 
@@ -195,6 +195,16 @@ class Eigenbasis:
             Y[slots, :] = local.conj().T @ Y[slots, :]
             Y[:, slots] = Y[:, slots] @ local
         return Y
+
+    def vector_error(self, log_p: np.ndarray) -> float:
+        """ω of :func:`eigenvector_error` for σ = V diag(e^{log_p}) V† in this basis: 0 when V is exact
+        (a diagonal H: a permutation), else from the energies of each ``eigh`` (per sector)."""
+        if self.sectors is not None:
+            blocks = [slots for slots, _ in self.sectors.blocks]
+            return eigenvector_error(self.energies, log_p, blocks) if blocks else 0.0
+        if is_signed_permutation(self.vectors):
+            return 0.0
+        return eigenvector_error(self.energies, log_p)
 
     def to_eigen_cleaned(self, A) -> np.ndarray:
         """V†AV with the rotation's round-off (entries ≤ d·ε·‖A‖_F) set to zero, as
@@ -393,17 +403,64 @@ def _sandwich(X, V: np.ndarray) -> np.ndarray:
     return V.conj().T @ np.asarray(X) @ V
 
 
-def rotate_cleaned(A, V: np.ndarray) -> np.ndarray:
-    """V† A V (A dense or sparse) with the entries below the rotation's round-off, d·ε·‖A‖_F, set
-    to zero — unless V is a signed permutation, whose rotation is exact.
+_ERROR_COLUMNS = 512
 
-    Those entries are not resolved by a floating-point rotation; left in place they would be
-    amplified by σ-scalings (e^{βΔE/2}) or kept as spurious coherences.
+
+def eigenvector_error(values: np.ndarray, log_p: np.ndarray, blocks=None) -> float:
+    """ω: a bound on the harmful error of eigenvectors V computed by ``eigh`` (from ``values``, the
+    eigenvalues of the matrix diagonalised: H's energies, or σ's populations), per column of V.
+
+    A backward-stable ``eigh`` returns the exact eigenvectors of a matrix perturbed by δ, |δ| ≤ d·ε·max|v|,
+    so V = V_exact(I + Ω) with Ω_cb ≈ δ_cb/(v_b − v_c) (first order). Mixing two eigenvectors with equal
+    populations is harmless (σ is the same in any basis of the pair) and, for close populations, the part
+    of a rotated operator that σ-scalings can turn into a violation is Ω_cb·sinh(|log p_c − log p_b|/2), so
+
+        ω_cb = min(1, d·ε·max|v| / |v_c − v_b|) · min(1, |log p_c − log p_b|/2),   ω = max_b (Σ_c ω_cb²)^{1/2},
+
+    (a rotated operator V†AV then has per-entry error ≤ ‖A‖_F·(d·ε + 2ω), :func:`rotation_error`). Only pairs
+    diagonalised together count: ``blocks`` lists the index arrays of separate ``eigh`` calls (sectors);
+    None means one ``eigh`` of the whole matrix. Returns a float in [0, √d]; 0 for d ≤ 1."""
+    v = np.asarray(values, dtype=float)
+    lp = np.asarray(log_p, dtype=float)
+    d = v.shape[0]
+    if d <= 1:
+        return 0.0
+    delta = d * np.finfo(float).eps * float(np.max(np.abs(v)))
+    worst = 0.0
+    for idx in ([np.arange(d)] if blocks is None else blocks):
+        vb, lb = v[idx], lp[idx]
+        for start in range(0, vb.shape[0], _ERROR_COLUMNS):  # columns in chunks: O(n·chunk) memory
+            cols = slice(start, start + _ERROR_COLUMNS)
+            gap = np.abs(vb[:, None] - vb[None, cols])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                mix = np.minimum(1.0, delta / gap)  # gap 0 (exactly equal values): 1, harm decides
+            harm = np.minimum(1.0, np.abs(lb[:, None] - lb[None, cols]) / 2)
+            harm[np.isnan(harm)] = 1.0  # −inf − (−inf): a zero population on both sides
+            col = np.sqrt(np.sum((mix * harm) ** 2, axis=0))
+            worst = max(worst, float(col.max(initial=0.0)))
+    return worst
+
+
+def rotation_error(norm: float, d: int, vector_error: float = 0.0) -> float:
+    """Per-entry error bound of V†AV for ‖A‖_F = ``norm``: ‖A‖_F·(d·ε + 2ω), the rotation's round-off
+    (d-term sums) plus the eigenvector error ω of :func:`eigenvector_error` entering through
+    V†AV ≈ (I − Ω)A_exact(I + Ω): |[A, Ω]_ab| ≤ 2‖A‖_F·ω."""
+    return norm * (d * np.finfo(float).eps + 2.0 * vector_error)
+
+
+def rotate_cleaned(A, V: np.ndarray, vector_error: float = 0.0) -> np.ndarray:
+    """V† A V (A dense or sparse) with the entries within the rotation's error bound
+    (:func:`rotation_error`: ‖A‖_F·(d·ε + 2ω), ω = ``vector_error`` the eigenvector error of V, 0 if
+    V is taken as exact) set to zero — unless V is a signed permutation, whose rotation is exact.
+
+    Those entries are not resolved by a floating-point rotation with this V; left in place they would be
+    amplified by σ-scalings (e^{βΔE/2}) or kept as spurious coherences. Entries above the bound keep
+    an error ≤ the bound, relative to themselves.
     """
     out = _sandwich(A, V)  # a fresh array
     if not is_signed_permutation(V):
         norm = float(sp.linalg.norm(A)) if sp.issparse(A) else float(np.linalg.norm(A))
-        out[np.abs(out) <= out.shape[0] * np.finfo(float).eps * norm] = 0.0
+        out[np.abs(out) <= rotation_error(norm, out.shape[0], vector_error)] = 0.0
     return out
 
 

@@ -95,7 +95,7 @@ def partner_groups(flat: FlatJumps) -> list[tuple[str, list[int]]]:
 def _pair_note(jumps, rates, idx, ref, beta) -> str:
     """Explain a failing group in the physicist's terms (rate ratio vs temperature)."""
     V, lp = ref.vectors, ref.log_p
-    A = rotate_cleaned(jumps[idx[0]], V)
+    A = rotate_cleaned(jumps[idx[0]], V, ref.vector_error)
     nz = np.abs(A) > 1e-12 * np.abs(A).max() if np.abs(A).max() > 0 else np.zeros(A.shape, bool)
     gaps = (lp[:, None] - lp[None, :])[nz]  # log p_i − log p_j over nonzero A_ij (σAσ⁻¹ = e^c A)
     if gaps.size == 0:
@@ -106,7 +106,7 @@ def _pair_note(jumps, rates, idx, ref, beta) -> str:
                 "KMS-balanced only together with a coherent correction")
     if len(idx) != 2:
         return "" if abs(c) < 1e-12 else "no reverse jump: the reverse process is missing"
-    B = rotate_cleaned(jumps[idx[1]], V)
+    B = rotate_cleaned(jumps[idx[1]], V, ref.vector_error)
     coef = np.vdot(A.conj().T, B) / np.vdot(A.conj().T, A.conj().T)
     g_fwd, g_bwd = rates[idx[0]], rates[idx[1]] * abs(coef) ** 2
     if g_fwd <= 0 or g_bwd <= 0 or c == 0:

@@ -20,8 +20,8 @@ import numpy as np
 
 from .reference import ReferenceState
 from .reversal import TimeReversal
-from .._checks import frobenius, log_frobenius
-from .residuals import (FLOOR, attributed_hamiltonian, beyond_round_off, hamiltonian_residual, ratio,
+from .._checks import log_frobenius
+from .residuals import (FLOOR, attributed_hamiltonian, beyond_round_off_norms, hamiltonian_residual, ratio,
                         round_off_threshold)
 from .sigma_transform import (SigmaTransformedLindblad, eigenframe_matrix, eigenframe_with_round_off,
                               hamiltonian_to_eigenbasis, pair_exponents, pinch, sigma_transformed_absolute,
@@ -46,7 +46,7 @@ def coherent_direction(L: Generator, ref: ReferenceState, s: float) -> np.ndarra
     H = L.hamiltonian_part
     if H is None:
         return None
-    Hr = hamiltonian_to_eigenbasis(H, ref.vectors)
+    Hr = hamiltonian_to_eigenbasis(H, ref.vectors, ref.vector_error)
     if not np.any(Hr):
         return None
     return SigmaTransformedLindblad([], [], ref.log_p, s, hamiltonian=Hr).K[0]
@@ -66,7 +66,11 @@ def dense_residuals(M: np.ndarray, ref: ReferenceState, s: float, K_h: np.ndarra
                     round_off: float = 0.0) -> DenseResiduals:
     """Residuals of the eigenframe matrix M (module docstring); K_h from :func:`coherent_direction`;
     ``round_off``: the bound η on the error of each entry of M (0: exact entries), whose σ-amplified
-    effect is not counted as a violation (:func:`~detbal.balance.residuals.beyond_round_off`)."""
+    effect is not counted as a violation (:func:`~detbal.balance.residuals.beyond_round_off`).
+
+    Work: 𝓛̂ once; 𝓐̂ = (𝓛̂ − 𝓛̂†)/2 once; the commutator 𝓒 = −i[K, ·] only on its 2d³ entries (never a
+    d²×d² matrix), subtracted in place (𝓐̂ − 𝓒, then 𝓛̂ − 𝓒 = 𝓓̂); each norm from one |·| pass
+    (:func:`~detbal.balance.residuals.beyond_round_off_norms`)."""
     lp = ref.log_p
     d = lp.shape[0]
     Lh, C = sigma_transformed_matrix(M, lp, s)
@@ -74,47 +78,91 @@ def dense_residuals(M: np.ndarray, ref: ReferenceState, s: float, K_h: np.ndarra
     if norm == 0:
         return DenseResiduals(0.0, 0.0, 0.0, 0.0, -math.inf, 0.0)
     log_hat = math.log(norm) + C
-    A = (Lh - Lh.conj().T) / 2
-    T = np.einsum("ajbj->ab", A.reshape((d, d, d, d), order="F"))
+    T = _partial_trace(Lh)
+    T = (T - T.conj().T) / 2  # T(𝓛̂†) = T(𝓛̂)†: the partial trace of 𝓐̂
     K = 1j / d * (T - np.trace(T) / d * np.eye(d))
     K = attributed_hamiltonian((K + K.conj().T) / 2, K_h, lp)
-    Cm = _commutator_matrix(K)
-    R, D = A - Cm, Lh - Cm
-    tau = _round_off(Lh, Cm, d)
+    tau = _round_off(Lh, K)
     if round_off > 0:
         tau += round_off_threshold(round_off, pair_exponents(lp, s), C)
-    raw = frobenius(R)  # scaled norms: a dissipator 1e-300 below 𝓛̂'s scale must not square to 0
-    remainder = frobenius(beyond_round_off(R, tau))
-    antisym = frobenius(beyond_round_off(A, tau))
-    d_norm = frobenius(beyond_round_off(D, tau))
+    A = Lh - Lh.conj().T
+    A *= 0.5
+    _, antisym = beyond_round_off_norms(A, tau)
+    _subtract_commutator(A, K)  # A is now R = 𝓐̂ − 𝓒
+    raw, remainder = beyond_round_off_norms(A, tau)  # scaled norms: a dissipator 1e-300 below 𝓛̂ stays > 0
+    del A
+    _subtract_commutator(Lh, K)  # Lh is now 𝓓̂ = 𝓛̂ − 𝓒
+    d_plain, d_norm = beyond_round_off_norms(Lh, tau)
     p = np.exp(lp)
     stationary = ratio(log_frobenius(M @ np.diag(p).reshape(-1, order="F")), log_hat + log_frobenius(p))
     return DenseResiduals(2 * remainder / d_norm if remainder else 0.0, hamiltonian_residual(K, C, lp, log_hat),
                           2 * antisym / norm, stationary,
                           2 * (math.log(remainder) + C) if remainder > 0 else -math.inf,
-                          2 * raw / max(frobenius(D), np.finfo(float).tiny))
+                          2 * raw / max(d_plain, np.finfo(float).tiny))
 
 
-def _round_off(Lh: np.ndarray, Cm: np.ndarray, d: int) -> np.ndarray:
+def _partial_trace(X: np.ndarray) -> np.ndarray:
+    """T(X)_ab = Σ_j X_{(aj),(bj)} (column stacking: the sum of the d diagonal d×d blocks), O(d³)."""
+    d = math.isqrt(X.shape[0])
+    T = np.zeros((d, d), dtype=X.dtype)
+    for j in range(d):
+        T += X[d * j:d * (j + 1), d * j:d * (j + 1)]
+    return T
+
+
+def _subtract_commutator(X: np.ndarray, K: np.ndarray) -> None:
+    """X ← X − 𝓒 in place for 𝓒 = −i[K, ·] column-stacked, 𝓒_{(ij),(kl)} = −i(K_ik δ_jl − K_lj δ_ik):
+    the diagonal d×d blocks (j = l, i ≠ k) get +iK_ik, the strided blocks X[i::d, i::d] (i = k, j ≠ l) get
+    −iK_lj, and the entries (ij),(ij) get +i(K_ii − K_jj) in one step (a dissipator 1e-300 below the
+    Hamiltonian survives there only if the two commutator terms cancel before they meet it)."""
+    d = K.shape[0]
+    iK = 1j * K
+    np.fill_diagonal(iK, 0.0)
+    for j in range(d):
+        X[d * j:d * (j + 1), d * j:d * (j + 1)] += iK
+    iKt = iK.T
+    for i in range(d):
+        X[i::d, i::d] -= iKt
+    k = np.diagonal(K)
+    idx = np.arange(d * d)
+    X[idx, idx] += 1j * (k[idx % d] - k[idx // d])
+
+
+def _round_off(Lh: np.ndarray, K: np.ndarray) -> np.ndarray:
     """Entrywise bound 4dε(|𝓛̂_ab| + |𝓛̂_ba| + |𝓒_ab|) on the round-off of (𝓛̂ − 𝓛̂†)/2 − 𝓒 and 𝓛̂ − 𝓒,
-    𝓒 = −i[K, ·] with K a d-term partial trace of the same entries. Discounted entrywise
+    𝓒 = −i[K, ·] with K a d-term partial trace of the same entries (|𝓒| added on its 2d³ entries only:
+    |K_ik| for j = l, i ≠ k; |K_lj| for i = k, j ≠ l; |K_ii − K_jj| on the diagonal). Discounted entrywise
     (:func:`~detbal.balance.residuals.beyond_round_off`) instead of a floor relative to ‖𝓛̂‖, so a
     dissipator 10⁻³⁰⁰ times smaller than the Hamiltonian is still tested at its own scale wherever its
     entries are not summed with the Hamiltonian's."""
+    d = K.shape[0]
+    c = 4 * d * np.finfo(float).eps
     tau = np.abs(Lh)
     tau += tau.T
-    tau += np.abs(Cm)
-    tau *= 4 * d * np.finfo(float).eps
+    tau *= c
+    off = c * np.abs(K)
+    np.fill_diagonal(off, 0.0)
+    for j in range(d):
+        tau[d * j:d * (j + 1), d * j:d * (j + 1)] += off
+    off_t = off.T
+    for i in range(d):
+        tau[i::d, i::d] += off_t
+    k = np.diagonal(K)
+    idx = np.arange(d * d)
+    tau[idx, idx] += c * np.abs(k[idx % d] - k[idx // d])
     return tau
 
 
-def dense_channel_rows(parts, ref: ReferenceState, s: float):
-    """(name, residual, log weight) of each channel (name, generator, _)."""
-    rows = []
+def dense_channel_rows(parts, ref: ReferenceState, ss) -> list[list]:
+    """Per s in ``ss``: the rows (name, residual, log weight) of each channel (name, generator, _). Each
+    channel's eigenframe matrix is built once for all s (the costly O(d⁵) part)."""
+    rows: list[list] = [[] for _ in ss]
     for name, part, _ in parts:
-        M, eta = eigenframe_with_round_off(part, ref.vectors)
-        r = dense_residuals(M, ref, s, coherent_direction(part, ref, s), eta)
-        rows.append((name, max(r.dissipative, r.hamiltonian), r.log_weight))
+        M, eta = eigenframe_with_round_off(part, ref.vectors, ref.vector_error)
+        for out, s in zip(rows, ss):
+            r = dense_residuals(M, ref, s, coherent_direction(part, ref, s), eta)
+            out.append((name, max(r.dissipative, r.hamiltonian), r.log_weight))
+        del M
     return rows
 
 
@@ -132,7 +180,7 @@ def reversal_residuals(L: Generator, ref: ReferenceState, s: float, M: np.ndarra
         raise InputError("the reference state is not invariant under `reversal` (Θ σ Θ⁻¹ ≠ σ)")
     d = L.dim
     H = L.hamiltonian_part
-    K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), lp)
+    K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V, ref.vector_error), lp)
     Lh, C = sigma_transformed_matrix(M, lp, s)
     norm = float(np.linalg.norm(Lh))
     plain = dense_residuals(M, ref, s, coherent_direction(L, ref, s))

@@ -111,12 +111,14 @@ def _commutator(K, X):
 
 
 def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, groups, probes: int,
-                      seed) -> ProbeResult:
+                      seed, vector_error: float = 0.0) -> ProbeResult:
     """Estimate the dissipative DB residual ‖𝓓̂ − 𝓓̂†‖/‖𝓓̂‖ with complex Gaussian probes.
 
     Args:
         L: the generator; V, log_p: eigenvectors and log-populations of σ; s: inner parameter.
         groups: (name, jump indices) of the channels of a Lindbladian (ignored otherwise).
+        vector_error: the eigenvector error ω of V: a Lindbladian's operators are rotated and cleaned
+            with it (:func:`~detbal.eigenbasis.rotate_cleaned`).
 
     𝓓 = 𝓛 + i[K_b, ·] with K_b the attributed Hamiltonian (:mod:`.residuals`); per channel p,
     𝓓_p = 𝓛_p + i[K_b,p, ·] with its own K_p (the coherent part's whole K_p, a jump group's
@@ -128,11 +130,11 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
     terms = lindblad_terms(L)
     parts: list[tuple[str, object]] = []
     if terms is not None:
-        jumps = [rotate_cleaned(A, V) for t in terms for A in t.jumps]
+        jumps = [rotate_cleaned(A, V, vector_error) for t in terms for A in t.jumps]
         rates = np.concatenate([t.rates for t in terms])
         for name, idx in groups:
             parts.append((name, SigmaTransformedLindblad([jumps[k] for k in idx], rates[idx], log_p, s)))
-        H = hamiltonian_to_eigenbasis(sum(_dense(t.hamiltonian) for t in terms), V)
+        H = hamiltonian_to_eigenbasis(sum(_dense(t.hamiltonian) for t in terms), V, vector_error)
         coherent = SigmaTransformedLindblad([], [], log_p, s, hamiltonian=H)
         parts.append(("coherent part", coherent))
         # one scale for all parts: the largest of the parts 𝓓̂ is built from (a σ-commuting Hamiltonian
@@ -152,7 +154,7 @@ def probe_certificate(L: Generator, V: np.ndarray, log_p: np.ndarray, s: float, 
         # work on the generator's own scale (rates 1e±300 must not over- or underflow the squares)
         scale = L.norm_estimate(seed=0)
         shift = math.log(scale) if 0 < scale < math.inf else 0.0
-        K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V), log_p)
+        K = np.zeros((d, d), complex) if H is None else pinch(hamiltonian_to_eigenbasis(H, V, vector_error), log_p)
         K = K * math.exp(-shift)
         parts.append((L.name, _GenericSigmaTransformed(L, V, log_p, s, K)))
         pure = [False]

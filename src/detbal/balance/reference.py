@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 
 from .._checks import as_beta, as_choice, as_state
-from ..eigenbasis import eigenbasis
+from ..eigenbasis import eigenbasis, eigenvector_error, is_signed_permutation
 from ..errors import InputError, NotFaithfulError
 from ..generators.base import Generator
 from ..states import log_gibbs_populations
@@ -32,14 +32,18 @@ class ReferenceState:
         energies: (d,) eigenvalues of the Hamiltonian when σ is its Gibbs state (that Hamiltonian
             is then diag(energies) in σ's eigenbasis), else None.
         basis: the Eigenbasis whose vectors are V (σ diagonal in a generator's own eigenbasis), or None.
+        vector_error: ω, the bound on the harmful error of the computed eigenvectors V
+            (:func:`~detbal.eigenbasis.eigenvector_error`; 0 when V is exact). Every operator rotated
+            into this basis is cleaned with it (:func:`~detbal.eigenbasis.rotate_cleaned`).
     """
 
-    __slots__ = ("_vectors", "basis", "energies", "label", "log_p")
+    __slots__ = ("_vectors", "basis", "energies", "label", "log_p", "vector_error")
 
-    def __init__(self, vectors, log_p, label: str, energies=None, basis=None):
+    def __init__(self, vectors, log_p, label: str, energies=None, basis=None, vector_error: float = 0.0):
         if vectors is None and basis is None:
             raise InputError("a ReferenceState needs `vectors` or `basis`")
         self._vectors, self.log_p, self.label, self.energies, self.basis = vectors, log_p, label, energies, basis
+        self.vector_error = float(vector_error)
 
     @property
     def vectors(self) -> np.ndarray:
@@ -48,7 +52,7 @@ class ReferenceState:
         return self._vectors
 
     def relabelled(self, label: str) -> ReferenceState:
-        return ReferenceState(self._vectors, self.log_p, label, self.energies, self.basis)
+        return ReferenceState(self._vectors, self.log_p, label, self.energies, self.basis, self.vector_error)
 
     @property
     def populations(self) -> np.ndarray:
@@ -89,7 +93,8 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
             raise NotFaithfulError(f"the Gibbs state at beta = {b} is not faithful (zero temperature "
                                    f"projects on the ground space); {need}")
         energies = eb.energies if L.eigenbasis is None else None  # eb is then exactly that of H
-        return ReferenceState(None, log_p, f"gibbs(beta={b:g})", energies, basis=eb)
+        return ReferenceState(None, log_p, f"gibbs(beta={b:g})", energies, basis=eb,
+                              vector_error=eb.vector_error(log_p))
     if isinstance(state, str):
         raise InputError(f"`state` must be a density matrix, got {state!r}")
     sigma = as_state(state, "state", dim=L.dim)
@@ -99,8 +104,10 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
         p = np.diagonal(X).real
         off = np.abs(X - np.diag(np.diagonal(X))).max()
         if off <= 1e-12 * np.abs(p).max() and p.min() > 1e-14 * p.max():
-            return ReferenceState(None, np.log(p), "state", basis=eb)
+            return ReferenceState(None, np.log(p), "state", basis=eb, vector_error=eb.vector_error(np.log(p)))
     p, V = np.linalg.eigh(sigma)
     if p[0] <= 1e-14 * p[-1]:
         raise NotFaithfulError(f"`state` is not full rank (smallest eigenvalue {p[0]:.2e}); {need}")
-    return ReferenceState(V, np.log(p), "state")
+    log_p = np.log(p)
+    omega = 0.0 if is_signed_permutation(V) else eigenvector_error(p, log_p)
+    return ReferenceState(V, log_p, "state", vector_error=omega)

@@ -22,8 +22,12 @@ exact: for a detailed-balanced 𝓛, K_⊥ = 0, B = 0 and both residuals vanish;
 (Adding the non-commutator part of 𝓐̂ to the Hamiltonian residual and using the full K in 𝓓, as a
 naive split would, puts a dissipator's violation into hamiltonian_residual when H = 0.)
 
-Round-off (a generator known only as a matrix and rotated into σ's eigenbasis): each entry of the
-rotated matrix carries an error up to η, which the σ-scaling turns into η·e^{x} on entry (a, b) of 𝓛̂
+Round-off of the rotation into σ's eigenbasis V. V comes from ``eigh`` and carries the eigenvector error
+ω (:func:`~detbal.eigenbasis.eigenvector_error`: ε‖H‖/level spacing, weighted by how much the two
+levels' populations differ). Operators (Lindblad jumps, Hamiltonians) are rotated and cleaned: entries
+within ‖A‖_F(dε + 2ω) of zero are set to zero (:func:`~detbal.eigenbasis.rotate_cleaned`), before any
+σ-scaling; rates are exact. A generator known only as a matrix: each entry of the rotated matrix
+carries an error up to η = ‖M‖_F(d²ε + 4ω), which the σ-scaling turns into η·e^{x} on entry (a, b) of 𝓛̂
 (x = its scaling exponent, x_ba = −x_ab). A violation is counted only beyond what such an error can
 explain: entrywise, an antisymmetric entry R_ab = (𝓛̂_ab − conj 𝓛̂_ba)/2 (minus the commutator part)
 is shrunk by τ_ab = η(cosh x_ab + 4) (the 4η covers the σ-commuting K extracted from the same
@@ -41,11 +45,11 @@ import math
 
 import numpy as np
 
-from .._checks import log_frobenius
-from .sigma_transform import pinch
+from .._checks import frobenius, log_frobenius
+from .sigma_transform import _SEPARABLE_SPAN, pinch
 
-__all__ = ["FLOOR", "attributed_hamiltonian", "beyond_round_off", "floored", "hamiltonian_residual",
-           "ratio", "round_off_threshold"]
+__all__ = ["FLOOR", "attributed_hamiltonian", "beyond_round_off", "beyond_round_off_norms", "floored",
+           "hamiltonian_residual", "ratio", "round_off_threshold"]
 
 FLOOR = 1e-6
 _LOG_FLOOR = math.log(FLOOR)
@@ -60,13 +64,28 @@ def ratio(log_num: float, log_den: float) -> float:
 
 def round_off_threshold(eta: float, f: np.ndarray, C: float) -> np.ndarray:
     """τ_ab·e^{−C} = η(cosh x_ab + 4)·e^{−C}, x_ab = f_b − f_a (module docstring), shape (d², d²) from the
-    (d²,) exponents f of the entries; evaluated in the log domain (inf where it exceeds the float range,
-    which explains any violation of that entry)."""
+    (d²,) exponents f of the entries; inf where it exceeds the float range (which explains any
+    violation of that entry).
+
+    cosh(f_b − f_a) = (e^{f_b − m}e^{m − f_a} + e^{f_a − m}e^{m − f_b})/2 is separable: while f spans
+    ≤ 600 and η e^{−C} is moderate it is two outer products of finite vectors (m the middle of f's range;
+    no transcendental function per entry), else every entry is evaluated in the log domain."""
+    log_scale = math.log(eta) - C
+    lo, hi = float(f.min()), float(f.max())
+    if hi - lo <= _SEPARABLE_SPAN and abs(log_scale) <= 100.0:
+        mid = (hi + lo) / 2
+        up, down = np.exp(f - mid), np.exp(mid - f)
+        tau = np.multiply.outer(down, up)  # e^{f_b − f_a} at (a, b)
+        tau += np.multiply.outer(up, down)
+        tau *= 0.5
+        tau += 4.0
+        tau *= math.exp(log_scale)
+        return tau
     x = np.abs(f[None, :] - f[:, None])
     with np.errstate(over="ignore"):
         # log(cosh x + 4) = |x| + log((1 + e^{−2|x|})/2 + 4e^{−|x|})
         x += np.log(0.5 * (1 + np.exp(-2 * x)) + 4 * np.exp(-x))
-        x += math.log(eta) - C
+        x += log_scale
         return np.exp(x, out=x)
 
 
@@ -76,6 +95,29 @@ def beyond_round_off(R: np.ndarray, tau: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         shrink = np.where(mag > tau, 1 - tau / np.where(mag > 0, mag, 1.0), 0.0)
     return R * shrink
+
+
+def beyond_round_off_norms(R: np.ndarray, tau: np.ndarray) -> tuple[float, float]:
+    """(‖R‖_F, ‖beyond_round_off(R, τ)‖_F) from one |R| array, discounted in place:
+    |R_ab·max(0, 1 − τ_ab/|R_ab|)| = max(0, |R_ab| − τ_ab)."""
+    mag = np.abs(R)
+    plain = _magnitude_norm(mag)
+    np.subtract(mag, tau, out=mag)
+    np.maximum(mag, 0.0, out=mag)
+    return plain, _magnitude_norm(mag)
+
+
+def _magnitude_norm(mag: np.ndarray) -> float:
+    """‖mag‖_F of a non-negative float array: √(Σ mag²) directly while its largest entry is within 1e±100
+    (the squares of the entries that matter neither overflow nor underflow, d² ≤ 4096² terms), else
+    scaled by that entry (:func:`~detbal._checks.frobenius`: a dissipator 1e-300 below 𝓛̂ keeps its norm)."""
+    top = float(mag.max(initial=0.0))
+    if top == 0:
+        return 0.0
+    if not 1e-100 < top < 1e100:
+        return frobenius(mag)
+    flat = mag.ravel(order="K")  # a view for a contiguous array (|R| is allocated so)
+    return math.sqrt(float(flat @ flat))
 
 
 def floored(log_value: float, log_norm_hat: float, extra: float = 0.0) -> float:

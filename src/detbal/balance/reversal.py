@@ -101,7 +101,7 @@ def sigma_dual(L, sigma, s: float) -> Generator:
     ref = reference_state(gen, state=sigma, inner_label=label)
     # 𝓛̃ = Γ_s 𝓛† Γ_s⁻¹ = (Γ_s⁻¹ 𝓛 Γ_s)†: the σ-transform with the full (not half) scaling, i.e. with
     # log-populations doubled, then the adjoint
-    M = eigenframe(gen, ref.vectors)
+    M = eigenframe(gen, ref.vectors, ref.vector_error)
     dual = sigma_transformed_absolute(M, 2 * ref.log_p, s, f"the {label}-dual").conj().T
     V = ref.vectors
     T = np.kron(V.conj(), V)  # eigenframe → original basis

@@ -33,7 +33,7 @@ import scipy.sparse as sp
 
 from .. import config
 from .._checks import frobenius
-from ..eigenbasis import is_signed_permutation, log_scaled, rotate_cleaned
+from ..eigenbasis import is_signed_permutation, log_scaled, rotate_cleaned, rotation_error
 from ..errors import InputError
 from ..generators.base import Generator, SumGenerator
 from ..generators.lindblad import Lindbladian
@@ -45,13 +45,15 @@ __all__ = ["SigmaTransformedLindblad", "combine_scaled", "eigenframe", "eigenfra
 _MAX_LOG = math.log(np.finfo(float).max) - 1.0  # e^{C} must stay a finite float (C ≤ ~708)
 
 
-def hamiltonian_to_eigenbasis(H, V: np.ndarray) -> np.ndarray:
-    """V† (H − Tr(H)/d) V: the identity part never matters in −i[H, ·], and removing it keeps the
-    round-off cut independent of an energy offset (which would otherwise hide small couplings)."""
+def hamiltonian_to_eigenbasis(H, V: np.ndarray, vector_error: float = 0.0) -> np.ndarray:
+    """V† (H − Tr(H)/d) V, cleaned as every rotated operator (:func:`~detbal.eigenbasis.rotate_cleaned`
+    with the eigenvector error ω = ``vector_error``): the identity part never matters in −i[H, ·], and
+    removing it keeps the round-off cut independent of an energy offset (which would otherwise hide small
+    couplings)."""
     d = V.shape[0]
     H = H.toarray() if sp.issparse(H) else np.asarray(H)
     shift = np.trace(H) / d
-    return rotate_cleaned(H - shift * np.eye(d), V)
+    return rotate_cleaned(H - shift * np.eye(d), V, vector_error)
 
 
 def pinch(H: np.ndarray, log_p: np.ndarray, tol: float = 1e-12) -> np.ndarray:
@@ -61,23 +63,26 @@ def pinch(H: np.ndarray, log_p: np.ndarray, tol: float = 1e-12) -> np.ndarray:
 
 
 # -- dense ------------------------------------------------------------------------------------------
-def rotation_round_off(M: np.ndarray, V: np.ndarray) -> float:
-    """η = d²·ε·‖M‖_F: a bound on the round-off of each entry of the (d², d²) matrix M rotated into the
-    basis V (four passes of d-term sums over the unitary V̄ ⊗ V); 0 when V is a signed permutation
-    (exact rotation)."""
+def rotation_round_off(M: np.ndarray, V: np.ndarray, vector_error: float = 0.0) -> float:
+    """η = ‖M‖_F·(d²·ε + 4ω): a bound on the error of each entry of the (d², d²) matrix M rotated into the
+    basis V: the round-off of four passes of d-term sums over the unitary V̄ ⊗ V, plus the eigenvector
+    error ω = ``vector_error`` of V (:func:`~detbal.eigenbasis.eigenvector_error`), which enters as
+    [M, Ω̄ ⊗ I + I ⊗ Ω] (column norms ≤ 2ω); 0 when V is a signed permutation (exact rotation)."""
     if is_signed_permutation(V):
         return 0.0
-    return V.shape[0] ** 2 * float(np.finfo(float).eps) * frobenius(M)
+    return rotation_error(frobenius(M), V.shape[0] ** 2, 2.0 * vector_error)
 
 
-def eigenframe_matrix(M: np.ndarray, V: np.ndarray) -> np.ndarray:
+def eigenframe_matrix(M: np.ndarray, V: np.ndarray, eta: float | None = None) -> np.ndarray:
     """Column-stacked matrix of X ↦ V† 𝓜(V X V†) V from the column-stacked (d², d²) matrix M (O(d⁵)),
-    with the entries below the rotation's round-off η (:func:`rotation_round_off`) set to zero. The
+    with the entries below the rotation's round-off η = d²ε‖M‖_F (:func:`rotation_round_off` without the
+    eigenvector error; ``eta`` when the caller has it already) set to zero. The
     superoperator is rotated by the unitary V̄ ⊗ V on the d²-dimensional space, so this is
     :func:`~detbal.eigenbasis.rotate_cleaned`'s rule one level up: left in place, round-off in entries
     that are zero in the exact eigenframe (forbidden transitions) would be amplified by the σ-scaling
-    e^{βΔE/2} into a spurious violation. The entries that survive keep an error up to η, which the
-    residuals account for (:func:`eigenframe_with_round_off`)."""
+    e^{βΔE/2} into a spurious violation. The entries that survive keep an error up to η plus the
+    eigenvector error's, which the residuals account for (:func:`eigenframe_with_round_off`); that
+    part is not cut: entries of a matrix at the eigenvector-error level are not round-off of zero."""
     d = V.shape[0]
     T = np.asarray(M).reshape((d, d, d, d), order="F")  # T[a,b,c,e] = M[a+db, c+de]
     T = np.einsum("ai,abce->ibce", V.conj(), T, optimize=True)
@@ -85,42 +90,54 @@ def eigenframe_matrix(M: np.ndarray, V: np.ndarray) -> np.ndarray:
     T = np.einsum("ck,ijce->ijke", V, T, optimize=True)
     T = np.einsum("el,ijke->ijkl", V.conj(), T, optimize=True)
     out = T.reshape((d * d, d * d), order="F")
-    eta = rotation_round_off(M, V)
+    if eta is None:
+        eta = rotation_round_off(M, V)
     if eta > 0:
         out[np.abs(out) <= eta] = 0.0
     return out
 
 
-def eigenframe(L: Generator, V: np.ndarray) -> np.ndarray:
+def eigenframe(L: Generator, V: np.ndarray, vector_error: float = 0.0) -> np.ndarray:
     """Column-stacked (d², d²) matrix of X ↦ V† 𝓛(V X V†) V (the generator in σ's eigenbasis).
 
-    A Lindbladian is rebuilt from its operators rotated by :func:`~detbal.eigenbasis.rotate_cleaned`,
-    so rotation round-off is cut before any σ-scaling could amplify it by e^{βΔE/2}."""
-    return eigenframe_with_round_off(L, V)[0]
+    A Lindbladian is rebuilt from its operators rotated by :func:`~detbal.eigenbasis.rotate_cleaned`
+    (with the eigenvector error ω = ``vector_error`` of V), so rotation round-off is cut before any
+    σ-scaling could amplify it by e^{βΔE/2}."""
+    return eigenframe_with_round_off(L, V, vector_error)[0]
 
 
-def eigenframe_with_round_off(L: Generator, V: np.ndarray) -> tuple[np.ndarray, float]:
-    """(:func:`eigenframe`, η): η bounds the round-off of each entry of a generator known only as a
-    matrix and rotated entrywise (:func:`rotation_round_off`, summed over the terms of a sum); 0 for
-    generators rebuilt from their cleaned operators (Lindbladians) and for exact rotations."""
+def eigenframe_with_round_off(L: Generator, V: np.ndarray, vector_error: float = 0.0) -> tuple[np.ndarray, float]:
+    """(:func:`eigenframe`, η): η bounds the error of each entry of a generator known only as a matrix
+    and rotated entrywise (:func:`rotation_round_off` with the eigenvector error ω = ``vector_error``,
+    summed over the terms of a sum); 0 for generators rebuilt from their cleaned operators (Lindbladians:
+    the rates are exact, the operators' errors are cut at the operator level, where they arise) and for
+    exact rotations."""
     d = L.dim
     config.check_memory(7 * config.superoperator_bytes(d), f"dense detailed-balance test (d = {d})",
                         "detailed_balance(..., method='probe')")
-    return _eigenframe(L, V)
+    return _eigenframe(L, V, vector_error)
 
 
-def _eigenframe(L: Generator, V: np.ndarray) -> tuple[np.ndarray, float]:
+def _eigenframe(L: Generator, V: np.ndarray, omega: float) -> tuple[np.ndarray, float]:
     if L.has_eigenbasis_gksl and L.eigenbasis is not None and V is L.eigenbasis.vectors:
         return L.eigenbasis_dense(), 0.0  # built in this very basis: no rotation, no round-off
     if isinstance(L, Lindbladian):
-        H = hamiltonian_to_eigenbasis(L.hamiltonian, V)
-        jumps = [rotate_cleaned(A, V) for A in L.jumps]
+        H = hamiltonian_to_eigenbasis(L.hamiltonian, V, omega)
+        jumps = [rotate_cleaned(A, V, omega) for A in L.jumps]
         return Lindbladian((H + H.conj().T) / 2, jumps, L.rates).to_dense(), 0.0
     if isinstance(L, SumGenerator):
-        parts = [_eigenframe(t, V) for t in L.terms]
+        parts = [_eigenframe(t, V, omega) for t in L.terms]
         return sum(M for M, _ in parts), sum(eta for _, eta in parts)
-    M = L.to_dense()
-    return eigenframe_matrix(M, V), rotation_round_off(M, V)
+    if L.has_sector_structure and L.eigenbasis is not None:
+        # built in its own eigenbasis V_E: one rotation by W = V_E†V instead of two (into the original basis
+        # and back); W carries V's error (ω) and a d-term round-off, within η below
+        M, V = L.structured_dense(), L.eigenbasis.vectors.conj().T @ V
+    else:
+        M = L.to_dense()
+    if is_signed_permutation(V):
+        return eigenframe_matrix(M, V, eta=0.0), 0.0
+    norm, n = frobenius(M), V.shape[0] ** 2  # one norm for the cut and for η
+    return eigenframe_matrix(M, V, eta=rotation_error(norm, n)), rotation_error(norm, n, 2.0 * omega)
 
 
 _SEPARABLE_SPAN = 600.0  # span of f below which e^{±(f − mid)} are finite and their products safe

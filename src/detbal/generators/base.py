@@ -277,6 +277,10 @@ class Generator(ABC):
         """Squared Frobenius norms of the σ-transformed residuals from the sectors."""
         raise self._no_structure("detailed-balance certificates")
 
+    def structured_dense(self) -> np.ndarray:
+        """The column-stacked (d², d²) matrix in the generator's own eigenbasis (index i + d·k for |i⟩⟨k|)."""
+        raise self._no_structure("its eigenbasis matrix")
+
     # -- optional structure: a GKSL form written in the energy eigenbasis (exact Gibbs samplers) ------
     #: True when 𝓛(ρ) = V[Σ_r F_r Y F_r† − J Y − Y J†]V† with Y = V†ρV, V = ``eigenbasis.vectors``, and the
     #: generator implements the three hooks below. Detailed-balance certificates and the Hermitian

@@ -402,10 +402,15 @@ class DaviesGenerator(Generator):
 
     def to_dense(self) -> np.ndarray:
         """Column-stacked d²×d² matrix in the original basis (memory-budget guarded)."""
+        return _bohr.rotate_superoperator(self.structured_dense(), self._eb.vectors)
+
+    def structured_dense(self) -> np.ndarray:
+        """Column-stacked d²×d² matrix in the energy eigenbasis (index i + d·k for |i⟩⟨k|; memory-budget
+        guarded)."""
         d = self.dim
         config.check_memory(3 * config.superoperator_bytes(d), f"dense Davies superoperator (d = {d})",
                             "the structured methods (structured_*) or apply()")
-        return _bohr.rotate_superoperator(self._parts.eigenframe_dense(), self._eb.vectors)
+        return self._parts.eigenframe_dense()
 
     def __add__(self, other):
         """Sum of actions, kept in block form when both share one eigenbasis: the baths merge and
