@@ -6,12 +6,13 @@ from functools import reduce
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from systems import random_hermitian, random_matrix
 
 import detbal as db
 from detbal.errors import ConvergenceError, InputError
 from detbal.linalg.rightmost import rightmost_eigenvalues
-from systems import random_hermitian, random_matrix
 
 
 def _generic(d, n_jumps=1, seed=0, rate_scale=1.0):

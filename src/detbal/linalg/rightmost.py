@@ -96,7 +96,7 @@ def rightmost_eigenvalues(matvec, n: int, k: int, anorm: float, *, v0: np.ndarra
         vals = np.diag(T)
         order = np.argsort(-vals.real)
         thr = vals[order[min(k, size) - 1]].real - 1e-12 * anorm  # conjugate partners stay together
-        T, Z, sdim = sla.schur(H[:size, :size], output="complex", sort=lambda z: z.real >= thr)
+        T, Z, sdim = sla.schur(H[:size, :size], output="complex", sort=lambda z, t=thr: z.real >= t)
         # Ritz residual of eigenvector y of T: |β|·|last row of Z y|
         w, Y = sla.eig(T[:sdim, :sdim])
         Y = Y / np.linalg.norm(Y, axis=0)
@@ -118,7 +118,7 @@ def rightmost_eigenvalues(matvec, n: int, k: int, anorm: float, *, v0: np.ndarra
         p = int(min(max(sdim, keep), size - 1))
         if p > sdim:
             thr2 = vals[order[p - 1]].real - 1e-12 * anorm
-            T, Z, p = sla.schur(H[:size, :size], output="complex", sort=lambda z: z.real >= thr2)
+            T, Z, p = sla.schur(H[:size, :size], output="complex", sort=lambda z, t=thr2: z.real >= t)
             p = int(min(p, size - 1))
         V[:p] = Z[:, :p].T @ V[:size]
         V[p] = V[size]

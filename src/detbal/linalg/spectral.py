@@ -24,11 +24,18 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse.linalg as spla
 
-from . import linsolve as _linsolve
 from .. import config
-from .linsolve import ShiftedSolver, adjoint_apply, eigen_frame, effective_hamiltonian, identity_vector, onenorm
-from .rightmost import rightmost_eigenvalues
 from ..errors import ConvergenceError, MemoryBudgetError
+from . import linsolve as _linsolve
+from .linsolve import (
+    ShiftedSolver,
+    adjoint_apply,
+    effective_hamiltonian,
+    eigen_frame,
+    identity_vector,
+    onenorm,
+)
+from .rightmost import rightmost_eigenvalues
 
 __all__ = ["dense_eigenvalues", "gap_from_eigenvalues", "hermitian_eigenbasis_eigenvalues",
            "hermitian_slow_eigenvalues", "rightmost_gap_eigenpairs", "slow_eigenpairs",
