@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from systems import random_hermitian, random_matrix
 
 import detbal as db
+from detbal.app.analysis import analyze
 from detbal.errors import ConvergenceError, InputError
 from detbal.linalg.rightmost import rightmost_eigenvalues
+from detbal.models.spec import Model, ModelInfo
 
 
 def _generic(d, n_jumps=1, seed=0, rate_scale=1.0):
@@ -165,3 +167,15 @@ def test_krylov_schur_finds_rightmost_eigenvalues_of_a_normal_matrix():
     A = (Q * lam) @ Q.conj().T
     out = rightmost_eigenvalues(lambda x: A @ x, 200, 3, np.abs(A).sum(axis=0).max())
     assert np.allclose(np.sort_complex(out["values"]), np.sort_complex(lam[:3]), atol=1e-11)
+
+
+def test_the_analysis_reports_krylov_schur_restarts_of_the_gap():
+    """The CLI's progress bar shows these (stage label from ``step``, then count and residual)."""
+    L = _generic(36, 1, seed=10)
+    model = Model(np.asarray(L.hamiltonian), L, (), ModelInfo("generic", "", None, 1.0, 36))
+    events = []
+    a = analyze(model, step=lambda label: events.append(label),
+                iteration=lambda k, r: events.append((k, r)))
+    after = events[events.index("spectral gap") + 1:]
+    counts = [e[0] for e in after if isinstance(e, tuple)]
+    assert counts[:2] == [1, 2] and a.spectral_gap == pytest.approx(float(_iterative_gap(L)), rel=1e-12)
