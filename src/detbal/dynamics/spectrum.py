@@ -37,7 +37,9 @@ from .._checks import as_choice, as_nonnegative_scalar, as_positive_int
 from ..linalg.linsolve import onenorm
 from ..linalg.spectral import (
     MAX_LOG_SPREAD,
+    WEAK_DISSIPATION_RATIO,
     dense_eigenvalues,
+    dissipation_ratio,
     gap_from_eigenvalues,
     hermitian_eigenbasis_eigenvalues,
     hermitian_slow_eigenvalues,
@@ -348,6 +350,12 @@ def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state:
         raise InputError(f"path='hermitian' needs a KMS-detailed-balanced generator: "
                          f"{details.get('reference', f'd = {d}')}")
     hgap = None if herm is None else herm["hermitian_gap"]
+    ratio = None if dense else dissipation_ratio(L)
+    weak = ratio is not None and ratio < WEAK_DISSIPATION_RATIO
+    if weak and method == "auto" and config.fits_memory(4 * config.superoperator_bytes(d)):
+        dense = True
+        details["note"] = (f"weak dissipation (rates / Bohr-frequency spread = {ratio:.2g} < "
+                           f"{WEAK_DISSIPATION_RATIO:g}): dense eig, Krylov–Schur may miss the rightmost eigenvalue")
     if dense:
         M, vals, V = dense_eigenvalues(L, vectors=True)
         norm = max(onenorm(M), np.finfo(float).tiny)
@@ -361,6 +369,12 @@ def spectral_gap(L: Generator | np.ndarray, *, beta: float | None = None, state:
         nzero += int(stats["deflated"])  # the zero eigenvalue moved to −‖𝓛‖₁ by the trace deflation
         res = float(resids[i]) if i >= 0 else 0.0
         details.update(stats)
+        details["certified"] = not weak
+        if weak:
+            details["note"] = (f"weak dissipation (rates / Bohr-frequency spread = {ratio:.2g} < "
+                               f"{WEAK_DISSIPATION_RATIO:g}): the eigenvalue found is an eigenvalue of 𝓛 but "
+                               "Krylov–Schur may have missed one further right; the dense path needs "
+                               f"{4 * config.superoperator_bytes(d) / 2**30:.1f} GiB")
     if hgap is not None and math.isfinite(gap):
         details["bound_holds"] = bool(gap >= hgap - 1e-9 * max(1.0, gap))
     return SpectralGap(gap, "non-hermitian", how, hgap, complex(vals[i]) if i >= 0 else None, res, nzero, details)
