@@ -180,7 +180,8 @@ def test_krylov_schur_finds_rightmost_eigenvalues_of_a_normal_matrix():
     Q, _ = np.linalg.qr(rng.normal(size=(200, 200)) + 1j * rng.normal(size=(200, 200)))
     A = (Q * lam) @ Q.conj().T
     out = rightmost_eigenvalues(lambda x: A @ x, 200, 3, np.abs(A).sum(axis=0).max())
-    assert np.allclose(np.sort_complex(out["values"]), np.sort_complex(lam[:3]), atol=1e-11)
+    found = out["values"][np.argsort(out["values"].imag)]
+    assert np.allclose(found, lam[[2, 0, 1]], atol=1e-11) and np.all(out["residuals"] < 1e-13)
 
 
 def test_the_analysis_reports_krylov_schur_restarts_of_the_gap():

@@ -37,17 +37,23 @@ RITZ_TOL = 1e-13
 
 def _arnoldi_extend(matvec, V, H, start: int, stop: int, anorm: float) -> int:
     """Extend the Arnoldi relation A V[:j] = V[:j+1] H[:j+1, :j] from column ``start`` to ``stop``
-    (rows of V are basis vectors; classical Gram–Schmidt, reorthogonalised once). Returns the
-    number of columns built (< stop on an invariant subspace)."""
+    (rows of V are basis vectors; classical Gram–Schmidt, repeated when the norm drops below 0.7 of
+    its value — Kahan–Parlett "twice is enough"). Returns the number of columns built (< stop on an
+    invariant subspace)."""
     for j in range(start, stop):
         w = np.asarray(matvec(V[j]), dtype=V.dtype).ravel()
         Vj = V[: j + 1]
-        h = Vj.conj() @ w
-        w = w - h @ Vj
-        h2 = Vj.conj() @ w
-        w = w - h2 @ Vj
-        H[: j + 1, j] = h + h2
-        beta = float(np.linalg.norm(w))
+        before = float(np.linalg.norm(w))
+        h = np.zeros(j + 1, dtype=V.dtype)
+        for _ in range(3):
+            c = np.conj(Vj @ np.conj(w))      # ⟨V_i, w⟩ without copying the basis
+            w = w - c @ Vj
+            h += c
+            beta = float(np.linalg.norm(w))
+            if beta > 0.7 * before:
+                break
+            before = beta
+        H[: j + 1, j] = h
         H[j + 1, j] = beta
         if beta <= 1e-14 * anorm:
             return j + 1
@@ -67,7 +73,7 @@ def rightmost_eigenvalues(matvec, n: int, k: int, anorm: float, *, v0: np.ndarra
         anorm: ‖A‖ estimate (scale of the residual test and of breakdown).
         v0: start vector (default: reproducible random).
         m: Krylov basis size (≥ 2k + 2); tol: relative Ritz residual ‖Av − λv‖/(anorm‖v‖) accepted.
-        maxiter: cap on the restarts (default 2n/m + 100); time_limit: seconds. Reaching either raises
+        maxiter: cap on the restarts (default max(1000, 4n/m)); time_limit: seconds. Reaching either raises
             ConvergenceError carrying the largest Ritz residual of the wanted eigenvalues.
         progress: optional ``progress(restart, residual)`` after every restart (wanted Ritz residual).
         needed: optional ``needed(values) -> bool mask`` of the Ritz values (sorted by decreasing real
@@ -92,34 +98,33 @@ def rightmost_eigenvalues(matvec, n: int, k: int, anorm: float, *, v0: np.ndarra
         size = _arnoldi_extend(matvec, V, H, p, m, anorm)
         matvecs += size - p
         beta = H[size, size - 1] if size == m else 0.0
-        T, Z = sla.schur(H[:size, :size], output="complex")
-        vals = np.diag(T)
+        vals = sla.eigvals(H[:size, :size])
         order = np.argsort(-vals.real)
-        thr = vals[order[min(k, size) - 1]].real - 1e-12 * anorm  # conjugate partners stay together
-        T, Z, sdim = sla.schur(H[:size, :size], output="complex", sort=lambda z, t=thr: z.real >= t)
-        # Ritz residual of eigenvector y of T: |β|·|last row of Z y|
-        w, Y = sla.eig(T[:sdim, :sdim])
+        # leading Schur block: the k wanted Ritz values and the next rightmost ones (thick restart);
+        # ties (conjugate partners) stay together
+        p_min = min(max(k, keep), size - 1) if size == m else size
+        thr = vals[order[p_min - 1]].real - 1e-12 * anorm
+        T, Z, p = sla.schur(H[:size, :size], output="complex", sort=lambda z, t=thr: z.real >= t)
+        p = int(p)
+        # Ritz residual of eigenvector y of T[:p, :p]: |β|·|last row of Z y|
+        w, Y = sla.eig(T[:p, :p])
         Y = Y / np.linalg.norm(Y, axis=0)
-        resid = np.abs(beta) * np.abs(Z[size - 1, :sdim] @ Y) / anorm
+        resid = np.abs(beta) * np.abs(Z[size - 1, :p] @ Y) / anorm
         want = np.argsort(-w.real)[:k]
         mask = np.ones(want.size, bool) if needed is None else np.asarray(needed(w[want]), bool)
         res = float(np.max(resid[want][mask])) if mask.any() else float(np.max(resid[want]))
         if progress is not None:
             progress(restart, res)
         if res <= tol or size < m:
-            X = (Z[:, :sdim] @ Y[:, want]).T @ V[:size]
+            X = (Z[:, :p] @ Y[:, want]).T @ V[:size]
             X = X.T / np.linalg.norm(X, axis=1)
             return {"values": w[want], "vectors": X, "residuals": resid[want], "restarts": restart,
                     "matvecs": matvecs}
         if time_limit is not None and time.perf_counter() - t0 > time_limit:
             raise ConvergenceError(f"Krylov–Schur stopped at the time limit ({time_limit:g} s, {restart} restarts, "
                                    f"{matvecs} products) with relative Ritz residual {res:.2e}", res)
-        # thick restart: keep the leading Schur vectors (wanted ones first, then the next rightmost)
-        p = int(min(max(sdim, keep), size - 1))
-        if p > sdim:
-            thr2 = vals[order[p - 1]].real - 1e-12 * anorm
-            T, Z, p = sla.schur(H[:size, :size], output="complex", sort=lambda z, t=thr2: z.real >= t)
-            p = int(min(p, size - 1))
+        # thick restart: keep the leading Schur vectors (a leading block of a triangular T is invariant)
+        p = min(p, size - 1)
         V[:p] = Z[:, :p].T @ V[:size]
         V[p] = V[size]
         H[:] = 0
