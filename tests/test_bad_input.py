@@ -47,6 +47,12 @@ CASES = [
     ("probe on a dissipator 1e-300 below H",
      lambda: db.detailed_balance(db.davies(H2, [(np.array([[0, 1], [1, 0]]), db.Bath.ohmic(1e-300, 4.0, 1.0))]),
                                  beta=2.0, method="probe"), db.InputError, "cannot be resolved by probes"),
+    # iteration limits of the generic gap and steady state (issue 12, item 8)
+    ("gap progress not callable", lambda: db.spectral_gap(L2, progress="bar"), db.InputError, "progress"),
+    ("gap time_limit negative", lambda: db.spectral_gap(L2, time_limit=-1.0), db.InputError, "time_limit"),
+    ("gap time_limit NaN", lambda: db.spectral_gap(L2, time_limit=float("nan")), db.InputError, "time_limit"),
+    ("steady time_limit zero", lambda: db.steady_state(L2, time_limit=0), db.InputError, "time_limit"),
+    ("steady time_limit string", lambda: db.steady_state(L2, time_limit="1 min"), db.InputError, "time_limit"),
 ]
 
 

@@ -144,11 +144,15 @@ def _analyze_all(targets: List[str], beta: Optional[float], params: dict, quiet:
             task = progress.add_task(f"{target}: loading", total=7)
             model = _load(target, params)
 
-            def step(label, task=task, name=model.info.name):
+            stage = {"label": "loading"}
+
+            def step(label, task=task, name=model.info.name, stage=stage):
+                stage["label"] = label
                 progress.update(task, description=f"{name}: {label}", advance=1)
 
-            def iteration(count, residual, task=task, name=model.info.name):
-                progress.update(task, description=f"{name}: steady state, GMRES step {count}, residual {residual:.1e}")
+            def iteration(count, residual, task=task, name=model.info.name, stage=stage):
+                progress.update(task, description=f"{name}: {stage['label']}, iteration {count}, "
+                                                  f"residual {residual:.1e}")
 
             results.append((model, analyze_model(model, beta=beta, step=step, iteration=iteration)))
             progress.update(task, completed=7)

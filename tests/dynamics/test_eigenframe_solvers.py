@@ -61,10 +61,10 @@ def test_shifted_solves_in_the_eigenframe_equal_dense_solves():
     assert np.allclose(S.solve_h(b), np.linalg.solve(shifted.conj().T, b), atol=1e-9)
 
 
-def test_gap_by_eigenframe_shift_invert_equals_dense_eig():
-    L = dense_jump(42, seed=5)  # dense jump beyond d = 40: matrix-free GMRES, hence the eigenframe
+def test_gap_by_eigenframe_krylov_schur_equals_dense_eig():
+    L = dense_jump(42, seed=5)  # dense jump beyond d = 32: matrix-free Krylov–Schur in the eigenframe
     g = db.spectral_gap(L)
-    assert g.method == "shift-invert(gmres)"
+    assert g.method == "krylov-schur(eigenframe)"
     vals = np.linalg.eigvals(L.to_dense())
     vals = vals[np.abs(vals) > 1e-9]
     assert float(g) == pytest.approx(-vals.real.max(), rel=1e-9)

@@ -354,7 +354,8 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
         beta: inverse temperature of the reference Gibbs state (default ``model.info.reference_beta``).
         step: optional callback ``step(label)`` called before each stage (progress display).
         iteration: optional callback ``iteration(count, residual)`` after every step of an iterative
-            solver (the steady state's GMRES, :func:`~detbal.dynamics.steady_state`'s ``progress``).
+            solver (the steady state's GMRES steps and the spectral gap's Krylov–Schur restarts: the
+            ``progress`` of :func:`~detbal.dynamics.steady_state` and :func:`~detbal.dynamics.spectral_gap`).
 
     Returns:
         Analysis (frozen; ``to_dict()`` for JSON).
@@ -485,7 +486,7 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     a["spectral_gap"] = None
     try:
 
-        a["spectral_gap"] = float(spectral_gap(L).gap)
+        a["spectral_gap"] = float(spectral_gap(L, progress=iteration).gap)
     except ImportError:
         notes.append("spectral gap (not available: detbal.dynamics is not installed)")
     except DetbalError as exc:

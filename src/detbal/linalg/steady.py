@@ -9,13 +9,14 @@ budget), certifies that ker 𝓛 is one-dimensional, and otherwise runs a kernel
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
 from .. import config
-from .._checks import as_choice, as_state
+from .._checks import as_choice, as_nonnegative_scalar, as_state
 from .._checks import frobenius
 from .kernel import dense_kernel, project_state, shift_invert_kernel, stationary_basis
 from .linsolve import (
@@ -114,7 +115,7 @@ SteadyMethod = Literal["auto", "direct", "iterative", "dense", "shift-invert", "
 
 
 def steady_state(L, *, method: SteadyMethod = "auto", initial=None, tolerance: float = DEFAULT_TOL,
-                 maxiter: int | None = None, progress=None) -> SteadyState:
+                 maxiter: int | None = None, progress=None, time_limit: float | None = None) -> SteadyState:
     """The stationary state of 𝓛: 𝓛(ρ) = 0, Tr ρ = 1.
 
     Paths (``method``):
@@ -143,6 +144,8 @@ def steady_state(L, *, method: SteadyMethod = "auto", initial=None, tolerance: f
             relative residual reached.
         progress: optional callback ``progress(iteration, residual)`` after every GMRES step of the
             iterative path (preconditioned relative residual).
+        time_limit: seconds allowed to the GMRES solves of the iterative path (ConvergenceError
+            carrying the preconditioned residual reached when exceeded); None = no limit.
 
     Returns:
         SteadyState(state, residual, kernel_dim, method, details).
@@ -168,6 +171,9 @@ def steady_state(L, *, method: SteadyMethod = "auto", initial=None, tolerance: f
         raise InputError(f"`maxiter` must be a positive integer or None, got {maxiter!r}")
     if progress is not None and not callable(progress):
         raise InputError(f"`progress` must be a callable progress(iteration, residual) or None, got {progress!r}")
+    deadline = None
+    if time_limit is not None:
+        deadline = time.perf_counter() + as_nonnegative_scalar(time_limit, "time_limit", strict=True)
     d = L.dim
     rho0 = None if initial is None else as_state(initial, "initial", dim=d)
     has_structure = L.has_sector_structure
@@ -192,14 +198,14 @@ def steady_state(L, *, method: SteadyMethod = "auto", initial=None, tolerance: f
         notes.append(f"structured path reports kernel dimension {kdim}: general kernel analysis used")
     if d == 1:
         return _finish(L, np.ones((1, 1), complex), 1, "trivial", {})
-    return _generic_steady_state(L, method, rho0, tol, notes, (maxiter, progress))
+    return _generic_steady_state(L, method, rho0, tol, notes, (maxiter, progress, deadline))
 
 
 #: outside this range of ‖𝓛‖₁ the generic solve works with 𝓛/‖𝓛‖₁
 _SCALE_MIN, _SCALE_MAX = 1e-100, 1e100
 
 
-def _generic_steady_state(L, method, rho0, tol, notes, limits=(None, None)) -> SteadyState:
+def _generic_steady_state(L, method, rho0, tol, notes, limits=(None, None, None)) -> SteadyState:
     d = L.dim
     A, matrix_free = generator_matrix(L)
     norm = onenorm(A)
@@ -256,12 +262,13 @@ def _generic_steady_state(L, method, rho0, tol, notes, limits=(None, None)) -> S
         "initial=rho0 to get the state reached from rho0", kern.dim, basis)
 
 
-def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes, limits=(None, None)):
+def _bordered_attempt(L, A, d, Heff, primary, norm, tol, details, notes, limits=(None, None, None)):
     kind = "lu" if primary == "direct" else "gmres"
     try:
         # Heff (and A) are those of 𝓛/‖𝓛‖₁ when the generic solve rescaled 𝓛
         frame = eigen_frame(L, Heff, scale=norm / details["norm"]) if kind == "gmres" else None
-        solver = BorderedSolver(A, d, Heff=Heff, kind=kind, maxiter=limits[0], progress=limits[1], frame=frame)
+        solver = BorderedSolver(A, d, Heff=Heff, kind=kind, maxiter=limits[0], progress=limits[1], frame=frame,
+                                deadline=limits[2])
         rho = _normalise_vector(solver.steady_vector(), d)
         unique, cert = solver.unique_kernel_certificate(tol, np.random.default_rng(1234))
     except SingularError as exc:
