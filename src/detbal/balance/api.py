@@ -294,7 +294,8 @@ def _choose(L, ref, method: str) -> Method:
 
 # -- public entry point ----------------------------------------------------------------------------
 def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float = DEFAULT_TOLERANCE,
-                     method: str = "auto", reversal=None, probes: int = 8, seed=None) -> BalanceReport:
+                     method: str = "auto", reversal=None, probes: int = 8, seed=None,
+                     populations=None) -> BalanceReport:
     """Test quantum detailed balance of a generator w.r.t. a faithful reference state.
 
     Args:
@@ -302,6 +303,9 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
         beta: reference σ = gibbs_state(L.hamiltonian, beta).
         state: reference σ as a (d, d) density matrix (full rank), or "stationary" for the
             generator's own steady state.
+        populations: reference σ = Σ_i p_i|i⟩⟨i| given by its (d,) populations in the generator's
+            own energy eigenbasis (e.g. ``L.steady_populations()[0]`` of a Davies generator): no d×d
+            matrix is formed.
         inner: "kms" (s = ½, default), "gns" (s = 1) or a number s ∈ [0, 1].
         tolerance: ``holds`` ⇔ residual ≤ tolerance (default 1e-8).
         method: "auto" (structured for Davies generators and for Lindbladians with at most
@@ -345,7 +349,7 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
         ref = reference_state(L, state=steady_state(L).state, inner_label=label)
         ref = ref.relabelled("steady state")
     else:
-        ref = reference_state(L, beta=beta, state=state, inner_label=label)
+        ref = reference_state(L, beta=beta, state=state, inner_label=label, populations=populations)
     if reversal is not None:
         if method in ("probe", "structured"):
             raise InputError("`reversal` is supported by method='dense' only")
@@ -365,7 +369,7 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
     rows = _common_weights(cert.rows)
     failing = {name for name, res, _ in rows if res > tol}
     channels = rows_to_channels(rows, tol, channel_notes(L, failing, ref, beta))
-    if beta is not None and cert.stationary > tol and state is None:
+    if beta is not None and cert.stationary > tol:
         if L.dim <= config.DENSE_BALANCE_MAX_DIM or L.has_sector_structure:
             details["steady_state"] = _steady_state_verdict(L, s, label, tol)
         else:

@@ -413,8 +413,9 @@ class BlockwiseForm:
             for orient in (0, 1):
                 partners = lv[lv != A] if orient == 0 else lv[(lv != A) & (deg == 1)]
                 pk_ = A * nL + partners if orient == 0 else partners * nL + A
-                if keys.size:
-                    partners = partners[~np.isin(pk_, keys)]
+                if keys.size:       # keys is sorted: membership by binary search
+                    at = np.minimum(np.searchsorted(keys, pk_), keys.size - 1)
+                    partners = partners[keys[at] != pk_]
                 for m in np.unique(deg[partners]):
                     ps = partners[deg[partners] == m]
                     n = int(deg[A] * m)

@@ -496,6 +496,25 @@ class DaviesGenerator(Generator):
             raise InputError(f"`p` must hold {self.dim} populations, got shape {p.shape}")
         return {name: c.blockwise_data().W @ p for name, c in zip(self.bath_names, self._cps)}
 
+    def population_residual(self, p) -> float:
+        """‖𝓛(ρ)‖_F for ρ = Σ_i p_i|i⟩⟨i| (eigenbasis order): ‖M0 σ‖ on the ν = 0 sector, the only one
+        populations feed (sparse; no d×d matrix)."""
+        p = np.asarray(p, dtype=float)
+        if not self.uses_blockwise:
+            return float(np.linalg.norm(self.apply(self._from_populations(p))))
+        M0 = self._blockwise().zero_sector()[2]
+        x = np.zeros(M0.shape[0])
+        x[: self.dim] = p
+        return float(np.linalg.norm(M0 @ x))
+
+    def sparse_pauli_network(self) -> sp.csr_array:
+        """The population block of the ν = 0 sector, W_mn = Σ_b γ_b(E_n − E_m)|S̃_b,mn|² (m ≠ n),
+        columns summing to zero, as a sparse (d, d) csr_array assembled sector pair by sector pair (no
+        d×d table): the Pauli rate matrix for a non-degenerate spectrum, the network that
+        :func:`~detbal.generators.pauli.pauli_rate_matrix` returns when degenerate levels also couple
+        populations to coherences."""
+        return self._blockwise().W
+
     def _kernel_dim(self) -> int:
         """dim ker 𝓛, exact from the structure: the Pauli rate graph (non-degenerate levels), or the
         block nullities of the sparse ν = 0 sector (degenerate levels; see
