@@ -129,7 +129,7 @@ class _Coupling:
     def blockwise_data(self) -> CouplingData:
         """This coupling in sector-pair blocks (:class:`.blockwise.CouplingData`), built once."""
         if self._bw is None:
-            self._bw = CouplingData(self._box.eb, self.S, self.bath, self.name, self._box.groups())
+            self._bw = CouplingData(self._box.eb, self.S, self.bath, self.name, self._box.groups)
         return self._bw
 
     def renamed(self, name, auto):
@@ -467,7 +467,7 @@ class DaviesGenerator(Generator):
                 raise InputError("the Lamb shift is not available without the d×d rate tables (d = "
                                  f"{self.dim}): build the generator with lamb_shift=False, or fewer sites")
             self._cache["bw"] = BlockwiseForm(self._eb, [c.blockwise_data() for c in self._cps], self._h_count,
-                                              self._box.groups())
+                                              self._box.groups)
         return self._cache["bw"]
 
     def steady_populations(self) -> tuple[np.ndarray, int, str]:
