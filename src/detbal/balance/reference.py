@@ -87,16 +87,16 @@ def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms
         p = np.asarray(populations, dtype=float)
         if p.shape != (L.dim,) or not np.all(np.isfinite(p)) or np.any(p < 0) or not p.sum() > 0:
             raise InputError(f"`populations` must be {L.dim} finite numbers ≥ 0 with a positive sum, got shape {p.shape}")
-        if p.min() <= 1e-14 * p.max():
-            raise NotFaithfulError(f"`populations` has a zero entry ({p.min():.2e}); {need}")
+        if p.min() <= 0:   # given exactly (no rotation round-off): any positive population is faithful
+            raise NotFaithfulError(f"`populations` has a zero entry; {need}")
         return ReferenceState(None, np.log(p / p.sum()), "state", basis=eb)
     if beta is not None:
         b = as_beta(beta)
-        H = L.hamiltonian
-        if H is None:
+        # a generator with its own eigenbasis defines σ from it: H itself (perhaps sparse) is not needed
+        if L.eigenbasis is None and L.hamiltonian is None:
             raise InputError("`beta` needs the system Hamiltonian, but this generator has none "
                              "(built from a matrix): pass `state=` or as_generator(M, hamiltonian=H)")
-        eb = L.eigenbasis if L.eigenbasis is not None else eigenbasis(H)
+        eb = L.eigenbasis if L.eigenbasis is not None else eigenbasis(L.hamiltonian)
         log_p = log_gibbs_populations(eb, b)
         if not np.all(np.isfinite(log_p)):
             raise NotFaithfulError(f"the Gibbs state at beta = {b} is not faithful (zero temperature "
