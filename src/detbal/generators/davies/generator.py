@@ -34,7 +34,7 @@ from ... import config
 from ..._checks import as_operator, hermiticity_error, is_hermitian
 from ...baths.bath import Bath
 from ...eigenbasis import Eigenbasis, log_scaled
-from ...errors import InputError, NotFaithfulError
+from ...errors import InputError, MemoryBudgetError, NotFaithfulError
 from ...states import log_gibbs_populations
 from . import sectors as _bohr
 from . import sector_evolution as evo
@@ -56,6 +56,7 @@ class _SectorsBox:
 
     def __init__(self, eb: Eigenbasis):
         self.eb, self._sec, self._groups = eb, None, None
+        self.blockwise = False        # the Bohr-sector blocks did not fit: every generator on it goes blockwise
 
     def get(self) -> _bohr.Sectors:
         if self._sec is None:
@@ -118,6 +119,14 @@ class _Coupling:
         self.gamma0 = _bohr.zero_rate(bath, St, sec, self.name)
         self.gamma = _bohr.rate_matrix(sec, self.emit, bath.beta, self.gamma0)
         self.lamb_table = _bohr.lamb_matrix(bath, sec) if self.has_lamb_shift else None
+
+    def release_tables(self) -> None:
+        """Drop the d×d tables (rebuilt on first access)."""
+        for key in _TABLES:
+            try:
+                object.__delattr__(self, key)
+            except AttributeError:
+                pass
 
     def has_tables(self) -> bool:
         try:
@@ -452,13 +461,27 @@ class DaviesGenerator(Generator):
     @property
     def uses_blockwise(self) -> bool:
         """True when the generator is evaluated from the sector-pair blocks of its couplings
-        (:mod:`.blockwise`): the eigenbasis was computed sector by sector (a conserved quantity) and the
-        d×d rate tables exceeded ``detbal.config.memory_budget`` when it was built (and were not built
-        since). Certificates (:meth:`structured_balance`),
-        the kernel dimension, the steady state's populations (:meth:`steady_populations`), their flows
-        and the gap (:meth:`structured_gap`) are then computed without any d×d table; what needs the
-        tables (``apply``, ``to_dense``, evolution, spectrum) raises MemoryBudgetError."""
-        return self._bw_mode and not all(c.has_tables() for c in self._cps)
+        (:mod:`.blockwise`): the eigenbasis was computed sector by sector (a conserved quantity) and
+        either the d×d rate tables exceeded ``detbal.config.memory_budget`` when it was built, or its
+        Bohr-sector blocks (:class:`.sector_linalg.SectorForm`) do (decided here, on first use, for
+        the generator, its channels and sums; the tables are then released). Certificates
+        (:meth:`structured_balance`), the kernel dimension, the steady state's populations
+        (:meth:`steady_populations`), their flows and the gap (:meth:`structured_gap`) are then
+        computed without any d×d table; what needs the tables (``apply``, ``to_dense``, evolution,
+        spectrum) raises MemoryBudgetError when they do not fit."""
+        if self._bw_mode or self._box.blockwise:
+            return True
+        if self._eb.sectors is None or self._form is not None:
+            return False
+        try:
+            self._parts  # noqa: B018  (the Bohr-sector blocks, budget-checked)
+        except MemoryBudgetError:
+            self._box.blockwise = True
+            self._box._sec = None                 # O(d²) partition: not needed blockwise
+            for c in self._cps:
+                c.release_tables()
+            return True
+        return False
 
     def _blockwise(self) -> BlockwiseForm:
         """The sector-pair-block form (:class:`.blockwise.BlockwiseForm`), built once."""
