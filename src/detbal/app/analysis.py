@@ -541,6 +541,8 @@ def _blockwise_steady_state(L, eb, a: dict, notes: list) -> np.ndarray:
     try:
         pops, kdim, _ = L.steady_populations()
         a["kernel_dim"] = int(kdim)
+        if kdim > 1:   # as steady_state(): no unique steady state, no populations
+            raise NonUniqueSteadyStateError("not unique", kernel_dim=int(kdim))
     except MemoryBudgetError as exc:
         if L.beta is None:
             raise
