@@ -145,21 +145,32 @@ class CouplingData:
 
     @property
     def special(self):
-        if self._special is None:
-            self._fill_special()
+        self._ensure_special()
         return self._special
 
     @property
     def t0(self):
-        if self._special is None:
-            self._fill_special()
+        self._ensure_special()
         return self._t0
 
     @property
     def G_deg(self):
-        if self._special is None:
-            self._fill_special()
+        self._ensure_special()
         return self._G_deg
+
+    def _ensure_special(self) -> None:
+        """Fill the special transitions once; a refusal by the budget is remembered for that budget
+        (the count pass over all blocks is not repeated by every stage that asks)."""
+        if self._special is not None:
+            return
+        refused = getattr(self, "_refused", None)
+        if refused is not None and refused[0] == config.budget():
+            raise refused[1]
+        try:
+            self._fill_special()
+        except MemoryBudgetError as exc:
+            self._refused = (config.budget(), exc)
+            raise
 
     def _fill_special(self) -> None:
         """The transitions in multi-pair Bohr groups or touching a degenerate level (a second pass
