@@ -165,12 +165,12 @@ class CouplingData:
             return
         refused = getattr(self, "_refused", None)
         if refused is not None and refused[0] == config.budget():
-            raise refused[1]
+            raise MemoryBudgetError(refused[1], required=refused[2], budget=refused[3], what=refused[4])
         try:
             self._fill_special()
-        except MemoryBudgetError as exc:
-            self._refused = (config.budget(), exc)
-            raise
+        except MemoryBudgetError as exc:   # keep the message only: a kept traceback would keep the blocks
+            self._refused = (config.budget(), str(exc), exc.required, exc.budget, exc.what)
+            raise MemoryBudgetError(str(exc), required=exc.required, budget=exc.budget, what=exc.what) from None
 
     def _fill_special(self) -> None:
         """The transitions in multi-pair Bohr groups or touching a degenerate level (a second pass
