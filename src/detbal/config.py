@@ -23,7 +23,8 @@ from numbers import Real
 from .errors import InputError, MemoryBudgetError
 
 __all__ = ["memory_budget", "budget", "check_memory", "fits_memory", "DENSE_BALANCE_MAX_DIM", "AUTO_STEADY_BALANCE_MAX_DIM", "DENSE_SPECTRUM_MAX_DIM", "LU_MAX_DIM",
-           "DENSE_KERNEL_MAX_DIM", "EIG_MAX_DIM", "GTH_MAX_DIM", "LANCZOS_MIN_DIM"]
+           "DENSE_KERNEL_MAX_DIM", "EIG_MAX_DIM", "GTH_MAX_DIM", "LANCZOS_MIN_DIM",
+           "SPARSE_MODEL_MIN_DIM"]
 
 memory_budget: int = 2 * 2**30
 
@@ -45,6 +46,10 @@ LU_MAX_DIM = 64
 DENSE_KERNEL_MAX_DIM = 40
 #: one eigendecomposition of the d²×d² matrix for many output times up to this d (d² ≤ 256)
 EIG_MAX_DIM = 16
+#: from this Hilbert dimension on, model files and zoo models build H, the couplings and the conserved
+#: quantity as scipy.sparse matrices (a 16384×16384 dense complex operator is 4 GiB); the Davies
+#: generator with a conserved quantity consumes them sector by sector without densifying
+SPARSE_MODEL_MIN_DIM = 2048
 #: Pauli kernel of several baths by GTH elimination (O(d³), exact for M-matrices) up to this d;
 #: beyond it a scaled sparse LU solve
 GTH_MAX_DIM = 1024

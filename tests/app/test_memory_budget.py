@@ -36,7 +36,7 @@ def test_with_a_conserved_quantity_the_tables_are_refused_on_first_use(monkeypat
 
 
 def test_stages_beyond_the_budget_become_notes_and_the_conclusion_says_so(monkeypatch):
-    model = xxz_chain(n=N)                               # built under the default budget
+    model = ising_chain(n=N)                             # no conserved quantity: no blockwise route
     need = sector_form_bytes(model.generator._sec)
     monkeypatch.setattr(config, "memory_budget", 0.5 * need)
     a = analyze(model)                                   # no exception: every stage reports
@@ -46,6 +46,17 @@ def test_stages_beyond_the_budget_become_notes_and_the_conclusion_says_so(monkey
     assert a.spectral_gap is None and a.populations is None and a.kernel_dim is None
     assert a.verdict("kms", "gibbs").holds is None
     assert "could not be computed" in a.conclusion and "not unique" not in a.conclusion
+
+
+def test_with_a_conserved_quantity_blocks_beyond_the_budget_go_blockwise(monkeypatch):
+    full = analyze(xxz_chain(n=N))
+    model = xxz_chain(n=N)
+    monkeypatch.setattr(config, "memory_budget", 0.5 * sector_form_bytes(model.generator._sec))
+    a = analyze(model)                                   # the Bohr-sector blocks do not fit: sector pairs instead
+    assert model.generator.uses_blockwise
+    assert a.verdict("kms", "gibbs").holds and a.kernel_dim == full.kernel_dim
+    np.testing.assert_allclose(a.spectral_gap, full.spectral_gap, rtol=1e-12)
+    np.testing.assert_allclose(a.populations, full.populations, rtol=0, atol=1e-13)
 
 
 def test_within_the_budget_the_analysis_is_unchanged(monkeypatch):

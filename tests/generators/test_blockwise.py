@@ -87,6 +87,9 @@ def test_blockwise_refuses_couplings_beyond_the_budget(monkeypatch):
     with pytest.raises(MemoryBudgetError, match="memory_budget") as err:
         Lb.structured_gap()
     assert err.value.required > 20_000
+    with pytest.raises(MemoryBudgetError) as again:   # the refusal is remembered for this budget
+        Lb._blockwise().links()
+    assert again.value.required == err.value.required
 
 
 @pytest.mark.parametrize("n,kind", [(5, "uniform"), (6, "flip"), (6, "random")])

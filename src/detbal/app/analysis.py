@@ -32,6 +32,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._checks import as_beta
 from .._serialize import html_table
@@ -43,10 +44,10 @@ from ..generators.pauli import pauli_rate_matrix
 from ..models.machines import machine_performance
 from ..generators.samplers import GibbsSampler
 from ..models.spec import SCALE_MAX, SCALE_MIN
-from ..states import gibbs_populations
-from ..thermo.clausius import second_law
-from ..thermo.currents import entropy_production, heat_currents
-from .fluctuations import FluctuationRow, fluctuation_rows
+from ..states import gibbs_populations, log_gibbs_populations
+from ..thermo.clausius import check_entropy_production, second_law
+from ..thermo.currents import EntropyProduction, entropy_production, heat_currents
+from .fluctuations import ONE_BATH_NOTE, FluctuationRow, fluctuation_rows
 
 __all__ = ["analyze", "Analysis", "Verdict", "ChannelRow", "FluctuationRow", "validate_dict"]
 
@@ -57,6 +58,8 @@ BUDGET_ADVICE = ("stages marked 'more than detbal.config.memory_budget' were ski
                  "sites (e.g. -p n=…), or raise the budget (command line: detbal analyze --memory-budget 16GiB …; "
                  "Python: detbal.config.memory_budget = 16 * 2**30)")
 
+#: relative round-off of a population flow (as in detbal.second_law)
+_ROUNDOFF = 1e3 * np.finfo(float).eps
 #: relative size below which a current counts as zero (round-off of the steady-state solve)
 CURRENT_RTOL = 1e-9
 
@@ -367,7 +370,11 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     eb = L.eigenbasis                      # the generator's own factorisation of H (Davies), if any
     if eb is None or eb.dim != np.shape(H)[0]:
         eb = eigenbasis(H)
-    _refuse_extreme_scale(L, eb, info.name)
+    # a Davies generator too large for its d×d rate tables (conserved quantity): every row from the
+    # populations in its eigenbasis and the sector-pair blocks (no d×d matrix)
+    blockwise = bool(getattr(L, "uses_blockwise", False))
+    if not blockwise:   # blockwise: the model's energies and rates were range-checked when it was built
+        _refuse_extreme_scale(L, eb, info.name)
     notes: list[str] = []
     if beta is None and math.isinf(b) and not model.baths:
         notes.append("no bath and no [analysis] temperature: the reference Gibbs state is the ground state "
@@ -382,13 +389,15 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     (kms, n1), (gns, n2) = _db_kms_gns(L, beta=b)
 
     step("steady state")
-    rho = None
+    rho = pops = None
     try:
-
-        ss = steady_state(L, progress=iteration)
-        rho = np.asarray(ss.state)
-        a.update(steady_residual=float(ss.residual), kernel_dim=int(ss.kernel_dim))
-        pops = np.real(np.sum(eb.vectors.conj() * (rho @ eb.vectors), axis=0))
+        if blockwise:
+            pops = _blockwise_steady_state(L, eb, a, notes)
+        else:
+            ss = steady_state(L, progress=iteration)
+            rho = np.asarray(ss.state)
+            a.update(steady_residual=float(ss.residual), kernel_dim=int(ss.kernel_dim))
+            pops = np.real(np.sum(eb.vectors.conj() * (rho @ eb.vectors), axis=0))
         a["populations"] = tuple(float(p) for p in pops)
     except ImportError:
         notes.append("steady state (not available: detbal.dynamics is not installed)")
@@ -405,6 +414,8 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     step("detailed balance w.r.t. the steady state")
     if rho is not None:
         (kss, n3), (gss, n4) = _db_kms_gns(L, state=rho)
+    elif pops is not None and a["populations"] is not None:
+        (kss, n3), (gss, n4) = _db_kms_gns(L, populations=pops)
     else:
         kss = gss = None
         n3 = n4 = "no steady state"
@@ -417,7 +428,12 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     step("currents and entropy production")
     currents, spohn = {}, {}
     a.update(entropy_production=None, entropy_rate=None, second_law=None)
-    if rho is not None:
+    if blockwise and a["populations"] is not None:
+        try:
+            currents, spohn = _population_thermodynamics(L, eb, pops, a, notes)
+        except DetbalError as exc:
+            notes.append(f"heat currents / entropy production: {str(exc).splitlines()[0]}")
+    elif rho is not None:
         try:
 
             currents = {str(k): float(v) for k, v in heat_currents(L, rho).items()}
@@ -455,7 +471,14 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
 
     step("counting statistics")
     a["fluctuations"] = ()
-    if rho is not None and model.baths and currents:
+    if blockwise and len(model.baths) == 1 and currents:
+        a["fluctuations"] = (FluctuationRow(model.baths[0].name, 0.0, 0.0, None, None, None, None, ONE_BATH_NOTE),)
+    elif blockwise and model.baths:
+        why = (f"not computed at d = {eb.dim}: the tilted generators need the d×d rate tables (beyond the "
+               "memory budget); use db.counting_statistics on a smaller system")
+        a["fluctuations"] = tuple(FluctuationRow(b.name, currents.get(b.name), None, None, None, None, None, why)
+                                  for b in model.baths)
+    elif rho is not None and model.baths and currents:
         try:
             a["fluctuations"] = fluctuation_rows(L, list(currents), a["entropy_production"],
                                                  float(eb.energies[-1] - eb.energies[0]), currents)
@@ -465,6 +488,9 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     step("Pauli network")
     a.update(max_edge_current=None, cycle=None, cycle_affinity=None, _current_scale=None)
     try:
+        if blockwise:
+            _sparse_network(L, a, notes)
+            raise _Done
         W = pauli_rate_matrix(L)
         if a["populations"] is not None:
             p = np.clip(np.array(a["populations"]), 0, None)
@@ -479,6 +505,8 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
                          "detailed balance holds, so every cycle affinity is 0")
         elif kol.cycles:
             a.update(cycle=tuple(int(i) for i in kol.worst_cycle), cycle_affinity=float(kol.worst_affinity))
+    except _Done:
+        pass
     except DetbalError as exc:
         notes.append(f"Pauli network: {str(exc).splitlines()[0]}")
 
@@ -511,6 +539,98 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     a["notes"] = tuple(notes)
     _refuse_non_finite(a)
     return Analysis(**a)
+
+
+def _blockwise_steady_state(L, eb, a: dict, notes: list) -> np.ndarray:
+    """Steady-state populations of a blockwise Davies generator, its kernel dimension and residual
+    ‖𝓛(ρ)‖_F, each refused separately by the memory budget: at one β the populations are the Gibbs
+    ones (every bath is KMS-detailed-balanced w.r.t. it, so it is stationary) even when the kernel
+    dimension does not fit."""
+    try:
+        pops, kdim, _ = L.steady_populations()
+        a["kernel_dim"] = int(kdim)
+        if kdim > 1:   # as steady_state(): no unique steady state, no populations
+            raise NonUniqueSteadyStateError("not unique", kernel_dim=int(kdim))
+    except MemoryBudgetError as exc:
+        if L.beta is None:
+            raise
+        pops = np.exp(log_gibbs_populations(eb, L.beta))
+        notes.append(f"kernel dimension (uniqueness of the steady state): {str(exc).splitlines()[0]}")
+    try:
+        a["steady_residual"] = float(L.population_residual(pops))
+    except MemoryBudgetError as exc:
+        notes.append(f"steady-state residual ‖𝓛(ρ)‖: {str(exc).splitlines()[0]}")
+    return pops
+
+
+class _Done(Exception):
+    """A stage finished early (internal control flow)."""
+
+
+def _population_thermodynamics(L, eb, p, a: dict, notes: list) -> tuple[dict, dict]:
+    """Heat currents, entropy production and the second-law check of a state diagonal in the
+    eigenbasis with populations p, from the Pauli flows f_b = W_b p of each bath (no d×d matrix):
+
+        J_b = Σ_m E_m f_b,m,   Π_b = −Σ_m f_b,m (log p_m − log σ_b,m),   dS/dt = −Σ_b Σ_m f_b,m log p_m,
+
+    σ_b the Gibbs state at β_b; Π = Σ_b Π_b = dS/dt − Σ_b β_b J_b. Fills ``a`` and returns
+    (currents, Spohn terms)."""
+    flows = L.population_flows(p)
+    E = np.asarray(eb.energies, dtype=float)
+    with np.errstate(divide="ignore"):
+        log_p = np.log(p)
+    currents = {str(k): float(E @ f) for k, f in flows.items()}
+    spohn, temps = {}, {}
+    betas = dict(zip(L.bath_names, L.betas))
+    support = p > 0
+    # the rate scale of the round-off allowances: the fastest total decay rate of the network
+    rate = float(np.max(np.abs(L.sparse_pauli_network().diagonal()), initial=0.0))
+    for name, f in flows.items():
+        beta = betas[name]
+        temps[name] = math.inf if beta == 0 else 1.0 / beta
+        if not math.isfinite(beta) or np.any(f[~support] != 0):
+            continue
+        log_sigma = log_gibbs_populations(eb, beta)
+        spohn[name] = -float(np.sum(f[support] * (log_p[support] - log_sigma[support])))
+    if len(spohn) != len(flows):
+        notes.append("entropy production Π is not defined: a bath at T = 0, or a steady state that is not full rank")
+        return currents, spohn
+    total_flow = sum(flows.values())
+    dS = -float(np.sum(total_flow[support] * log_p[support]))
+    ep = EntropyProduction(total=float(sum(spohn.values())), entropy_rate=dS,
+                           heat_terms={k: betas[k] * currents[k] for k in currents}, spohn_terms=dict(spohn),
+                           currents=dict(currents))
+    a.update(entropy_production=ep.total, entropy_rate=dS)
+    width = float(E[-1] - E[0])
+    logs = float(np.max(np.abs(log_p[support])))
+    # round-off allowances as in detbal.second_law
+    floor = sum(_ROUNDOFF * rate * (logs + (betas[k] if math.isfinite(betas[k]) else 0.0) * width + 1.0) for k in flows)
+    law = check_entropy_production(ep, temps, floor=floor, current_floor=_ROUNDOFF * rate * width * len(flows))
+    a["second_law"] = {"holds": bool(law.holds), "violations": list(law.violations), "tolerance": float(law.tolerance)}
+    notes.extend(f"second law: {v}" for v in law.violations)
+    return currents, spohn
+
+
+def _sparse_network(L, a: dict, notes: list) -> None:
+    """The largest net edge current max|W_mn p_n − W_nm p_m| of the sparse Pauli network (the cycle
+    affinities are not searched at this size: a note says so)."""
+    W = L.sparse_pauli_network()
+    if a["populations"] is not None:
+        p = np.clip(np.array(a["populations"]), 0, None)
+        p = p / p.sum()
+        top, d = 0.0, W.shape[0]
+        step = max(1, d * (1 << 22) // max(W.nnz, 1))      # rows per chunk: ~4M rates at a time
+        for r0 in range(0, d, step):                        # J_mn = W_mn p_n − W_nm p_m, m in the chunk
+            r1 = min(d, r0 + step)
+            out = W[r0:r1] @ sp.diags_array(p)
+            back = sp.diags_array(p[r0:r1]) @ sp.csr_array(W[:, r0:r1].T)   # W_nm p_m in row m
+            J = sp.csr_array(out - back)
+            rows = np.repeat(np.arange(r0, r1), np.diff(J.indptr))
+            top = max(top, float(np.max(np.abs(J.data[rows != J.indices]), initial=0.0)))
+        a["max_edge_current"] = top
+        a["_current_scale"] = float(np.max(np.abs(W.data), initial=0.0) * max(p.max(), 1e-300))
+    notes.append(f"cycle affinity: not searched at d = {L.dim} (sparse Pauli network of {W.nnz} rates; "
+                 "Kolmogorov cycles are enumerated only with the d×d rate tables)")
 
 
 def _machine_clause(m: dict | None) -> str:

@@ -58,6 +58,10 @@ class FluctuationRow:
     note: str = ""
 
 
+#: the note of the row of a model with one bath
+ONE_BATH_NOTE = "one bath: the energy it exchanges is bounded by the system's, every cumulant vanishes"
+
+
 def _first_line(exc) -> str:
     return str(exc).splitlines()[0]
 
@@ -110,7 +114,7 @@ def fluctuation_rows(L, baths, entropy_production: float | None, energy_width: f
             notes.append(f"counts the quanta of the bath's local Hamiltonian (local master equation): "
                          f"⟨J⟩ ≠ J_b = Tr[H𝓛_bρ] = {J:+.4e}; fluctuation theorems of H need not hold")
         if len(baths) == 1:
-            notes.append("one bath: the energy it exchanges is bounded by the system's, every cumulant vanishes")
+            notes.append(ONE_BATH_NOTE)
             if not flowing and abs(c2) <= ZERO_CURRENT_RTOL * traffic:
                 c1 = c2 = 0.0                     # exact zeros; what was computed is round-off (even c₂ < 0)
         elif not flowing:

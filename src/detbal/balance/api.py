@@ -308,7 +308,8 @@ def _choose(L, ref, method: str) -> Method:
 
 # -- public entry point ----------------------------------------------------------------------------
 def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float = DEFAULT_TOLERANCE,
-                     method: str = "auto", reversal=None, probes: int = 8, seed=None) -> BalanceReport:
+                     method: str = "auto", reversal=None, probes: int = 8, seed=None,
+                     populations=None) -> BalanceReport:
     """Test quantum detailed balance of a generator w.r.t. a faithful reference state.
 
     Args:
@@ -316,6 +317,9 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
         beta: reference σ = gibbs_state(L.hamiltonian, beta).
         state: reference σ as a (d, d) density matrix (full rank), or "stationary" for the
             generator's own steady state.
+        populations: reference σ = Σ_i p_i|i⟩⟨i| given by its (d,) populations in the generator's
+            own energy eigenbasis (e.g. ``L.steady_populations()[0]`` of a Davies generator): no d×d
+            matrix is formed.
         inner: "kms" (s = ½, default), "gns" (s = 1) or a number s ∈ [0, 1].
         tolerance: ``holds`` ⇔ residual ≤ tolerance (default 1e-8).
         method: "auto" (structured for Davies generators and for Lindbladians with at most
@@ -349,11 +353,12 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
         >>> detailed_balance(L, beta=b).holds
         True
     """
-    return _reports(L, (inner,), beta, state, tolerance, method, reversal, probes, seed)[0]
+    return _reports(L, (inner,), beta, state, tolerance, method, reversal, probes, seed, populations)[0]
 
 
 def detailed_balance_inners(L, inners, beta=None, *, state=None, tolerance: float = DEFAULT_TOLERANCE,
-                            method: str = "auto", probes: int = 8, seed=None) -> tuple[BalanceReport, ...]:
+                            method: str = "auto", probes: int = 8, seed=None,
+                            populations=None) -> tuple[BalanceReport, ...]:
     """``detailed_balance(L, inner=s, ...)`` for every s in ``inners`` (e.g. ("kms", "gns")), the same
     reports, with the reference state resolved once and, on the dense path, the generator's and each
     channel's d²×d² eigenframe matrix built once for all of them (O(d⁵) each: most of a dense verdict).
@@ -363,10 +368,11 @@ def detailed_balance_inners(L, inners, beta=None, *, state=None, tolerance: floa
     inners = tuple(inners)
     if not inners:
         raise InputError("`inners` must name at least one inner product ('kms', 'gns' or s in [0, 1])")
-    return _reports(L, inners, beta, state, tolerance, method, None, probes, seed)
+    return _reports(L, inners, beta, state, tolerance, method, None, probes, seed, populations)
 
 
-def _reports(L, inners, beta, state, tolerance, method, reversal, probes, seed) -> tuple[BalanceReport, ...]:
+def _reports(L, inners, beta, state, tolerance, method, reversal, probes, seed,
+             populations=None) -> tuple[BalanceReport, ...]:
     L = as_generator(L)
     params = [inner_parameter(inner) for inner in inners]
     label = params[0][1]
@@ -383,7 +389,7 @@ def _reports(L, inners, beta, state, tolerance, method, reversal, probes, seed) 
         ref = reference_state(L, state=steady_state(L).state, inner_label=label)
         ref = ref.relabelled("steady state")
     else:
-        ref = reference_state(L, beta=beta, state=state, inner_label=label)
+        ref = reference_state(L, beta=beta, state=state, inner_label=label, populations=populations)
     ss = tuple(s for s, _ in params)
     if reversal is not None:
         if method in ("probe", "structured"):
@@ -412,7 +418,7 @@ def _report(L, cert: _Certificate, ref: ReferenceState, s: float, label: str, to
     rows = _common_weights(cert.rows)
     failing = {name for name, res, _ in rows if res > tol}
     channels = rows_to_channels(rows, tol, channel_notes(L, failing, ref, beta))
-    if beta is not None and cert.stationary > tol and state is None:
+    if beta is not None and cert.stationary > tol:
         if L.dim <= config.DENSE_BALANCE_MAX_DIM or L.has_sector_structure:
             details["steady_state"] = _steady_state_verdict(L, s, label, tol)
         else:

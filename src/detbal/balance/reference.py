@@ -74,20 +74,34 @@ def inner_parameter(inner) -> tuple[float, str]:
     return s, {0.5: "kms", 1.0: "gns"}.get(s, f"s={s:g}")
 
 
-def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms") -> ReferenceState:
-    """Resolve the reference state of a DB test from ``beta`` (Gibbs of ``L.hamiltonian``) or
-    ``state`` (a density matrix). Raises NotFaithfulError when σ is not full rank."""
-    if (beta is None) == (state is None):
-        raise InputError("give exactly one of `beta` (Gibbs state of the generator's Hamiltonian) or `state`")
+def reference_state(L: Generator, beta=None, state=None, inner_label: str = "kms", populations=None) -> ReferenceState:
+    """Resolve the reference state of a DB test from ``beta`` (Gibbs of ``L.hamiltonian``),
+    ``state`` (a density matrix) or ``populations`` (σ = Σ_i p_i|i⟩⟨i| in the generator's own
+    eigenbasis: no d×d matrix is formed). Raises NotFaithfulError when σ is not full rank."""
+    if sum(x is not None for x in (beta, state, populations)) != 1:
+        raise InputError("give exactly one of `beta` (Gibbs state of the generator's Hamiltonian), `state` or "
+                         "`populations`")
     need = (f"the {inner_label.upper()} inner product ⟨A,B⟩_s = Tr[A† σ^s B σ^(1−s)] and the σ-dual "
             "of the generator need σ⁻¹, so σ must be full rank")
+    if populations is not None:
+        eb = L.eigenbasis
+        if eb is None:
+            raise InputError("`populations` needs a generator with its own eigenbasis (Davies, Gibbs samplers); "
+                             "pass `state=` instead")
+        p = np.asarray(populations, dtype=float)
+        if p.shape != (L.dim,) or not np.all(np.isfinite(p)) or np.any(p < 0) or not p.sum() > 0:
+            raise InputError(f"`populations` must be {L.dim} finite numbers ≥ 0 with a positive sum, got shape {p.shape}")
+        if p.min() <= 0:   # given exactly (no rotation round-off): any positive population is faithful
+            raise NotFaithfulError(f"`populations` has a zero entry; {need}")
+        log_p = np.log(p / p.sum())
+        return ReferenceState(None, log_p, "state", basis=eb, vector_error=eb.vector_error(log_p))
     if beta is not None:
         b = as_beta(beta)
-        H = L.hamiltonian
-        if H is None:
+        # a generator with its own eigenbasis defines σ from it: H itself (perhaps sparse) is not needed
+        if L.eigenbasis is None and L.hamiltonian is None:
             raise InputError("`beta` needs the system Hamiltonian, but this generator has none "
                              "(built from a matrix): pass `state=` or as_generator(M, hamiltonian=H)")
-        eb = L.eigenbasis if L.eigenbasis is not None else eigenbasis(H)
+        eb = L.eigenbasis if L.eigenbasis is not None else eigenbasis(L.hamiltonian)
         log_p = log_gibbs_populations(eb, b)
         if not np.all(np.isfinite(log_p)):
             raise NotFaithfulError(f"the Gibbs state at beta = {b} is not faithful (zero temperature "

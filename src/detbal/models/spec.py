@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._checks import hermiticity_error
 from .. import config
@@ -334,21 +335,39 @@ def operator_cache() -> Iterator[None]:
         _PARSED.reset(token)
 
 
-def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool = True) -> np.ndarray:
-    """The checked (d, d) complex matrix of expression ``text`` (Hermitian part if ``hermitian``);
-    SpecError at ``key`` otherwise. Reused within an :func:`operator_cache` block."""
+def _abs_max(A) -> float:
+    """max |A_ij| of a dense or sparse operator (0 for an empty one)."""
+    if sp.issparse(A):
+        return float(abs(A).max()) if A.nnz else 0.0
+    return float(np.max(np.abs(A))) if A.size else 0.0
+
+
+def _sparse_model(spec: ModelSpec, space) -> bool:
+    """Build the operators sparse: d ≥ config.SPARSE_MODEL_MIN_DIM and a Davies model (global [[bath]]
+    tables only) with a conserved quantity, whose generator consumes them sector by sector; every
+    other model needs dense operators (and is refused at the first one beyond the budget)."""
+    return (space.dim >= config.SPARSE_MODEL_MIN_DIM and spec.conserved is not None and bool(spec.baths)
+            and not spec.jumps and spec.sampler is None and not any(b.local for b in spec.baths))
+
+
+def _operator(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool = True, sparse: bool = False):
+    """The checked operator of expression ``text`` (Hermitian part if ``hermitian``): a (d, d) complex
+    ndarray, or a ``scipy.sparse`` csr array (``sparse``); SpecError at ``key`` otherwise. Dense
+    operators are reused within an :func:`operator_cache` block."""
     cache, memo = _PARSED.get(), (text, space, what, hermitian, nonzero)
-    if cache is not None and memo in cache:
+    if sparse or cache is None:
+        return _parse_checked(text, space, key, what, hermitian, nonzero, sparse)
+    if memo in cache:
         return cache[memo].copy()
-    op = _parse_checked(text, space, key, what, hermitian, nonzero)
-    if cache is not None and op.nbytes <= OPERATOR_CACHE_MAX_BYTES:
+    op = _parse_checked(text, space, key, what, hermitian, nonzero, sparse)
+    if op.nbytes <= OPERATOR_CACHE_MAX_BYTES:
         cache[memo] = op.copy()
     return op
 
 
-def _parse_checked(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool) -> np.ndarray:
+def _parse_checked(text: str, space, key: tuple, what: str, hermitian: bool, nonzero: bool, sparse: bool):
     try:
-        op = parse_operator(text, space, what)
+        op = parse_operator(text, space, what, sparse=sparse)
     except ExpressionError as exc:
         reason = exc.reason + (f" ({exc.hint})" if exc.hint else "")
         raise SpecError(reason, key, exc.position) from None
@@ -356,7 +375,7 @@ def _parse_checked(text: str, space, key: tuple, what: str, hermitian: bool, non
         raise SpecError(str(exc), key) from None
     except MemoryBudgetError as exc:
         raise SpecMemoryError(exc, key) from None
-    biggest = float(np.max(np.abs(op))) if op.size else 0.0
+    biggest = _abs_max(op)
     if biggest > SCALE_MAX:
         raise _scale_error(f"the largest {what} entry", biggest, key)
     if hermitian:
@@ -364,7 +383,8 @@ def _parse_checked(text: str, space, key: tuple, what: str, hermitian: bool, non
         if err > 1e-10:
             raise SpecError(f"{what} must be Hermitian, got ‖A − A†‖/‖A‖ = {err:.3g} for {text!r}", key)
         op = (op + op.conj().T) / 2
-    if nonzero and not np.any(op):
+        op = sp.csr_array(op) if sparse else op
+    if nonzero and not (op.count_nonzero() if sparse else np.any(op)):
         raise SpecError(f"{what} is the zero operator: {text!r}", key)
     return op
 
@@ -431,15 +451,16 @@ def _scale_error(what: str, value: float, key: tuple) -> SpecError:
 def _check_scales(H, couplings, ops, rates) -> None:
     """Refuse energies and rates outside [SCALE_MIN, SCALE_MAX] (see there)."""
     for k, (A, r) in enumerate(zip(ops, rates)):
-        size = r * float(np.max(np.abs(A))) ** 2
+        size = r * _abs_max(A) ** 2
         if r > 0 and not SCALE_MIN <= size <= SCALE_MAX:
             raise _scale_error("rate × max|operator entry|²", size, ("jump", k, "rate"))
-    w_max = 2 * float(np.max(np.sum(np.abs(H), axis=1))) if H.size else 0.0  # ≥ every Bohr frequency
+    rows = abs(H).sum(axis=1) if sp.issparse(H) else np.sum(np.abs(H), axis=1)
+    w_max = 2 * float(np.max(rows)) if H.shape[0] else 0.0  # ≥ every Bohr frequency
     probe = [w_max, w_max / 10, w_max / 100] if w_max > 0 else [1.0]
     for k, (S, bath) in enumerate(couplings):
         with np.errstate(over="ignore", under="ignore"):
             gamma = float(np.max(bath.rate(np.array(probe))))
-        size = gamma * float(np.max(np.abs(S))) ** 2
+        size = gamma * _abs_max(S) ** 2
         if not math.isfinite(size) or size > SCALE_MAX or 0 < size < SCALE_MIN:
             raise _scale_error("the bath rate γ(ω) × max|coupling entry|² at the system's frequencies", size,
                                ("bath", k, "spectral_density"))
@@ -501,7 +522,8 @@ class _Checked(NamedTuple):
 def _validated(spec: ModelSpec) -> _Checked:
     """Everything :func:`build` checks, without building the generator (see :class:`_Checked`)."""
     space = _space(spec)
-    H = _operator(spec.hamiltonian, space, ("system", "hamiltonian"), "hamiltonian", hermitian=True,
+    sparse = _sparse_model(spec, space)
+    H = _operator(spec.hamiltonian, space, ("system", "hamiltonian"), "hamiltonian", hermitian=True, sparse=sparse,
                   nonzero=False)
     if not spec.baths and not spec.jumps and spec.sampler is None:
         raise SpecError("the model has no dissipation: add a [[bath]] (Davies channel), a [[jump]] or a "
@@ -518,7 +540,7 @@ def _validated(spec: ModelSpec) -> _Checked:
             names[item.name] = (kind, k)
     couplings, local = [], []
     for k, b in enumerate(spec.baths):
-        S = _operator(b.coupling, space, ("bath", k, "coupling"), "coupling", hermitian=True)
+        S = _operator(b.coupling, space, ("bath", k, "coupling"), "coupling", hermitian=True, sparse=sparse)
         couplings.append((S, _bath(b, k)))
         local.append(_operator(b.local, space, ("bath", k, "local_hamiltonian"), "local hamiltonian",
                                hermitian=True) if b.local else None)
@@ -534,16 +556,16 @@ def _validated(spec: ModelSpec) -> _Checked:
     _check_scales(H, couplings, ops if spec.sampler is None else [], rates)
     _machine(spec)
     reference_beta = _reference_beta(spec, [bath for _, bath in couplings])
-    return _Checked(space, H, couplings, ops, rates, reference_beta, local, _conserved(spec, space, H))
+    return _Checked(space, H, couplings, ops, rates, reference_beta, local, _conserved(spec, space, H, sparse))
 
 
-def _conserved(spec: ModelSpec, space, H):
+def _conserved(spec: ModelSpec, space, H, sparse: bool = False):
     """The sector labels q_i of ``spec.conserved`` (None without it), checked: Q diagonal and
     [H, Q] = 0 (SpecError at ("system", "conserved") otherwise)."""
     if spec.conserved is None:
         return None
     key = ("system", "conserved")
-    Q = _operator(spec.conserved, space, key, "conserved", hermitian=True, nonzero=False)
+    Q = _operator(spec.conserved, space, key, "conserved", hermitian=True, nonzero=False, sparse=sparse)
     try:
         q = sector_labels(Q, space.dim)
         check_commutes(H, sector_partition(q)[0], q, "conserved", "hamiltonian")
@@ -603,7 +625,7 @@ def build(spec: ModelSpec) -> Model:
                                       conserved=conserved)
         except InputError as exc:
             raise SpecError(str(exc), ("sampler",)) from None
-        return Model(np.array(H), generator, (), info)
+        return Model(H if sp.issparse(H) else np.array(H), generator, (), info)
     terms = []
     size_key = ("system", "sites" if spec.sites is not None else "levels")  # what sets the size
     try:
@@ -624,4 +646,4 @@ def build(spec: ModelSpec) -> Model:
         generator = SumGenerator(terms, name="local master equation", hamiltonian=H)
     else:
         generator = terms[0] if len(terms) == 1 else terms[0] + terms[1]
-    return Model(np.array(H), generator, tuple(bath for _, bath in couplings), info)
+    return Model(H if sp.issparse(H) else np.array(H), generator, tuple(bath for _, bath in couplings), info)

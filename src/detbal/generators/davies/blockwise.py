@@ -120,11 +120,10 @@ class CouplingData:
     """
 
     def __init__(self, eb, S, bath, name: str, groups):
+        """``groups``: a callable returning :func:`frequency_groups` of ``eb`` (computed only when the
+        special transitions are needed)."""
         d = eb.dim
         self.name, self.bath = name, bath
-        lab, levels = eb.level_labels, eb.levels
-        deg = np.bincount(lab)
-        e = levels[lab]
         blocks = coupling_blocks(eb, S)
         self.W = pauli_sparse(eb, [(blocks, bath)], [name])
         s = np.zeros(d)
@@ -139,36 +138,84 @@ class CouplingData:
                 raise InputError(f"bath {name!r}: the coupling has zero-frequency (ν = 0) jumps, which need "
                                  "γ(0) = 2πT·J'(0); it diverges for a sub-ohmic spectral density") from None
             gamma0 = 0.0
-        self.gamma0 = gamma0
+        self.gamma0, self._s, self._S, self._groups = gamma0, s, S, groups
         self.g = -self.W.diagonal() + gamma0 * s * s
+        self._special = None
+        self._eb = eb
+
+    @property
+    def special(self):
+        self._ensure_special()
+        return self._special
+
+    @property
+    def t0(self):
+        self._ensure_special()
+        return self._t0
+
+    @property
+    def G_deg(self):
+        self._ensure_special()
+        return self._G_deg
+
+    def _ensure_special(self) -> None:
+        """Fill the special transitions once; a refusal by the budget is remembered for that budget
+        (the count pass over all blocks is not repeated by every stage that asks)."""
+        if self._special is not None:
+            return
+        refused = getattr(self, "_refused", None)
+        if refused is not None and refused[0] == config.budget():
+            raise MemoryBudgetError(refused[1], required=refused[2], budget=refused[3], what=refused[4])
+        try:
+            self._fill_special()
+        except MemoryBudgetError as exc:   # keep the message only: a kept traceback would keep the blocks
+            self._refused = (config.budget(), str(exc), exc.required, exc.budget, exc.what)
+            raise MemoryBudgetError(str(exc), required=exc.required, budget=exc.budget, what=exc.what) from None
+
+    def _fill_special(self) -> None:
+        """The transitions in multi-pair Bohr groups or touching a degenerate level (a second pass
+        over the sector-pair blocks: the Pauli rates alone, e.g. for heat currents, never need them)."""
+        eb, bath, name, gamma0, s = self._eb, self.bath, self.name, self.gamma0, self._s
+        groups = self._groups()
+        d = eb.dim
+        lab, levels = eb.level_labels, eb.levels
+        deg = np.bincount(lab)
+        e = levels[lab]
+        blocks = coupling_blocks(eb, self._S)
         touch = deg[lab] > 1
-        parts, nbytes = [], 0.0
-        for (a, b), (rows, cols, blk) in blocks.items():
-            step = max(1, _CHUNK // max(blk.shape[1], 1))
-            for r0 in range(0, blk.shape[0], step):
-                sub = blk[r0:r0 + step]
-                I, J = np.nonzero(sub)
-                i, j = rows[r0 + I], cols[J]
-                code, multi = transition_codes(levels, lab, groups, i, j)
-                keep = multi | touch[i] | touch[j] | ((lab[i] == lab[j]) & (i != j))
-                if not np.any(keep):
-                    continue
-                i, j, code = i[keep], j[keep], code[keep]
-                v = sub[I[keep], J[keep]]
-                rate, _ = _rates(bath, e[j] - e[i], name)
-                nbytes += 32.0 * i.shape[0]
-                config.check_memory(nbytes, f"the transitions of bath {name!r} in degenerate Bohr groups or "
-                                    f"levels (d = {d})", _ADVICE)
-                parts.append((i.astype(np.int32), j.astype(np.int32), np.sqrt(rate) * v, code))
+
+        def selected(blocks):
+            """(sub-block, i, j, I, J, codes, kept mask) chunk by chunk: the special transitions."""
+            for rows, cols, blk in blocks.values():
+                step = max(1, _CHUNK // max(blk.shape[1], 1))
+                for r0 in range(0, blk.shape[0], step):
+                    sub = blk[r0:r0 + step]
+                    I, J = np.nonzero(sub)
+                    i, j = rows[r0 + I], cols[J]
+                    code, multi = transition_codes(levels, lab, groups, i, j)
+                    yield sub, i, j, I, J, code, multi | touch[i] | touch[j]
+
+        # count first (no storage), so that a refusal comes before anything large is allocated
+        count = sum(int(np.count_nonzero(keep)) for *_, keep in selected(blocks))
+        config.check_memory(56.0 * count, f"the {count} transitions of bath {name!r} in degenerate Bohr groups or "
+                            f"levels (d = {d})", _ADVICE)
+        parts = []
+        for sub, i, j, I, J, code, keep in selected(blocks):
+            if not np.any(keep):
+                continue
+            i, j, code = i[keep], j[keep], code[keep]
+            v = sub[I[keep], J[keep]]
+            rate, _ = _rates(bath, e[j] - e[i], name)
+            parts.append((i.astype(np.int32), j.astype(np.int32), np.sqrt(rate) * v, code))
         del blocks
-        self.special = tuple(np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, dt)
-                             for k, dt in enumerate((np.int32, np.int32, float, np.int64)))
+        special = tuple(np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, dt)
+                        for k, dt in enumerate((np.int32, np.int32, float, np.int64)))
         del parts
-        i, j, tv, code = self.special
+        i, j, tv, code = special
         # T_b inside levels (dephasing s and the intra-level jumps of degenerate levels)
         intra = code == 0
         diag = np.arange(d)
-        self.t0 = sp.csr_array(sp.coo_array(
+        self._t0 = sp.csr_array(sp.coo_array(
             (np.concatenate([math.sqrt(gamma0) * s, tv[intra & (i != j)]]),
              (np.concatenate([diag, i[intra & (i != j)]]), np.concatenate([diag, j[intra & (i != j)]]))),
             shape=(d, d)))
@@ -176,10 +223,8 @@ class CouplingData:
         into = touch[j]
         ii, jj, vv = i[into], j[into], tv[into]
         a_, b_ = _within_groups(ii.astype(np.int64) * levels.shape[0] + lab[jj])
-        self.G_deg = sp.csr_array(sp.coo_array((np.conj(vv[a_]) * vv[b_], (jj[a_], jj[b_])), shape=(d, d)))
-
-    def nbytes(self) -> float:
-        return float(self.W.data.nbytes + self.W.indices.nbytes + sum(a.nbytes for a in self.special))
+        self._G_deg = sp.csr_array(sp.coo_array((np.conj(vv[a_]) * vv[b_], (jj[a_], jj[b_])), shape=(d, d)))
+        self._special = special
 
 
 def _level_entries(diag: np.ndarray, off: sp.csr_array, I: np.ndarray, J: np.ndarray, inside: np.ndarray):
@@ -200,19 +245,30 @@ class BlockwiseForm:
     sector without d×d tables (module docstring). ``h_count`` is n."""
 
     def __init__(self, eb, data: list, h_count: int, groups):
-        self.eb, self.data, self.h, self.groups = eb, list(data), int(h_count), groups
-        d = self.d = eb.dim
+        """``groups``: a callable returning :func:`frequency_groups` of ``eb``."""
+        self.eb, self.data, self.h, self._group_fn = eb, list(data), int(h_count), groups
+        self.d = eb.dim
         self.lab, self.levels = eb.level_labels, eb.levels
         self.deg = np.bincount(self.lab)
         self.start = np.cumsum(self.deg) - self.deg
         self.E = np.asarray(eb.energies, dtype=float)
         self.W = self.data[0].W if len(self.data) == 1 else sp.csr_array(sum(c.W for c in self.data))
         self.g = sum(c.g for c in self.data)
-        G_deg = sum((c.G_deg for c in self.data), sp.csr_array((d, d)))
-        self.G_deg = sp.csr_array(G_deg)
+        self._G_deg = None
         self.degenerate = bool(np.any(self.deg > 1))
         self._links = None
         self._zero = None
+
+    @property
+    def groups(self):
+        return self._group_fn()
+
+    @property
+    def G_deg(self) -> sp.csr_array:
+        """G = Σ_b G_b inside the degenerate levels (sparse, (d, d))."""
+        if self._G_deg is None:
+            self._G_deg = sp.csr_array(sum((c.G_deg for c in self.data), sp.csr_array((self.d, self.d))))
+        return self._G_deg
 
     # -- the ν = 0 sector ---------------------------------------------------------------------------
     def zero_sector(self):
@@ -413,8 +469,9 @@ class BlockwiseForm:
             for orient in (0, 1):
                 partners = lv[lv != A] if orient == 0 else lv[(lv != A) & (deg == 1)]
                 pk_ = A * nL + partners if orient == 0 else partners * nL + A
-                if keys.size:
-                    partners = partners[~np.isin(pk_, keys)]
+                if keys.size:       # keys is sorted: membership by binary search
+                    at = np.minimum(np.searchsorted(keys, pk_), keys.size - 1)
+                    partners = partners[keys[at] != pk_]
                 for m in np.unique(deg[partners]):
                     ps = partners[deg[partners] == m]
                     n = int(deg[A] * m)

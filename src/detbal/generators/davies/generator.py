@@ -34,7 +34,7 @@ from ... import config
 from ..._checks import as_operator, hermiticity_error, is_hermitian
 from ...baths.bath import Bath
 from ...eigenbasis import Eigenbasis, log_scaled
-from ...errors import InputError, NotFaithfulError
+from ...errors import InputError, MemoryBudgetError, NotFaithfulError
 from ...states import log_gibbs_populations
 from . import sectors as _bohr
 from . import sector_evolution as evo
@@ -56,6 +56,7 @@ class _SectorsBox:
 
     def __init__(self, eb: Eigenbasis):
         self.eb, self._sec, self._groups = eb, None, None
+        self.blockwise = False        # the Bohr-sector blocks did not fit: every generator on it goes blockwise
 
     def get(self) -> _bohr.Sectors:
         if self._sec is None:
@@ -119,6 +120,14 @@ class _Coupling:
         self.gamma = _bohr.rate_matrix(sec, self.emit, bath.beta, self.gamma0)
         self.lamb_table = _bohr.lamb_matrix(bath, sec) if self.has_lamb_shift else None
 
+    def release_tables(self) -> None:
+        """Drop the d×d tables (rebuilt on first access)."""
+        for key in _TABLES:
+            try:
+                object.__delattr__(self, key)
+            except AttributeError:
+                pass
+
     def has_tables(self) -> bool:
         try:
             object.__getattribute__(self, "St")
@@ -129,7 +138,7 @@ class _Coupling:
     def blockwise_data(self) -> CouplingData:
         """This coupling in sector-pair blocks (:class:`.blockwise.CouplingData`), built once."""
         if self._bw is None:
-            self._bw = CouplingData(self._box.eb, self.S, self.bath, self.name, self._box.groups())
+            self._bw = CouplingData(self._box.eb, self.S, self.bath, self.name, self._box.groups)
         return self._bw
 
     def renamed(self, name, auto):
@@ -457,13 +466,27 @@ class DaviesGenerator(Generator):
     @property
     def uses_blockwise(self) -> bool:
         """True when the generator is evaluated from the sector-pair blocks of its couplings
-        (:mod:`.blockwise`): the eigenbasis was computed sector by sector (a conserved quantity) and the
-        d×d rate tables exceeded ``detbal.config.memory_budget`` when it was built (and were not built
-        since). Certificates (:meth:`structured_balance`),
-        the kernel dimension, the steady state's populations (:meth:`steady_populations`), their flows
-        and the gap (:meth:`structured_gap`) are then computed without any d×d table; what needs the
-        tables (``apply``, ``to_dense``, evolution, spectrum) raises MemoryBudgetError."""
-        return self._bw_mode and not all(c.has_tables() for c in self._cps)
+        (:mod:`.blockwise`): the eigenbasis was computed sector by sector (a conserved quantity) and
+        either the d×d rate tables exceeded ``detbal.config.memory_budget`` when it was built, or its
+        Bohr-sector blocks (:class:`.sector_linalg.SectorForm`) do (decided here, on first use, for
+        the generator, its channels and sums; the tables are then released). Certificates
+        (:meth:`structured_balance`), the kernel dimension, the steady state's populations
+        (:meth:`steady_populations`), their flows and the gap (:meth:`structured_gap`) are then
+        computed without any d×d table; what needs the tables (``apply``, ``to_dense``, evolution,
+        spectrum) raises MemoryBudgetError when they do not fit."""
+        if self._bw_mode or self._box.blockwise:
+            return True
+        if self._eb.sectors is None or self._form is not None:
+            return False
+        try:
+            self._parts  # noqa: B018  (the Bohr-sector blocks, budget-checked)
+        except MemoryBudgetError:
+            self._box.blockwise = True
+            self._box._sec = None                 # O(d²) partition: not needed blockwise
+            for c in self._cps:
+                c.release_tables()
+            return True
+        return False
 
     def _blockwise(self) -> BlockwiseForm:
         """The sector-pair-block form (:class:`.blockwise.BlockwiseForm`), built once."""
@@ -472,7 +495,7 @@ class DaviesGenerator(Generator):
                 raise InputError("the Lamb shift is not available without the d×d rate tables (d = "
                                  f"{self.dim}): build the generator with lamb_shift=False, or fewer sites")
             self._cache["bw"] = BlockwiseForm(self._eb, [c.blockwise_data() for c in self._cps], self._h_count,
-                                              self._box.groups())
+                                              self._box.groups)
         return self._cache["bw"]
 
     def steady_populations(self) -> tuple[np.ndarray, int, str]:
@@ -500,6 +523,25 @@ class DaviesGenerator(Generator):
         if p.shape != (self.dim,):
             raise InputError(f"`p` must hold {self.dim} populations, got shape {p.shape}")
         return {name: c.blockwise_data().W @ p for name, c in zip(self.bath_names, self._cps)}
+
+    def population_residual(self, p) -> float:
+        """‖𝓛(ρ)‖_F for ρ = Σ_i p_i|i⟩⟨i| (eigenbasis order): ‖M0 σ‖ on the ν = 0 sector, the only one
+        populations feed (sparse; no d×d matrix)."""
+        p = np.asarray(p, dtype=float)
+        if not self.uses_blockwise:
+            return float(np.linalg.norm(self.apply(self._from_populations(p))))
+        M0 = self._blockwise().zero_sector()[2]
+        x = np.zeros(M0.shape[0])
+        x[: self.dim] = p
+        return float(np.linalg.norm(M0 @ x))
+
+    def sparse_pauli_network(self) -> sp.csr_array:
+        """The population block of the ν = 0 sector, W_mn = Σ_b γ_b(E_n − E_m)|S̃_b,mn|² (m ≠ n),
+        columns summing to zero, as a sparse (d, d) csr_array assembled sector pair by sector pair (no
+        d×d table): the Pauli rate matrix for a non-degenerate spectrum, the network that
+        :func:`~detbal.generators.pauli.pauli_rate_matrix` returns when degenerate levels also couple
+        populations to coherences."""
+        return self._blockwise().W
 
     def _kernel_dim(self) -> int:
         """dim ker 𝓛, exact from the structure: the Pauli rate graph (non-degenerate levels), or the
