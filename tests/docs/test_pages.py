@@ -51,22 +51,27 @@ def test_code_example_runs(code, output, capsys):
     except ImportError as exc:                 # a page about an optional extra (e.g. sweeps without Dask)
         if "detbal[" not in str(exc):
             raise
-        pytest.skip(str(exc))
+        pytest.skip(f"the page needs an optional extra: {exc}")
     if output is not None:
         printed = capsys.readouterr().out
         assert same_output(printed, output), f"printed:\n{printed}\nthe page says:\n{output}"
 
 
-def test_no_public_name_is_documented_twice():
-    # names that no page lists yet are rendered once on the generated page "More names" (the hook)
+def _build_hooks():
+    """The docs build hook module (docs/_ext/hooks.py); a skip naming the extra if mkdocs is missing."""
     sys.path.insert(0, str(DOCS / "_ext"))
     try:
-        from hooks import documented_names  # the build hook's own reader (docs/_ext/hooks.py)
-    except ImportError as exc:              # mkdocs is a docs extra: the hook imports it
-        pytest.skip(f"mkdocs not installed ({exc})")
+        import hooks
+    except ImportError as exc:  # mkdocs is a docs extra: the hook imports it
+        pytest.skip(f"needs the docs extra (mkdocs): pip install -e '.[docs]' ({exc})")
     finally:
         sys.path.pop(0)
-    found = documented_names(DOCS)
+    return hooks
+
+
+def test_no_public_name_is_documented_twice():
+    # names that no page lists yet are rendered once on the generated page "More names" (the hook)
+    found = _build_hooks().documented_names(DOCS)  # the build hook's own reader
     assert {n: p for n, p in found.items() if len(p) > 1} == {}
     assert sorted(set(found) - set(detbal.__all__)) == []
 
@@ -76,19 +81,13 @@ def test_every_public_name_has_a_docstring():
 
 
 def test_math_is_served_with_the_site_not_from_a_cdn():
-    sys.path.insert(0, str(DOCS / "_ext"))
-    try:
-        import hooks  # the build hook (docs/_ext/hooks.py) copies MathJax into the site
-    except ImportError as exc:              # mkdocs is a docs extra: the hook imports it
-        pytest.skip(f"mkdocs not installed ({exc})")
-    finally:
-        sys.path.pop(0)
+    hooks = _build_hooks()  # the build hook copies MathJax into the site
     config = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
     assert f"- {hooks.MATHJAX_SITE}/{hooks.MATHJAX_ENTRY}" in config
     assert "cdn." not in config
     es5 = hooks.mathjax_assets()
     if es5 is None:
-        pytest.skip("django-static-mathjax (docs extra) not installed")
+        pytest.skip("needs the docs extra (django-static-mathjax): pip install -e '.[docs]'")
     assert (es5 / hooks.MATHJAX_ENTRY).is_file()
     assert all((es5 / d).is_dir() for d in hooks.MATHJAX_DIRS)
     assert len(list((es5 / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))) > 10

@@ -47,7 +47,7 @@ from ...classical.rate_matrix import RateMatrix
 from ...eigenbasis import log_scaled, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ...states import log_gibbs_populations
-from .sector_balance import _ScaledSums, _sumsq
+from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
 from .sector_kernel import _within_groups, block_nullity, stack_gap, top_gap, zero_sector_state
 from .sectors import BlockStack, _expand_pairs
 from .sparse_pauli import _rates, coupling_blocks, pauli_sparse, sparse_components
@@ -528,14 +528,7 @@ class BlockwiseForm:
         out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
         for _, lam in self.scalar_chunks():
             acc.add_coherences(np.nan_to_num(lam, nan=0.0))
-        for st in self.blocks():
-            R, C = st.rows, st.cols
-            acc.add(st.matrices, st.dissipative,
-                    sigma_exponent(lp, s, R[:, :, None], C[:, :, None], R[:, None, :], C[:, None, :]))
-        out.update(acc.sums)
-        out["log_scale"] = acc.scale["hat"] if np.isfinite(acc.scale["hat"]) else 0.0
-        out["dissipative_log_scale"] = acc.scale["dis"] if np.isfinite(acc.scale["dis"]) else 0.0
-        return out
+        return add_stacks_and_finish(acc, self.blocks(), lp, s, out)
 
     def pauli_stationary(self) -> np.ndarray:
         """Normalised kernel of W (non-degenerate spectrum, baths at different temperatures) by GTH

@@ -132,7 +132,13 @@ def balance_norms(form, lp: np.ndarray, s: float) -> dict:
         else:
             out["hamiltonian_commutator"] = _sumsq(form.coherent_dense * np.subtract.outer(p, p))
             out["k_norm"] = _sumsq(form.coherent_dense)
-    for st in form.stacks:
+    return add_stacks_and_finish(acc, form.stacks, lp, s, out)
+
+
+def add_stacks_and_finish(acc: _ScaledSums, stacks, lp: np.ndarray, s: float, out: dict) -> dict:
+    """Add the stacked coherence blocks (BlockStack: matrices, dissipative parts, row/column indices)
+    to ``acc`` with their σ-scalings, then put the accumulated sums and their log-scales into ``out``."""
+    for st in stacks:
         R, C = st.rows, st.cols
         acc.add(st.matrices, st.dissipative,
                 sigma_exponent(lp, s, R[:, :, None], C[:, :, None], R[:, None, :], C[:, None, :]))
