@@ -29,30 +29,22 @@ __all__ = ["coupling_blocks", "pauli_sparse", "pauli_sparse_bytes", "sparse_comp
 
 
 def coupling_blocks(eb, S) -> dict:
-    """The nonzero sector blocks of S̃ = (V†SV + (V†SV)†)/2 (exactly Hermitian, as the dense
-    path): {(a, b): (rows, cols, block)}, see :meth:`Eigenbasis.rotate_block_pairs`. The block
-    (b, a) is a view of the conjugate transpose of (a, b): the entries are stored once."""
-    raw = eb.rotate_block_pairs(S)
+    """The nonzero sector blocks of S̃ = V†S_hV, S_h = (S + S†)/2 (exactly Hermitian, as the dense
+    path's (V†SV + (V†SV)†)/2): {(a, b): (rows, cols, block)}, see :meth:`Eigenbasis.rotate_block_pairs`.
+    Only the blocks (a, b), a ≤ b, are rotated; the block (b, a) is a view of the conjugate
+    transpose of (a, b) (the entries are stored once) and a diagonal block is Hermitised."""
+    Sh = sp.csr_array(S) if sp.issparse(S) else sp.csr_array(np.asarray(S))
+    Sh = (Sh + Sh.conj().T) * 0.5
+    raw = eb.rotate_block_pairs(Sh, upper=True)
     out = {}
-    for a, b in sorted({(min(p), max(p)) for p in raw}):
+    for (a, b), (rows, cols, blk) in raw.items():
         if a == b:
-            rows, cols, blk = raw.pop((a, a))
             blk += blk.conj().T.copy()
             blk *= 0.5
             out[(a, a)] = (rows, cols, blk)
-            continue
-        upper, lower = raw.pop((a, b), None), raw.pop((b, a), None)
-        if upper is None:
-            rows, cols = lower[1], lower[0]
-            h = lower[2].conj().T * 0.5
-        else:
-            rows, cols, h = upper
-            if lower is not None:
-                h += lower[2].conj().T
-            h *= 0.5
-        del lower
-        out[(a, b)] = (rows, cols, h)
-        out[(b, a)] = (cols, rows, h.conj().T)
+        elif a < b or (b, a) not in raw:
+            out[(a, b)] = (rows, cols, blk)
+            out[(b, a)] = (cols, rows, blk.conj().T)
     return out
 
 
