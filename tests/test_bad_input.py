@@ -42,6 +42,8 @@ CASES = [
     ("neither beta nor state", lambda: db.detailed_balance(L2), db.InputError, "exactly one"),
     ("unknown method", lambda: db.detailed_balance(L2, beta=1.0, method="magic"), db.InputError, "method"),
     ("bad tolerance", lambda: db.detailed_balance(L2, beta=1.0, tolerance=-1), db.InputError, "tolerance"),
+    ("steady_state_verdict not a bool", lambda: db.detailed_balance(L2, beta=1.0, steady_state_verdict="no"),
+     db.InputError, "steady_state_verdict"),
     ("state wrong dimension", lambda: db.detailed_balance(L2, state=np.eye(3) / 3), db.InputError, "state"),
     ("singular reference", lambda: db.detailed_balance(L2, state=np.diag([1.0, 0.0])), db.NotFaithfulError, "full rank"),
     ("probe on a dissipator 1e-300 below H",

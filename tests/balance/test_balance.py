@@ -145,3 +145,33 @@ def test_report_serialises():
 
     assert json.loads(json.dumps(d))["holds"] is True
     assert "holds" in str(rep)
+
+
+@pytest.mark.parametrize("model", ["merry_go_round", "coupled_qubits"])
+def test_skipping_the_steady_state_verdict_leaves_the_gibbs_verdict_unchanged(model, monkeypatch):
+    """Two baths at different temperatures: Gibbs is not stationary, so ``detailed_balance(beta=...)``
+    adds the verdict w.r.t. the steady state; ``steady_state_verdict=False`` gives the same report
+    w.r.t. Gibbs (Davies: structured path; local two-qubit model: dense path) without it, and never
+    solves for the steady state."""
+    from detbal.balance import api
+
+    m = db.models.get(model)
+    L, beta = m.generator, m.info.reference_beta
+    full = db.detailed_balance(L, beta=beta, inner="gns")
+    assert full.details["steady_state"]["holds"] is False and full.stationary_residual > 1e-3
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("the steady state was solved for")
+
+    monkeypatch.setattr(api, "steady_state", no_solve)
+    lean = db.detailed_balance(L, beta=beta, inner="gns", steady_state_verdict=False)
+    (lean_kms, lean_gns) = db.detailed_balance_inners(L, ("kms", "gns"), beta=beta, steady_state_verdict=False)
+    monkeypatch.undo()
+    for rep in (lean, lean_gns):
+        assert rep.details == {k: v for k, v in full.details.items() if k != "steady_state"}
+        for name in ("holds", "residual", "dissipative_residual", "hamiltonian_residual", "symmetric_residual",
+                     "stationary_residual", "inner", "method", "reference", "channels"):
+            assert getattr(rep, name) == getattr(full, name), name
+    kms = db.detailed_balance(L, beta=beta)
+    assert (lean_kms.holds, lean_kms.residual, lean_kms.channels) == (kms.holds, kms.residual, kms.channels)
+    assert "steady_state" not in lean_kms.details and "steady_state" in kms.details

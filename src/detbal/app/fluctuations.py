@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass
 
 from ..errors import DetbalError
-from ..thermo.fcs import cumulants_of, gallavotti_cohen_of, problem
+from ..thermo.fcs import cumulants_of, gallavotti_cohen_of, problem, tur_of
 from ..thermo.tilted import SectorProblem
 
 __all__ = ["FCS_MAX_DIM", "GC_MAX_DIM", "PAULI_FCS_MAX_DIM", "PAULI_GC_MAX_DIM", "FluctuationRow", "fluctuation_rows"]
@@ -122,7 +122,7 @@ def fluctuation_rows(L, baths, entropy_production: float | None, energy_width: f
         elif entropy_production is not None and entropy_production < 0:
             notes.append("TUR ratio not shown: Π < 0 (second law violated)")
         elif entropy_production is not None and math.isfinite(entropy_production):
-            tur = c2 * entropy_production / c1 ** 2
+            tur = tur_of(c1, c2, entropy_production)     # c1 ≠ 0 here (a net current flows)
         gc = affinity = None
         if len(baths) > 2:
             notes.append("Gallavotti–Cohen needs two thermal baths and no other channel (a single affinity); "

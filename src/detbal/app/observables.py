@@ -36,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..balance.api import detailed_balance
+from ..balance.api import detailed_balance, detailed_balance_inners
 from ..dynamics import spectral_gap, steady_state
 from ..errors import InputError
 from ..models.machines import machine_performance
@@ -44,6 +44,9 @@ from ..thermo.currents import entropy_production, heat_currents
 from ..thermo.fcs import counting_statistics
 
 __all__ = ["DEFAULT_OBSERVABLES", "Observable", "SweepPoint", "observable", "observable_names", "register"]
+
+#: the inner products of SweepPoint.kms() and .gns(), in that order
+_INNERS = ("kms", "gns")
 
 
 class SweepPoint:
@@ -57,6 +60,13 @@ class SweepPoint:
     of the energy drawn from ``bath``, order 2) are cached, including the exception they raised:
     observables that share one of them (``current_noise`` and ``tur_ratio`` share the counting
     statistics of each bath) compute it once per point.
+
+    ``kms()`` and ``gns()`` come from one :func:`~detbal.balance.api.detailed_balance_inners` call
+    (shared reference state and, on the dense path, shared eigenframe matrices) with
+    ``steady_state_verdict=False``: their verdicts and residuals are those of
+    ``detailed_balance(generator, beta=beta[, inner="gns"])``, but ``details`` carries no verdict
+    w.r.t. the steady state (the point's steady state is ``rho()``). If that joint call raises, each
+    inner product is tried on its own, so one failing does not fail the other.
     """
 
     def __init__(self, model):
@@ -78,10 +88,20 @@ class SweepPoint:
         return value
 
     def kms(self):
-        return self._once("kms", lambda: detailed_balance(self.generator, beta=self.beta))
+        return self._balance(0)
 
     def gns(self):
-        return self._once("gns", lambda: detailed_balance(self.generator, beta=self.beta, inner="gns"))
+        return self._balance(1)
+
+    def _balance(self, k: int):
+        """Report k of (KMS, GNS) w.r.t. σ_β, without the steady-state verdict (class docstring)."""
+        try:
+            return self._once("balance", lambda: detailed_balance_inners(
+                self.generator, _INNERS, beta=self.beta, steady_state_verdict=False))[k]
+        except Exception:  # noqa: BLE001 - retried per inner product; its own exception is re-raised
+            inner = _INNERS[k]
+            return self._once(inner, lambda: detailed_balance(self.generator, beta=self.beta, inner=inner,
+                                                              steady_state_verdict=False))
 
     def rho(self) -> np.ndarray:
         return self._once("rho", lambda: np.asarray(steady_state(self.generator).state))

@@ -309,7 +309,7 @@ def _choose(L, ref, method: str) -> Method:
 # -- public entry point ----------------------------------------------------------------------------
 def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float = DEFAULT_TOLERANCE,
                      method: str = "auto", reversal=None, probes: int = 8, seed=None,
-                     populations=None) -> BalanceReport:
+                     populations=None, steady_state_verdict: bool = True) -> BalanceReport:
     """Test quantum detailed balance of a generator w.r.t. a faithful reference state.
 
     Args:
@@ -329,12 +329,17 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
             generator) or "probe" (matrix-free random probes with a confidence interval).
         reversal: a :class:`~detbal.reversal.TimeReversal` Θ: test 𝓛̃_s = 𝚯∘𝓛∘𝚯⁻¹.
         probes, seed: number of complex Gaussian probes and RNG seed for method="probe".
+        steady_state_verdict: when ``beta`` is given and Gibbs is not stationary (stationary residual
+            > tolerance), also solve for the generator's steady state ρ and test detailed balance
+            w.r.t. it (``details["steady_state"]``; for d ≤ 64 or Davies generators). False skips
+            that second test and its steady-state solve (often most of the call's cost): the verdict,
+            residuals and channels w.r.t. σ are the same, ``details`` has no "steady_state" entry.
 
     Returns:
         BalanceReport with the verdict, the dissipative/Hamiltonian split, the stationarity of σ
         and per-channel verdicts (a bath, or a jump grouped with its adjoint partner). When
         ``beta`` is given and Gibbs is not stationary, ``details["steady_state"]`` holds the
-        verdict w.r.t. the generator's own steady state.
+        verdict w.r.t. the generator's own steady state (unless ``steady_state_verdict=False``).
 
     Round-off: σ's eigenvectors (from ``eigh``) carry an error ω ≈ dε‖H‖/level spacing (weighted by the
     population difference of the two levels); every operator rotated into that basis is cleaned of the
@@ -353,26 +358,30 @@ def detailed_balance(L, beta=None, *, state=None, inner="kms", tolerance: float 
         >>> detailed_balance(L, beta=b).holds
         True
     """
-    return _reports(L, (inner,), beta, state, tolerance, method, reversal, probes, seed, populations)[0]
+    return _reports(L, (inner,), beta, state, tolerance, method, reversal, probes, seed, populations,
+                    steady_state_verdict)[0]
 
 
 def detailed_balance_inners(L, inners, beta=None, *, state=None, tolerance: float = DEFAULT_TOLERANCE,
-                            method: str = "auto", probes: int = 8, seed=None,
-                            populations=None) -> tuple[BalanceReport, ...]:
+                            method: str = "auto", probes: int = 8, seed=None, populations=None,
+                            steady_state_verdict: bool = True) -> tuple[BalanceReport, ...]:
     """``detailed_balance(L, inner=s, ...)`` for every s in ``inners`` (e.g. ("kms", "gns")), the same
     reports, with the reference state resolved once and, on the dense path, the generator's and each
     channel's d²×d² eigenframe matrix built once for all of them (O(d⁵) each: most of a dense verdict).
+    ``steady_state_verdict=False`` skips each report's verdict w.r.t. the steady state (as in
+    :func:`detailed_balance`).
 
     Returns:
         tuple of BalanceReport, one per entry of ``inners``, in that order."""
     inners = tuple(inners)
     if not inners:
         raise InputError("`inners` must name at least one inner product ('kms', 'gns' or s in [0, 1])")
-    return _reports(L, inners, beta, state, tolerance, method, None, probes, seed, populations)
+    return _reports(L, inners, beta, state, tolerance, method, None, probes, seed, populations,
+                    steady_state_verdict)
 
 
 def _reports(L, inners, beta, state, tolerance, method, reversal, probes, seed,
-             populations=None) -> tuple[BalanceReport, ...]:
+             populations=None, steady_state_verdict: bool = True) -> tuple[BalanceReport, ...]:
     L = as_generator(L)
     params = [inner_parameter(inner) for inner in inners]
     label = params[0][1]
@@ -382,6 +391,8 @@ def _reports(L, inners, beta, state, tolerance, method, reversal, probes, seed,
     method = as_choice(method, "method", ("auto", "dense", "probe", "structured"))
     if isinstance(probes, bool) or not isinstance(probes, numbers.Integral) or probes < 1:
         raise InputError(f"`probes` must be an integer ≥ 1, got {probes!r}")
+    if not isinstance(steady_state_verdict, (bool, np.bool_)):
+        raise InputError(f"`steady_state_verdict` must be True or False, got {steady_state_verdict!r}")
     if isinstance(state, str):
         if state != "stationary":
             raise InputError(f"`state` must be a density matrix or 'stationary', got {state!r}")
@@ -404,11 +415,12 @@ def _reports(L, inners, beta, state, tolerance, method, reversal, probes, seed,
         m = _choose(L, ref, method)
         chosen = m.name
         certs = m.run(L, ref, ss, probes, seed)
-    return tuple(_report(L, cert, ref, s, lab, tol, chosen, beta, state) for cert, (s, lab) in zip(certs, params))
+    return tuple(_report(L, cert, ref, s, lab, tol, chosen, beta, bool(steady_state_verdict))
+                 for cert, (s, lab) in zip(certs, params))
 
 
 def _report(L, cert: _Certificate, ref: ReferenceState, s: float, label: str, tol: float, chosen: str, beta,
-            state) -> BalanceReport:
+            steady_state_verdict: bool) -> BalanceReport:
     dis, ham = cert.dissipative, cert.hamiltonian
     details = dict(cert.details)
     residual = float(max(dis, ham))
@@ -418,7 +430,7 @@ def _report(L, cert: _Certificate, ref: ReferenceState, s: float, label: str, to
     rows = _common_weights(cert.rows)
     failing = {name for name, res, _ in rows if res > tol}
     channels = rows_to_channels(rows, tol, channel_notes(L, failing, ref, beta))
-    if beta is not None and cert.stationary > tol:
+    if steady_state_verdict and beta is not None and cert.stationary > tol:
         if L.dim <= config.DENSE_BALANCE_MAX_DIM or L.has_sector_structure:
             details["steady_state"] = _steady_state_verdict(L, s, label, tol)
         else:

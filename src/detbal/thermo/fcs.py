@@ -173,7 +173,7 @@ class CountingStatistics(JsonResult):
         if self.cumulants.shape[0] != 1 or self.order < 2:
             raise InputError(f"the TUR ratio needs one counting field and order ≥ 2, got {self.cumulants.shape[0]} "
                              f"field(s) and order {self.order}")
-        return _tur(float(self.cumulants[0, 0]), float(self.cumulants[0, 1]), float(entropy_production_rate))
+        return tur_of(float(self.cumulants[0, 0]), float(self.cumulants[0, 1]), float(entropy_production_rate))
 
     def __str__(self) -> str:
         rows = "; ".join(f"{lab}: " + ", ".join(f"c{n + 1}={v:.6g}" for n, v in enumerate(row))
@@ -181,8 +181,10 @@ class CountingStatistics(JsonResult):
         return f"CountingStatistics({rows}; {self.method})"
 
 
-def _tur(c1: float, c2: float, pi: float) -> float:
-    """c_2·Π/c_1², +inf when c_1 = 0."""
+def tur_of(c1: float, c2: float, pi: float) -> float:
+    """Thermodynamic-uncertainty ratio c_2·Π/c_1² from a current's mean c_1, its noise c_2 and the
+    entropy production Π (+inf when c_1 = 0): the one formula behind :func:`tur_ratio`,
+    :meth:`CountingStatistics.tur` and the report's counting-statistics rows."""
     return math.inf if c1 == 0 else float(c2 * pi / c1 ** 2)
 
 
@@ -423,4 +425,4 @@ def tur_ratio(L: Generator | ArrayLike | RateMatrix, counting, *, entropy_produc
     else:
         rho = prob.steady.state if prob.steady is not None else steady_state(L).state
         pi = entropy_production(L, rho).total
-    return _tur(c1, c2, pi)
+    return tur_of(c1, c2, pi)
