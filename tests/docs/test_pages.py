@@ -91,3 +91,9 @@ def test_math_is_served_with_the_site_not_from_a_cdn():
     assert (es5 / hooks.MATHJAX_ENTRY).is_file()
     assert all((es5 / d).is_dir() for d in hooks.MATHJAX_DIRS)
     assert len(list((es5 / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))) > 10
+
+
+def test_theme_requests_no_web_fonts():
+    # mkdocs-material loads its fonts from Google Fonts at page load unless `theme: font: false`
+    config = (DOCS.parent / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r"^theme:\n(?:  .*\n)*?  font: false\b", config, re.MULTILINE)
