@@ -12,6 +12,7 @@ import detbal as db
 from detbal import config
 from detbal.errors import InputError, MemoryBudgetError
 from detbal.generators.davies import sectors as bohr
+from detbal.generators.davies import blockwise
 from detbal.generators.davies.blockwise import frequency_groups, transition_codes
 from detbal.generators.davies.generator import davies_bytes
 from detbal.states import log_gibbs_populations
@@ -44,8 +45,12 @@ def _block(n, kind, boundary, monkeypatch):
     return dense, block
 
 
+@pytest.mark.parametrize("chunk", [None, 97])
 @pytest.mark.parametrize("n,kind,boundary", CASES)
-def test_blockwise_equals_dense(n, kind, boundary, monkeypatch):
+def test_blockwise_equals_dense(n, kind, boundary, chunk, monkeypatch):
+    """chunk: the scans' chunk size (entries), small so that every scan crosses many chunks."""
+    if chunk is not None:
+        monkeypatch.setattr(blockwise, "_CHUNK", chunk)
     Ld = db.davies(chain(n, kind, 10 * n + len(kind)), couplings(n, boundary), conserved=magnetisation(n))
     betas = sorted({b.beta for b in Ld.baths})
     rng = np.random.default_rng(n)

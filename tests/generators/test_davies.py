@@ -419,8 +419,8 @@ def test_low_temperature_beta_delta_e_800(d):
 
 # -- large-d internals -------------------------------------------------------------------------
 def test_near_coincident_bohr_frequencies_are_grouped_and_keep_kms_balance():
-    # gaps 1 and 1 + 1e-11 (< tol = 1e-9·width) share a sector; each jump keeps its own rate
-    E = np.array([0.0, 1.0, 2.5, 3.5 + 1e-11])
+    # gaps 1 and 1 + 1e-13 (< tol = 1e-12·width) share a sector; each jump keeps its own rate
+    E = np.array([0.0, 1.0, 2.5, 3.5 + 1e-13])
     rng = np.random.default_rng(4)
     H = hamiltonian_with_spectrum(rng, E)
     bath = Bath.ohmic(0.1, 3.0, beta=1.1)
@@ -428,10 +428,10 @@ def test_near_coincident_bohr_frequencies_are_grouped_and_keep_kms_balance():
     D = davies(H, [(S, bath)])
     assert any(st_.size == 2 for st_ in D.bohr_blocks.blocks)
     L = D.to_dense()
-    assert np.abs(L - reference_davies(H, [(S, bath)], tol=1e-9)).max() < 1e-10   # rates differ by γ'·1e-11
+    assert np.abs(L - reference_davies(H, [(S, bath)], tol=1e-12)).max() < 1e-12   # rates differ by γ'·1e-13
     assert complete_positivity(L) > -1e-12
     assert db.detailed_balance(D, beta=1.1).residual < 1e-12                    # KMS exact
-    assert db.detailed_balance(D, beta=1.1, inner="gns").residual < 1e-9         # GNS up to β·δ
+    assert db.detailed_balance(D, beta=1.1, inner="gns").residual < 1e-11        # GNS up to β·δ
     assert np.abs(L @ vec(gibbs_state(H, 1.1))).max() < 1e-13
 
 
@@ -682,3 +682,15 @@ def test_exact_eigenbasis_keeps_tiny_coherences():
     lam = D.bohr_blocks.coherences[0, 1]
     expected = 2e-18 * np.real(np.exp(lam * np.array([0.0, 0.5, 1.0])))
     assert np.allclose(got, expected, rtol=1e-12, atol=0)
+
+
+def test_bohr_frequencies_apart_by_more_than_round_off_are_not_grouped():
+    # the Davies generator is the weak-coupling limit: gaps 1 and 1 + 1e-9 (far above the round-off
+    # of eigh, ~1e-15·width) are different frequencies, their jumps are not coupled
+    E = np.array([0.0, 1.0, 2.5, 3.5 + 1e-9])
+    rng = np.random.default_rng(4)
+    H = hamiltonian_with_spectrum(rng, E)
+    S = random_hermitian(rng, 4)
+    D = davies(H, [(S, Bath.ohmic(0.1, 3.0, beta=1.1))])
+    assert len(D.bohr_blocks.blocks) == 0      # no sector of several transitions (the test above has one)
+    assert db.detailed_balance(D, beta=1.1).residual < 1e-12

@@ -44,7 +44,7 @@ from scipy.sparse.linalg import eigsh
 from ... import config
 from ..._checks import hermiticity_error
 from ...classical.rate_matrix import RateMatrix
-from ...eigenbasis import log_scaled, sigma_exponent
+from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ...states import log_gibbs_populations
 from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
@@ -100,11 +100,22 @@ def transition_codes(levels, lab, groups, i, j) -> tuple[np.ndarray, np.ndarray]
     la, lb = lab[i], lab[j]
     a, b = np.minimum(la, lb), np.maximum(la, lb)
     gap = levels[b] - levels[a]
-    idx = np.searchsorted(lo, gap, side="right") - 1
+    idx = _search_right(lo, gap) - 1
     multi = (idx >= 0) & (gap <= hi[np.maximum(idx, 0)]) & (la != lb) if lo.size else np.zeros(gap.shape, bool)
     n = levels.shape[0]
     base = np.where(multi, idx.astype(np.int64) + 1, lo.shape[0] + 1 + a.astype(np.int64) * n + b)
     return np.where(la == lb, 0, np.where(lb > la, base, -base)), multi
+
+
+def _search_right(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(sorted_values, x, side="right")`` with the needles sorted first: ordered
+    needles keep the binary search in cache (3× faster for 4·10⁶ needles in 10⁶ values)."""
+    if x.size < 1 << 12 or sorted_values.size < 1 << 12:
+        return np.searchsorted(sorted_values, x, side="right")
+    order = np.argsort(x)
+    out = np.empty(x.shape, dtype=np.intp)
+    out[order] = np.searchsorted(sorted_values, x[order], side="right")
+    return out
 
 
 class CouplingData:
@@ -184,33 +195,40 @@ class CouplingData:
         blocks = coupling_blocks(eb, self._S)
         touch = deg[lab] > 1
 
-        def selected(blocks):
-            """(sub-block, i, j, I, J, codes, kept mask) chunk by chunk: the special transitions."""
+        def chunks():
+            """(sub-block, i, j, I, J) chunk by chunk over the sector-pair blocks: the nonzero entries
+            (I, J) of the sub-block and their eigenvector indices i, j."""
             for rows, cols, blk in blocks.values():
                 step = max(1, _CHUNK // max(blk.shape[1], 1))
                 for r0 in range(0, blk.shape[0], step):
                     sub = blk[r0:r0 + step]
                     I, J = np.nonzero(sub)
-                    i, j = rows[r0 + I], cols[J]
-                    code, multi = transition_codes(levels, lab, groups, i, j)
-                    yield sub, i, j, I, J, code, multi | touch[i] | touch[j]
+                    yield sub, rows[r0 + I], cols[J], I, J
 
-        # count first (no storage), so that a refusal comes before anything large is allocated
-        count = sum(int(np.count_nonzero(keep)) for *_, keep in selected(blocks))
+        # count first (no storage but one bit per transition), so that a refusal comes before
+        # anything large is allocated
+        kept_bits, count = [], 0
+        for _, i, j, _, _ in chunks():
+            keep = transition_codes(levels, lab, groups, i, j)[1] | touch[i] | touch[j]
+            count += int(np.count_nonzero(keep))
+            kept_bits.append(np.packbits(keep))
         config.check_memory(56.0 * count, f"the {count} transitions of bath {name!r} in degenerate Bohr groups or "
                             f"levels (d = {d})", _ADVICE)
-        parts = []
-        for sub, i, j, I, J, code, keep in selected(blocks):
-            if not np.any(keep):
+        dtype = np.result_type(float, *(blk.dtype for _, _, blk in blocks.values()))
+        special = (np.empty(count, np.int32), np.empty(count, np.int32), np.empty(count, dtype),
+                   np.empty(count, np.int64))
+        at = 0
+        for bits, (sub, i, j, I, J) in zip(kept_bits, chunks()):
+            keep = np.unpackbits(bits, count=i.shape[0]).astype(bool)
+            i, j = i[keep], j[keep]
+            if i.size == 0:
                 continue
-            i, j, code = i[keep], j[keep], code[keep]
-            v = sub[I[keep], J[keep]]
             rate, _ = _rates(bath, e[j] - e[i], name)
-            parts.append((i.astype(np.int32), j.astype(np.int32), np.sqrt(rate) * v, code))
-        del blocks
-        special = tuple(np.concatenate([p[k] for p in parts]) if parts else np.zeros(0, dt)
-                        for k, dt in enumerate((np.int32, np.int32, float, np.int64)))
-        del parts
+            for out, x in zip(special, (i, j, np.sqrt(rate) * sub[I[keep], J[keep]],
+                                        transition_codes(levels, lab, groups, i, j)[0])):
+                out[at:at + i.size] = x
+            at += i.size
+        del blocks, kept_bits
         i, j, tv, code = special
         # T_b inside levels (dephasing s and the intra-level jumps of degenerate levels)
         intra = code == 0
@@ -620,16 +638,51 @@ def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
 
 
 def _add_sparse(acc: _ScaledSums, M, D, lp, s, rows, cols) -> None:
-    """Add the σ-scaled sparse blocks M and D (same units rows/cols) to the accumulated norms."""
-    for A, group, keys in ((M, "hat", ("norm_hat", "antisym")), (D, "dis", ("dissipative_norm", "dissipative_antisym"))):
-        coo = A.tocoo()
-        if coo.nnz == 0:
+    """Add the σ-scaled sparse blocks M and D (same units rows/cols) to the accumulated norms.
+
+    In chunks of rows of ≈ ``_CHUNK`` entries: the rows r0:r1 of Â and of Â† (from one conjugate
+    transposed copy of A), Â_mn = A_mn e^{x(m, n)} with x of :func:`sigma_exponent`, so that beside A
+    and A† only O(chunk) numbers are held (a d = 16384 Pauli matrix has 7.5·10⁷ rates). D is M when
+    the spectrum has no degenerate level (no coherent part in the ν = 0 sector): its sums are computed
+    once for both groups."""
+    targets = [(M, [("hat", ("norm_hat", "antisym"))])]
+    dis = ("dis", ("dissipative_norm", "dissipative_antisym"))
+    if D is M:
+        targets[0][1].append(dis)
+    else:
+        targets.append((D, [dis]))
+    for A, groups in targets:
+        A = sp.csr_array(A)
+        if A.nnz == 0:
             continue
-        x = sigma_exponent(lp, s, rows[coo.row], cols[coo.row], rows[coo.col], cols[coo.col])
-        data, c = log_scaled(coo.data, x)
-        if not np.isfinite(c):
-            continue
-        acc._rescale(group, c)
-        Ah = sp.csr_array((data, (coo.row, coo.col)), shape=A.shape)
-        acc._put(keys[0], _sumsq(Ah.data), c)
-        acc._put(keys[1], _sumsq((Ah - Ah.conj().T).data), c)
+        At = sp.csr_array(A.conj().T)
+        n = A.shape[0]
+        step = max(1, int(n * _CHUNK // A.nnz))
+        for r0 in range(0, n, step):
+            r1 = min(n, r0 + step)
+            (ri, ci, di, xi), (rj, cj, dj, xj) = (_scaled_rows(B, r0, r1, lp, s, rows, cols, swap)
+                                                  for B, swap in ((A, False), (At, True)))
+            c = max(max_log_magnitude(di, xi), max_log_magnitude(dj, xj))
+            if not np.isfinite(c):
+                continue
+            hi, hj = log_scaled(di, xi, shift=c)[0], log_scaled(dj, xj, shift=c)[0]
+            shape = (r1 - r0, n)
+            anti = _sumsq((sp.csr_array((hi, (ri, ci)), shape=shape) - sp.csr_array((hj, (rj, cj)), shape=shape)).data)
+            norm = _sumsq(hi)
+            for group, (key_norm, key_anti) in groups:
+                acc._rescale(group, c)
+                acc._put(key_norm, norm, c)
+                acc._put(key_anti, anti, c)
+
+
+def _scaled_rows(A: sp.csr_array, r0: int, r1: int, lp, s, rows, cols, swap: bool):
+    """(local row, column, value, σ-exponent) of the entries in rows r0:r1 of A; ``swap``: A holds
+    the entries of 𝓛† (A_mn = conj 𝓛_nm), scaled by x(n, m)."""
+    a, b = A.indptr[r0], A.indptr[r1]
+    r = np.repeat(np.arange(r0, r1), np.diff(A.indptr[r0:r1 + 1]))
+    c = A.indices[a:b]
+    if swap:
+        x = sigma_exponent(lp, s, rows[c], cols[c], rows[r], cols[r])
+    else:
+        x = sigma_exponent(lp, s, rows[r], cols[r], rows[c], cols[c])
+    return r - r0, c, A.data[a:b], x

@@ -11,7 +11,7 @@ non-degenerate spectrum), one eigenvalue λ_ik per 1-element sector, and stacked
 shared sectors. No d²×d² matrix is formed except by :meth:`DaviesGenerator.to_dense`.
 
 **Grouping.** Energies and Bohr frequencies closer than ``bohr_tol`` are equal (default: the
-eigenbasis tolerance max(1e-9·(E_max − E_min), 1e3·ε·max|E|), relative to the spectral width). The
+eigenbasis tolerance max(1e-12·(E_max − E_min), 1e3·ε·max|E|), relative to the spectral width). The
 tolerance only decides which coherences share a sector; each jump keeps the rate of its own level
 gap, and two jumps j → i and l → k of one group are coupled with the geometric mean
 √(γ(E_j − E_i) γ(E_l − E_k)). For exactly equal frequencies this is the textbook Davies generator;

@@ -49,10 +49,10 @@ def coupling_blocks(eb, S) -> dict:
 
 
 def pauli_sparse_bytes(blocks_per_bath) -> float:
-    """Bytes :func:`pauli_sparse` holds at its peak: for every block entry a COO triple (16 B) and
-    its CSR copy (12 B), plus 4 block-sized float temporaries of the largest block."""
+    """Bytes :func:`pauli_sparse` holds at its peak: the CSR arrays (12 B per block entry: value and
+    column index) and 8 block-sized temporaries of the largest block (|S̃|², mask, indices, rates)."""
     n = [float(b[2].size) for blocks in blocks_per_bath for b in blocks.values()]
-    return 28.0 * sum(n) + 32.0 * max(n, default=0.0)
+    return 12.0 * sum(n) + 64.0 * max(n, default=0.0)
 
 
 def _rates(bath, omega: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -101,34 +101,49 @@ def pauli_sparse(eb, couplings, names, symmetric: bool = False) -> sp.csr_array:
         raise InputError("the symmetrised Pauli matrix needs all baths at one β")
     config.check_memory(pauli_sparse_bytes([b for b, _ in couplings]),
                         f"the sparse Pauli rate matrix (d = {d})", "fewer sites")
-    rows, cols, vals = [], [], []
+    def entries(r, c, blk):
+        """|S̃|² of a block and the mask of its off-diagonal nonzero entries."""
+        P = blk.real ** 2 + blk.imag ** 2 if np.iscomplexobj(blk) else blk * blk
+        mask = P != 0
+        mask &= r[:, None] != c[None, :]
+        return P, mask
+
+    # the CSR arrays are filled in place (no COO triples): first the entries of every row
+    per_row = np.ones(d, dtype=np.int64)            # the diagonal
+    for blocks, _ in couplings:
+        for r, c, blk in blocks.values():
+            per_row[r] += entries(r, c, blk)[1].sum(axis=1)
+    indptr = np.zeros(d + 1, dtype=np.int64)
+    np.cumsum(per_row, out=indptr[1:])
+    index_dtype = np.int32 if indptr[-1] < 2 ** 31 else np.int64
+    indices = np.empty(int(indptr[-1]), dtype=index_dtype)
+    data = np.empty(int(indptr[-1]))
+    fill = indptr[:-1].copy()                       # next free slot of each row
     diag = np.zeros(d)
     for (blocks, bath), name in zip(couplings, names):
         for r, c, blk in blocks.values():
-            P = blk.real ** 2 + blk.imag ** 2 if np.iscomplexobj(blk) else blk * blk
-            mask = P != 0
-            mask &= r.astype(np.int32)[:, None] != c.astype(np.int32)[None, :]
-            m = np.broadcast_to(r.astype(np.int32)[:, None], P.shape)[mask]
-            n = np.broadcast_to(c.astype(np.int32)[None, :], P.shape)[mask]
-            if m.size == 0:
+            P, mask = entries(r, c, blk)
+            k = mask.sum(axis=1)
+            if not k.any():
                 continue
+            n = np.broadcast_to(c[None, :], P.shape)[mask]
+            m = np.repeat(r, k)
             Pv = P[mask]
             del P, mask
             rate, sym = _rates(bath, e[n] - e[m], name)
             w = rate * Pv
             diag -= np.bincount(n, weights=w, minlength=d)
-            rows.append(m)
-            cols.append(n)
-            vals.append(sym * Pv if symmetric else w)
-            del rate, sym, w, Pv
-    idx = np.arange(d, dtype=np.int32)
-    R = np.concatenate(rows + [idx])
-    del rows
-    C = np.concatenate(cols + [idx])
-    del cols
-    V = np.concatenate(vals + [diag])
-    del vals
-    return sp.csr_array(sp.coo_array((V, (R, C)), shape=(d, d)))
+            pos = np.repeat(fill[r] - (np.cumsum(k) - k), k) + np.arange(m.shape[0])
+            indices[pos] = n
+            data[pos] = sym * Pv if symmetric else w
+            fill[r] += k
+            del rate, sym, w, Pv, pos, m, n
+    indices[fill] = np.arange(d)
+    data[fill] = diag
+    W = sp.csr_array((data, indices, indptr.astype(index_dtype)), shape=(d, d))
+    if len(couplings) > 1:
+        W.sum_duplicates()
+    return W
 
 
 def sparse_components(W: sp.csr_array) -> int:
