@@ -42,7 +42,6 @@ from scipy.sparse.csgraph import connected_components
 from scipy.sparse.linalg import eigsh
 
 from ... import config
-from ..._checks import hermiticity_error
 from ...classical.rate_matrix import RateMatrix
 from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
@@ -291,7 +290,13 @@ class BlockwiseForm:
     # -- the ν = 0 sector ---------------------------------------------------------------------------
     def zero_sector(self):
         """(rows, cols, M0): the ν = 0 units (populations first) and the sparse block of 𝓛 on them
-        (= W for a non-degenerate spectrum); cached."""
+        (= W for a non-degenerate spectrum); cached.
+
+        The coherences |i⟩⟨k| inside a degenerate level have the Bohr frequency 0 (their eigenvector
+        energies agree to the grouping tolerance, i.e. to round-off), so −i[K, ·] vanishes on the whole
+        sector and M0 is the dissipator's block: real for real couplings. It is assembled as W's rows
+        followed by the (few) entries of the coherences (:func:`_merged`), never as COO triples of
+        W's 10⁷–10⁸ rates."""
         if self._zero is not None:
             return self._zero
         d = self.d
@@ -313,8 +318,7 @@ class BlockwiseForm:
         def unit(i, k):
             return order[np.searchsorted(skey, np.asarray(i, np.int64) * d + k)]
 
-        W = self.W.tocoo()
-        R, C, V = [W.row.astype(np.int64)], [W.col.astype(np.int64)], [W.data.astype(complex)]
+        R, C, V = [], [], []
         nL = self.levels.shape[0]
         for c in self.data:
             i, j, tv, _ = c.special
@@ -328,7 +332,7 @@ class BlockwiseForm:
             R.append(unit(i[a], i[b]))
             C.append(unit(j[a], j[b]))
             V.append(tv[a] * np.conj(tv[b]))
-        # −½(G_ij δ_kl + δ_ij G_lk) − i n (E_i − E_k) δ on the units with a coherence
+        # −½(G_ij δ_kl + δ_ij G_lk) on the units with a coherence
         for A in np.flatnonzero(deg > 1):
             m = np.arange(start[A], start[A] + deg[A])
             GA = self.G_deg[m][:, m].toarray()
@@ -343,26 +347,12 @@ class BlockwiseForm:
                 pp = (ri == rk) & (ci == ck)
                 R.append(unit(m[ri[~pp]], m[rk[~pp]]))
                 C.append(unit(m[ci[~pp]], m[ck[~pp]]))
-                V.append(val[~pp].astype(complex))
-            off = np.flatnonzero(np.arange(n)[:, None] != np.arange(n)[None, :])
-            pi, qi = np.divmod(off, n)
-            u = unit(m[pi], m[qi])
-            R.append(u)
-            C.append(u)
-            V.append(-1j * self.h * (self.E[m[pi]] - self.E[m[qi]]))
-        R, C, V = np.concatenate(R), np.concatenate(C), np.concatenate(V)
-        M0 = sp.csr_array(sp.coo_array((V, (R, C)), shape=(n0, n0)))
-        M0 = _real_if_possible(M0)
+                V.append(val[~pp])
+        E = sp.csr_array(sp.coo_array((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(n0, n0)))
+        E.sum_duplicates()
+        M0 = _real_if_possible(_merged(self.W, E))
         self._zero = (rows, cols, M0)
         return self._zero
-
-    def _zero_dissipative(self):
-        """The ν = 0 block of 𝓓 = 𝓛 + i[K, ·]: M0 without −i n(E_i − E_k) on the coherences."""
-        rows, cols, M0 = self.zero_sector()
-        if not self.degenerate or self.h == 0:
-            return M0
-        shift = sp.diags_array(-1j * self.h * (self.E[rows] - self.E[cols]))
-        return _real_if_possible(sp.csr_array(M0 - shift))
 
     # -- links between level pairs (degenerate Bohr frequencies) ------------------------------------
     def links(self):
@@ -539,8 +529,7 @@ class BlockwiseForm:
         """The squared norms of :meth:`DaviesGenerator.structured_balance`, sector by sector."""
         acc = _ScaledSums()
         rows, cols, M0 = self.zero_sector()
-        D0 = self._zero_dissipative()
-        _add_sparse(acc, M0, D0, lp, s, rows, cols)
+        _add_sparse(acc, M0, M0, lp, s, rows, cols)        # no coherent part on the ν = 0 sector
         sig = np.zeros(rows.shape[0])
         sig[: self.d] = np.exp(lp)
         out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
@@ -574,16 +563,10 @@ class BlockwiseForm:
         return zero_sector_state(M0.toarray().astype(complex), layout, k)
 
     def _scaled_zero(self, lp):
-        """The KMS-scaled ν = 0 block M̂0 (entries e^{(lp_j + lp_l − lp_i − lp_k)/4}), Hermitised, or
-        None when it is not Hermitian."""
+        """The KMS-scaled ν = 0 block M̂0 (entries e^{(lp_j + lp_l − lp_i − lp_k)/4}), or None when it
+        is not Hermitian (:func:`_kms_hermitian`)."""
         rows, cols, M0 = self.zero_sector()
-        coo = M0.tocoo()
-        g = (lp[rows] + lp[cols]) / 4
-        data, _ = log_scaled(coo.data, g[coo.col] - g[coo.row], shift=0.0)
-        Mh = sp.csr_array((data, (coo.row, coo.col)), shape=M0.shape)
-        if hermiticity_error(Mh) > 1e-12:
-            return None
-        return sp.csr_array((Mh + Mh.conj().T) * 0.5)
+        return _kms_hermitian(M0, (lp[rows] + lp[cols]) / 4)
 
     def kernel_dim(self, betas) -> int:
         """dim ker 𝓛 = dim ker M0: rate-graph components (non-degenerate, finite β), else the exact
@@ -630,6 +613,62 @@ class BlockwiseForm:
         return max(float(min(gaps)), 0.0)
 
 
+def _kms_hermitian(M: sp.csr_array, g: np.ndarray, tol: float = 1e-12) -> sp.csr_array | None:
+    """M̂ = (M ∘ e^{g_n − g_m})_mn, or None when it is not Hermitian.
+
+    M is the ν = 0 block of a Davies generator whose baths share one finite β; KMS detailed balance
+    makes M̂ Hermitian up to round-off. That is verified on two random vectors v (E‖Av‖² = ‖A‖_F²):
+    ‖(M̂ − M̂†)v‖ ≤ 2·tol·‖M̂‖_F, with M̂†v = conj(M̂ᵀ conj v) from M̂ itself (a CSC view, no transposed
+    copy). M̂ is scaled in row chunks (log domain, no overflow): one matrix of M's size is allocated
+    (a d = 16384 Pauli matrix: 7.5·10⁷ rates, 0.9 GB)."""
+    Mh = sp.csr_array(M, copy=True)
+    for r0, r1, a, b in _row_chunks(Mh):
+        rows = np.repeat(np.arange(r0, r1), np.diff(Mh.indptr[r0:r1 + 1]))
+        Mh.data[a:b] = log_scaled(Mh.data[a:b], g[Mh.indices[a:b]] - g[rows], shift=0.0)[0]
+    frobenius = math.sqrt(sum(_sumsq(Mh.data[a:b]) for _, _, a, b in _row_chunks(Mh)))
+    rng = np.random.default_rng(0)
+    for _ in range(2):
+        v = rng.standard_normal(Mh.shape[0])
+        if np.linalg.norm(Mh @ v - np.conj(Mh.T @ v)) > 2 * tol * frobenius:
+            return None
+    return Mh
+
+
+def _merged(W: sp.csr_array, E: sp.csr_array) -> sp.csr_array:
+    """W (d×d, the top-left block) plus E (n0×n0, no entry at W's positions) as one n0×n0 csr,
+    filled in place: each row holds W's entries, then E's (in row chunks: no COO triples)."""
+    d, n0 = W.shape[0], E.shape[0]
+    w_count = np.zeros(n0, dtype=np.int64)
+    w_count[:d] = np.diff(W.indptr)
+    e_count = np.diff(E.indptr).astype(np.int64)
+    indptr = np.zeros(n0 + 1, dtype=np.int64)
+    np.cumsum(w_count + e_count, out=indptr[1:])
+    nnz = int(indptr[-1])
+    index_dtype = np.int32 if max(nnz, n0) < 2 ** 31 else np.int64
+    indices = np.empty(nnz, dtype=index_dtype)
+    data = np.empty(nnz, dtype=np.result_type(W.dtype, E.dtype))
+    for r0, r1, a, b in _row_chunks(W):
+        rows = np.repeat(np.arange(r0, r1), np.diff(W.indptr[r0:r1 + 1]))
+        pos = indptr[rows] + (np.arange(a, b) - W.indptr[rows])
+        indices[pos] = W.indices[a:b]
+        data[pos] = W.data[a:b]
+    rows = np.repeat(np.arange(n0), e_count)
+    pos = indptr[rows] + w_count[rows] + (np.arange(E.nnz) - E.indptr[rows])
+    indices[pos] = E.indices
+    data[pos] = E.data
+    return sp.csr_array((data, indices, indptr.astype(index_dtype)), shape=(n0, n0))
+
+
+def _row_chunks(A: sp.csr_array):
+    """(r0, r1, a, b): consecutive row ranges of A holding ≈ ``_CHUNK`` entries, and their entries'
+    range a:b in A.data."""
+    n = A.shape[0]
+    step = max(1, int(n * _CHUNK // max(A.nnz, 1)))
+    for r0 in range(0, n, step):
+        r1 = min(n, r0 + step)
+        yield r0, r1, int(A.indptr[r0]), int(A.indptr[r1])
+
+
 def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
     """A csr matrix with an identically zero imaginary part as a real one (its own arrays)."""
     if np.iscomplexobj(A.data) and not np.any(A.data.imag):
@@ -657,9 +696,7 @@ def _add_sparse(acc: _ScaledSums, M, D, lp, s, rows, cols) -> None:
             continue
         At = sp.csr_array(A.conj().T)
         n = A.shape[0]
-        step = max(1, int(n * _CHUNK // A.nnz))
-        for r0 in range(0, n, step):
-            r1 = min(n, r0 + step)
+        for r0, r1, _, _ in _row_chunks(A):
             (ri, ci, di, xi), (rj, cj, dj, xj) = (_scaled_rows(B, r0, r1, lp, s, rows, cols, swap)
                                                   for B, swap in ((A, False), (At, True)))
             c = max(max_log_magnitude(di, xi), max_log_magnitude(dj, xj))

@@ -134,7 +134,12 @@ def top_gap(What, k: int, log_p: np.ndarray) -> float:
         # Gershgorin: c ≥ max_n Σ_m |Ŵ_mn| bounds |λ|; for a dense Pauli matrix (off-diagonal
         # rates ≥ 0) the column sum Σ_m Ŵ_mn − 2Ŵ_nn is that, without a d×d |Ŵ|
         if sp.issparse(What):
-            c = 1.01 * float(np.max(abs(What).sum(axis=0)))
+            What = sp.csr_array(What)
+            col = np.zeros(d)
+            for a in range(0, What.nnz, 1 << 22):      # Σ_m |Ŵ_mn| in chunks: no |Ŵ| copy
+                col += np.bincount(What.indices[a:a + (1 << 22)], weights=np.abs(What.data[a:a + (1 << 22)]),
+                                   minlength=d)
+            c = 1.01 * float(np.max(col))
         else:
             c = 1.01 * float(np.max(What.sum(axis=0) - 2 * np.diagonal(What)))
         op = LinearOperator((d, d), matvec=lambda x: What @ x - c * u * (u @ x), dtype=What.dtype)
