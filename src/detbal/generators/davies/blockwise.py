@@ -65,12 +65,16 @@ def frequency_groups(levels: np.ndarray, tol: float) -> tuple[np.ndarray, np.nda
         (lo, hi): (G,) smallest and largest gap of each such group, ascending. A gap belongs to group g
         iff lo[g] ≤ gap ≤ hi[g]; every other gap is alone in its group.
     Raises:
-        MemoryBudgetError: 11 bytes per level pair exceed the budget.
+        MemoryBudgetError: the sorted gaps and their closeness flags (9 bytes per level pair) exceed
+            the budget.
+
+    Memory: the T sorted gaps (8 B each), one flag per gap, and the groups (16 B each, returned);
+    the runs are found in chunks of ``_CHUNK`` gaps.
     """
     L = np.asarray(levels, dtype=float)
     n = L.shape[0]
     T = n * (n - 1) // 2
-    config.check_memory(11.0 * T, f"the sorted Bohr frequencies ({T} level pairs)", _ADVICE)
+    config.check_memory(9.0 * T, f"the sorted Bohr frequencies ({T} level pairs)", _ADVICE)
     if T < 2:
         return np.zeros(0), np.zeros(0)
     gaps = np.empty(T)
@@ -79,15 +83,17 @@ def frequency_groups(levels: np.ndarray, tol: float) -> tuple[np.ndarray, np.nda
         np.subtract(L[a + 1:], L[a], out=gaps[off:off + n - 1 - a])
         off += n - 1 - a
     gaps.sort()
-    close = np.empty(T + 1, dtype=np.int8)
-    close[0] = close[T] = 0
+    close = np.zeros(T + 1, dtype=bool)      # close[k], 1 ≤ k < T: gaps k − 1 and k closer than tol
     for a in range(0, T - 1, _CHUNK):
         b = min(T - 1, a + _CHUNK)
         close[a + 1:b + 1] = (gaps[a + 1:b + 1] - gaps[a:b]) <= tol
-    edge = np.diff(close)           # +1 where a run of close neighbours starts, −1 after it ends
-    del close
-    starts, ends = np.flatnonzero(edge == 1), np.flatnonzero(edge == -1)
-    return gaps[starts].copy(), gaps[ends].copy()
+    lo, hi = [], []
+    for a in range(0, T, _CHUNK):           # a run close[s + 1 … e] = True is the group of gaps s … e
+        c = close[a:min(T, a + _CHUNK) + 1]
+        lo.append(gaps[a + np.flatnonzero(c[1:] & ~c[:-1])])
+        hi.append(gaps[a + np.flatnonzero(c[:-1] & ~c[1:])])
+    del close, gaps
+    return np.concatenate(lo), np.concatenate(hi)
 
 
 def transition_codes(levels, lab, groups, i, j) -> tuple[np.ndarray, np.ndarray]:
