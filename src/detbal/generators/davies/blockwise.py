@@ -281,6 +281,7 @@ class BlockwiseForm:
         self.degenerate = bool(np.any(self.deg > 1))
         self._links = None
         self._zero = None
+        self.scalar_top = None          # max Re λ of the scalar coherences, set by a pass of scalar_chunks
 
     @property
     def groups(self):
@@ -509,26 +510,35 @@ class BlockwiseForm:
         return self._lsu
 
     def scalar_chunks(self):
-        """Yield (first row, λ chunk) over all coherences |i⟩⟨k|, rows in chunks: λ_ik of the scalar ones
-        (two simple levels, not linked), NaN elsewhere (the ν = 0 sector and the blocks)."""
+        """Yield (first row, Re λ, Im λ) over all coherences |i⟩⟨k|, rows in chunks: λ_ik of the scalar
+        ones (two simple levels, not linked), 0 elsewhere (the ν = 0 sector and the blocks); Im λ is
+        None without a coherent part. A complete pass records max Re λ over the scalar coherences
+        (``scalar_top``, used by :meth:`gap`), so a certificate and a gap scan the d² coherences once."""
         d, lab = self.d, self.lab
         simple = self.deg[lab] == 1
         linked = self._linked_simple_units()
         step = max(1, _CHUNK // max(d, 1))
         t0 = [c.t0.diagonal() for c in self.data]
+        top = -math.inf
         for r0 in range(0, d, step):
             r = np.arange(r0, min(d, r0 + step))
             re = -0.5 * (self.g[r][:, None] + self.g[None, :])
             for t in t0:
                 re += t[r][:, None] * t[None, :]
-            lam = re - 1j * self.h * (self.E[r][:, None] - self.E[None, :]) if self.h else re.astype(complex)
             bad = (lab[r][:, None] == lab[None, :]) | ~simple[r][:, None] | ~simple[None, :]
             a, b = np.searchsorted(linked, [r0 * d, (r[-1] + 1) * d])
             if b > a:
                 i, k = np.divmod(linked[a:b], d)
                 bad[i - r0, k] = True
-            lam[bad] = np.nan
-            yield r0, lam
+            re[bad] = -math.inf
+            top = max(top, float(re.max(initial=-math.inf)))
+            re[bad] = 0.0
+            im = None
+            if self.h:
+                im = -self.h * (self.E[r][:, None] - self.E[None, :])
+                im[bad] = 0.0
+            yield r0, re, im
+        self.scalar_top = top
 
     # -- what the generator needs -----------------------------------------------------------------------
     def balance_norms(self, lp: np.ndarray, s: float) -> dict:
@@ -539,8 +549,8 @@ class BlockwiseForm:
         sig = np.zeros(rows.shape[0])
         sig[: self.d] = np.exp(lp)
         out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
-        for _, lam in self.scalar_chunks():
-            acc.add_coherences(np.nan_to_num(lam, nan=0.0))
+        for _, re, im in self.scalar_chunks():
+            acc.add_coherence_parts(re, im)
         return add_stacks_and_finish(acc, self.blocks(), lp, s, out)
 
     def pauli_stationary(self) -> np.ndarray:
@@ -610,9 +620,10 @@ class BlockwiseForm:
             ev = np.linalg.eigvals(M0.toarray())
             rest = ev[np.argsort(np.abs(ev))][k:]
             gaps.append(-float(np.max(rest.real)) if rest.size else math.inf)
-        top = -math.inf
-        for _, lam in self.scalar_chunks():
-            top = max(top, float(np.nanmax(lam.real, initial=-math.inf)))
+        if self.scalar_top is None:
+            for _ in self.scalar_chunks():
+                pass
+        top = self.scalar_top
         gaps.append(-top)
         lp = log_p if beta is not None and math.isfinite(beta) else None
         gaps += [stack_gap(st, lp) for st in self.blocks()]

@@ -94,16 +94,22 @@ class _ScaledSums:
             self._put(key, v, c)
 
     def add_coherences(self, lam) -> None:
-        """1-element sectors |i⟩⟨k| ↦ λ_ik |i⟩⟨k|: unscaled (exponent 0); 𝓓̂ has Re λ, 𝓛̂ − 𝓛̂† is 2i Im λ."""
-        for part, group, keys in ((lam, "hat", ("norm_hat",)), (lam.imag, "hat", ("antisym",)),
-                                  (lam.real, "dis", ("dissipative_norm",))):
+        """1-element sectors |i⟩⟨k| ↦ λ_ik |i⟩⟨k| (complex λ): :meth:`add_coherence_parts`."""
+        self.add_coherence_parts(lam.real, lam.imag)
+
+    def add_coherence_parts(self, re, im=None) -> None:
+        """1-element sectors |i⟩⟨k| ↦ λ_ik |i⟩⟨k|, λ = re + i·im (im None: real): unscaled (exponent
+        0); ‖𝓛̂‖² gets |λ|², ‖𝓓̂‖² gets (Re λ)², ‖𝓛̂ − 𝓛̂†‖² gets |2i Im λ|², 𝓓̂ − 𝓓̂† nothing."""
+        parts = [(re, "hat", "norm_hat", 1.0), (re, "dis", "dissipative_norm", 1.0)]
+        if im is not None:
+            parts += [(im, "hat", "norm_hat", 1.0), (im, "hat", "antisym", 4.0)]
+        for part, group, key, factor in parts:
             top = float(np.abs(part).max(initial=0.0))
             if top == 0:
                 continue
             c = math.log(top)
             self._rescale(group, c)
-            unit = part / top
-            self._put(keys[0], (4.0 if keys[0] == "antisym" else 1.0) * _sumsq(unit), c)
+            self._put(key, factor * _sumsq(part / top), c)
 
 
 def balance_norms(form, lp: np.ndarray, s: float) -> dict:
