@@ -217,9 +217,10 @@ class CouplingData:
             keep = transition_codes(levels, lab, groups, i, j)[1] | touch[i] | touch[j]
             count += int(np.count_nonzero(keep))
             kept_bits.append(np.packbits(keep))
-        config.check_memory(56.0 * count, f"the {count} transitions of bath {name!r} in degenerate Bohr groups or "
-                            f"levels (d = {d})", _ADVICE)
         dtype = np.result_type(float, *(blk.dtype for _, _, blk in blocks.values()))
+        # stored: i, j (int32), T_ij and the code (int64), in arrays allocated once
+        config.check_memory((16.0 + np.dtype(dtype).itemsize) * count, f"the {count} transitions of bath {name!r} "
+                            f"in degenerate Bohr groups or levels (d = {d})", _ADVICE)
         special = (np.empty(count, np.int32), np.empty(count, np.int32), np.empty(count, dtype),
                    np.empty(count, np.int64))
         at = 0
@@ -331,9 +332,11 @@ class BlockwiseForm:
             i, j, tv, _ = c.special
             t = (deg[lab[i]] > 1) | (deg[lab[j]] > 1)
             i, j, tv = i[t], j[t], tv[t]
-            config.check_memory(40.0 * float(np.sum(np.bincount(lab[i].astype(np.int64) * nL + lab[j]) ** 2.0)),
-                                f"the jump terms of the ν = 0 sector (d = {d})", _ADVICE)
-            a, b = _within_groups(lab[i].astype(np.int64) * nL + lab[j])
+            level_pair = lab[i].astype(np.int64) * nL + lab[j]
+            sizes = np.unique(level_pair, return_counts=True)[1].astype(float)   # (not a bincount over nL² pairs)
+            config.check_memory(40.0 * float(np.sum(sizes * sizes)), f"the jump terms of the ν = 0 sector (d = {d})",
+                                _ADVICE)
+            a, b = _within_groups(level_pair)
             ik_pop = (i[a] == i[b]) & (j[a] == j[b])
             a, b = a[~ik_pop], b[~ik_pop]
             R.append(unit(i[a], i[b]))
