@@ -589,17 +589,19 @@ class BlockwiseForm:
 
     def kernel_dim(self, betas) -> int:
         """dim ker 𝓛 = dim ker M0: rate-graph components (non-degenerate, finite β), else the exact
-        block nullity of the sparse M0; beyond the budget, at one finite β, the zero eigenvalues of
-        the Hermitian M̂0 counted by Lanczos."""
+        block nullity of the sparse ν = 0 block — at one finite β of the Hermitian KMS-scaled M̂0
+        (similar to M0: the same nullity; eigenvalues instead of an SVD), else of M0; beyond the
+        budget, at one finite β, the zero eigenvalues of M̂0 counted by Lanczos."""
         M0 = self.zero_sector()[2]
         finite = all(math.isfinite(b) for b in betas)
         if not self.degenerate and finite:
             return sparse_components(M0)
+        one_beta = finite and len(set(betas)) == 1
+        Mh = self._scaled_zero(log_gibbs_populations(self.eb, betas[0])) if one_beta else None
         try:
-            return block_nullity(M0)
+            return block_nullity(M0) if Mh is None else block_nullity(Mh, hermitian=True)
         except MemoryBudgetError as exc:
             err = exc
-        Mh = self._scaled_zero(log_gibbs_populations(self.eb, betas[0])) if finite and len(set(betas)) == 1 else None
         if Mh is None:
             raise err
         scale = float(np.max(abs(Mh).sum(axis=0)))
