@@ -483,13 +483,16 @@ class BlockwiseForm:
                     yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
         # unlinked level pairs with a degenerate level: (A, C) for degenerate A, and (C, A) for simple C
         lv = np.arange(nL)
+        if keys.size:   # the linked pairs (A, P) are keys[A·nL ≤ key < (A+1)·nL]; (P, A) those of tkeys
+            key_a, key_c = np.divmod(keys, nL)
+            tkeys = np.sort(key_c * nL + key_a)
         for A in np.flatnonzero(deg > 1):
             for orient in (0, 1):
                 partners = lv[lv != A] if orient == 0 else lv[(lv != A) & (deg == 1)]
-                pk_ = A * nL + partners if orient == 0 else partners * nL + A
-                if keys.size:       # keys is sorted: membership by binary search
-                    at = np.minimum(np.searchsorted(keys, pk_), keys.size - 1)
-                    partners = partners[keys[at] != pk_]
+                if keys.size:
+                    ks = keys if orient == 0 else tkeys
+                    lo, hi = np.searchsorted(ks, [A * nL, (A + 1) * nL])
+                    partners = partners[~np.isin(partners, ks[lo:hi] - A * nL)]
                 for m in np.unique(deg[partners]):
                     ps = partners[deg[partners] == m]
                     n = int(deg[A] * m)
