@@ -283,6 +283,7 @@ class BlockwiseForm:
         self._links = None
         self._zero = None
         self.scalar_top = None          # max Re λ of the scalar coherences, set by a pass of scalar_chunks
+        self._scalar_sums = None        # their squared norms (:class:`_ScaledSums`), the same for every σ and s
 
     @property
     def groups(self):
@@ -555,8 +556,11 @@ class BlockwiseForm:
         sig = np.zeros(rows.shape[0])
         sig[: self.d] = np.exp(lp)
         out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
-        for _, re, im in self.scalar_chunks():
-            acc.add_coherence_parts(re, im)
+        if self._scalar_sums is None:     # a 1×1 sector is unscaled (exponent 0): its sums depend on no σ, no s
+            self._scalar_sums = _ScaledSums()
+            for _, re, im in self.scalar_chunks():
+                self._scalar_sums.add_coherence_parts(re, im)
+        acc.merge(self._scalar_sums)
         return add_stacks_and_finish(acc, self.blocks(), lp, s, out)
 
     def pauli_stationary(self) -> np.ndarray:

@@ -54,6 +54,14 @@ class _ScaledSums:
         if value:
             self.sums[key] += value * math.exp(2 * (c - self.scale[self._GROUP[key]]))
 
+    def merge(self, other: "_ScaledSums") -> None:
+        """Add the sums accumulated in ``other`` (each group at its own scale)."""
+        for key, group in self._GROUP.items():
+            c = other.scale[group]
+            if np.isfinite(c):
+                self._rescale(group, c)
+                self._put(key, other.sums[key], c)
+
     def add(self, M, D, x) -> None:
         """Blocks M (the generator) and D (its dissipative part), scaled entrywise by e^{x}:
         adds ‖M̂‖², ‖D̂ − D̂†‖², ‖D̂‖², ‖M̂ − M̂†‖² (the last two axes are the block's)."""
