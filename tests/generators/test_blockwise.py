@@ -120,3 +120,20 @@ def test_lamb_shift_is_refused_without_tables(monkeypatch):
     assert L.uses_blockwise
     with pytest.raises(InputError, match="Lamb shift"):
         L.structured_balance(log_gibbs_populations(L.eigenbasis, 1.0), 0.5)
+
+
+def test_blockwise_budget_counts_what_the_generator_already_holds(monkeypatch):
+    # a budget above the stored transitions alone but below them plus the eigenvectors, the Pauli
+    # matrix and the Bohr groups the generator holds at that moment refuses them
+    _, Lb = _block(7, "uniform", False, monkeypatch)
+    form = Lb._blockwise()
+    c = form.data[0]
+    stored = float(sum(a.nbytes for a in c.special))
+    held = blockwise._held(Lb.eigenbasis, c.W, *form.groups)
+    assert held > 0 and stored > 0
+    _, fresh = _block(7, "uniform", False, monkeypatch)
+    coupling = fresh._blockwise().data[0]          # its Pauli matrix is built, its transitions are not
+    monkeypatch.setattr(config, "memory_budget", stored + 0.5 * held)
+    with pytest.raises(MemoryBudgetError, match="already holds") as err:
+        coupling.special  # noqa: B018
+    assert err.value.required == pytest.approx(stored + held, rel=1e-12)

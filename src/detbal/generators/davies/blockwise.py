@@ -112,6 +112,22 @@ def transition_codes(levels, lab, groups, i, j) -> tuple[np.ndarray, np.ndarray]
     return np.where(la == lb, 0, np.where(lb > la, base, -base)), multi
 
 
+def _held(eb, *arrays) -> float:
+    """Bytes the blockwise form already holds: the eigenvectors and the given arrays or sparse
+    matrices. A budget check of a new allocation adds them, so the budget bounds what the generator
+    holds at once, not each array alone."""
+    total = float(eb.sectors.nbytes()) if eb.sectors is not None else 0.0
+    for a in arrays:
+        if sp.issparse(a):
+            total += float(a.data.nbytes + a.indices.nbytes + a.indptr.nbytes)
+        elif a is not None:
+            total += float(np.asarray(a).nbytes)
+    return total
+
+
+_HELD = "with what the generator already holds (eigenvectors, Pauli matrix, Bohr groups, transitions)"
+
+
 def _search_right(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
     """``np.searchsorted(sorted_values, x, side="right")`` with the needles sorted first: ordered
     needles keep the binary search in cache (3× faster for 4·10⁶ needles in 10⁶ values)."""
@@ -219,8 +235,9 @@ class CouplingData:
             kept_bits.append(np.packbits(keep))
         dtype = np.result_type(float, *(blk.dtype for _, _, blk in blocks.values()))
         # stored: i, j (int32), T_ij and the code (int64), in arrays allocated once
-        config.check_memory((16.0 + np.dtype(dtype).itemsize) * count, f"the {count} transitions of bath {name!r} "
-                            f"in degenerate Bohr groups or levels (d = {d})", _ADVICE)
+        config.check_memory(_held(eb, self.W, *groups) + (16.0 + np.dtype(dtype).itemsize) * count,
+                            f"the {count} transitions of bath {name!r} in degenerate Bohr groups or levels "
+                            f"(d = {d}), {_HELD},", _ADVICE)
         special = (np.empty(count, np.int32), np.empty(count, np.int32), np.empty(count, dtype),
                    np.empty(count, np.int64))
         at = 0
@@ -289,6 +306,14 @@ class BlockwiseForm:
     def groups(self):
         return self._group_fn()
 
+    def _held_bytes(self) -> float:
+        """Bytes this form holds (:func:`_held`): eigenvectors, Pauli matrices, Bohr groups (computed
+        by the time a transition is stored) and the stored transitions of every bath."""
+        arrays = [c.W for c in self.data] + ([self.W] if len(self.data) > 1 else []) + list(self.groups)
+        for c in self.data:
+            arrays += list(c._special or ())
+        return _held(self.eb, *arrays)
+
     @property
     def G_deg(self) -> sp.csr_array:
         """G = Σ_b G_b inside the degenerate levels (sparse, (d, d))."""
@@ -335,8 +360,8 @@ class BlockwiseForm:
             i, j, tv = i[t], j[t], tv[t]
             level_pair = lab[i].astype(np.int64) * nL + lab[j]
             sizes = np.unique(level_pair, return_counts=True)[1].astype(float)   # (not a bincount over nL² pairs)
-            config.check_memory(40.0 * float(np.sum(sizes * sizes)), f"the jump terms of the ν = 0 sector (d = {d})",
-                                _ADVICE)
+            config.check_memory(self._held_bytes() + 40.0 * float(np.sum(sizes * sizes)),
+                                f"the jump terms of the ν = 0 sector (d = {d}), {_HELD},", _ADVICE)
             a, b = _within_groups(level_pair)
             ik_pop = (i[a] == i[b]) & (j[a] == j[b])
             a, b = a[~ik_pop], b[~ik_pop]
@@ -379,9 +404,9 @@ class BlockwiseForm:
             m &= code != 0
             i, j, tv, code = i[m], j[m], tv[m], code[m]
             counts = np.unique(code, return_counts=True)[1].astype(float)
-            config.check_memory(56.0 * float(np.sum(counts * counts)),
+            config.check_memory(self._held_bytes() + 56.0 * float(np.sum(counts * counts)),
                                 f"the couplings of {int(counts.sum())} transitions of bath {c.name!r} in degenerate "
-                                f"Bohr groups (d = {self.d})", _ADVICE)
+                                f"Bohr groups (d = {self.d}), {_HELD},", _ADVICE)
             a, b = _within_groups(code)
             a, b = a[a != b], b[a != b]
             ai, ak, ci, ck = i[a], i[b], j[a], j[b]
