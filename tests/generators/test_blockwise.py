@@ -11,8 +11,8 @@ from test_conserved import CASES, chain, couplings, magnetisation
 import detbal as db
 from detbal import config
 from detbal.errors import InputError, MemoryBudgetError
-from detbal.generators.davies import sectors as bohr
 from detbal.generators.davies import blockwise
+from detbal.generators.davies import sectors as bohr
 from detbal.generators.davies.blockwise import frequency_groups, transition_codes
 from detbal.generators.davies.generator import davies_bytes
 from detbal.states import log_gibbs_populations

@@ -216,7 +216,7 @@ class CouplingData:
         blocks = coupling_blocks(eb, self._S)
         touch = deg[lab] > 1
 
-        def chunks():
+        def chunks(blocks):
             """(sub-block, i, j, I, J) chunk by chunk over the sector-pair blocks: the nonzero entries
             (I, J) of the sub-block and their eigenvector indices i, j."""
             for rows, cols, blk in blocks.values():
@@ -229,7 +229,7 @@ class CouplingData:
         # count first (no storage but one bit per transition), so that a refusal comes before
         # anything large is allocated
         kept_bits, count = [], 0
-        for _, i, j, _, _ in chunks():
+        for _, i, j, _, _ in chunks(blocks):
             keep = transition_codes(levels, lab, groups, i, j)[1] | touch[i] | touch[j]
             count += int(np.count_nonzero(keep))
             kept_bits.append(np.packbits(keep))
@@ -241,7 +241,7 @@ class CouplingData:
         special = (np.empty(count, np.int32), np.empty(count, np.int32), np.empty(count, dtype),
                    np.empty(count, np.int64))
         at = 0
-        for bits, (sub, i, j, I, J) in zip(kept_bits, chunks()):
+        for bits, (sub, i, j, I, J) in zip(kept_bits, chunks(blocks)):
             keep = np.unpackbits(bits, count=i.shape[0]).astype(bool)
             i, j = i[keep], j[keep]
             if i.size == 0:

@@ -54,7 +54,7 @@ class _ScaledSums:
         if value:
             self.sums[key] += value * math.exp(2 * (c - self.scale[self._GROUP[key]]))
 
-    def merge(self, other: "_ScaledSums") -> None:
+    def merge(self, other: _ScaledSums) -> None:
         """Add the sums accumulated in ``other`` (each group at its own scale)."""
         for key, group in self._GROUP.items():
             c = other.scale[group]
