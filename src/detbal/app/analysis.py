@@ -416,6 +416,8 @@ def analyze(model, beta: float | None = None, step=None, iteration=None) -> Anal
     step("detailed balance w.r.t. the steady state")
     if rho is not None:
         (kss, n3), (gss, n4) = _db_kms_gns(L, state=rho)
+    elif blockwise and kms is not None and gns is not None and np.array_equal(pops, a["gibbs_populations"]):
+        (kss, n3), (gss, n4) = (kms, n1), (gns, n2)   # the steady state is this Gibbs state: the same certificate
     elif pops is not None and a["populations"] is not None:
         (kss, n3), (gss, n4) = _db_kms_gns(L, populations=pops)
     else:
