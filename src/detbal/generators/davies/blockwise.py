@@ -47,7 +47,14 @@ from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ...states import log_gibbs_populations
 from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
-from .sector_kernel import _within_groups, block_nullity, stack_gap, top_gap, zero_sector_state
+from .sector_kernel import (
+    _within_groups,
+    block_nullity,
+    column_abs_sums,
+    stack_gap,
+    top_gap,
+    zero_sector_state,
+)
 from .sectors import BlockStack, _expand_pairs
 from .sparse_pauli import _rates, coupling_blocks, pauli_sparse, sparse_components
 
@@ -577,7 +584,7 @@ class BlockwiseForm:
         """The squared norms of :meth:`DaviesGenerator.structured_balance`, sector by sector."""
         acc = _ScaledSums()
         rows, cols, M0 = self.zero_sector()
-        _add_sparse(acc, M0, M0, lp, s, rows, cols)        # no coherent part on the ν = 0 sector
+        _add_sparse(acc, M0, lp, s, rows, cols)
         sig = np.zeros(rows.shape[0])
         sig[: self.d] = np.exp(lp)
         out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
@@ -636,7 +643,7 @@ class BlockwiseForm:
             err = exc
         if Mh is None:
             raise err
-        scale = float(np.max(abs(Mh).sum(axis=0)))
+        scale = float(np.max(column_abs_sums(Mh)))
         ev = eigsh(Mh, k=min(8, Mh.shape[0] - 1), which="LA", return_eigenvectors=False,
                    v0=np.ones(Mh.shape[0]) / math.sqrt(Mh.shape[0]))
         return int(np.count_nonzero(ev >= -1e-10 * scale))
@@ -676,10 +683,9 @@ def _kms_hermitian(M: sp.csr_array, g: np.ndarray, tol: float = 1e-12) -> sp.csr
     copy). M̂ is scaled in row chunks (log domain, no overflow): one matrix of M's size is allocated
     (a d = 16384 Pauli matrix: 7.5·10⁷ rates, 0.9 GB)."""
     Mh = sp.csr_array(M, copy=True)
-    for r0, r1, a, b in _row_chunks(Mh):
-        rows = np.repeat(np.arange(r0, r1), np.diff(Mh.indptr[r0:r1 + 1]))
+    for _, _, a, b, rows in _row_chunks(Mh):
         Mh.data[a:b] = log_scaled(Mh.data[a:b], g[Mh.indices[a:b]] - g[rows], shift=0.0)[0]
-    frobenius = math.sqrt(sum(_sumsq(Mh.data[a:b]) for _, _, a, b in _row_chunks(Mh)))
+    frobenius = math.sqrt(_sumsq(Mh.data))
     rng = np.random.default_rng(0)
     for _ in range(2):
         v = rng.standard_normal(Mh.shape[0])
@@ -701,8 +707,7 @@ def _merged(W: sp.csr_array, E: sp.csr_array) -> sp.csr_array:
     index_dtype = np.int32 if max(nnz, n0) < 2 ** 31 else np.int64
     indices = np.empty(nnz, dtype=index_dtype)
     data = np.empty(nnz, dtype=np.result_type(W.dtype, E.dtype))
-    for r0, r1, a, b in _row_chunks(W):
-        rows = np.repeat(np.arange(r0, r1), np.diff(W.indptr[r0:r1 + 1]))
+    for _, _, a, b, rows in _row_chunks(W):
         pos = indptr[rows] + (np.arange(a, b) - W.indptr[rows])
         indices[pos] = W.indices[a:b]
         data[pos] = W.data[a:b]
@@ -714,13 +719,18 @@ def _merged(W: sp.csr_array, E: sp.csr_array) -> sp.csr_array:
 
 
 def _row_chunks(A: sp.csr_array):
-    """(r0, r1, a, b): consecutive row ranges of A holding ≈ ``_CHUNK`` entries, and their entries'
-    range a:b in A.data."""
+    """(r0, r1, a, b, rows): consecutive row ranges of A holding ≈ ``_CHUNK`` entries, their entries'
+    range a:b in A.data and the row of each of those entries."""
     n = A.shape[0]
     step = max(1, int(n * _CHUNK // max(A.nnz, 1)))
     for r0 in range(0, n, step):
         r1 = min(n, r0 + step)
-        yield r0, r1, int(A.indptr[r0]), int(A.indptr[r1])
+        yield r0, r1, int(A.indptr[r0]), int(A.indptr[r1]), _entry_rows(A, r0, r1)
+
+
+def _entry_rows(A: sp.csr_array, r0: int, r1: int) -> np.ndarray:
+    """The row of every stored entry of rows r0:r1 of a csr matrix."""
+    return np.repeat(np.arange(r0, r1), np.diff(A.indptr[r0:r1 + 1]))
 
 
 def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
@@ -730,47 +740,40 @@ def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
     return A
 
 
-def _add_sparse(acc: _ScaledSums, M, D, lp, s, rows, cols) -> None:
-    """Add the σ-scaled sparse blocks M and D (same units rows/cols) to the accumulated norms.
+def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols) -> None:
+    """Add the σ-scaled sparse ν = 0 block A (units rows/cols) to the accumulated norms of 𝓛̂ and of
+    𝓓̂: A has no coherent part (:meth:`BlockwiseForm.zero_sector`), so both get the same sums.
 
     In chunks of rows of ≈ ``_CHUNK`` entries: the rows r0:r1 of Â and of Â† (from one conjugate
     transposed copy of A), Â_mn = A_mn e^{x(m, n)} with x of :func:`sigma_exponent`, so that beside A
-    and A† only O(chunk) numbers are held (a d = 16384 Pauli matrix has 7.5·10⁷ rates). D is M when
-    the spectrum has no degenerate level (no coherent part in the ν = 0 sector): its sums are computed
-    once for both groups."""
-    targets = [(M, [("hat", ("norm_hat", "antisym"))])]
-    dis = ("dis", ("dissipative_norm", "dissipative_antisym"))
-    if D is M:
-        targets[0][1].append(dis)
-    else:
-        targets.append((D, [dis]))
-    for A, groups in targets:
-        A = sp.csr_array(A)
-        if A.nnz == 0:
+    and A† only O(chunk) numbers are held (a d = 16384 Pauli matrix has 7.5·10⁷ rates)."""
+    A = sp.csr_array(A)
+    if A.nnz == 0:
+        return
+    At = sp.csr_array(A.conj().T)
+    n = A.shape[0]
+    for r0, r1, _, _, _ in _row_chunks(A):
+        (ri, ci, di, xi), (rj, cj, dj, xj) = (_scaled_rows(B, r0, r1, lp, s, rows, cols, swap)
+                                              for B, swap in ((A, False), (At, True)))
+        c = max(max_log_magnitude(di, xi), max_log_magnitude(dj, xj))
+        if not np.isfinite(c):
             continue
-        At = sp.csr_array(A.conj().T)
-        n = A.shape[0]
-        for r0, r1, _, _ in _row_chunks(A):
-            (ri, ci, di, xi), (rj, cj, dj, xj) = (_scaled_rows(B, r0, r1, lp, s, rows, cols, swap)
-                                                  for B, swap in ((A, False), (At, True)))
-            c = max(max_log_magnitude(di, xi), max_log_magnitude(dj, xj))
-            if not np.isfinite(c):
-                continue
-            hi, hj = log_scaled(di, xi, shift=c)[0], log_scaled(dj, xj, shift=c)[0]
-            shape = (r1 - r0, n)
-            anti = _sumsq((sp.csr_array((hi, (ri, ci)), shape=shape) - sp.csr_array((hj, (rj, cj)), shape=shape)).data)
-            norm = _sumsq(hi)
-            for group, (key_norm, key_anti) in groups:
-                acc._rescale(group, c)
-                acc._put(key_norm, norm, c)
-                acc._put(key_anti, anti, c)
+        hi, hj = log_scaled(di, xi, shift=c)[0], log_scaled(dj, xj, shift=c)[0]
+        shape = (r1 - r0, n)
+        anti = _sumsq((sp.csr_array((hi, (ri, ci)), shape=shape) - sp.csr_array((hj, (rj, cj)), shape=shape)).data)
+        norm = _sumsq(hi)
+        for group, key_norm, key_anti in (("hat", "norm_hat", "antisym"),
+                                          ("dis", "dissipative_norm", "dissipative_antisym")):
+            acc._rescale(group, c)
+            acc._put(key_norm, norm, c)
+            acc._put(key_anti, anti, c)
 
 
 def _scaled_rows(A: sp.csr_array, r0: int, r1: int, lp, s, rows, cols, swap: bool):
     """(local row, column, value, σ-exponent) of the entries in rows r0:r1 of A; ``swap``: A holds
     the entries of 𝓛† (A_mn = conj 𝓛_nm), scaled by x(n, m)."""
     a, b = A.indptr[r0], A.indptr[r1]
-    r = np.repeat(np.arange(r0, r1), np.diff(A.indptr[r0:r1 + 1]))
+    r = _entry_rows(A, r0, r1)
     c = A.indices[a:b]
     if swap:
         x = sigma_exponent(lp, s, rows[c], cols[c], rows[r], cols[r])

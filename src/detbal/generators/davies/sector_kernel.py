@@ -134,12 +134,7 @@ def top_gap(What, k: int, log_p: np.ndarray) -> float:
         # Gershgorin: c ≥ max_n Σ_m |Ŵ_mn| bounds |λ|; for a dense Pauli matrix (off-diagonal
         # rates ≥ 0) the column sum Σ_m Ŵ_mn − 2Ŵ_nn is that, without a d×d |Ŵ|
         if sp.issparse(What):
-            What = sp.csr_array(What)
-            col = np.zeros(d)
-            for a in range(0, What.nnz, 1 << 22):      # Σ_m |Ŵ_mn| in chunks: no |Ŵ| copy
-                col += np.bincount(What.indices[a:a + (1 << 22)], weights=np.abs(What.data[a:a + (1 << 22)]),
-                                   minlength=d)
-            c = 1.01 * float(np.max(col))
+            c = 1.01 * float(np.max(column_abs_sums(What)))
         else:
             c = 1.01 * float(np.max(What.sum(axis=0) - 2 * np.diagonal(What)))
         op = LinearOperator((d, d), matvec=lambda x: What @ x - c * u * (u @ x), dtype=What.dtype)
@@ -159,6 +154,15 @@ def top_gap(What, k: int, log_p: np.ndarray) -> float:
     except np.linalg.LinAlgError:   # MRRR can fail on massively repeated eigenvalues: all of them
         ev = sla.eigh(What, eigvals_only=True, driver="evd", check_finite=False)[d - 1 - k:]
     return -float(ev[0])
+
+
+def column_abs_sums(A) -> np.ndarray:
+    """Σ_m |A_mn| of a sparse matrix, in chunks of 2²² entries (no |A| copy)."""
+    A = sp.csr_array(A)
+    out = np.zeros(A.shape[1])
+    for a in range(0, A.nnz, 1 << 22):
+        out += np.bincount(A.indices[a:a + (1 << 22)], weights=np.abs(A.data[a:a + (1 << 22)]), minlength=A.shape[1])
+    return out
 
 
 def _within_groups(key: np.ndarray):
@@ -272,7 +276,7 @@ def block_nullity(M: sp.csr_array, rtol: float = _NULL_RTOL, hermitian: bool = F
             np.add.at(diag, er[on], ev[on])
             total += int(np.count_nonzero(np.abs(diag[np.isin(lab, comps)]) <= rtol * scale))
             continue
-        dtype = np.result_type(M.dtype, np.float64)      # a real M: real SVD, 4× cheaper than complex
+        dtype = np.result_type(M.dtype, np.float64)      # a real M: real SVD (2× faster at n = 2500)
         config.check_memory(3.0 * np.dtype(dtype).itemsize * comps.shape[0] * float(s) ** 2,
                             f"{comps.shape[0]} coupled blocks of size {s} in the ν = 0 sector",
                             "fewer sites or a non-degenerate Hamiltonian (add small random fields)")

@@ -33,7 +33,7 @@ def coupling_blocks(eb, S) -> dict:
     path's (V†SV + (V†SV)†)/2): {(a, b): (rows, cols, block)}, see :meth:`Eigenbasis.rotate_block_pairs`.
     Only the blocks (a, b), a ≤ b, are rotated; the block (b, a) is a view of the conjugate
     transpose of (a, b) (the entries are stored once) and a diagonal block is Hermitised."""
-    Sh = sp.csr_array(S) if sp.issparse(S) else sp.csr_array(np.asarray(S))
+    Sh = sp.csr_array(S)
     Sh = (Sh + Sh.conj().T) * 0.5
     raw = eb.rotate_block_pairs(Sh, upper=True)
     out = {}
