@@ -12,6 +12,7 @@ import detbal as db
 from detbal import config
 from detbal.errors import InputError, MemoryBudgetError
 from detbal.generators.davies import blockwise
+from detbal.generators.davies import link_sums
 from detbal.generators.davies import sectors as bohr
 from detbal.generators.davies.blockwise import frequency_groups, transition_codes
 from detbal.generators.davies.generator import davies_bytes
@@ -51,6 +52,7 @@ def test_blockwise_equals_dense(n, kind, boundary, chunk, monkeypatch):
     """chunk: the scans' chunk size (entries), small so that every scan crosses many chunks."""
     if chunk is not None:
         monkeypatch.setattr(blockwise, "_CHUNK", chunk)
+        monkeypatch.setattr(link_sums, "_CHUNK", 5)      # link sums: chunks of whole groups, many of them
     Ld = db.davies(chain(n, kind, 10 * n + len(kind)), couplings(n, boundary), conserved=magnetisation(n))
     betas = sorted({b.beta for b in Ld.baths})
     rng = np.random.default_rng(n)
@@ -137,3 +139,28 @@ def test_blockwise_budget_counts_what_the_generator_already_holds(monkeypatch):
     with pytest.raises(MemoryBudgetError, match="already holds") as err:
         coupling.special  # noqa: B018
     assert err.value.required == pytest.approx(stored + held, rel=1e-12)
+
+
+@pytest.mark.parametrize("tol", [0.02, 0.06])
+def test_link_sums_with_groups_wider_than_the_tolerance(tol, monkeypatch):
+    """A coarse ``bohr_tol`` chains Bohr frequencies into groups wider than tol; two transitions of
+    such a group can join coherences of different sectors, which is no entry of the generator. The
+    certificate's Gram sums count those pairs and subtract them one by one: the numbers still equal
+    the dense path's (two baths, different temperatures: far from detailed balance)."""
+    n = 6
+    H, Q, cps = chain(n, "random", 3), magnetisation(n), couplings(n, True)
+    dense = db.davies(H, cps, conserved=Q, bohr_tol=tol)
+    ref = {(beta, inner): db.detailed_balance(dense, beta=beta, inner=inner) for beta in (0.7, 2.0)
+           for inner in ("kms", "gns")}                       # before the budget is lowered: the dense path
+    assert not dense.uses_blockwise
+    monkeypatch.setattr(config, "memory_budget", 0.95 * davies_bytes(2 ** n, len(cps), False, False))
+    block = db.davies(H, cps, conserved=Q, bohr_tol=tol)
+    assert block.uses_blockwise
+    lo, hi = frequency_groups(block.eigenbasis.levels, block.eigenbasis.tol)
+    assert np.any(hi - lo > block.eigenbasis.tol)                # wide groups exist
+    for (beta, inner), a in ref.items():
+        b = db.detailed_balance(block, beta=beta, inner=inner)
+        assert a.holds == b.holds
+        assert b.holds is False
+        for x, y in ((a.residual, b.residual), (a.dissipative_residual, b.dissipative_residual)):
+            assert abs(x - y) <= 1e-12 * max(1.0, abs(x)), (beta, inner, x, y)

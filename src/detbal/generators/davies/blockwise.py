@@ -55,6 +55,7 @@ from .sector_kernel import (
     top_gap,
     zero_sector_state,
 )
+from .link_sums import add_link_sums
 from .sectors import BlockStack, _expand_pairs
 from .sparse_pauli import _rates, coupling_blocks, pauli_sparse, sparse_components
 
@@ -514,8 +515,16 @@ class BlockwiseForm:
                     lm = x0 + np.flatnonzero(slot[lcomp[x0:x1]] >= 0)
                     M, D = self._block_matrices(rows, cols, (slot[lcomp[lm]], la[lm], lc[lm], lval[lm]))
                     yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
-        # unlinked level pairs with a degenerate level: (A, C) for degenerate A, and (C, A) for simple C
+        yield from self.pair_blocks(skip_linked=True)
+
+    def pair_blocks(self, skip_linked: bool, batch: int = 1 << 16):
+        """Yield :class:`BlockStack` batches of the level pairs (A, C) with a degenerate level as blocks of
+        their own (level-pair terms only, no links); ``skip_linked``: only the pairs not linked to
+        another (the rest are parts of the components of :meth:`blocks`)."""
+        nL = self.levels.shape[0]
+        deg, start = self.deg, self.start
         lv = np.arange(nL)
+        keys = self._components()[0] if skip_linked else np.zeros(0, np.int64)
         if keys.size:   # the linked pairs (A, P) are keys[A·nL ≤ key < (A+1)·nL]; (P, A) those of tkeys
             key_a, key_c = np.divmod(keys, nL)
             tkeys = np.sort(key_c * nL + key_a)
@@ -548,14 +557,18 @@ class BlockwiseForm:
             self._lsu = np.sort(self.start[A[simple]].astype(np.int64) * self.d + self.start[C[simple]])
         return self._lsu
 
-    def scalar_chunks(self):
+    def scalar_chunks(self, with_linked: bool = False):
         """Yield (first row, Re λ, Im λ) over all coherences |i⟩⟨k|, rows in chunks: λ_ik of the scalar
-        ones (two simple levels, not linked), 0 elsewhere (the ν = 0 sector and the blocks); Im λ is
-        None without a coherent part. A complete pass records max Re λ over the scalar coherences
-        (``scalar_top``, used by :meth:`gap`), so a certificate and a gap scan the d² coherences once."""
+        ones (two simple levels), 0 elsewhere (the ν = 0 sector and the blocks); Im λ is None without a
+        coherent part.
+
+        ``with_linked`` False (the gap): the coherences of linked level pairs are left to their blocks
+        (:meth:`blocks`), and a complete pass records max Re λ over the rest (``scalar_top``).
+        True (the certificate): they count as scalars too — their links are added apart
+        (:mod:`.link_sums`) — and nothing is recorded; no link is listed."""
         d, lab = self.d, self.lab
         simple = self.deg[lab] == 1
-        linked = self._linked_simple_units()
+        linked = np.zeros(0, np.int64) if with_linked else self._linked_simple_units()
         step = max(1, _CHUNK // max(d, 1))
         t0 = [c.t0.diagonal() for c in self.data]
         top = -math.inf
@@ -577,7 +590,8 @@ class BlockwiseForm:
                 im = -self.h * (self.E[r][:, None] - self.E[None, :])
                 im[bad] = 0.0
             yield r0, re, im
-        self.scalar_top = top
+        if not with_linked:
+            self.scalar_top = top
 
     # -- what the generator needs -----------------------------------------------------------------------
     def balance_norms(self, lp: np.ndarray, s: float) -> dict:
@@ -590,10 +604,12 @@ class BlockwiseForm:
         out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
         if self._scalar_sums is None:     # a 1×1 sector is unscaled (exponent 0): its sums depend on no σ, no s
             self._scalar_sums = _ScaledSums()
-            for _, re, im in self.scalar_chunks():
+            for _, re, im in self.scalar_chunks(with_linked=True):
                 self._scalar_sums.add_coherence_parts(re, im)
         acc.merge(self._scalar_sums)
-        return add_stacks_and_finish(acc, self.blocks(), lp, s, out)
+        add_link_sums(acc, [c.special for c in self.data], self.levels, self.lab, self.groups, self.eb.tol, lp, s,
+                      self._held_bytes(), _ADVICE, transition_codes)
+        return add_stacks_and_finish(acc, self.pair_blocks(skip_linked=False), lp, s, out)
 
     def pauli_stationary(self) -> np.ndarray:
         """Normalised kernel of W (non-degenerate spectrum, baths at different temperatures) by GTH
