@@ -15,6 +15,7 @@ from detbal.generators.davies import blockwise
 from detbal.generators.davies import sectors as bohr
 from detbal.generators.davies.blockwise import frequency_groups, transition_codes
 from detbal.generators.davies.generator import davies_bytes
+from detbal.linalg import sparse_rows
 from detbal.states import log_gibbs_populations
 
 
@@ -48,9 +49,11 @@ def _block(n, kind, boundary, monkeypatch):
 @pytest.mark.parametrize("chunk", [None, 97])
 @pytest.mark.parametrize("n,kind,boundary", CASES)
 def test_blockwise_equals_dense(n, kind, boundary, chunk, monkeypatch):
-    """chunk: the scans' chunk size (entries), small so that every scan crosses many chunks."""
+    """chunk: the scans' chunk size (entries; the row-chunk scans take theirs from sparse_rows), small so
+    that every scan crosses many chunks."""
     if chunk is not None:
         monkeypatch.setattr(blockwise, "_CHUNK", chunk)
+        monkeypatch.setattr(sparse_rows, "CHUNK", chunk)
     Ld = db.davies(chain(n, kind, 10 * n + len(kind)), couplings(n, boundary), conserved=magnetisation(n))
     betas = sorted({b.beta for b in Ld.baths})
     rng = np.random.default_rng(n)

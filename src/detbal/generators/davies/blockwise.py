@@ -45,6 +45,8 @@ from ... import config
 from ...classical.rate_matrix import RateMatrix
 from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
+from ...linalg.sparse_rows import entry_rows as _entry_rows
+from ...linalg.sparse_rows import row_chunks as _row_chunks
 from ...states import log_gibbs_populations
 from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
 from .sector_kernel import (
@@ -716,21 +718,6 @@ def _merged(W: sp.csr_array, E: sp.csr_array) -> sp.csr_array:
     indices[pos] = E.indices
     data[pos] = E.data
     return sp.csr_array((data, indices, indptr.astype(index_dtype)), shape=(n0, n0))
-
-
-def _row_chunks(A: sp.csr_array):
-    """(r0, r1, a, b, rows): consecutive row ranges of A holding ≈ ``_CHUNK`` entries, their entries'
-    range a:b in A.data and the row of each of those entries."""
-    n = A.shape[0]
-    step = max(1, int(n * _CHUNK // max(A.nnz, 1)))
-    for r0 in range(0, n, step):
-        r1 = min(n, r0 + step)
-        yield r0, r1, int(A.indptr[r0]), int(A.indptr[r1]), _entry_rows(A, r0, r1)
-
-
-def _entry_rows(A: sp.csr_array, r0: int, r1: int) -> np.ndarray:
-    """The row of every stored entry of rows r0:r1 of a csr matrix."""
-    return np.repeat(np.arange(r0, r1), np.diff(A.indptr[r0:r1 + 1]))
 
 
 def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
