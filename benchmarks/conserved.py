@@ -61,6 +61,7 @@ from detbal.errors import MemoryBudgetError
 from detbal.generators.davies import davies
 from detbal.generators.davies import sector_kernel as kern
 from detbal.generators.davies.sparse_pauli import sparse_components
+from detbal.linalg.sparse_rows import row_chunks
 from detbal.states import log_gibbs_populations
 
 
@@ -77,11 +78,7 @@ def pauli_sector(L, beta: float) -> dict:
     p = np.exp(lp)
     stat = float(np.linalg.norm(W @ p) / (sp.linalg.norm(W) * np.linalg.norm(p)))
     k = sparse_components(W)
-    step = 1 << 22
-    for r0 in range(0, W.shape[0], max(1, step * W.shape[0] // max(W.nnz, 1))):
-        r1 = min(W.shape[0], r0 + max(1, step * W.shape[0] // max(W.nnz, 1)))
-        a, b = W.indptr[r0], W.indptr[r1]
-        rows = np.repeat(np.arange(r0, r1), np.diff(W.indptr[r0:r1 + 1]))
+    for _, _, a, b, rows in row_chunks(W):
         W.data[a:b] = log_scaled(W.data[a:b], (lp[W.indices[a:b]] - lp[rows]) / 2, shift=0.0)[0]
     What = W
     del W

@@ -244,10 +244,12 @@ class Eigenbasis:
             idx = np.arange(d)
             return {(0, 0): (idx, idx, self.to_eigen(X))}
         sec = self.sectors
-        coo = sp.coo_array(X) if sp.issparse(X) else sp.coo_array(np.asarray(X))
-        keep = coo.data != 0
+        # one sparse copy of X, in the format the block loop slices (rows, then columns)
+        X = sp.csr_array(X) if sp.issparse(X) else sp.csr_array(np.asarray(X))
+        keep = X.data != 0
         inv = sec.inverse
-        r_slot, c_slot = inv[coo.row[keep]], inv[coo.col[keep]]
+        r_slot = inv[np.repeat(np.arange(d, dtype=X.indices.dtype), np.diff(X.indptr))[keep]]  # entries' rows
+        c_slot = inv[X.indices[keep]]
         a, b = sec.sector_of[r_slot], sec.sector_of[c_slot]
         n_s = sec.sector_values.shape[0]
         pairs = {divmod(int(p), n_s) for p in np.unique(a.astype(np.int64) * n_s + b)}
@@ -255,7 +257,6 @@ class Eigenbasis:
             pairs = {(ia, ib) for ia, ib in pairs if ia <= ib or (ib, ia) not in pairs}
         local = {int(sec.sector_of[slots[0]]): v for slots, v in sec.blocks}
         members = _sector_members(sec.sector_of, n_s)
-        X = sp.csr_array(X)
         out = {}
         for ia, ib in sorted(pairs):
             rows, cols = members[ia], members[ib]

@@ -343,6 +343,37 @@ def test_steady_state_verdict_of_a_lindbladian_beyond_the_dense_size():
     assert own.method == "structured" and not own.holds and own.stationary_residual < 1e-8
 
 
+def test_a_refused_steady_state_verdict_is_decided_before_the_steady_state_solve(monkeypatch):
+    """A Lindbladian with more than max(d, 16) jumps gets the dense test w.r.t. any state (no operator
+    sums, no eigenbasis of its own): beyond AUTO_STEADY_BALANCE_MAX_DIM its steady-state verdict is
+    refused without solving for the steady state. The threshold is lowered to 4 so that d = 6 takes the
+    path of 32 < d ≤ 64 with a 36×36 dense test; with 2 jumps (operator sums) the verdict is computed."""
+    from detbal.balance import api
+
+    rng = np.random.default_rng(7)
+    d = 6
+    H = random_hermitian(rng, d)
+    many = db.Lindbladian(H, [random_matrix(rng, d) for _ in range(17)], rng.uniform(0.5, 1.5, 17))
+    few = db.Lindbladian(H, [random_matrix(rng, d) for _ in range(2)], [1.0, 0.5])
+    monkeypatch.setattr(db.config, "AUTO_STEADY_BALANCE_MAX_DIM", 4)
+    solve = api.steady_state
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("the steady state was solved for a refused verdict")
+
+    monkeypatch.setattr(api, "steady_state", no_solve)
+    rep = db.detailed_balance(many, beta=1.0)
+    assert rep.method == "dense" and rep.stationary_residual > 1e-3
+    assert rep.details["steady_state"] == {
+        "holds": None, "reason": "w.r.t. the steady state only the dense d²×d² test applies (d = 6); it is "
+        "not run automatically beyond d = 4: call detailed_balance(L, state='stationary')"}
+    monkeypatch.setattr(api, "steady_state", solve)
+    rep = db.detailed_balance(few, beta=1.0)
+    assert rep.method == "structured" and rep.stationary_residual > 1e-3
+    own = db.detailed_balance(few, state="stationary")
+    assert own.method == "structured" and rep.details["steady_state"]["residual"] == own.residual
+
+
 def test_automatic_steady_state_verdict_never_runs_the_dense_test_beyond_its_size():
     """Boundary-driven XXZ chain, n = 6 (d = 64): Gibbs is not stationary and the steady state has
     coherences between degenerate levels, so a verdict w.r.t. it needs the dense d²×d² test (minutes

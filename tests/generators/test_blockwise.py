@@ -11,11 +11,11 @@ from test_conserved import CASES, chain, couplings, magnetisation
 import detbal as db
 from detbal import config
 from detbal.errors import InputError, MemoryBudgetError
-from detbal.generators.davies import blockwise
-from detbal.generators.davies import link_sums
+from detbal.generators.davies import blockwise, link_sums
 from detbal.generators.davies import sectors as bohr
 from detbal.generators.davies.blockwise import frequency_groups, transition_codes
 from detbal.generators.davies.generator import davies_bytes
+from detbal.linalg import sparse_rows
 from detbal.states import log_gibbs_populations
 
 
@@ -49,9 +49,11 @@ def _block(n, kind, boundary, monkeypatch):
 @pytest.mark.parametrize("chunk", [None, 97])
 @pytest.mark.parametrize("n,kind,boundary", CASES)
 def test_blockwise_equals_dense(n, kind, boundary, chunk, monkeypatch):
-    """chunk: the scans' chunk size (entries), small so that every scan crosses many chunks."""
+    """chunk: the scans' chunk size (entries; the row-chunk scans take theirs from sparse_rows), small so
+    that every scan crosses many chunks."""
     if chunk is not None:
         monkeypatch.setattr(blockwise, "_CHUNK", chunk)
+        monkeypatch.setattr(sparse_rows, "CHUNK", chunk)
         monkeypatch.setattr(link_sums, "_CHUNK", 5)      # link sums: chunks of whole groups, many of them
     Ld = db.davies(chain(n, kind, 10 * n + len(kind)), couplings(n, boundary), conserved=magnetisation(n))
     betas = sorted({b.beta for b in Ld.baths})

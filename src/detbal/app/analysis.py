@@ -43,6 +43,7 @@ from ..errors import ConvergenceError, DetbalError, InputError, MemoryBudgetErro
 from ..generators.pauli import pauli_rate_matrix
 from ..models.machines import machine_performance
 from ..generators.samplers import GibbsSampler
+from ..linalg.sparse_rows import entry_rows, row_ranges
 from ..models.spec import SCALE_MAX, SCALE_MIN
 from ..states import gibbs_populations, log_gibbs_populations
 from ..thermo.clausius import check_entropy_production, second_law
@@ -622,14 +623,12 @@ def _sparse_network(L, a: dict, notes: list) -> None:
     if a["populations"] is not None:
         p = np.clip(np.array(a["populations"]), 0, None)
         p = p / p.sum()
-        top, d = 0.0, W.shape[0]
-        step = max(1, d * (1 << 22) // max(W.nnz, 1))      # rows per chunk: ~4M rates at a time
-        for r0 in range(0, d, step):                        # J_mn = W_mn p_n − W_nm p_m, m in the chunk
-            r1 = min(d, r0 + step)
+        top = 0.0
+        for r0, r1 in row_ranges(W):                        # J_mn = W_mn p_n − W_nm p_m, m in the chunk
             out = W[r0:r1] @ sp.diags_array(p)
             back = sp.diags_array(p[r0:r1]) @ sp.csr_array(W[:, r0:r1].T)   # W_nm p_m in row m
             J = sp.csr_array(out - back)
-            rows = np.repeat(np.arange(r0, r1), np.diff(J.indptr))
+            rows = r0 + entry_rows(J, 0, r1 - r0)
             top = max(top, float(np.max(np.abs(J.data[rows != J.indices]), initial=0.0)))
         a["max_edge_current"] = top
         a["_current_scale"] = float(np.max(np.abs(W.data), initial=0.0) * max(p.max(), 1e-300))

@@ -452,18 +452,43 @@ def _common_weights(rows):
 
 
 def _steady_state_verdict(L, s, label, tol) -> dict:
-    """Verdict w.r.t. the generator's own steady state (when Gibbs is not stationary)."""
+    """Verdict w.r.t. the generator's own steady state (when Gibbs is not stationary).
 
+    Beyond d = AUTO_STEADY_BALANCE_MAX_DIM the verdict is refused when "auto" would take the dense
+    d²×d² test; that refusal is decided before the steady state is solved whenever it does not depend
+    on the state (:func:`_auto_dense_for_any_state`), so a refused verdict costs no solve."""
+    big = L.dim > config.AUTO_STEADY_BALANCE_MAX_DIM
+    refused = {"holds": None, "reason": f"w.r.t. the steady state only the dense d²×d² test applies "
+               f"(d = {L.dim}); it is not run automatically beyond d = "
+               f"{config.AUTO_STEADY_BALANCE_MAX_DIM}: call detailed_balance(L, state='stationary')"}
     try:
+        dense = _auto_dense_for_any_state(L) if big else False
+        if dense:
+            return refused
         rho = steady_state(L).state
-        if (L.dim > config.AUTO_STEADY_BALANCE_MAX_DIM
-                and _choose(L, reference_state(L, state=rho, inner_label=label), "auto").name == "dense"):
-            return {"holds": None, "reason": f"w.r.t. the steady state only the dense d²×d² test applies "
-                    f"(d = {L.dim}); it is not run automatically beyond d = "
-                    f"{config.AUTO_STEADY_BALANCE_MAX_DIM}: call detailed_balance(L, state='stationary')"}
+        # the choice depends on whether ρ is diagonal in the generator's own eigenbasis: decide it now
+        if dense is None and _choose(L, reference_state(L, state=rho, inner_label=label), "auto").name == "dense":
+            return refused
         rep = detailed_balance(L, state=rho, inner=s, tolerance=tol)
     except DetbalError as exc:
         return {"holds": None, "reason": str(exc).splitlines()[0]}
     sentence = ("balanced w.r.t. its steady state, but that steady state is not the Gibbs state"
                 if rep.holds else "not balanced w.r.t. its steady state either: the steady state carries currents")
     return {"holds": rep.holds, "residual": rep.residual, "inner": label, "summary": sentence}
+
+
+def _auto_dense_for_any_state(L) -> bool | None:
+    """Whether method="auto" takes the dense test w.r.t. a reference state σ of L not yet known: True or
+    False when that holds for every σ, None when it depends on σ.
+
+    The auto conditions of ``METHODS`` look at σ only through :func:`_same_basis`, i.e. whether σ is
+    diagonal in the generator's own eigenbasis (the Davies-sector and eigenbasis-GKSL rows); the others
+    (operator sums affordable, the dense test fits) depend on L alone. So "auto" is run for both answers,
+    with stand-ins that carry nothing but that answer: a σ with ``basis=L.eigenbasis`` (only when L has
+    one) and a σ with eigenvectors of its own. When they agree, the state is not needed."""
+    elsewhere = ReferenceState(np.empty((0, 0)), np.empty(0), "any state")
+    outcomes = {_choose(L, elsewhere, "auto").name == "dense"}
+    eb = L.eigenbasis
+    if eb is not None:
+        outcomes.add(_choose(L, ReferenceState(None, np.empty(0), "any state", basis=eb), "auto").name == "dense")
+    return outcomes.pop() if len(outcomes) == 1 else None

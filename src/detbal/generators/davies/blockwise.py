@@ -45,7 +45,9 @@ from ... import config
 from ...classical.rate_matrix import RateMatrix
 from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
+from ...linalg.sparse_rows import entry_rows, row_chunks
 from ...states import log_gibbs_populations
+from .link_sums import add_link_sums
 from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
 from .sector_kernel import (
     _within_groups,
@@ -55,7 +57,6 @@ from .sector_kernel import (
     top_gap,
     zero_sector_state,
 )
-from .link_sums import add_link_sums
 from .sectors import BlockStack, _expand_pairs
 from .sparse_pauli import _rates, coupling_blocks, pauli_sparse, sparse_components
 
@@ -699,7 +700,7 @@ def _kms_hermitian(M: sp.csr_array, g: np.ndarray, tol: float = 1e-12) -> sp.csr
     copy). M̂ is scaled in row chunks (log domain, no overflow): one matrix of M's size is allocated
     (a d = 16384 Pauli matrix: 7.5·10⁷ rates, 0.9 GB)."""
     Mh = sp.csr_array(M, copy=True)
-    for _, _, a, b, rows in _row_chunks(Mh):
+    for _, _, a, b, rows in row_chunks(Mh):
         Mh.data[a:b] = log_scaled(Mh.data[a:b], g[Mh.indices[a:b]] - g[rows], shift=0.0)[0]
     frobenius = math.sqrt(_sumsq(Mh.data))
     rng = np.random.default_rng(0)
@@ -723,7 +724,7 @@ def _merged(W: sp.csr_array, E: sp.csr_array) -> sp.csr_array:
     index_dtype = np.int32 if max(nnz, n0) < 2 ** 31 else np.int64
     indices = np.empty(nnz, dtype=index_dtype)
     data = np.empty(nnz, dtype=np.result_type(W.dtype, E.dtype))
-    for _, _, a, b, rows in _row_chunks(W):
+    for _, _, a, b, rows in row_chunks(W):
         pos = indptr[rows] + (np.arange(a, b) - W.indptr[rows])
         indices[pos] = W.indices[a:b]
         data[pos] = W.data[a:b]
@@ -732,21 +733,6 @@ def _merged(W: sp.csr_array, E: sp.csr_array) -> sp.csr_array:
     indices[pos] = E.indices
     data[pos] = E.data
     return sp.csr_array((data, indices, indptr.astype(index_dtype)), shape=(n0, n0))
-
-
-def _row_chunks(A: sp.csr_array):
-    """(r0, r1, a, b, rows): consecutive row ranges of A holding ≈ ``_CHUNK`` entries, their entries'
-    range a:b in A.data and the row of each of those entries."""
-    n = A.shape[0]
-    step = max(1, int(n * _CHUNK // max(A.nnz, 1)))
-    for r0 in range(0, n, step):
-        r1 = min(n, r0 + step)
-        yield r0, r1, int(A.indptr[r0]), int(A.indptr[r1]), _entry_rows(A, r0, r1)
-
-
-def _entry_rows(A: sp.csr_array, r0: int, r1: int) -> np.ndarray:
-    """The row of every stored entry of rows r0:r1 of a csr matrix."""
-    return np.repeat(np.arange(r0, r1), np.diff(A.indptr[r0:r1 + 1]))
 
 
 def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
@@ -760,7 +746,7 @@ def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols) -> None:
     """Add the σ-scaled sparse ν = 0 block A (units rows/cols) to the accumulated norms of 𝓛̂ and of
     𝓓̂: A has no coherent part (:meth:`BlockwiseForm.zero_sector`), so both get the same sums.
 
-    In chunks of rows of ≈ ``_CHUNK`` entries: the rows r0:r1 of Â and of Â† (from one conjugate
+    In chunks of rows of ≈ ``sparse_rows.CHUNK`` entries: the rows r0:r1 of Â and of Â† (from one conjugate
     transposed copy of A), Â_mn = A_mn e^{x(m, n)} with x of :func:`sigma_exponent`, so that beside A
     and A† only O(chunk) numbers are held (a d = 16384 Pauli matrix has 7.5·10⁷ rates)."""
     A = sp.csr_array(A)
@@ -768,7 +754,7 @@ def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols) -> None:
         return
     At = sp.csr_array(A.conj().T)
     n = A.shape[0]
-    for r0, r1, _, _, _ in _row_chunks(A):
+    for r0, r1, _, _, _ in row_chunks(A):
         (ri, ci, di, xi), (rj, cj, dj, xj) = (_scaled_rows(B, r0, r1, lp, s, rows, cols, swap)
                                               for B, swap in ((A, False), (At, True)))
         c = max(max_log_magnitude(di, xi), max_log_magnitude(dj, xj))
@@ -789,7 +775,7 @@ def _scaled_rows(A: sp.csr_array, r0: int, r1: int, lp, s, rows, cols, swap: boo
     """(local row, column, value, σ-exponent) of the entries in rows r0:r1 of A; ``swap``: A holds
     the entries of 𝓛† (A_mn = conj 𝓛_nm), scaled by x(n, m)."""
     a, b = A.indptr[r0], A.indptr[r1]
-    r = _entry_rows(A, r0, r1)
+    r = entry_rows(A, r0, r1)
     c = A.indices[a:b]
     if swap:
         x = sigma_exponent(lp, s, rows[c], cols[c], rows[r], cols[r])
