@@ -147,16 +147,20 @@ def test_blockwise_budget_counts_what_the_generator_already_holds(monkeypatch):
 def test_link_sums_with_groups_wider_than_the_tolerance(tol, monkeypatch):
     """A coarse ``bohr_tol`` chains Bohr frequencies into groups wider than tol; two transitions of
     such a group can join coherences of different sectors, which is no entry of the generator. The
-    certificate's Gram sums count those pairs and subtract them one by one: the numbers still equal
-    the dense path's (two baths, different temperatures: far from detailed balance)."""
+    certificate's Gram sums count those pairs and subtract them one by one. The levels themselves
+    spread over up to tol, so −i[H, ·] does not vanish on the ν = 0 coherences. The numbers still
+    equal the dense path's (two baths, different temperatures: far from detailed balance)."""
     n = 6
     H, Q, cps = chain(n, "random", 3), magnetisation(n), couplings(n, True)
     dense = db.davies(H, cps, conserved=Q, bohr_tol=tol)
     ref = {(beta, inner): db.detailed_balance(dense, beta=beta, inner=inner) for beta in (0.7, 2.0)
            for inner in ("kms", "gns")}                       # before the budget is lowered: the dense path
+    gap, kdim = dense.structured_gap(), dense._kernel_dim()
     assert not dense.uses_blockwise
     monkeypatch.setattr(config, "memory_budget", 0.95 * davies_bytes(2 ** n, len(cps), False, False))
     block = db.davies(H, cps, conserved=Q, bohr_tol=tol)
+    assert block.uses_blockwise
+    monkeypatch.undo()                                        # built blockwise, it stays so
     assert block.uses_blockwise
     lo, hi = frequency_groups(block.eigenbasis.levels, block.eigenbasis.tol)
     assert np.any(hi - lo > block.eigenbasis.tol)                # wide groups exist
@@ -164,5 +168,9 @@ def test_link_sums_with_groups_wider_than_the_tolerance(tol, monkeypatch):
         b = db.detailed_balance(block, beta=beta, inner=inner)
         assert a.holds == b.holds
         assert b.holds is False
-        for x, y in ((a.residual, b.residual), (a.dissipative_residual, b.dissipative_residual)):
+        for x, y in ((a.residual, b.residual), (a.dissipative_residual, b.dissipative_residual),
+                     (a.hamiltonian_residual, b.hamiltonian_residual), (a.symmetric_residual, b.symmetric_residual)):
             assert abs(x - y) <= 1e-12 * max(1.0, abs(x)), (beta, inner, x, y)
+    assert block._blockwise().zero_coherent is not None     # the levels' spread is kept in the ν = 0 block
+    assert abs(block.structured_gap() - gap) <= 1e-12 * gap
+    assert block._kernel_dim() == kdim

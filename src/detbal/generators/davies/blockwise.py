@@ -308,6 +308,7 @@ class BlockwiseForm:
         self.degenerate = bool(np.any(self.deg > 1))
         self._links = None
         self._zero = None
+        self.zero_coherent = None       # −i n(E_i − E_k) on the ν = 0 coherences, when beyond round-off (zero_sector)
         self.scalar_top = None          # max Re λ of the scalar coherences, set by a pass of scalar_chunks
         self._scalar_sums = None        # their squared norms (:class:`_ScaledSums`), the same for every σ and s
 
@@ -335,11 +336,13 @@ class BlockwiseForm:
         """(rows, cols, M0): the ν = 0 units (populations first) and the sparse block of 𝓛 on them
         (= W for a non-degenerate spectrum); cached.
 
-        The coherences |i⟩⟨k| inside a degenerate level have the Bohr frequency 0 (their eigenvector
-        energies agree to the grouping tolerance, i.e. to round-off), so −i[K, ·] vanishes on the whole
-        sector and M0 is the dissipator's block: real for real couplings. It is assembled as W's rows
-        followed by the (few) entries of the coherences (:func:`_merged`), never as COO triples of
-        W's 10⁷–10⁸ rates."""
+        The coherences |i⟩⟨k| inside a degenerate level have the Bohr frequency 0: −i[K, ·] puts
+        −i n(E_i − E_k) on their diagonal, which is round-off when the eigenvector energies of a level
+        agree to 1e3·ε·max|E| (the default grouping), and is then left out, so M0 is the dissipator's
+        block (real for real couplings, :attr:`zero_coherent` None). A coarse ``bohr_tol`` groups
+        energies that differ by more: those terms are kept (as the dense path keeps them) and
+        :attr:`zero_coherent` is their (n0,) diagonal. M0 is assembled as W's rows followed by the
+        (few) entries of the coherences (:func:`_merged`), never as COO triples of W's 10⁷–10⁸ rates."""
         if self._zero is not None:
             return self._zero
         d = self.d
@@ -393,6 +396,14 @@ class BlockwiseForm:
                 R.append(unit(m[ri[~pp]], m[rk[~pp]]))
                 C.append(unit(m[ci[~pp]], m[ck[~pp]]))
                 V.append(val[~pp])
+        if self.h:
+            k_diag = np.zeros(n0)
+            k_diag[d:] = self.h * (self.E[rows[d:]] - self.E[cols[d:]])
+            if np.max(np.abs(k_diag)) > 1e3 * np.finfo(float).eps * self.h * float(np.max(np.abs(self.E))):
+                self.zero_coherent = k_diag
+                R.append(np.arange(d, n0))
+                C.append(np.arange(d, n0))
+                V.append(-1j * k_diag[d:])
         E = sp.csr_array(sp.coo_array((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(n0, n0)))
         E.sum_duplicates()
         M0 = _real_if_possible(_merged(self.W, E))
@@ -599,7 +610,13 @@ class BlockwiseForm:
         """The squared norms of :meth:`DaviesGenerator.structured_balance`, sector by sector."""
         acc = _ScaledSums()
         rows, cols, M0 = self.zero_sector()
-        _add_sparse(acc, M0, lp, s, rows, cols)
+        if self.zero_coherent is None:
+            _add_sparse(acc, M0, lp, s, rows, cols, ("hat", "dis"))
+        else:                             # a coarse grouping: the dissipative part has no −i n(E_i − E_k)
+            _add_sparse(acc, M0, lp, s, rows, cols, ("hat",))
+            config.check_memory(self._held_bytes() + 3.0 * (M0.data.nbytes + M0.indices.nbytes),
+                                f"the dissipative part of the ν = 0 sector ({M0.shape[0]} units)", _ADVICE)
+            _add_sparse(acc, sp.csr_array(M0 + 1j * sp.diags_array(self.zero_coherent)), lp, s, rows, cols, ("dis",))
         sig = np.zeros(rows.shape[0])
         sig[: self.d] = np.exp(lp)
         out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
@@ -742,9 +759,9 @@ def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
     return A
 
 
-def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols) -> None:
-    """Add the σ-scaled sparse ν = 0 block A (units rows/cols) to the accumulated norms of 𝓛̂ and of
-    𝓓̂: A has no coherent part (:meth:`BlockwiseForm.zero_sector`), so both get the same sums.
+def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols, groups) -> None:
+    """Add the σ-scaled sparse ν = 0 block A (units rows/cols) to the accumulated norms of ``groups``:
+    "hat" (𝓛̂) and/or "dis" (𝓓̂) — both when A has no coherent part (:meth:`BlockwiseForm.zero_sector`).
 
     In chunks of rows of ≈ ``sparse_rows.CHUNK`` entries: the rows r0:r1 of Â and of Â† (from one conjugate
     transposed copy of A), Â_mn = A_mn e^{x(m, n)} with x of :func:`sigma_exponent`, so that beside A
@@ -766,6 +783,8 @@ def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols) -> None:
         norm = _sumsq(hi)
         for group, key_norm, key_anti in (("hat", "norm_hat", "antisym"),
                                           ("dis", "dissipative_norm", "dissipative_antisym")):
+            if group not in groups:
+                continue
             acc._rescale(group, c)
             acc._put(key_norm, norm, c)
             acc._put(key_anti, anti, c)
