@@ -322,6 +322,8 @@ class BlockwiseForm:
         arrays = [c.W for c in self.data] + ([self.W] if len(self.data) > 1 else []) + list(self.groups)
         for c in self.data:
             arrays += list(c._special or ())
+        if self._zero is not None and self._zero[2] is not self.W:
+            arrays.append(self._zero[2])
         return _held(self.eb, *arrays)
 
     @property
@@ -361,19 +363,34 @@ class BlockwiseForm:
         order = np.argsort(key)
         skey = key[order]
 
+        index = np.int32 if n0 < 2 ** 31 else np.int64
+        order = order.astype(index)
+        value_bytes = np.dtype(np.result_type(float, *(c.special[2].dtype for c in self.data))).itemsize
+
         def unit(i, k):
             return order[np.searchsorted(skey, np.asarray(i, np.int64) * d + k)]
 
-        R, C, V = [], [], []
+        # the jump terms T_ij conj(T_kl) of each level pair: count them all before any is built
         nL = self.levels.shape[0]
+        selected, n_jump = [], 0.0
         for c in self.data:
             i, j, tv, _ = c.special
-            t = (deg[lab[i]] > 1) | (deg[lab[j]] > 1)
+            t = np.flatnonzero((deg[lab[i]] > 1) | (deg[lab[j]] > 1))
+            sizes = np.unique(lab[i[t]].astype(np.int64) * nL + lab[j[t]], return_counts=True)[1].astype(float)
+            selected.append(t)
+            n_jump += float(np.sum(sizes * sizes))
+        # held while they are built: their triples (2 indices and a value each), one bath's pairs and
+        # gathered indices (≈ 40 B per term), then the csr copy; afterwards E beside the merged M0
+        ib = np.dtype(index).itemsize
+        triple = 2 * ib + value_bytes
+        config.check_memory(self._held_bytes() + max((2 * triple + 40.0) * n_jump,
+                                                     (ib + value_bytes) * (2 * n_jump + self.W.nnz)),
+                            f"the {int(n_jump)} jump terms of the ν = 0 sector (d = {d}), {_HELD},", _ADVICE)
+        R, C, V = [], [], []
+        for c, t in zip(self.data, selected):
+            i, j, tv, _ = c.special
             i, j, tv = i[t], j[t], tv[t]
             level_pair = lab[i].astype(np.int64) * nL + lab[j]
-            sizes = np.unique(level_pair, return_counts=True)[1].astype(float)   # (not a bincount over nL² pairs)
-            config.check_memory(self._held_bytes() + 40.0 * float(np.sum(sizes * sizes)),
-                                f"the jump terms of the ν = 0 sector (d = {d}), {_HELD},", _ADVICE)
             a, b = _within_groups(level_pair)
             ik_pop = (i[a] == i[b]) & (j[a] == j[b])
             a, b = a[~ik_pop], b[~ik_pop]
@@ -404,7 +421,9 @@ class BlockwiseForm:
                 R.append(np.arange(d, n0))
                 C.append(np.arange(d, n0))
                 V.append(-1j * k_diag[d:])
-        E = sp.csr_array(sp.coo_array((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(n0, n0)))
+        E = sp.coo_array((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(n0, n0))
+        del R, C, V, selected
+        E = sp.csr_array(E)
         E.sum_duplicates()
         M0 = _real_if_possible(_merged(self.W, E))
         self._zero = (rows, cols, M0)
@@ -611,12 +630,13 @@ class BlockwiseForm:
         acc = _ScaledSums()
         rows, cols, M0 = self.zero_sector()
         if self.zero_coherent is None:
-            _add_sparse(acc, M0, lp, s, rows, cols, ("hat", "dis"))
+            _add_sparse(acc, M0, lp, s, rows, cols, ("hat", "dis"), self._held_bytes())
         else:                             # a coarse grouping: the dissipative part has no −i n(E_i − E_k)
-            _add_sparse(acc, M0, lp, s, rows, cols, ("hat",))
-            config.check_memory(self._held_bytes() + 3.0 * (M0.data.nbytes + M0.indices.nbytes),
+            _add_sparse(acc, M0, lp, s, rows, cols, ("hat",), self._held_bytes())
+            config.check_memory(self._held_bytes() + 4.0 * _sparse_bytes(M0),
                                 f"the dissipative part of the ν = 0 sector ({M0.shape[0]} units)", _ADVICE)
-            _add_sparse(acc, sp.csr_array(M0 + 1j * sp.diags_array(self.zero_coherent)), lp, s, rows, cols, ("dis",))
+            D0 = sp.csr_array(M0 + 1j * sp.diags_array(self.zero_coherent))
+            _add_sparse(acc, D0, lp, s, rows, cols, ("dis",), self._held_bytes() + _sparse_bytes(D0))
         sig = np.zeros(rows.shape[0])
         sig[: self.d] = np.exp(lp)
         out = {"stationary": _sumsq(M0 @ sig), "hamiltonian_commutator": 0.0, "k_norm": _sumsq(self.h * self.E)}
@@ -658,7 +678,7 @@ class BlockwiseForm:
         """The KMS-scaled ν = 0 block M̂0 (entries e^{(lp_j + lp_l − lp_i − lp_k)/4}), or None when it
         is not Hermitian (:func:`_kms_hermitian`)."""
         rows, cols, M0 = self.zero_sector()
-        return _kms_hermitian(M0, (lp[rows] + lp[cols]) / 4)
+        return _kms_hermitian(M0, (lp[rows] + lp[cols]) / 4, self._held_bytes())
 
     def kernel_dim(self, betas) -> int:
         """dim ker 𝓛 = dim ker M0: rate-graph components (non-degenerate, finite β), else the exact
@@ -708,7 +728,7 @@ class BlockwiseForm:
         return max(float(min(gaps)), 0.0)
 
 
-def _kms_hermitian(M: sp.csr_array, g: np.ndarray, tol: float = 1e-12) -> sp.csr_array | None:
+def _kms_hermitian(M: sp.csr_array, g: np.ndarray, held: float, tol: float = 1e-12) -> sp.csr_array | None:
     """M̂ = (M ∘ e^{g_n − g_m})_mn, or None when it is not Hermitian.
 
     M is the ν = 0 block of a Davies generator whose baths share one finite β; KMS detailed balance
@@ -716,6 +736,7 @@ def _kms_hermitian(M: sp.csr_array, g: np.ndarray, tol: float = 1e-12) -> sp.csr
     ‖(M̂ − M̂†)v‖ ≤ 2·tol·‖M̂‖_F, with M̂†v = conj(M̂ᵀ conj v) from M̂ itself (a CSC view, no transposed
     copy). M̂ is scaled in row chunks (log domain, no overflow): one matrix of M's size is allocated
     (a d = 16384 Pauli matrix: 7.5·10⁷ rates, 0.9 GB)."""
+    config.check_memory(held + _sparse_bytes(M), f"the KMS-scaled ν = 0 block ({M.nnz} entries)", _ADVICE)
     Mh = sp.csr_array(M, copy=True)
     for _, _, a, b, rows in row_chunks(Mh):
         Mh.data[a:b] = log_scaled(Mh.data[a:b], g[Mh.indices[a:b]] - g[rows], shift=0.0)[0]
@@ -752,6 +773,11 @@ def _merged(W: sp.csr_array, E: sp.csr_array) -> sp.csr_array:
     return sp.csr_array((data, indices, indptr.astype(index_dtype)), shape=(n0, n0))
 
 
+def _sparse_bytes(A) -> float:
+    """Bytes of a csr matrix's arrays."""
+    return float(A.data.nbytes + A.indices.nbytes + A.indptr.nbytes)
+
+
 def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
     """A csr matrix with an identically zero imaginary part as a real one (its own arrays)."""
     if np.iscomplexobj(A.data) and not np.any(A.data.imag):
@@ -759,9 +785,10 @@ def _real_if_possible(A: sp.csr_array) -> sp.csr_array:
     return A
 
 
-def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols, groups) -> None:
+def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols, groups, held: float) -> None:
     """Add the σ-scaled sparse ν = 0 block A (units rows/cols) to the accumulated norms of ``groups``:
     "hat" (𝓛̂) and/or "dis" (𝓓̂) — both when A has no coherent part (:meth:`BlockwiseForm.zero_sector`).
+    ``held``: the bytes already held (the budget check of the adjoint copy adds them).
 
     In chunks of rows of ≈ ``sparse_rows.CHUNK`` entries: the rows r0:r1 of Â and of Â† (from one conjugate
     transposed copy of A), Â_mn = A_mn e^{x(m, n)} with x of :func:`sigma_exponent`, so that beside A
@@ -769,6 +796,8 @@ def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols, groups) -> None:
     A = sp.csr_array(A)
     if A.nnz == 0:
         return
+    config.check_memory(held + 3.0 * _sparse_bytes(A), f"the adjoint of the ν = 0 block ({A.nnz} entries; a copy "
+                        "and its conversion)", _ADVICE)
     At = sp.csr_array(A.conj().T)
     n = A.shape[0]
     for r0, r1, _, _, _ in row_chunks(A):

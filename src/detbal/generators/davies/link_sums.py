@@ -41,7 +41,7 @@ from .sector_kernel import _within_groups
 
 __all__ = ["add_link_sums"]
 
-_CHUNK = 1 << 21          # transitions per chunk (whole groups)
+_CHUNK = 1 << 19          # transitions per chunk (whole groups)
 
 
 def add_link_sums(acc, specials, levels, lab, groups, tol: float, lp: np.ndarray, s: float, held: float,
@@ -70,8 +70,9 @@ def add_link_sums(acc, specials, levels, lab, groups, tol: float, lp: np.ndarray
     n = sum(sel.size for _, sel in parts)
     if n == 0:
         return
-    config.check_memory(held + 40.0 * n, f"the order of the {n} transitions in degenerate Bohr groups (d = {d})",
-                        advice)
+    # the order (≈ 40 B per transition) and one chunk's arrays (≈ 150 + 200·B B per transition)
+    config.check_memory(held + 40.0 * n + (150.0 + 200.0 * B) * min(n, _CHUNK),
+                        f"the order of the {n} transitions in degenerate Bohr groups (d = {d})", advice)
     # one order of all these transitions: by group |code|, then the transition key i·d + j of the
     # positive orientation (the mirror j → i of a negative one), so a transition and its mirror are neighbours
     bath = np.concatenate([np.full(sel.size, b, np.int16) for b, sel in parts])
