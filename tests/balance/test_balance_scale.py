@@ -385,3 +385,21 @@ def test_automatic_steady_state_verdict_never_runs_the_dense_test_beyond_its_siz
     assert own["holds"] is None and "d = 64" in own["reason"] and "state='stationary'" in own["reason"]
     small = db.detailed_balance(db.models.xxz_chain(n=4, baths="boundary").generator, beta=1.0)
     assert small.details["steady_state"]["holds"] is not None   # d = 16: computed automatically
+
+
+@pytest.mark.parametrize("beta_ref", [0.5, 1.3])
+def test_one_bath_channel_row_is_the_generators_dissipative_residual(beta_ref):
+    """One bath, no Lamb shift: the channel row is taken from the full certificate (no second one)
+    and equals the channel's own certificate."""
+    from detbal.balance import api
+    from detbal.balance.reference import reference_state
+
+    H = np.diag([0.0, 0.4, 1.1, 1.9]) + 0.2 * (np.eye(4, k=1) + np.eye(4, k=-1))
+    S = np.eye(4, k=1) + np.eye(4, k=-1) + 0.3 * np.diag([1.0, -1.0, 0.5, 0.0])
+    L = db.davies(H, [(S, db.Bath.ohmic(0.1, 5.0, beta=1.3))])
+    for inner, s in (("kms", 0.5), ("gns", 1.0)):
+        rep = db.detailed_balance(L, beta=beta_ref, inner=inner)
+        ref = reference_state(L, beta=beta_ref, inner_label=inner)
+        own = api._sector_residuals(L.channels[0], ref, s)
+        assert rep.channels[0].residual == pytest.approx(max(own[0], own[1]), rel=1e-12, abs=1e-15)
+        assert (rep.channels[0].residual > 1e-6) == (beta_ref != 1.3)

@@ -70,7 +70,11 @@ class _Certificate:
 # -- implementations -------------------------------------------------------------------------------
 def _davies_sectors(L, ref: ReferenceState, s: float, probes, seed) -> _Certificate:
     """Davies generator: block-by-block norms of its Bohr sectors (no d²×d² matrix)."""
-    dis, ham, sym, stat, _ = _sector_residuals(L, ref, s)
+    dis, ham, sym, stat, log_weight = _sector_residuals(L, ref, s)
+    if len(L.channels) == 1 and not L.lamb_shift:
+        # the one channel is L's dissipator, with no coherent part of its own: its row is L's
+        # dissipative residual (the same blocks; a second certificate would repeat them)
+        return _Certificate(dis, ham, sym, stat, [(L.channels[0].name, dis, log_weight)])
     rows = []
     for ch in L.channels:
         c_dis, c_ham, _, _, log_weight = _sector_residuals(ch, ref, s)
