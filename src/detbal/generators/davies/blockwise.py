@@ -47,6 +47,7 @@ from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ...linalg.sparse_rows import entry_rows, row_chunks
 from ...states import log_gibbs_populations
+from .level_pair_jumps import LevelPairJumps
 from .link_sums import add_link_sums
 from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
 from .sector_kernel import (
@@ -343,8 +344,9 @@ class BlockwiseForm:
         agree to 1e3·ε·max|E| (the default grouping), and is then left out, so M0 is the dissipator's
         block (real for real couplings, :attr:`zero_coherent` None). A coarse ``bohr_tol`` groups
         energies that differ by more: those terms are kept (as the dense path keeps them) and
-        :attr:`zero_coherent` is their (n0,) diagonal. M0 is assembled as W's rows followed by the
-        (few) entries of the coherences (:func:`_merged`), never as COO triples of W's 10⁷–10⁸ rates."""
+        :attr:`zero_coherent` is their (n0,) diagonal. M0 is written in place, row by row: W's rates,
+        the intra-level terms, then the jump terms of the level pairs (:mod:`.level_pair_jumps`);
+        never as COO triples of its 10⁸ entries."""
         if self._zero is not None:
             return self._zero
         d = self.d
@@ -352,7 +354,7 @@ class BlockwiseForm:
             idx = np.arange(d)
             self._zero = (idx, idx, self.W)
             return self._zero
-        lab, deg, start = self.lab, self.deg, self.start
+        deg, start = self.deg, self.start
         lv = np.arange(deg.shape[0])
         zi, zk, _ = _expand_pairs(lv, lv, start, deg)
         coh = zi != zk
@@ -365,40 +367,17 @@ class BlockwiseForm:
 
         index = np.int32 if n0 < 2 ** 31 else np.int64
         order = order.astype(index)
-        value_bytes = np.dtype(np.result_type(float, *(c.special[2].dtype for c in self.data))).itemsize
 
         def unit(i, k):
             return order[np.searchsorted(skey, np.asarray(i, np.int64) * d + k)]
 
-        # the jump terms T_ij conj(T_kl) of each level pair: count them all before any is built
-        nL = self.levels.shape[0]
-        selected, n_jump = [], 0.0
-        for c in self.data:
-            i, j, tv, _ = c.special
-            t = np.flatnonzero((deg[lab[i]] > 1) | (deg[lab[j]] > 1))
-            sizes = np.unique(lab[i[t]].astype(np.int64) * nL + lab[j[t]], return_counts=True)[1].astype(float)
-            selected.append(t)
-            n_jump += float(np.sum(sizes * sizes))
-        # held while they are built: their triples (2 indices and a value each), one bath's pairs and
-        # gathered indices (≈ 40 B per term), then the csr copy; afterwards E beside the merged M0
-        ib = np.dtype(index).itemsize
-        triple = 2 * ib + value_bytes
-        config.check_memory(self._held_bytes() + max((2 * triple + 40.0) * n_jump,
-                                                     (ib + value_bytes) * (2 * n_jump + self.W.nnz)),
-                            f"the {int(n_jump)} jump terms of the ν = 0 sector (d = {d}), {_HELD},", _ADVICE)
-        R, C, V = [], [], []
-        for c, t in zip(self.data, selected):
-            i, j, tv, _ = c.special
-            i, j, tv = i[t], j[t], tv[t]
-            level_pair = lab[i].astype(np.int64) * nL + lab[j]
-            a, b = _within_groups(level_pair)
-            ik_pop = (i[a] == i[b]) & (j[a] == j[b])
-            a, b = a[~ik_pop], b[~ik_pop]
-            R.append(unit(i[a], i[b]))
-            C.append(unit(j[a], j[b]))
-            V.append(tv[a] * np.conj(tv[b]))
-        # −½(G_ij δ_kl + δ_ij G_lk) on the units with a coherence
-        for A in np.flatnonzero(deg > 1):
+        # E = M0 − W in two parts: the jump terms T_ij conj(T_kl) of level pairs A ≠ B (the bulk,
+        # 10⁸ at d = 16384), generated level pair by level pair in chunks and written into M0's csr
+        # arrays in place (a counting pass, then a filling pass: no triples of them are ever held), and
+        # the small intra-level part (jumps inside a level, −½{G, ·}, −i n(E_i − E_k)) as a csr of its own
+        jumps = LevelPairJumps(self, unit, n0, _ADVICE, _HELD)
+        R, C, V = jumps.intra_level()
+        for A in np.flatnonzero(deg > 1):       # −½(G_ij δ_kl + δ_ij G_lk) on the units with a coherence
             m = np.arange(start[A], start[A] + deg[A])
             GA = self.G_deg[m][:, m].toarray()
             n = m.shape[0]
@@ -421,11 +400,11 @@ class BlockwiseForm:
                 R.append(np.arange(d, n0))
                 C.append(np.arange(d, n0))
                 V.append(-1j * k_diag[d:])
-        E = sp.coo_array((np.concatenate(V), (np.concatenate(R), np.concatenate(C))), shape=(n0, n0))
-        del R, C, V, selected
-        E = sp.csr_array(E)
-        E.sum_duplicates()
-        M0 = _real_if_possible(_merged(self.W, E))
+        small = sp.csr_array(sp.coo_array((np.concatenate(V), (np.concatenate(R), np.concatenate(C))),
+                                          shape=(n0, n0)))
+        del R, C, V
+        small.sum_duplicates()
+        M0 = _real_if_possible(jumps.assemble(self.W, small))
         self._zero = (rows, cols, M0)
         return self._zero
 
@@ -749,30 +728,6 @@ def _kms_hermitian(M: sp.csr_array, g: np.ndarray, held: float, tol: float = 1e-
     return Mh
 
 
-def _merged(W: sp.csr_array, E: sp.csr_array) -> sp.csr_array:
-    """W (d×d, the top-left block) plus E (n0×n0, no entry at W's positions) as one n0×n0 csr,
-    filled in place: each row holds W's entries, then E's (in row chunks: no COO triples)."""
-    d, n0 = W.shape[0], E.shape[0]
-    w_count = np.zeros(n0, dtype=np.int64)
-    w_count[:d] = np.diff(W.indptr)
-    e_count = np.diff(E.indptr).astype(np.int64)
-    indptr = np.zeros(n0 + 1, dtype=np.int64)
-    np.cumsum(w_count + e_count, out=indptr[1:])
-    nnz = int(indptr[-1])
-    index_dtype = np.int32 if max(nnz, n0) < 2 ** 31 else np.int64
-    indices = np.empty(nnz, dtype=index_dtype)
-    data = np.empty(nnz, dtype=np.result_type(W.dtype, E.dtype))
-    for _, _, a, b, rows in row_chunks(W):
-        pos = indptr[rows] + (np.arange(a, b) - W.indptr[rows])
-        indices[pos] = W.indices[a:b]
-        data[pos] = W.data[a:b]
-    rows = np.repeat(np.arange(n0), e_count)
-    pos = indptr[rows] + w_count[rows] + (np.arange(E.nnz) - E.indptr[rows])
-    indices[pos] = E.indices
-    data[pos] = E.data
-    return sp.csr_array((data, indices, indptr.astype(index_dtype)), shape=(n0, n0))
-
-
 def _sparse_bytes(A) -> float:
     """Bytes of a csr matrix's arrays."""
     return float(A.data.nbytes + A.indices.nbytes + A.indptr.nbytes)
@@ -796,9 +751,10 @@ def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols, groups, held: float) -> 
     A = sp.csr_array(A)
     if A.nnz == 0:
         return
-    config.check_memory(held + 3.0 * _sparse_bytes(A), f"the adjoint of the ν = 0 block ({A.nnz} entries; a copy "
-                        "and its conversion)", _ADVICE)
-    At = sp.csr_array(A.conj().T)
+    config.check_memory(held + 1.5 * _sparse_bytes(A), f"the adjoint of the ν = 0 block ({A.nnz} entries)", _ADVICE)
+    At = sp.csr_array(A.T.tocsr())                  # one transposed copy, conjugated in place
+    if np.iscomplexobj(At.data):
+        np.conjugate(At.data, out=At.data)
     n = A.shape[0]
     for r0, r1, _, _, _ in row_chunks(A):
         (ri, ci, di, xi), (rj, cj, dj, xj) = (_scaled_rows(B, r0, r1, lp, s, rows, cols, swap)
