@@ -270,11 +270,22 @@ class CouplingData:
             (np.concatenate([math.sqrt(gamma0) * s, tv[intra & (i != j)]]),
              (np.concatenate([diag, i[intra & (i != j)]]), np.concatenate([diag, j[intra & (i != j)]]))),
             shape=(d, d)))
-        # G_b inside degenerate levels: G_mn = Σ_i conj(T_im) T_in for m, n in one level
+        # G_b inside degenerate levels: G_mn = Σ_i conj(T_im) T_in for m, n in one level B, i.e.
+        # G_B = X_B† X_B with X_B the columns of B of the transitions into degenerate levels
         into = touch[j]
-        ii, jj, vv = i[into], j[into], tv[into]
-        a_, b_ = _within_groups(ii.astype(np.int64) * levels.shape[0] + lab[jj])
-        self._G_deg = sp.csr_array(sp.coo_array((np.conj(vv[a_]) * vv[b_], (jj[a_], jj[b_])), shape=(d, d)))
+        X = sp.csc_array((tv[into], (i[into], j[into])), shape=(d, d))
+        del into
+        R, C, V = [], [], []
+        for B in np.flatnonzero(deg > 1):
+            m = np.arange(int(np.searchsorted(lab, B)), int(np.searchsorted(lab, B, side="right")))
+            XB = X[:, m]
+            GB = (XB.conj().T @ XB).toarray()
+            R.append(np.repeat(m, m.size))
+            C.append(np.tile(m, m.size))
+            V.append(GB.ravel())
+        del X
+        self._G_deg = sp.csr_array(sp.coo_array((np.concatenate(V), (np.concatenate(R), np.concatenate(C))),
+                                                shape=(d, d))) if R else sp.csr_array((d, d), dtype=dtype)
         self._special = special
 
 
@@ -671,7 +682,9 @@ class BlockwiseForm:
         one_beta = finite and len(set(betas)) == 1
         Mh = self._scaled_zero(log_gibbs_populations(self.eb, betas[0])) if one_beta else None
         try:
-            return block_nullity(M0) if Mh is None else block_nullity(Mh, hermitian=True)
+            if Mh is None:
+                return block_nullity(M0, held=self._held_bytes())
+            return block_nullity(Mh, hermitian=True, held=self._held_bytes() + _sparse_bytes(Mh))
         except MemoryBudgetError as exc:
             err = exc
         if Mh is None:

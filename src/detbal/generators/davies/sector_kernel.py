@@ -20,6 +20,7 @@ from ... import config
 from ...classical.rate_matrix import RateMatrix, closed_classes as rate_graph_closed_classes
 from ...eigenbasis import log_scaled
 from ...errors import InputError, NonUniqueSteadyStateError
+from ...linalg.sparse_rows import row_chunks
 from .sectors import _expand_levels, _level_table, index_dtype
 from .sector_linalg import _sum_level_operators
 
@@ -243,48 +244,59 @@ def zero_sector_matrix(sec, couplings, energies, drop: float = 1e-13) -> sp.csr_
     return sp.csr_array(sp.coo_array((V, (R, Cc)), shape=(n0, n0)))
 
 
-def block_nullity(M: sp.csr_array, rtol: float = _NULL_RTOL, hermitian: bool = False) -> int:
+def block_nullity(M: sp.csr_array, rtol: float = _NULL_RTOL, hermitian: bool = False, held: float = 0.0) -> int:
     """dim ker M for a sparse square M, exactly block by block: the connected components of its
     sparsity graph are invariant subspaces, so the nullity is the sum of the nullities of the
     dense component blocks (batched SVD per block size; singular values ≤ rtol·‖M‖₁ count as
     zero — one global scale, so a block of tiny rates is not mistaken for a regular one).
     ``hermitian``: M is Hermitian, its singular values are |eigenvalues| (``eigvalsh``, 2.5× faster
-    than the SVD at n = 2500). Raises MemoryBudgetError before a block batch would exceed the budget."""
+    than the SVD at n = 2500).
+
+    Memory: beside M only its sparsity graph (scipy's connected_components converts it to float:
+    ≈ 12 B per entry, checked against the budget with ``held``, the bytes the caller already holds)
+    and one batch of dense blocks; the entries are gathered in row chunks (no COO copy of M).
+    Raises MemoryBudgetError before the graph or a block batch would exceed the budget."""
     n = M.shape[0]
     if n == 0:
         return 0
-    M = sp.csr_array(M, copy=True)   # eliminate_zeros works in place: never on the caller's arrays
-    M.eliminate_zeros()
-    scale = float(abs(M).sum(axis=0).max()) if M.nnz else 0.0
+    M = sp.csr_array(M)
+    scale = float(column_abs_sums(M).max()) if M.nnz else 0.0
     if scale == 0.0:
         return n
-    pattern = sp.csr_array((np.ones(M.nnz, dtype=np.int8), M.indices, M.indptr), shape=M.shape)
+    advice = "fewer sites or a non-degenerate Hamiltonian (add small random fields)"
+    config.check_memory(held + 13.0 * M.nnz + 8.0 * n, f"the sparsity graph of the ν = 0 sector ({M.nnz} entries)",
+                        advice)
+    nonzero = M.data != 0          # explicit zeros are no edges
+    if nonzero.all():
+        pattern = sp.csr_array((np.ones(M.nnz, dtype=np.int8), M.indices, M.indptr), shape=M.shape)
+    else:
+        rows = np.repeat(np.arange(n), np.diff(M.indptr))[nonzero]
+        pattern = sp.csr_array((np.ones(rows.size, dtype=np.int8), (rows, M.indices[nonzero])), shape=M.shape)
+        del rows
+    del nonzero
     ncomp, lab = connected_components(pattern, directed=False)
+    del pattern
     size = np.bincount(lab, minlength=ncomp)
     order = np.argsort(lab, kind="stable")
     local = np.empty(n, dtype=np.int64)
     first = np.cumsum(size) - size
     local[order] = np.arange(n) - first[lab[order]]
-    coo = M.tocoo()
-    er, ec, ev = coo.row, coo.col, coo.data
-    total = 0
-    for s in np.unique(size):
+    del order
+    alone = size[lab] == 1                      # 1×1 blocks: the diagonal entry
+    total = int(np.count_nonzero(np.abs(M.diagonal()[alone]) <= rtol * scale))
+    dtype = np.result_type(M.dtype, np.float64)      # a real M: real SVD (2× faster at n = 2500)
+    for s in np.unique(size[size > 1]):
         comps = np.flatnonzero(size == s)
-        if s == 1:  # 1×1 blocks: the diagonal entry
-            diag = np.zeros(n, dtype=np.complex128)
-            on = er == ec
-            np.add.at(diag, er[on], ev[on])
-            total += int(np.count_nonzero(np.abs(diag[np.isin(lab, comps)]) <= rtol * scale))
-            continue
-        dtype = np.result_type(M.dtype, np.float64)      # a real M: real SVD (2× faster at n = 2500)
-        config.check_memory(3.0 * np.dtype(dtype).itemsize * comps.shape[0] * float(s) ** 2,
-                            f"{comps.shape[0]} coupled blocks of size {s} in the ν = 0 sector",
-                            "fewer sites or a non-degenerate Hamiltonian (add small random fields)")
+        config.check_memory(held + 3.0 * np.dtype(dtype).itemsize * comps.shape[0] * float(s) ** 2,
+                            f"{comps.shape[0]} coupled blocks of size {s} in the ν = 0 sector", advice)
         slot = np.full(ncomp, -1, dtype=np.int64)
         slot[comps] = np.arange(comps.shape[0])
-        sel = slot[lab[er]] >= 0
         batch = np.zeros((comps.shape[0], s, s), dtype=dtype)
-        np.add.at(batch, (slot[lab[er[sel]]], local[er[sel]], local[ec[sel]]), ev[sel])
+        for _, _, a, b, rows in row_chunks(M):
+            sel = slot[lab[rows]] >= 0
+            if np.any(sel):
+                r, c = rows[sel], M.indices[a:b][sel]
+                np.add.at(batch, (slot[lab[r]], local[r], local[c]), M.data[a:b][sel])
         sv = np.abs(np.linalg.eigvalsh(batch)) if hermitian else np.linalg.svd(batch, compute_uv=False)
         total += int(np.count_nonzero(sv <= rtol * scale))
     return total
