@@ -257,6 +257,12 @@ class Eigenbasis:
             pairs = {(ia, ib) for ia, ib in pairs if ia <= ib or (ib, ia) not in pairs}
         local = {int(sec.sector_of[slots[0]]): v for slots, v in sec.blocks}
         members = _sector_members(sec.sector_of, n_s)
+        # the blocks are dense (n_a, n_b) arrays: checked, with the eigenvectors held, before the first
+        sizes = [float(members[ia].shape[0]) * float(members[ib].shape[0]) for ia, ib in pairs]
+        item = np.dtype(np.result_type(X.dtype, *(v.dtype for v in local.values()))).itemsize
+        config.check_memory(float(sec.nbytes()) + item * (sum(sizes) + 2.0 * max(sizes, default=0.0)),
+                            f"the {len(pairs)} rotated sector blocks of a coupling (d = {d}), with the eigenvectors,",
+                            "fewer sites, or a larger memory budget (command line: --memory-budget)")
         out = {}
         for ia, ib in sorted(pairs):
             rows, cols = members[ia], members[ib]

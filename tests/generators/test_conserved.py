@@ -240,6 +240,21 @@ def test_dense_vectors_of_a_block_eigenbasis_are_budget_checked(monkeypatch):
         eb.vectors  # noqa: B018
 
 
+def test_rotated_blocks_of_a_coupling_are_budget_checked_with_the_eigenvectors(monkeypatch):
+    """X_0 connects neighbouring sectors: its rotated blocks hold Σ n_a·n_b numbers. A budget that
+    holds the eigenvectors but not the eigenvectors plus those blocks refuses before rotating."""
+    n = 8
+    eb = eigenbasis(chain(n, "random", 0), conserved=magnetisation(n))
+    X0 = site("X", 0, n)
+    blocks_bytes = 8.0 * sum(blk.size for _, _, blk in eb.rotate_block_pairs(X0).values())
+    monkeypatch.setattr(config, "memory_budget", eb.sectors.nbytes() + 0.9 * blocks_bytes)
+    with pytest.raises(MemoryBudgetError, match="rotated sector blocks") as err:
+        eb.rotate_block_pairs(X0)
+    assert err.value.required >= eb.sectors.nbytes() + blocks_bytes
+    monkeypatch.setattr(config, "memory_budget", eb.sectors.nbytes() + 1.1 * blocks_bytes + 2e6)
+    assert len(eb.rotate_block_pairs(X0)) == 2 * n          # fits: the 2n pairs of neighbouring sectors
+
+
 # -- model files and the zoo ----------------------------------------------------------------------------
 _FILE = """
 [system]

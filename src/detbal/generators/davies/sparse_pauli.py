@@ -31,8 +31,9 @@ __all__ = ["coupling_blocks", "pauli_sparse", "pauli_sparse_bytes", "sparse_comp
 def coupling_blocks(eb, S) -> dict:
     """The nonzero sector blocks of S̃ = V†S_hV, S_h = (S + S†)/2 (exactly Hermitian, as the dense
     path's (V†SV + (V†SV)†)/2): {(a, b): (rows, cols, block)}, see :meth:`Eigenbasis.rotate_block_pairs`.
-    Only the blocks (a, b), a ≤ b, are rotated; the block (b, a) is a view of the conjugate
-    transpose of (a, b) (the entries are stored once) and a diagonal block is Hermitised."""
+    Only the blocks (a, b), a ≤ b, are rotated; the block (b, a) is the conjugate transpose of
+    (a, b) — a view for a real block (stored once), a copy for a complex one — and a diagonal block
+    is Hermitised."""
     Sh = sp.csr_array(S)
     Sh = (Sh + Sh.conj().T) * 0.5
     raw = eb.rotate_block_pairs(Sh, upper=True)
@@ -99,8 +100,12 @@ def pauli_sparse(eb, couplings, names, symmetric: bool = False) -> sp.csr_array:
     e = eb.levels[eb.level_labels]
     if symmetric and len({float(bath.beta) for _, bath in couplings}) != 1:
         raise InputError("the symmetrised Pauli matrix needs all baths at one β")
-    config.check_memory(pauli_sparse_bytes([b for b, _ in couplings]),
-                        f"the sparse Pauli rate matrix (d = {d})", "fewer sites")
+    held = float(eb.sectors.nbytes()) if eb.sectors is not None else 0.0     # eigenvectors and the blocks
+    held += sum(float(blk.nbytes) for blocks, _ in couplings for (a, b), (_, _, blk) in blocks.items()
+                if a <= b or (b, a) not in blocks or not np.may_share_memory(blk, blocks[(b, a)][2]))
+    config.check_memory(held + pauli_sparse_bytes([b for b, _ in couplings]),
+                        f"the sparse Pauli rate matrix (d = {d}), with the eigenvectors and the coupling's blocks,",
+                        "fewer sites, or a larger memory budget (command line: --memory-budget)")
     def entries(r, c, blk):
         """|S̃|² of a block and the mask of its off-diagonal nonzero entries."""
         P = blk.real ** 2 + blk.imag ** 2 if np.iscomplexobj(blk) else blk * blk
