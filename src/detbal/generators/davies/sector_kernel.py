@@ -252,8 +252,9 @@ def block_nullity(M: sp.csr_array, rtol: float = _NULL_RTOL, hermitian: bool = F
     ``hermitian``: M is Hermitian, its singular values are |eigenvalues| (``eigvalsh``, 2.5× faster
     than the SVD at n = 2500).
 
-    Memory: beside M only its sparsity graph (scipy's connected_components converts it to float:
-    ≈ 12 B per entry, checked against the budget with ``held``, the bytes the caller already holds)
+    Memory: beside M only its sparsity graph (scipy's connected_components converts it to float and
+    transposes it: ≈ 25 B per entry, checked against the budget with ``held``, the bytes the caller
+    already holds — at 1.9·10⁸ entries the process grew by 2.5 GiB there)
     and one batch of dense blocks; the entries are gathered in row chunks (no COO copy of M).
     Raises MemoryBudgetError before the graph or a block batch would exceed the budget."""
     n = M.shape[0]
@@ -264,7 +265,7 @@ def block_nullity(M: sp.csr_array, rtol: float = _NULL_RTOL, hermitian: bool = F
     if scale == 0.0:
         return n
     advice = "fewer sites or a non-degenerate Hamiltonian (add small random fields)"
-    config.check_memory(held + 13.0 * M.nnz + 8.0 * n, f"the sparsity graph of the ν = 0 sector ({M.nnz} entries)",
+    config.check_memory(held + 25.0 * M.nnz + 8.0 * n, f"the sparsity graph of the ν = 0 sector ({M.nnz} entries)",
                         advice)
     nonzero = M.data != 0          # explicit zeros are no edges
     if nonzero.all():
