@@ -229,3 +229,25 @@ def test_link_gram_sums_of_a_balanced_generator_are_round_off_group_by_group(s, 
     norm, anti = (np.concatenate(x) for x in zip(*seen))
     assert norm.size > 0 and np.all(norm > 0)
     assert np.max(np.abs(anti) / norm) <= 1e-24
+
+
+@pytest.mark.parametrize("kind", ["random", "uniform"])
+def test_gap_after_a_certificate_reuses_its_scan_only_without_links(kind, monkeypatch):
+    """The certificate's scan of the scalar coherences counts linked ones as scalars; the gap takes its
+    maximum only when nothing is linked (random fields), else scans again (uniform field: linked
+    level pairs, which belong to blocks). Either way the gap is the dense path's."""
+    n = 6
+    H, Q, cps = chain(n, kind, 4), magnetisation(n), couplings(n, False)
+    gap = db.davies(H, cps, conserved=Q).structured_gap()
+    monkeypatch.setattr(config, "memory_budget", 0.95 * davies_bytes(2 ** n, len(cps), False, False))
+    block = db.davies(H, cps, conserved=Q)
+    assert block.uses_blockwise
+    monkeypatch.undo()
+    db.detailed_balance(block, beta=1.3)
+    form = block._blockwise()
+    assert form._scalar_top_all is not None and form.scalar_top is None
+    scans = []
+    original = form.scalar_chunks
+    monkeypatch.setattr(form, "scalar_chunks", lambda *a, **k: scans.append(1) or original(*a, **k))
+    assert abs(block.structured_gap() - gap) <= 1e-12 * gap
+    assert (len(scans) == 0) == (kind == "random")

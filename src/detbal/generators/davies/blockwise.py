@@ -322,6 +322,7 @@ class BlockwiseForm:
         self._zero = None
         self.zero_coherent = None       # −i n(E_i − E_k) on the ν = 0 coherences, when beyond round-off (zero_sector)
         self.scalar_top = None          # max Re λ of the scalar coherences, set by a pass of scalar_chunks
+        self._scalar_top_all = None     # the same with the linked ones counted as scalars (certificate pass)
         self._scalar_sums = None        # their squared norms (:class:`_ScaledSums`), the same for every σ and s
 
     @property
@@ -586,7 +587,8 @@ class BlockwiseForm:
         ``with_linked`` False (the gap): the coherences of linked level pairs are left to their blocks
         (:meth:`blocks`), and a complete pass records max Re λ over the rest (``scalar_top``).
         True (the certificate): they count as scalars too — their links are added apart
-        (:mod:`.link_sums`) — and nothing is recorded; no link is listed."""
+        (:mod:`.link_sums`) — and no link is listed; a complete pass records max Re λ over all of them
+        (``_scalar_top_all``: the gap's value when no level pairs are linked, so one scan serves both)."""
         d, lab = self.d, self.lab
         simple = self.deg[lab] == 1
         linked = np.zeros(0, np.int64) if with_linked else self._linked_simple_units()
@@ -611,7 +613,9 @@ class BlockwiseForm:
                 im = -self.h * (self.E[r][:, None] - self.E[None, :])
                 im[bad] = 0.0
             yield r0, re, im
-        if not with_linked:
+        if with_linked:
+            self._scalar_top_all = top
+        else:
             self.scalar_top = top
 
     # -- what the generator needs -----------------------------------------------------------------------
@@ -710,6 +714,8 @@ class BlockwiseForm:
             ev = np.linalg.eigvals(M0.toarray())
             rest = ev[np.argsort(np.abs(ev))][k:]
             gaps.append(-float(np.max(rest.real)) if rest.size else math.inf)
+        if self.scalar_top is None and self._scalar_top_all is not None and self._linked_simple_units().size == 0:
+            self.scalar_top = self._scalar_top_all          # nothing linked: the certificate's scan said it
         if self.scalar_top is None:
             for _ in self.scalar_chunks():
                 pass
