@@ -27,8 +27,11 @@ The dense path (:class:`.sector_linalg.SectorForm`) keeps each Bohr sector as on
 sector is split into the parts that are coupled, which changes no norm and no eigenvalue. The
 transitions are read block by block from :func:`.sparse_pauli.coupling_blocks`, the scalar
 coherences are scanned in row chunks and the blocks are built in batches: memory O(Σ blocks +
-number of special transitions), time O(d²) for the scan. The certificate norms, the gap, the
-kernel dimension and the populations' flows match the dense path to round-off.
+number of special transitions), time O(d²) for the scan. The certificate does not build the
+components: the links enter its norms through per-group Gram sums of the transitions
+(:mod:`.link_sums`), every level pair with a degenerate level is its own block there; the gap needs
+the components. The ν = 0 block is written in place (:mod:`.level_pair_jumps`). The certificate
+norms, the gap, the kernel dimension and the populations' flows match the dense path to round-off.
 """
 
 from __future__ import annotations
