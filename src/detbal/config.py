@@ -28,6 +28,9 @@ __all__ = ["memory_budget", "budget", "check_memory", "fits_memory", "DENSE_BALA
 
 memory_budget: int = 2 * 2**30
 
+#: the alternative a refusal of a large-d stage names (blockwise Davies, sector rotations, Pauli matrix)
+FEWER_SITES = "fewer sites, or a larger memory budget (command line: --memory-budget)"
+
 # -- size thresholds (Hilbert dimension d) where an algorithm choice changes ----------------------
 #: dense detailed-balance test up to this d: 6 d²×d² complex matrices are 1.6 GB at d = 64, and
 #: the operator-sum / probe certificates are exact or cheaper beyond it

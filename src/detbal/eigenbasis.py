@@ -262,7 +262,7 @@ class Eigenbasis:
         item = np.dtype(np.result_type(X.dtype, *(v.dtype for v in local.values()))).itemsize
         config.check_memory(float(sec.nbytes()) + item * (sum(sizes) + 2.0 * max(sizes, default=0.0)),
                             f"the {len(pairs)} rotated sector blocks of a coupling (d = {d}), with the eigenvectors,",
-                            "fewer sites, or a larger memory budget (command line: --memory-budget)")
+                            config.FEWER_SITES)
         out = {}
         for ia, ib in sorted(pairs):
             rows, cols = members[ia], members[ib]

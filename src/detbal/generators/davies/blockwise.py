@@ -67,7 +67,7 @@ from .sparse_pauli import _rates, coupling_blocks, pauli_sparse, sparse_componen
 __all__ = ["BlockwiseForm", "CouplingData", "frequency_groups", "transition_codes"]
 
 _CHUNK = 1 << 22          # entries per chunk of the scans
-_ADVICE = "fewer sites, or a larger memory budget (command line: --memory-budget)"
+_ADVICE = config.FEWER_SITES
 
 
 def frequency_groups(levels: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +132,7 @@ def _held(eb, *arrays) -> float:
     total = float(eb.sectors.nbytes()) if eb.sectors is not None else 0.0
     for a in arrays:
         if sp.issparse(a):
-            total += float(a.data.nbytes + a.indices.nbytes + a.indptr.nbytes)
+            total += _sparse_bytes(a)
         elif a is not None:
             total += float(np.asarray(a).nbytes)
     return total
@@ -334,7 +334,8 @@ class BlockwiseForm:
 
     def _held_bytes(self) -> float:
         """Bytes this form holds (:func:`_held`): eigenvectors, Pauli matrices, Bohr groups (computed
-        by the time a transition is stored) and the stored transitions of every bath."""
+        by the time a transition is stored), the stored transitions of every bath and, once built, the
+        ν = 0 block."""
         arrays = [c.W for c in self.data] + ([self.W] if len(self.data) > 1 else []) + list(self.groups)
         for c in self.data:
             arrays += list(c._special or ())

@@ -63,10 +63,7 @@ def add_link_sums(acc, specials, levels, lab, groups, tol: float, lp: np.ndarray
         return
     d = lab.shape[0]
     B = len(specials)
-    parts = []
-    for b, (i, j, tv, code) in enumerate(specials):
-        sel = np.flatnonzero((code != 0) & (np.abs(code) <= G))
-        parts.append((b, sel))
+    parts = [(b, np.flatnonzero((code != 0) & (np.abs(code) <= G))) for b, (_, _, _, code) in enumerate(specials)]
     n = sum(sel.size for _, sel in parts)
     if n == 0:
         return
@@ -77,8 +74,8 @@ def add_link_sums(acc, specials, levels, lab, groups, tol: float, lp: np.ndarray
     # positive orientation (the mirror j → i of a negative one), so a transition and its mirror are neighbours
     bath = np.concatenate([np.full(sel.size, b, np.int16) for b, sel in parts])
     pos = np.concatenate([sel for _, sel in parts])
-    gcode = np.concatenate([np.abs(sp_[3][sel]) for (b, sel), sp_ in zip(parts, specials)])
-    key = np.concatenate([_oriented_key(sp_, sel, d) for (b, sel), sp_ in zip(parts, specials)])
+    gcode = np.concatenate([np.abs(sp_[3][sel]) for (_, sel), sp_ in zip(parts, specials)])
+    key = np.concatenate([_oriented_key(sp_, sel, d) for (_, sel), sp_ in zip(parts, specials)])
     order = np.lexsort((key, gcode))
     del key
     gsorted = gcode[order]
@@ -89,7 +86,7 @@ def add_link_sums(acc, specials, levels, lab, groups, tol: float, lp: np.ndarray
     c_all, norm_all, anti_all = [], [], []
     for a, b in _chunk_bounds(starts, n):
         idx = order[a:b]
-        c, nrm, anti = _chunk_sums(specials, bath[idx], pos[idx], levels, lab, groups, wide_groups, lp, s, d, B,
+        c, nrm, anti = _chunk_sums(specials, bath[idx], pos[idx], levels, lab, groups, wide_groups, lp, s, B,
                                    transition_codes)
         c_all.append(c)
         norm_all.append(nrm)
@@ -126,7 +123,7 @@ def _chunk_bounds(starts: np.ndarray, n: int):
         a = b
 
 
-def _chunk_sums(specials, bath, pos, levels, lab, groups, wide_groups, lp, s, d, B, transition_codes):
+def _chunk_sums(specials, bath, pos, levels, lab, groups, wide_groups, lp, s, B, transition_codes):
     """(log-scale c, norm, antisym) per group of one chunk: the group's sums times e^{−2c}."""
     i = np.empty(pos.size, np.int64)
     j = np.empty(pos.size, np.int64)
@@ -206,7 +203,7 @@ def _tensor_sums(X, Y, gs, ps):
     R = X.shape[1]
     whole = np.zeros(gs.size)
     inner = np.zeros(ps.size)
-    heads = _nested(gs, ps)
+    heads = np.searchsorted(ps, gs)          # each group starts a level-pair segment: its position in ps
     for r in range(R):
         for q in range(R):
             xx = X[:, r] * np.conj(X[:, q])
@@ -216,11 +213,6 @@ def _tensor_sums(X, Y, gs, ps):
             whole += np.real(np.add.reduceat(px, heads) * np.add.reduceat(py, heads))
     pair_group = np.searchsorted(gs, ps, side="right") - 1
     return whole - np.bincount(pair_group, weights=inner, minlength=gs.size)
-
-
-def _nested(gs, ps):
-    """Positions in ``ps`` (segment starts) of the group starts ``gs`` (each group start is a segment start)."""
-    return np.searchsorted(ps, gs)
 
 
 def _same_sector_excess(wide, gs, nu, ui, uj, P, Q, Y, Z, levels, lab, groups, transition_codes):

@@ -105,7 +105,7 @@ def pauli_sparse(eb, couplings, names, symmetric: bool = False) -> sp.csr_array:
                 if a <= b or (b, a) not in blocks or not np.may_share_memory(blk, blocks[(b, a)][2]))
     config.check_memory(held + pauli_sparse_bytes([b for b, _ in couplings]),
                         f"the sparse Pauli rate matrix (d = {d}), with the eigenvectors and the coupling's blocks,",
-                        "fewer sites, or a larger memory budget (command line: --memory-budget)")
+                        config.FEWER_SITES)
     def entries(r, c, blk):
         """|S̃|² of a block and the mask of its off-diagonal nonzero entries."""
         P = blk.real ** 2 + blk.imag ** 2 if np.iscomplexobj(blk) else blk * blk
