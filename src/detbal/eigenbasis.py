@@ -181,25 +181,36 @@ class Eigenbasis:
 
         With real V (real H) a complex X is rotated as its real and imaginary parts (real
         products, the imaginary one skipped when zero): a quarter of the complex cost. Sector by
-        sector (``sectors``): a permutation and one product per sector on its rows and columns,
-        O(d·Σ_s n_s²) instead of O(d³).
+        sector (``sectors``): a sparse X block pair by block pair (``rotate_block_pairs``: only the
+        sector pairs X connects, e.g. neighbouring magnetisation sectors for a spin flip), a dense X
+        by a permutation and one product per sector on its rows and columns, O(d·Σ_s n_s²) instead
+        of O(d³).
         """
         if self.sectors is None:
             return _sandwich(X, self.vectors)
-        if self.sectors.is_real and (np.iscomplexobj(X.data) if sp.issparse(X) else np.iscomplexobj(X)):
+        if sp.issparse(X):
+            return self._assemble(self.rotate_block_pairs(X), X.dtype)
+        if self.sectors.is_real and np.iscomplexobj(X):
             out = self.to_eigen(X.real)
-            imag = X.imag
-            if imag.count_nonzero() if sp.issparse(imag) else np.count_nonzero(imag):
-                out = out + 1j * self.to_eigen(imag)
+            if np.count_nonzero(X.imag):
+                out = out + 1j * self.to_eigen(X.imag)
             return out
         sec = self.sectors
         st = sec.slot_states
-        Y = sp.csr_array(X)[st][:, st].toarray() if sp.issparse(X) else np.asarray(X)[np.ix_(st, st)]
+        Y = np.asarray(X)[np.ix_(st, st)]
         Y = Y.astype(np.result_type(Y, np.float64 if sec.is_real else np.complex128), copy=False)
         for slots, local in sec.blocks:
             Y[slots, :] = local.conj().T @ Y[slots, :]
             Y[:, slots] = Y[:, slots] @ local
         return Y
+
+    def _assemble(self, blocks: dict, dtype) -> np.ndarray:
+        """The (d, d) matrix whose nonzero sector blocks are ``blocks`` (``rotate_block_pairs``)."""
+        d = self.dim
+        out = np.zeros((d, d), dtype=np.result_type(dtype, np.float64 if self.sectors.is_real else np.complex128))
+        for rows, cols, blk in blocks.values():
+            out[np.ix_(rows, cols)] = blk
+        return out
 
     def vector_error(self, log_p: np.ndarray) -> float:
         """ω of :func:`eigenvector_error` for σ = V diag(e^{log_p}) V† in this basis: 0 when V is exact

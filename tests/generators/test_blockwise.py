@@ -251,3 +251,21 @@ def test_gap_after_a_certificate_reuses_its_scan_only_without_links(kind, monkey
     monkeypatch.setattr(form, "scalar_chunks", lambda *a, **k: scans.append(1) or original(*a, **k))
     assert abs(block.structured_gap() - gap) <= 1e-12 * gap
     assert (len(scans) == 0) == (kind == "random")
+
+
+@pytest.mark.parametrize("n,kind,boundary", [(6, "flip", True), (6, "random", False), (7, "uniform", False)])
+def test_population_residual_is_the_applied_generator_norm(n, kind, boundary, monkeypatch):
+    """‖𝓛(ρ)‖_F for a state diagonal in the eigenbasis, computed in the eigenbasis (Pauli matrix, the
+    ν = 0 block of degenerate levels, or blockwise), equals the norm of 𝓛 applied in the original basis;
+    p is not stationary, so the residual is far from round-off."""
+    dense, block = _block(n, kind, boundary, monkeypatch)
+    p = np.random.default_rng(n).random(2 ** n)
+    p /= p.sum()
+    ref = float(np.linalg.norm(dense.apply(dense.eigenbasis.from_populations(p))))
+    assert ref > 1e-3
+    for L in (dense, block):
+        assert abs(L.population_residual(p) - ref) <= 1e-12 * ref
+    plain = db.davies(chain(n, kind, 10 * n + len(kind)), couplings(n, boundary))   # dense eigenbasis
+    assert plain.eigenbasis.is_degenerate == (kind == "flip")
+    ref = float(np.linalg.norm(plain.apply(plain.eigenbasis.from_populations(p))))
+    assert abs(plain.population_residual(p) - ref) <= 1e-12 * ref

@@ -142,9 +142,10 @@ _HELD = "with what the generator already holds (eigenvectors, Pauli matrix, Bohr
 
 
 def _search_right(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``np.searchsorted(sorted_values, x, side="right")`` with the needles sorted first: ordered
-    needles keep the binary search in cache (3× faster for 4·10⁶ needles in 10⁶ values)."""
-    if x.size < 1 << 12 or sorted_values.size < 1 << 12:
+    """``np.searchsorted(sorted_values, x, side="right")``, the needles sorted first when the values
+    do not fit in cache: ordered needles keep the binary search in cache. Measured, 4·10⁶ needles:
+    1.6× faster in 10⁶ values, break-even near 3·10⁵, 2.8× slower in 3·10³ (the argsort dominates)."""
+    if x.size < 1 << 12 or sorted_values.size < 1 << 18:
         return np.searchsorted(sorted_values, x, side="right")
     order = np.argsort(x)
     out = np.empty(x.shape, dtype=np.intp)

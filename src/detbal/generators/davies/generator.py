@@ -398,10 +398,14 @@ class DaviesGenerator(Generator):
             kept (no round-off threshold): small rates matter once a counting field amplifies them.
         """
         sec = self._sec
-        energies = self._h_count * self._eb.energies if self._h_count else None
-        M0 = kern.zero_sector_matrix(sec, self._cps, energies, drop=0.0)
-        per_bath = tuple(kern.zero_sector_matrix(sec, (c,), None, drop=0.0) for c in self._cps)
-        return sec.zero_rows.copy(), sec.zero_cols.copy(), M0, per_bath
+        per_bath = tuple(self._exact_zero_block((c,), coherent=False) for c in self._cps)
+        return sec.zero_rows.copy(), sec.zero_cols.copy(), self._exact_zero_block(self._cps), per_bath
+
+    def _exact_zero_block(self, cps, coherent: bool = True) -> sp.csr_array:
+        """The sparse ν = 0 block of the baths ``cps`` with every rate kept (no round-off threshold),
+        with −i n[H, ·] (``coherent``) or without."""
+        energies = self._h_count * self._eb.energies if coherent and self._h_count else None
+        return kern.zero_sector_matrix(self._sec, cps, energies, drop=0.0)
 
     def _apply(self, rho):
         return self._eb.from_eigen(self._parts.act(self._eb.to_eigen(rho), adjoint=False))
@@ -525,12 +529,14 @@ class DaviesGenerator(Generator):
         return {name: c.blockwise_data().W @ p for name, c in zip(self.bath_names, self._cps)}
 
     def population_residual(self, p) -> float:
-        """‖𝓛(ρ)‖_F for ρ = Σ_i p_i|i⟩⟨i| (eigenbasis order): ‖M0 σ‖ on the ν = 0 sector, the only one
-        populations feed (sparse; no d×d matrix)."""
+        """‖𝓛(ρ)‖_F for ρ = Σ_i p_i|i⟩⟨i| (eigenbasis order), in the eigenbasis (the Frobenius norm
+        is unitarily invariant): populations feed only the ν = 0 sector, so this is ‖W p‖ for the
+        Pauli matrix W of a non-degenerate spectrum and ‖M0 x‖ (x = p on the populations, 0 on the
+        coherences of degenerate levels) for the sparse ν = 0 block M0 otherwise; no rotation."""
         p = np.asarray(p, dtype=float)
-        if not self.uses_blockwise:
-            return float(np.linalg.norm(self.apply(self._from_populations(p))))
-        M0 = self._blockwise().zero_sector()[2]
+        if not self.uses_blockwise and self._parts.pauli_matrix is not None:
+            return float(np.linalg.norm(self._parts.pauli_matrix @ p))
+        M0 = self._blockwise().zero_sector()[2] if self.uses_blockwise else self._exact_zero_block(self._cps)
         x = np.zeros(M0.shape[0])
         x[: self.dim] = p
         return float(np.linalg.norm(M0 @ x))
