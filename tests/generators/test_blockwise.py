@@ -5,6 +5,7 @@ pieces do; the chains are the U(1)-symmetric ones of test_conserved (degenerate 
 for "flip", degenerate Bohr frequencies across sectors for "uniform", generic for "random")."""
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 from test_conserved import CASES, chain, couplings, magnetisation, site
 
@@ -128,7 +129,8 @@ def test_lamb_shift_is_refused_without_tables(monkeypatch):
 
 def test_blockwise_budget_counts_what_the_generator_already_holds(monkeypatch):
     # a budget above the stored transitions alone but below them plus the eigenvectors, the Pauli
-    # matrix and the Bohr groups the generator holds at that moment refuses them
+    # matrix, the Bohr groups and the coupling's sector-pair blocks the generator holds at that
+    # moment refuses them
     _, Lb = _block(7, "uniform", False, monkeypatch)
     form = Lb._blockwise()
     c = form.data[0]
@@ -137,10 +139,13 @@ def test_blockwise_budget_counts_what_the_generator_already_holds(monkeypatch):
     assert held > 0 and stored > 0
     _, fresh = _block(7, "uniform", False, monkeypatch)
     coupling = fresh._blockwise().data[0]          # its Pauli matrix is built, its transitions are not
+    blocks = float(sum(a.nbytes for a in coupling.held_arrays()))   # ... but its blocks are kept for them
+    assert blocks > 0
     monkeypatch.setattr(config, "memory_budget", stored + 0.5 * held)
     with pytest.raises(MemoryBudgetError, match="already holds") as err:
         coupling.special  # noqa: B018
-    assert err.value.required == pytest.approx(stored + held, rel=1e-12)
+    assert err.value.required == pytest.approx(stored + held + blocks, rel=1e-12)
+    assert coupling.held_arrays() == []           # refused: the blocks are not kept (rotated again on a retry)
 
 
 @pytest.mark.parametrize("tol", [0.02, 0.06])
@@ -269,3 +274,33 @@ def test_population_residual_is_the_applied_generator_norm(n, kind, boundary, mo
     assert plain.eigenbasis.is_degenerate == (kind == "flip")
     ref = float(np.linalg.norm(plain.apply(plain.eigenbasis.from_populations(p))))
     assert abs(plain.population_residual(p) - ref) <= 1e-12 * ref
+
+
+@pytest.mark.parametrize("symmetric_pattern", [True, False])
+def test_sparse_block_norms_equal_the_dense_sums(symmetric_pattern):
+    """_add_sparse (row chunks of Â and Â†; a structurally symmetric A takes Â − Â† from the data of
+    both) gives the dense sums of :meth:`_ScaledSums.add` to round-off, for a complex A whose
+    pattern is symmetric or not, on units |i⟩⟨k| with σ-exponents spanning e^{±40}."""
+    from detbal.eigenbasis import sigma_exponent
+    from detbal.generators.davies.sector_balance import _ScaledSums
+
+    rng = np.random.default_rng(5)
+    d, n = 12, 30
+    rows, cols = rng.integers(0, d, n), rng.integers(0, d, n)
+    rows[:d] = cols[:d] = np.arange(d)
+    mask = rng.random((n, n)) < 0.3
+    if symmetric_pattern:
+        mask |= mask.T
+    else:
+        mask[0, 1], mask[1, 0] = True, False
+    A = np.where(mask, rng.normal(size=(n, n)) + 1j * rng.normal(size=(n, n)), 0)
+    lp = rng.uniform(-40, 0, d)
+    for s in (0.0, 0.5, 1.0):
+        x = sigma_exponent(lp, s, rows[:, None], cols[:, None], rows[None, :], cols[None, :])
+        ref, got = _ScaledSums(), _ScaledSums()
+        ref.add(A[None], A[None], x[None])
+        blockwise._add_sparse(got, sp.csr_array(A), lp, s, rows, cols, ("hat", "dis"), 0.0)
+        for key, group in _ScaledSums._GROUP.items():
+            a = ref.sums[key] * np.exp(2 * ref.scale[group])
+            b = got.sums[key] * np.exp(2 * got.scale[group])
+            assert abs(a - b) <= 1e-12 * a, (s, key)

@@ -62,7 +62,7 @@ from .sector_kernel import (
     zero_sector_state,
 )
 from .sectors import BlockStack, _expand_pairs
-from .sparse_pauli import _rates, coupling_blocks, pauli_sparse, sparse_components
+from .sparse_pauli import _rates, block_arrays, coupling_blocks, pauli_sparse, sparse_components
 
 __all__ = ["BlockwiseForm", "CouplingData", "frequency_groups", "transition_codes"]
 
@@ -187,7 +187,15 @@ class CouplingData:
         self.gamma0, self._s, self._S, self._groups = gamma0, s, S, groups
         self.g = -self.W.diagonal() + gamma0 * s * s
         self._special = None
+        self._blocks = blocks        # kept for the special transitions (rotating again costs as much), then freed
         self._eb = eb
+
+    def held_arrays(self) -> list:
+        """The arrays this coupling holds beyond W: the stored transitions, or the sector-pair blocks
+        they are read from (each block once: a real (b, a) block is a view of (a, b))."""
+        if self._special is not None:
+            return list(self._special)
+        return [] if self._blocks is None else block_arrays(self._blocks)
 
     @property
     def special(self):
@@ -220,14 +228,16 @@ class CouplingData:
 
     def _fill_special(self) -> None:
         """The transitions in multi-pair Bohr groups or touching a degenerate level (a second pass
-        over the sector-pair blocks: the Pauli rates alone, e.g. for heat currents, never need them)."""
+        over the sector-pair blocks, kept from ``__init__`` and freed here; the Pauli rates alone, e.g.
+        for heat currents, never need them)."""
         eb, bath, name, gamma0, s = self._eb, self.bath, self.name, self.gamma0, self._s
         groups = self._groups()
         d = eb.dim
         lab, levels = eb.level_labels, eb.levels
         deg = np.bincount(lab)
         e = levels[lab]
-        blocks = coupling_blocks(eb, self._S)
+        blocks = self._blocks if self._blocks is not None else coupling_blocks(eb, self._S)
+        self._blocks = None
         touch = deg[lab] > 1
 
         def chunks(blocks):
@@ -249,7 +259,8 @@ class CouplingData:
             kept_bits.append(np.packbits(keep))
         dtype = np.result_type(float, *(blk.dtype for _, _, blk in blocks.values()))
         # stored: i, j (int32), T_ij and the code (int64), in arrays allocated once
-        config.check_memory(_held(eb, self.W, *groups) + (16.0 + np.dtype(dtype).itemsize) * count,
+        config.check_memory(_held(eb, self.W, *groups, *block_arrays(blocks))
+                            + (16.0 + np.dtype(dtype).itemsize) * count,
                             f"the {count} transitions of bath {name!r} in degenerate Bohr groups or levels "
                             f"(d = {d}), {_HELD},", _ADVICE)
         special = (np.empty(count, np.int32), np.empty(count, np.int32), np.empty(count, dtype),
@@ -339,7 +350,7 @@ class BlockwiseForm:
         ν = 0 block."""
         arrays = [c.W for c in self.data] + ([self.W] if len(self.data) > 1 else []) + list(self.groups)
         for c in self.data:
-            arrays += list(c._special or ())
+            arrays += c.held_arrays()
         if self._zero is not None and self._zero[2] is not self.W:
             arrays.append(self._zero[2])
         return _held(self.eb, *arrays)
@@ -776,9 +787,13 @@ def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols, groups, held: float) -> 
     if A.nnz == 0:
         return
     config.check_memory(held + 1.5 * _sparse_bytes(A), f"the adjoint of the ν = 0 block ({A.nnz} entries)", _ADVICE)
-    At = sp.csr_array(A.T.tocsr())                  # one transposed copy, conjugated in place
+    A.sum_duplicates()                              # canonical: sorted indices, no duplicates
+    At = sp.csr_array(A.T.tocsr())                  # one transposed copy (canonical too), conjugated in place
     if np.iscomplexobj(At.data):
         np.conjugate(At.data, out=At.data)
+    # a structurally symmetric A (every rate has its reverse): Â and Â† share one pattern, and Â − Â† is
+    # the difference of their data; otherwise it is assembled per chunk
+    same = np.array_equal(A.indptr, At.indptr) and np.array_equal(A.indices, At.indices)
     n = A.shape[0]
     for r0, r1, _, _, _ in row_chunks(A):
         (ri, ci, di, xi), (rj, cj, dj, xj) = (_scaled_rows(B, r0, r1, lp, s, rows, cols, swap)
@@ -787,8 +802,12 @@ def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols, groups, held: float) -> 
         if not np.isfinite(c):
             continue
         hi, hj = log_scaled(di, xi, shift=c)[0], log_scaled(dj, xj, shift=c)[0]
-        shape = (r1 - r0, n)
-        anti = _sumsq((sp.csr_array((hi, (ri, ci)), shape=shape) - sp.csr_array((hj, (rj, cj)), shape=shape)).data)
+        if same:
+            anti = _sumsq(hi - hj)
+        else:
+            shape = (r1 - r0, n)
+            anti = _sumsq((sp.csr_array((hi, (ri, ci)), shape=shape)
+                           - sp.csr_array((hj, (rj, cj)), shape=shape)).data)
         norm = _sumsq(hi)
         for group, key_norm, key_anti in (("hat", "norm_hat", "antisym"),
                                           ("dis", "dissipative_norm", "dissipative_antisym")):

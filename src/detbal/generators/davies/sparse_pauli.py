@@ -25,7 +25,7 @@ from scipy.sparse.csgraph import connected_components
 from ... import config
 from ...errors import InputError
 
-__all__ = ["coupling_blocks", "pauli_sparse", "pauli_sparse_bytes", "sparse_components"]
+__all__ = ["block_arrays", "coupling_blocks", "pauli_sparse", "pauli_sparse_bytes", "sparse_components"]
 
 
 def coupling_blocks(eb, S) -> dict:
@@ -47,6 +47,13 @@ def coupling_blocks(eb, S) -> dict:
             out[(a, b)] = (rows, cols, blk)
             out[(b, a)] = (cols, rows, blk.conj().T)
     return out
+
+
+def block_arrays(blocks: dict) -> list:
+    """The arrays of :func:`coupling_blocks` that hold memory: each block once (a real block (b, a) is a
+    view of (a, b))."""
+    return [blk for (a, b), (_, _, blk) in blocks.items()
+            if a <= b or (b, a) not in blocks or not np.may_share_memory(blk, blocks[(b, a)][2])]
 
 
 def pauli_sparse_bytes(blocks_per_bath) -> float:
@@ -101,8 +108,7 @@ def pauli_sparse(eb, couplings, names, symmetric: bool = False) -> sp.csr_array:
     if symmetric and len({float(bath.beta) for _, bath in couplings}) != 1:
         raise InputError("the symmetrised Pauli matrix needs all baths at one β")
     held = float(eb.sectors.nbytes()) if eb.sectors is not None else 0.0     # eigenvectors and the blocks
-    held += sum(float(blk.nbytes) for blocks, _ in couplings for (a, b), (_, _, blk) in blocks.items()
-                if a <= b or (b, a) not in blocks or not np.may_share_memory(blk, blocks[(b, a)][2]))
+    held += sum(float(blk.nbytes) for blocks, _ in couplings for blk in block_arrays(blocks))
     config.check_memory(held + pauli_sparse_bytes([b for b, _ in couplings]),
                         f"the sparse Pauli rate matrix (d = {d}), with the eigenvectors and the coupling's blocks,",
                         config.FEWER_SITES)
