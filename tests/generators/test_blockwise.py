@@ -5,8 +5,8 @@ pieces do; the chains are the U(1)-symmetric ones of test_conserved (degenerate 
 for "flip", degenerate Bohr frequencies across sectors for "uniform", generic for "random")."""
 
 import numpy as np
-import scipy.sparse as sp
 import pytest
+import scipy.sparse as sp
 from test_conserved import CASES, chain, couplings, magnetisation, site
 
 import detbal as db
@@ -14,7 +14,7 @@ from detbal import config
 from detbal.errors import InputError, MemoryBudgetError
 from detbal.generators.davies import blockwise, link_sums
 from detbal.generators.davies import sectors as bohr
-from detbal.generators.davies.blockwise import frequency_groups, transition_codes
+from detbal.generators.davies.bohr_groups import frequency_groups, transition_codes
 from detbal.generators.davies.generator import davies_bytes
 from detbal.linalg import sparse_rows
 from detbal.states import log_gibbs_populations
@@ -116,6 +116,36 @@ def test_transition_codes_group_like_the_dense_sectors(n, kind):
     assert np.array_equal(ours == 0, theirs == 0) and np.array_equal(ours > 0, theirs > 0)
 
 
+@pytest.mark.parametrize("case", ["random", "wide", "one point", "none"])
+def test_bohr_group_lookup_equals_a_plain_search(case):
+    """BohrGroups.find (a table of cells, then a binary search for the gaps in marked cells) equals
+    the plain search over every group: gaps on the bounds, inside, between and outside the groups,
+    groups spanning many cells, all groups at one frequency, no group."""
+    from detbal.generators.davies.bohr_groups import BohrGroups
+
+    rng = np.random.default_rng(11)
+    if case == "none":
+        lo = hi = np.zeros(0)
+    elif case == "one point":
+        lo = hi = np.array([0.75])
+    else:
+        lo = np.sort(rng.uniform(0.1, 20.0, 3000))
+        width = rng.uniform(0, 1e-9, lo.size)
+        if case == "wide":
+            width[::50] = rng.uniform(0, 0.05, width[::50].size)
+        hi = lo + width
+        keep = np.r_[True, lo[1:] > hi[:-1] + 1e-12]        # disjoint, as chained groups are
+        lo, hi = lo[keep], np.maximum.accumulate(hi[keep])
+        keep = np.r_[True, lo[1:] > hi[:-1]]
+        lo, hi = lo[keep], hi[keep]
+    gaps = np.concatenate([lo, hi, (lo + hi) / 2, np.nextafter(lo, -np.inf), np.nextafter(hi, np.inf),
+                           rng.uniform(0, 25, 20000), [0.0, 1e-300]])
+    k = np.searchsorted(lo, gaps, side="right") - 1
+    ref = np.where((k >= 0) & (gaps <= hi[np.maximum(k, 0)] if lo.size else False), k, -1)
+    assert np.array_equal(BohrGroups(lo, hi).find(gaps), ref)
+    assert case == "none" or np.all(ref[: 2 * lo.size] >= 0)
+
+
 def test_lamb_shift_is_refused_without_tables(monkeypatch):
     n = 5
     H, Q = chain(n, "random", 1), magnetisation(n)
@@ -196,7 +226,7 @@ def test_link_sums_keep_a_balanced_generator_balanced(beta, monkeypatch):
     block = db.davies(H, cps, conserved=Q)
     assert block.uses_blockwise
     monkeypatch.undo()
-    G = frequency_groups(block.eigenbasis.levels, block.eigenbasis.tol)[0].shape[0]
+    G = len(frequency_groups(block.eigenbasis.levels, block.eigenbasis.tol))
     assert G > 0                                             # links exist
     for inner, a in ref.items():
         b = db.detailed_balance(block, beta=beta, inner=inner)

@@ -343,6 +343,21 @@ def test_sparse_pauli_equals_the_dense_one(n, boundary):
         assert Ws.nnz == comb(2 * n, n) + 2 * comb(2 * n, n - 1) < 4 ** n
 
 
+def test_sparse_pauli_of_complex_couplings_and_a_zero_temperature_bath():
+    """Complex sector blocks (a Y_0 coupling: S̃ complex in the real eigenbasis), two baths, one at T = 0
+    (absorption rates exactly 0): the sparse W, read a block and its mirror at once, equals the
+    dense tables' W."""
+    n = 6
+    H, Q = chain(n, "random", 4), magnetisation(n)
+    cps = [(site("X", 0, n) + 0.7 * site("Y", 0, n), Bath.ohmic(0.05, 8.0, beta=1.1, name="warm")),
+           (site("X", n - 1, n) + 0.4 * site("Z", n - 1, n), Bath.ohmic(0.03, 8.0, beta=float("inf"), name="cold"))]
+    L = db.davies(H, cps, conserved=Q)
+    Wd = L.pauli_rate_matrix.matrix
+    Ws = L.sparse_pauli_rate_matrix().toarray()
+    assert np.max(np.abs(Ws - Wd)) <= 1e-14 * np.max(np.abs(Wd))
+    assert np.max(np.abs(Ws.sum(axis=0))) <= 1e-14 * np.max(np.abs(Wd))
+
+
 def test_sparse_pauli_kernel_and_gap_equal_the_structured_ones():
     n = 7
     H, Q = chain(n, "random", 1), magnetisation(n)

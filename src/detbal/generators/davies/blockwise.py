@@ -50,6 +50,7 @@ from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ...linalg.sparse_rows import entry_rows, row_chunks
 from ...states import log_gibbs_populations
+from .bohr_groups import in_multi_group, transition_codes
 from .level_pair_jumps import LevelPairJumps
 from .link_sums import add_link_sums
 from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
@@ -64,65 +65,10 @@ from .sector_kernel import (
 from .sectors import BlockStack, _expand_pairs
 from .sparse_pauli import _rates, block_arrays, coupling_blocks, pauli_sparse, sparse_components
 
-__all__ = ["BlockwiseForm", "CouplingData", "frequency_groups", "transition_codes"]
+__all__ = ["BlockwiseForm", "CouplingData"]
 
 _CHUNK = 1 << 22          # entries per chunk of the scans
 _ADVICE = config.FEWER_SITES
-
-
-def frequency_groups(levels: np.ndarray, tol: float) -> tuple[np.ndarray, np.ndarray]:
-    """The Bohr-frequency groups with more than one level pair: all positive level gaps
-    L_b − L_a (a < b) sorted once, neighbours closer than ``tol`` chained (as :func:`.sectors.sectors`).
-
-    Returns:
-        (lo, hi): (G,) smallest and largest gap of each such group, ascending. A gap belongs to group g
-        iff lo[g] ≤ gap ≤ hi[g]; every other gap is alone in its group.
-    Raises:
-        MemoryBudgetError: the sorted gaps and their closeness flags (9 bytes per level pair) exceed
-            the budget.
-
-    Memory: the T sorted gaps (8 B each), one flag per gap, and the groups (16 B each, returned);
-    the runs are found in chunks of ``_CHUNK`` gaps.
-    """
-    L = np.asarray(levels, dtype=float)
-    n = L.shape[0]
-    T = n * (n - 1) // 2
-    config.check_memory(9.0 * T, f"the sorted Bohr frequencies ({T} level pairs)", _ADVICE)
-    if T < 2:
-        return np.zeros(0), np.zeros(0)
-    gaps = np.empty(T)
-    off = 0
-    for a in range(n - 1):
-        np.subtract(L[a + 1:], L[a], out=gaps[off:off + n - 1 - a])
-        off += n - 1 - a
-    gaps.sort()
-    close = np.zeros(T + 1, dtype=bool)      # close[k], 1 ≤ k < T: gaps k − 1 and k closer than tol
-    for a in range(0, T - 1, _CHUNK):
-        b = min(T - 1, a + _CHUNK)
-        close[a + 1:b + 1] = (gaps[a + 1:b + 1] - gaps[a:b]) <= tol
-    lo, hi = [], []
-    for a in range(0, T, _CHUNK):           # a run close[s + 1 … e] = True is the group of gaps s … e
-        c = close[a:min(T, a + _CHUNK) + 1]
-        lo.append(gaps[a + np.flatnonzero(c[1:] & ~c[:-1])])
-        hi.append(gaps[a + np.flatnonzero(c[:-1] & ~c[1:])])
-    del close, gaps
-    return np.concatenate(lo), np.concatenate(hi)
-
-
-def transition_codes(levels, lab, groups, i, j) -> tuple[np.ndarray, np.ndarray]:
-    """(code, multi) of the transitions j → i: code 0 inside a level, ±(g + 1) for the multi-pair
-    group g, ±(G + 1 + index of the level pair) for a level pair alone in its group (sign + when j
-    lies above i); ``multi`` marks the multi-pair groups. Two transitions share a jump operator
-    A(ω) iff their codes agree (:func:`.sectors.frequency_codes`)."""
-    lo, hi = groups
-    la, lb = lab[i], lab[j]
-    a, b = np.minimum(la, lb), np.maximum(la, lb)
-    gap = levels[b] - levels[a]
-    idx = _search_right(lo, gap) - 1
-    multi = (idx >= 0) & (gap <= hi[np.maximum(idx, 0)]) & (la != lb) if lo.size else np.zeros(gap.shape, bool)
-    n = levels.shape[0]
-    base = np.where(multi, idx.astype(np.int64) + 1, lo.shape[0] + 1 + a.astype(np.int64) * n + b)
-    return np.where(la == lb, 0, np.where(lb > la, base, -base)), multi
 
 
 def _held(eb, *arrays) -> float:
@@ -141,18 +87,6 @@ def _held(eb, *arrays) -> float:
 _HELD = "with what the generator already holds (eigenvectors, Pauli matrix, Bohr groups, transitions)"
 
 
-def _search_right(sorted_values: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """``np.searchsorted(sorted_values, x, side="right")``, the needles sorted first when the values
-    do not fit in cache: ordered needles keep the binary search in cache. Measured, 4·10⁶ needles:
-    1.6× faster in 10⁶ values, break-even near 3·10⁵, 2.8× slower in 3·10³ (the argsort dominates)."""
-    if x.size < 1 << 12 or sorted_values.size < 1 << 18:
-        return np.searchsorted(sorted_values, x, side="right")
-    order = np.argsort(x)
-    out = np.empty(x.shape, dtype=np.intp)
-    out[order] = np.searchsorted(sorted_values, x[order], side="right")
-    return out
-
-
 class CouplingData:
     """One bath's coupling S̃_b = V†S_bV in sector-pair blocks and what the blockwise form needs.
 
@@ -166,7 +100,7 @@ class CouplingData:
     """
 
     def __init__(self, eb, S, bath, name: str, groups):
-        """``groups``: a callable returning :func:`frequency_groups` of ``eb`` (computed only when the
+        """``groups``: a callable returning :func:`.bohr_groups.frequency_groups` of ``eb`` (computed only when the
         special transitions are needed)."""
         d = eb.dim
         self.name, self.bath = name, bath
@@ -254,7 +188,7 @@ class CouplingData:
         # anything large is allocated
         kept_bits, count = [], 0
         for _, i, j, _, _ in chunks(blocks):
-            keep = transition_codes(levels, lab, groups, i, j)[1] | touch[i] | touch[j]
+            keep = in_multi_group(levels, lab, groups, i, j) | touch[i] | touch[j]
             count += int(np.count_nonzero(keep))
             kept_bits.append(np.packbits(keep))
         dtype = np.result_type(float, *(blk.dtype for _, _, blk in blocks.values()))
@@ -271,7 +205,7 @@ class CouplingData:
             i, j = i[keep], j[keep]
             if i.size == 0:
                 continue
-            rate, _ = _rates(bath, e[j] - e[i], name)
+            rate = _rates(bath, e[j] - e[i], name)[0]
             for out, x in zip(special, (i, j, np.sqrt(rate) * sub[I[keep], J[keep]],
                                         transition_codes(levels, lab, groups, i, j)[0])):
                 out[at:at + i.size] = x
@@ -322,7 +256,7 @@ class BlockwiseForm:
     sector without d×d tables (module docstring). ``h_count`` is n."""
 
     def __init__(self, eb, data: list, h_count: int, groups):
-        """``groups``: a callable returning :func:`frequency_groups` of ``eb``."""
+        """``groups``: a callable returning :func:`.bohr_groups.frequency_groups` of ``eb``."""
         self.eb, self.data, self.h, self._group_fn = eb, list(data), int(h_count), groups
         self.d = eb.dim
         self.lab, self.levels = eb.level_labels, eb.levels
@@ -446,7 +380,7 @@ class BlockwiseForm:
         out = [[], [], [], [], []]
         for c in self.data:
             i, j, tv, code = c.special
-            m = np.abs(code) <= self.groups[0].shape[0]
+            m = np.abs(code) <= len(self.groups)
             m &= code != 0
             i, j, tv, code = i[m], j[m], tv[m], code[m]
             counts = np.unique(code, return_counts=True)[1].astype(float)
@@ -656,7 +590,7 @@ class BlockwiseForm:
                 self._scalar_sums.add_coherence_parts(re, im)
         acc.merge(self._scalar_sums)
         add_link_sums(acc, [c.special for c in self.data], self.levels, self.lab, self.groups, self.eb.tol, lp, s,
-                      self._held_bytes(), _ADVICE, transition_codes)
+                      self._held_bytes(), _ADVICE)
         return add_stacks_and_finish(acc, self.pair_blocks(skip_linked=False), lp, s, out)
 
     def pauli_stationary(self) -> np.ndarray:

@@ -23,7 +23,6 @@ the Gibbs state exactly stationary (GNS holds up to β·tol).
 from __future__ import annotations
 
 import math
-
 from collections.abc import Sequence
 
 import numpy as np
@@ -33,19 +32,21 @@ from numpy.typing import ArrayLike
 from ... import config
 from ..._checks import as_operator, hermiticity_error, is_hermitian
 from ...baths.bath import Bath
+from ...classical.rate_matrix import RateMatrix
 from ...eigenbasis import Eigenbasis, log_scaled
 from ...errors import InputError, MemoryBudgetError, NotFaithfulError
 from ...states import log_gibbs_populations
-from . import sectors as _bohr
-from . import sector_evolution as evo
+from ..base import Generator
+from ..base import dagger as _dag
+from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_possible
 from . import sector_balance
+from . import sector_evolution as evo
 from . import sector_kernel as kern
 from . import sector_linalg as lin
+from . import sectors as _bohr
 from . import sparse_pauli as _pauli
-from .blockwise import BlockwiseForm, CouplingData, frequency_groups
-from ..couplings import assign_names, eigenbasis_of, parse_couplings, real_if_possible
-from ...classical.rate_matrix import RateMatrix
-from ..base import Generator, dagger as _dag
+from .blockwise import BlockwiseForm, CouplingData
+from .bohr_groups import frequency_groups
 
 __all__ = ["DaviesGenerator", "davies", "davies_bytes"]
 
@@ -64,7 +65,7 @@ class _SectorsBox:
         return self._sec
 
     def groups(self):
-        """The multi-pair Bohr-frequency groups (:func:`.blockwise.frequency_groups`), without the
+        """The multi-pair Bohr-frequency groups (:func:`.bohr_groups.frequency_groups`), without the
         O(d²) sector tables."""
         if self._groups is None:
             self._groups = frequency_groups(self.eb.levels, self.eb.tol)

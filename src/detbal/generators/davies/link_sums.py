@@ -1,7 +1,7 @@
 """Certificate norms of the links between level pairs, group by group from the transitions alone
 (internal: :meth:`.blockwise.BlockwiseForm.balance_norms`; no list of link entries, no blocks).
 
-A degenerate Bohr frequency ω ≠ 0 (a group g of several level pairs, :func:`.blockwise.frequency_groups`)
+A degenerate Bohr frequency ω ≠ 0 (a group g of several level pairs, :func:`.bohr_groups.frequency_groups`)
 couples the coherences of different level pairs: for two transitions t = (i ← j) and u = (k ← l) of g
 whose level pairs differ, 𝓛 has the entry 𝓛_{(i,k),(j,l)} = Σ_b T_b,t conj(T_b,u) (bath b, T_b,ij =
 √γ_b(E_j − E_i) S̃_b,ij). Its σ-scaled value (e^x, x of :func:`~detbal.eigenbasis.sigma_exponent`)
@@ -37,6 +37,7 @@ import numpy as np
 
 from ... import config
 from ...eigenbasis import log_scaled
+from .bohr_groups import transition_codes
 from .sector_kernel import _within_groups
 
 __all__ = ["add_link_sums"]
@@ -45,7 +46,7 @@ _CHUNK = 1 << 19          # transitions per chunk (whole groups)
 
 
 def add_link_sums(acc, specials, levels, lab, groups, tol: float, lp: np.ndarray, s: float, held: float,
-                  advice: str, transition_codes) -> None:
+                  advice: str) -> None:
     """Add the links' contributions to ``acc`` (:class:`.sector_balance._ScaledSums`, groups "hat" and
     "dis" alike: the links are dissipative).
 
@@ -55,7 +56,6 @@ def add_link_sums(acc, specials, levels, lab, groups, tol: float, lp: np.ndarray
             (lo, hi) and the grouping tolerance.
         lp, s: the reference log-populations and the σ-family parameter.
         held: bytes the generator already holds (the budget check of the sorted order adds them).
-        transition_codes: :func:`.blockwise.transition_codes` (codes of coherences for the wide groups).
     """
     lo, hi = groups
     G = lo.shape[0]
@@ -86,8 +86,7 @@ def add_link_sums(acc, specials, levels, lab, groups, tol: float, lp: np.ndarray
     c_all, norm_all, anti_all = [], [], []
     for a, b in _chunk_bounds(starts, n):
         idx = order[a:b]
-        c, nrm, anti = _chunk_sums(specials, bath[idx], pos[idx], levels, lab, groups, wide_groups, lp, s, B,
-                                   transition_codes)
+        c, nrm, anti = _chunk_sums(specials, bath[idx], pos[idx], levels, lab, groups, wide_groups, lp, s, B)
         c_all.append(c)
         norm_all.append(nrm)
         anti_all.append(anti)
@@ -123,7 +122,7 @@ def _chunk_bounds(starts: np.ndarray, n: int):
         a = b
 
 
-def _chunk_sums(specials, bath, pos, levels, lab, groups, wide_groups, lp, s, B, transition_codes):
+def _chunk_sums(specials, bath, pos, levels, lab, groups, wide_groups, lp, s, B):
     """(log-scale c, norm, antisym) per group of one chunk: the group's sums times e^{−2c}."""
     i = np.empty(pos.size, np.int64)
     j = np.empty(pos.size, np.int64)
@@ -180,7 +179,7 @@ def _chunk_sums(specials, bath, pos, levels, lab, groups, wide_groups, lp, s, B,
     anti = _tensor_sums(X_anti, Y_anti, gs, ps)
     wide = np.flatnonzero(wide_groups[ug[gs] - 1])
     if wide.size:
-        dn, da = _same_sector_excess(wide, gs, nu, ui, uj, P, Q, Y, Z, levels, lab, groups, transition_codes)
+        dn, da = _same_sector_excess(wide, gs, nu, ui, uj, P, Q, Y, Z, levels, lab, groups)
         norm[wide] -= dn
         anti[wide] -= da
     return c, norm, anti
@@ -215,7 +214,7 @@ def _tensor_sums(X, Y, gs, ps):
     return whole - np.bincount(pair_group, weights=inner, minlength=gs.size)
 
 
-def _same_sector_excess(wide, gs, nu, ui, uj, P, Q, Y, Z, levels, lab, groups, transition_codes):
+def _same_sector_excess(wide, gs, nu, ui, uj, P, Q, Y, Z, levels, lab, groups):
     """For the groups ``wide`` (spread > tol): the norm and antisym sums of the pairs (t, u) whose
     coherences (i_t, i_u) and (j_t, j_u) lie in different Bohr sectors (not entries of the generator,
     but counted by the Gram sums), per wide group."""

@@ -6,12 +6,10 @@ S̃_mn = ⟨m|S|n⟩ only between a few pairs of sectors. The Pauli rates
 
     W_mn = Σ_b γ_b(e_n − e_m) |S̃_b,mn|²   (m ≠ n, rate n → m),   W_nn = −Σ_{m≠n} W_mn,
 
-with e the level energies, then vanish outside those sector pairs, and so does the symmetrised
-matrix at one β, Ŵ = P^{−1/2} W P^{1/2}, Ŵ_mn = γ_b(|ω|) e^{−β|ω|/2} |S̃_b,mn|² (ω = e_n − e_m; even
-in ω, no overflow). Both are assembled here as ``csr_array`` from the blocks of
-:meth:`~detbal.eigenbasis.Eigenbasis.rotate_block_pairs`, without any d×d array; the rates are the
-ones of the dense tables (emission γ(ω) for ω > 0, absorption γ(|ω|)e^{−β|ω|} by KMS, γ(0) inside a
-level), evaluated per entry. Internal module.
+with e the level energies, then vanish outside those sector pairs. W is assembled here as a
+``csr_array`` from the blocks of :meth:`~detbal.eigenbasis.Eigenbasis.rotate_block_pairs`, without
+any d×d array; the rates are the ones of the dense tables (emission γ(ω) for ω > 0, absorption
+γ(|ω|)e^{−β|ω|} by KMS, γ(0) inside a level), evaluated per entry. Internal module.
 """
 
 from __future__ import annotations
@@ -64,66 +62,77 @@ def pauli_sparse_bytes(blocks_per_bath) -> float:
 
 
 def _rates(bath, omega: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """(γ(ω), γ(|ω|)e^{−β|ω|/2}) for the jumps n → m with ω = e_n − e_m (emission for ω > 0),
-    evaluated as the dense rate tables are: emission rates on |ω|, the KMS factor applied to them,
-    γ(0) for ω = 0 (InputError for a sub-ohmic bath, where it diverges)."""
+    """(γ(ω), γ(−ω)) for the jumps n → m with ω = e_n − e_m (emission for ω > 0) and their reverses,
+    evaluated as the dense rate tables are: the emission rates γ(|ω|) once, the KMS factor e^{−β|ω|}
+    applied to them for absorption, γ(0) for ω = 0 (InputError for a sub-ohmic bath, where it diverges)."""
     beta = float(bath.beta)
     w = np.abs(omega)
     nz = w > 0
-    rate, sym = np.empty(omega.shape), np.empty(omega.shape)
+    rate, back = np.empty(omega.shape), np.empty(omega.shape)
     if not np.all(nz):
         try:
             g0 = float(bath.rate(0.0))
         except InputError:
             raise InputError(f"bath {name!r}: the coupling has zero-frequency (ν = 0) jumps, which need "
                              "γ(0) = 2πT·J'(0); it diverges for a sub-ohmic spectral density") from None
-        rate[~nz] = sym[~nz] = g0
+        rate[~nz] = back[~nz] = g0
     if np.any(nz):
         emit = np.asarray(bath.rate(w[nz]), dtype=float)
         with np.errstate(under="ignore"):
-            if math.isfinite(beta):
-                rate[nz] = np.where(omega[nz] > 0, emit, emit * np.exp(-beta * w[nz]))
-                sym[nz] = emit * np.exp(-0.5 * beta * w[nz])
-            else:
-                rate[nz] = np.where(omega[nz] > 0, emit, 0.0)
-                sym[nz] = 0.0
-    return rate, sym
+            up = emit * np.exp(-beta * w[nz]) if math.isfinite(beta) else np.zeros_like(emit)
+        down = omega[nz] > 0
+        rate[nz] = np.where(down, emit, up)
+        back[nz] = np.where(down, up, emit)
+    return rate, back
 
 
-def pauli_sparse(eb, couplings, names, symmetric: bool = False) -> sp.csr_array:
-    """W (or, ``symmetric``, Ŵ at the common β of the baths) as a (d, d) csr_array.
+def _block_pairs(blocks: dict):
+    """(rows, cols, block, mirrored) over the blocks of :func:`coupling_blocks`, each pair of sectors
+    once: ``mirrored`` when the block (b, a) is the conjugate transpose of (a, b) and is covered by it."""
+    for (a, b), (r, c, blk) in blocks.items():
+        if a < b and (b, a) in blocks:
+            yield r, c, blk, True
+        elif a == b or (a, b) not in blocks or (b, a) not in blocks:
+            yield r, c, blk, False
+
+
+def pauli_sparse(eb, couplings, names) -> sp.csr_array:
+    """W as a (d, d) csr_array.
+
+    A block (a, b) and its mirror (b, a) = (a, b)† are read together: |S̃_mn|² and the emission rates
+    γ(|e_n − e_m|) once for both directions.
 
     Args:
         eb: an :class:`~detbal.eigenbasis.Eigenbasis` (block or dense).
         couplings: [(blocks, bath)] with blocks from :func:`coupling_blocks`.
         names: bath names (error messages).
-        symmetric: Ŵ = P^{−1/2}WP^{1/2} (all baths at one β); its diagonal is W's.
 
     Raises:
         MemoryBudgetError: the entries would exceed ``detbal.config.memory_budget``.
-        InputError: ``symmetric`` with baths at different β; a sub-ohmic bath with ν = 0 jumps.
+        InputError: a sub-ohmic bath with ν = 0 jumps.
     """
     d = eb.dim
     e = eb.levels[eb.level_labels]
-    if symmetric and len({float(bath.beta) for _, bath in couplings}) != 1:
-        raise InputError("the symmetrised Pauli matrix needs all baths at one β")
     held = float(eb.sectors.nbytes()) if eb.sectors is not None else 0.0     # eigenvectors and the blocks
     held += sum(float(blk.nbytes) for blocks, _ in couplings for blk in block_arrays(blocks))
     config.check_memory(held + pauli_sparse_bytes([b for b, _ in couplings]),
                         f"the sparse Pauli rate matrix (d = {d}), with the eigenvectors and the coupling's blocks,",
                         config.FEWER_SITES)
-    def entries(r, c, blk):
-        """|S̃|² of a block and the mask of its off-diagonal nonzero entries."""
-        P = blk.real ** 2 + blk.imag ** 2 if np.iscomplexobj(blk) else blk * blk
-        mask = P != 0
+
+    def off_diagonal(r, c, blk):
+        """The nonzero entries of a block that are not on the diagonal of W."""
+        mask = blk != 0
         mask &= r[:, None] != c[None, :]
-        return P, mask
+        return mask
 
     # the CSR arrays are filled in place (no COO triples): first the entries of every row
     per_row = np.ones(d, dtype=np.int64)            # the diagonal
     for blocks, _ in couplings:
-        for r, c, blk in blocks.values():
-            per_row[r] += entries(r, c, blk)[1].sum(axis=1)
+        for r, c, blk, mirrored in _block_pairs(blocks):
+            mask = off_diagonal(r, c, blk)
+            per_row[r] += mask.sum(axis=1)
+            if mirrored:
+                per_row[c] += mask.sum(axis=0)
     indptr = np.zeros(d + 1, dtype=np.int64)
     np.cumsum(per_row, out=indptr[1:])
     index_dtype = np.int32 if indptr[-1] < 2 ** 31 else np.int64
@@ -131,24 +140,36 @@ def pauli_sparse(eb, couplings, names, symmetric: bool = False) -> sp.csr_array:
     data = np.empty(int(indptr[-1]))
     fill = indptr[:-1].copy()                       # next free slot of each row
     diag = np.zeros(d)
+
+    def put(rows, k, cols, values):
+        """Append the entries (rows repeated k times, cols, values; row-major) to their rows."""
+        pos = np.repeat(fill[rows] - (np.cumsum(k) - k), k) + np.arange(cols.shape[0])
+        indices[pos] = cols
+        data[pos] = values
+        fill[rows] += k
+
     for (blocks, bath), name in zip(couplings, names):
-        for r, c, blk in blocks.values():
-            P, mask = entries(r, c, blk)
-            k = mask.sum(axis=1)
-            if not k.any():
+        for r, c, blk, mirrored in _block_pairs(blocks):
+            mask = off_diagonal(r, c, blk)
+            if not mask.any():
                 continue
-            n = np.broadcast_to(c[None, :], P.shape)[mask]
-            m = np.repeat(r, k)
-            Pv = P[mask]
-            del P, mask
-            rate, sym = _rates(bath, e[n] - e[m], name)
-            w = rate * Pv
-            diag -= np.bincount(n, weights=w, minlength=d)
-            pos = np.repeat(fill[r] - (np.cumsum(k) - k), k) + np.arange(m.shape[0])
-            indices[pos] = n
-            data[pos] = sym * Pv if symmetric else w
-            fill[r] += k
-            del rate, sym, w, Pv, pos, m, n
+            m, n = np.nonzero(mask)                 # row-major: the entries of the block (a, b)
+            Pv = blk[m, n]
+            Pv = Pv.real ** 2 + Pv.imag ** 2 if np.iscomplexobj(Pv) else Pv * Pv
+            rate, back = _rates(bath, e[c[n]] - e[r[m]], name)
+            w = rate * Pv                           # n → m
+            diag -= np.bincount(c[n], weights=w, minlength=d)
+            put(r, mask.sum(axis=1), c[n], w)
+            del rate, w
+            if mirrored:                            # the block (b, a): the reverse jumps m → n
+                w = back * Pv
+                diag -= np.bincount(r[m], weights=w, minlength=d)
+                rev = np.zeros(mask.shape)          # its entries row-major: read through the transpose
+                rev[m, n] = w
+                del w, m, n, back, Pv
+                n_t, m_t = np.nonzero(mask.T)
+                put(c, mask.sum(axis=0), r[m_t], rev.T[n_t, m_t])
+                del rev, n_t, m_t
     indices[fill] = np.arange(d)
     data[fill] = diag
     W = sp.csr_array((data, indices, indptr.astype(index_dtype)), shape=(d, d))
