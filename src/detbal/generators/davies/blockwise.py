@@ -729,9 +729,12 @@ def _add_sparse(acc: _ScaledSums, A, lp, s, rows, cols, groups, held: float) -> 
     # the difference of their data; otherwise it is assembled per chunk
     same = np.array_equal(A.indptr, At.indptr) and np.array_equal(A.indices, At.indices)
     n = A.shape[0]
-    for r0, r1, _, _, _ in row_chunks(A):
-        (ri, ci, di, xi), (rj, cj, dj, xj) = (_scaled_rows(B, r0, r1, lp, s, rows, cols, swap)
-                                              for B, swap in ((A, False), (At, True)))
+    for r0, r1, a, b, _ in row_chunks(A):
+        ri, ci, di, xi = _scaled_rows(A, r0, r1, lp, s, rows, cols, False)
+        if same:        # Â†'s entries at the same places: conj A_nm, scaled by x(n, m) = −x(m, n)
+            dj, xj = At.data[a:b], -xi
+        else:
+            rj, cj, dj, xj = _scaled_rows(At, r0, r1, lp, s, rows, cols, True)
         c = max(max_log_magnitude(di, xi), max_log_magnitude(dj, xj))
         if not np.isfinite(c):
             continue
