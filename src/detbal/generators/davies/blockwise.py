@@ -543,18 +543,22 @@ class BlockwiseForm:
         simple = self.deg[lab] == 1
         linked = np.zeros(0, np.int64) if with_linked else self._linked_simple_units()
         step = max(1, _CHUNK // max(d, 1))
-        t0 = [c.t0.diagonal() for c in self.data]
+        t0 = [t for t in (c.t0.diagonal() for c in self.data) if np.any(t)]     # dephasing amplitudes
         top = -math.inf
         for r0 in range(0, d, step):
             r = np.arange(r0, min(d, r0 + step))
             re = -0.5 * (self.g[r][:, None] + self.g[None, :])
             for t in t0:
                 re += t[r][:, None] * t[None, :]
-            bad = (lab[r][:, None] == lab[None, :]) | ~simple[r][:, None] | ~simple[None, :]
             a, b = np.searchsorted(linked, [r0 * d, (r[-1] + 1) * d])
-            if b > a:
+            if self.degenerate:
+                bad = (lab[r][:, None] == lab[None, :]) | ~simple[r][:, None] | ~simple[None, :]
+                if b > a:
+                    i, k = np.divmod(linked[a:b], d)
+                    bad[i - r0, k] = True
+            else:              # simple levels only: the populations (i, i) and the linked coherences
                 i, k = np.divmod(linked[a:b], d)
-                bad[i - r0, k] = True
+                bad = (np.r_[r - r0, i - r0], np.r_[r, k])
             re[bad] = -math.inf
             top = max(top, float(re.max(initial=-math.inf)))
             re[bad] = 0.0

@@ -108,16 +108,19 @@ class _ScaledSums:
     def add_coherence_parts(self, re, im=None) -> None:
         """1-element sectors |i⟩⟨k| ↦ λ_ik |i⟩⟨k|, λ = re + i·im (im None: real): unscaled (exponent
         0); ‖𝓛̂‖² gets |λ|², ‖𝓓̂‖² gets (Re λ)², ‖𝓛̂ − 𝓛̂†‖² gets |2i Im λ|², 𝓓̂ − 𝓓̂† nothing."""
-        parts = [(re, "hat", "norm_hat", 1.0), (re, "dis", "dissipative_norm", 1.0)]
+        parts = [(re, (("hat", "norm_hat", 1.0), ("dis", "dissipative_norm", 1.0)))]
         if im is not None:
-            parts += [(im, "hat", "norm_hat", 1.0), (im, "hat", "antisym", 4.0)]
-        for part, group, key, factor in parts:
+            parts.append((im, (("hat", "norm_hat", 1.0), ("hat", "antisym", 4.0))))
+        for part, keys in parts:
             top = float(np.abs(part).max(initial=0.0))
             if top == 0:
                 continue
+            # Σ part² / top²: summed unscaled where the squares can neither overflow nor underflow
+            ss = _sumsq(part) / top ** 2 if 1e-100 < top < 1e100 else _sumsq(part / top)
             c = math.log(top)
-            self._rescale(group, c)
-            self._put(key, factor * _sumsq(part / top), c)
+            for group, key, factor in keys:
+                self._rescale(group, c)
+                self._put(key, factor * ss, c)
 
 
 def balance_norms(form, lp: np.ndarray, s: float) -> dict:
