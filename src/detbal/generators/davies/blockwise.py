@@ -225,8 +225,9 @@ class CouplingData:
         X = sp.csc_array((tv[into], (i[into], j[into])), shape=(d, d))
         del into
         R, C, V = [], [], []
+        start = np.cumsum(deg) - deg                    # eigenvectors are ordered by level
         for B in np.flatnonzero(deg > 1):
-            m = np.arange(int(np.searchsorted(lab, B)), int(np.searchsorted(lab, B, side="right")))
+            m = np.arange(start[B], start[B] + deg[B])
             XB = X[:, m]
             GB = (XB.conj().T @ XB).toarray()
             R.append(np.repeat(m, m.size))
