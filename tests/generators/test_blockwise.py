@@ -165,10 +165,11 @@ def test_blockwise_budget_counts_what_the_generator_already_holds(monkeypatch):
     form = Lb._blockwise()
     c = form.data[0]
     stored = float(sum(a.nbytes for a in c.special))
-    held = blockwise._held(Lb.eigenbasis, c.W, *form.groups)
+    held = blockwise.held_bytes(Lb.eigenbasis, c.W, *form.groups)
     assert held > 0 and stored > 0
     _, fresh = _block(7, "uniform", False, monkeypatch)
     coupling = fresh._blockwise().data[0]          # its Pauli matrix is built, its transitions are not
+    fresh._blockwise().groups  # noqa: B018          # nor are its Bohr groups: built before the budget is lowered
     blocks = float(sum(a.nbytes for a in coupling.held_arrays()))   # ... but its blocks are kept for them
     assert blocks > 0
     monkeypatch.setattr(config, "memory_budget", stored + 0.5 * held)
@@ -176,6 +177,20 @@ def test_blockwise_budget_counts_what_the_generator_already_holds(monkeypatch):
         coupling.special  # noqa: B018
     assert err.value.required == pytest.approx(stored + held + blocks, rel=1e-12)
     assert coupling.held_arrays() == []           # refused: the blocks are not kept (rotated again on a retry)
+
+
+def test_bohr_groups_budget_counts_what_the_couplings_hold(monkeypatch):
+    """The sorted level gaps (13 B per level pair with the merge buffer) are checked together with the
+    eigenvectors, Pauli matrix and sector-pair blocks the blockwise couplings already hold."""
+    _, Lb = _block(7, "uniform", False, monkeypatch)
+    coupling = Lb._blockwise().data[0]
+    held = blockwise.held_bytes(Lb.eigenbasis, coupling.W, *coupling.held_arrays())
+    nL = Lb.eigenbasis.levels.shape[0]
+    gaps = 13.0 * (nL * (nL - 1) // 2)
+    monkeypatch.setattr(config, "memory_budget", gaps + 0.5 * held)
+    with pytest.raises(MemoryBudgetError, match="with what the generator holds") as err:
+        Lb._blockwise().groups  # noqa: B018
+    assert err.value.required == pytest.approx(gaps + held, rel=1e-12)
 
 
 @pytest.mark.parametrize("tol", [0.02, 0.06])

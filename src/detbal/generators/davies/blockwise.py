@@ -65,13 +65,13 @@ from .sector_kernel import (
 from .sectors import BlockStack, _expand_pairs
 from .sparse_pauli import _rates, block_arrays, coupling_blocks, pauli_sparse, sparse_components
 
-__all__ = ["BlockwiseForm", "CouplingData"]
+__all__ = ["BlockwiseForm", "CouplingData", "held_bytes"]
 
 _CHUNK = 1 << 22          # entries per chunk of the scans
 _ADVICE = config.FEWER_SITES
 
 
-def _held(eb, *arrays) -> float:
+def held_bytes(eb, *arrays) -> float:
     """Bytes the blockwise form already holds: the eigenvectors and the given arrays or sparse
     matrices. A budget check of a new allocation adds them, so the budget bounds what the generator
     holds at once, not each array alone."""
@@ -165,13 +165,13 @@ class CouplingData:
         over the sector-pair blocks, kept from ``__init__`` and freed here; the Pauli rates alone, e.g.
         for heat currents, never need them)."""
         eb, bath, name, gamma0, s = self._eb, self.bath, self.name, self.gamma0, self._s
+        blocks = self._blocks if self._blocks is not None else coupling_blocks(eb, self._S)
+        self._blocks = None
         groups = self._groups()
         d = eb.dim
         lab, levels = eb.level_labels, eb.levels
         deg = np.bincount(lab)
         e = levels[lab]
-        blocks = self._blocks if self._blocks is not None else coupling_blocks(eb, self._S)
-        self._blocks = None
         touch = deg[lab] > 1
 
         def chunks(blocks):
@@ -193,7 +193,7 @@ class CouplingData:
             kept_bits.append(np.packbits(keep))
         dtype = np.result_type(float, *(blk.dtype for _, _, blk in blocks.values()))
         # stored: i, j (int32), T_ij and the code (int64), in arrays allocated once
-        config.check_memory(_held(eb, self.W, *groups, *block_arrays(blocks))
+        config.check_memory(held_bytes(eb, self.W, *groups, *block_arrays(blocks))
                             + (16.0 + np.dtype(dtype).itemsize) * count,
                             f"the {count} transitions of bath {name!r} in degenerate Bohr groups or levels "
                             f"(d = {d}), {_HELD},", _ADVICE)
@@ -280,7 +280,7 @@ class BlockwiseForm:
         return self._group_fn()
 
     def _held_bytes(self) -> float:
-        """Bytes this form holds (:func:`_held`): eigenvectors, Pauli matrices, Bohr groups (computed
+        """Bytes this form holds (:func:`held_bytes`): eigenvectors, Pauli matrices, Bohr groups (computed
         by the time a transition is stored), the stored transitions of every bath and, once built, the
         ν = 0 block."""
         arrays = [c.W for c in self.data] + ([self.W] if len(self.data) > 1 else []) + list(self.groups)
@@ -288,7 +288,7 @@ class BlockwiseForm:
             arrays += c.held_arrays()
         if self._zero is not None and self._zero[2] is not self.W:
             arrays.append(self._zero[2])
-        return _held(self.eb, *arrays)
+        return held_bytes(self.eb, *arrays)
 
     @property
     def G_deg(self) -> sp.csr_array:

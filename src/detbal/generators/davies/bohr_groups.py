@@ -74,21 +74,23 @@ class BohrGroups:
         return out
 
 
-def frequency_groups(levels: np.ndarray, tol: float) -> BohrGroups:
+def frequency_groups(levels: np.ndarray, tol: float, held: float = 0.0) -> BohrGroups:
     """The Bohr-frequency groups with more than one level pair: all positive level gaps
     L_b − L_a (a < b) sorted once, neighbours closer than ``tol`` chained (as :func:`.sectors.sectors`).
 
     Raises:
-        MemoryBudgetError: the sorted gaps and their closeness flags (9 bytes per level pair) exceed
-            the budget.
+        MemoryBudgetError: the sorted gaps, the merge buffer of their sort and their closeness flags
+            (13 bytes per level pair), with the ``held`` bytes the caller holds, exceed the budget.
 
-    Memory: the T sorted gaps (8 B each), one flag per gap, and the groups (16 B each, returned);
-    the runs are found in chunks of ``_CHUNK`` gaps.
+    Memory: the T sorted gaps (8 B each), the sort's merge buffer (at most T/2 gaps, 4 B per gap),
+    one flag per gap, and the groups (16 B each, returned); the runs are found in chunks of
+    ``_CHUNK`` gaps.
     """
     L = np.asarray(levels, dtype=float)
     n = L.shape[0]
     T = n * (n - 1) // 2
-    config.check_memory(9.0 * T, f"the sorted Bohr frequencies ({T} level pairs)", config.FEWER_SITES)
+    config.check_memory(held + 13.0 * T, f"the sorted Bohr frequencies ({T} level pairs)"
+                        + (", with what the generator holds," if held else ""), config.FEWER_SITES)
     if T < 2:
         return BohrGroups(np.zeros(0), np.zeros(0))
     gaps = np.empty(T)

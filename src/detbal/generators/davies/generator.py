@@ -23,6 +23,7 @@ the Gibbs state exactly stationary (GNS holds up to β·tol).
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
@@ -45,7 +46,7 @@ from . import sector_kernel as kern
 from . import sector_linalg as lin
 from . import sectors as _bohr
 from . import sparse_pauli as _pauli
-from .blockwise import BlockwiseForm, CouplingData
+from .blockwise import BlockwiseForm, CouplingData, held_bytes
 from .bohr_groups import frequency_groups
 
 __all__ = ["DaviesGenerator", "davies", "davies_bytes"]
@@ -58,6 +59,7 @@ class _SectorsBox:
     def __init__(self, eb: Eigenbasis):
         self.eb, self._sec, self._groups = eb, None, None
         self.blockwise = False        # the Bohr-sector blocks did not fit: every generator on it goes blockwise
+        self.coupling_data = weakref.WeakSet()   # the blockwise couplings built on it (what they hold counts)
 
     def get(self) -> _bohr.Sectors:
         if self._sec is None:
@@ -66,9 +68,11 @@ class _SectorsBox:
 
     def groups(self):
         """The multi-pair Bohr-frequency groups (:func:`.bohr_groups.frequency_groups`), without the
-        O(d²) sector tables."""
+        O(d²) sector tables; their budget check adds what the blockwise couplings on this eigenbasis
+        hold (eigenvectors, Pauli matrices, blocks or transitions)."""
         if self._groups is None:
-            self._groups = frequency_groups(self.eb.levels, self.eb.tol)
+            held = held_bytes(self.eb, *(a for c in self.coupling_data for a in [c.W, *c.held_arrays()]))
+            self._groups = frequency_groups(self.eb.levels, self.eb.tol, held)
         return self._groups
 
 
@@ -140,6 +144,7 @@ class _Coupling:
         """This coupling in sector-pair blocks (:class:`.blockwise.CouplingData`), built once."""
         if self._bw is None:
             self._bw = CouplingData(self._box.eb, self.S, self.bath, self.name, self._box.groups)
+            self._box.coupling_data.add(self._bw)
         return self._bw
 
     def renamed(self, name, auto):
