@@ -51,6 +51,7 @@ from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ...linalg.sparse_rows import entry_rows, row_chunks
 from ...states import log_gibbs_populations
 from .level_pair_jumps import LevelPairJumps
+from . import link_components
 from .link_sums import add_link_sums
 from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
 from .sector_kernel import (
@@ -67,6 +68,7 @@ from .sparse_pauli import _rates, coupling_blocks, pauli_sparse, sparse_componen
 __all__ = ["BlockwiseForm", "CouplingData", "frequency_groups", "transition_codes"]
 
 _CHUNK = 1 << 22          # entries per chunk of the scans
+_DENSE_UNITS = 768        # a component of more coupled units is a sparse block (Lanczos, :meth:`block_gaps`)
 _ADVICE = config.FEWER_SITES
 
 
@@ -454,10 +456,28 @@ class BlockwiseForm:
         self._links = tuple(np.concatenate(x) if x else np.zeros(0) for x in out)
         return self._links
 
+    def _link_list_fits(self) -> bool:
+        """Whether :meth:`links` fits the budget (its check, bath by bath): else the components and
+        their blocks are found from the links generated chunk by chunk (:mod:`.link_components`)."""
+        G = self.groups[0].shape[0]
+        for c in self.data:
+            code = c.special[3]
+            code = code[(code != 0) & (np.abs(code) <= G)]
+            counts = np.unique(code, return_counts=True)[1].astype(float)
+            if not config.fits_memory(self._held_bytes() + link_components.LINK_BYTES * float(np.sum(counts * counts))):
+                return False
+        return True
+
     def _components(self):
-        """Linked level pairs: (pair keys sorted, component of each, number of components); cached."""
+        """Linked level pairs: (pair keys sorted, component of each, number of components); cached.
+        From the listed links when they fit the budget, else streamed (:func:`.link_components.stream_components`,
+        whose dense component labels are kept for :meth:`block_gaps` in ``_labels``)."""
         if getattr(self, "_comp", None) is None:
-            self._comp = self._find_components()
+            if self._link_list_fits():
+                self._comp = self._find_components()
+            else:
+                keys, comp, ncomp, self._labels = link_components.stream_components(self, self._held_bytes(), _ADVICE)
+                self._comp = (keys, comp, ncomp)
         return self._comp
 
     def _find_components(self):
@@ -501,48 +521,146 @@ class BlockwiseForm:
 
     def blocks(self, batch: int = 1 << 16):
         """Yield :class:`BlockStack` batches of every coherence block that is not a scalar: the
-        components of linked level pairs and the unlinked level pairs with a degenerate level."""
+        components of linked level pairs (all dense, from the listed links) and the unlinked level
+        pairs with a degenerate level. (The gap takes them from :meth:`block_gaps`.)"""
+        keys, comp, ncomp = self._find_components() if getattr(self, "_comp", None) is None else self._comp
+        if ncomp:
+            for part in self._component_parts(keys, comp, ncomp, self.links(), batch, dense_units=None):
+                yield part
+        yield from self.pair_blocks(skip_linked=True)
+
+    def block_gaps(self, log_p, batch: int = 1 << 16):
+        """Yield −max Re λ over the coherence blocks that are not scalars (:meth:`blocks`), batch by
+        batch: stacks of dense blocks (:func:`.sector_kernel.stack_gap`), a component of more than
+        ``_DENSE_UNITS`` units as a sparse block (:func:`.link_components.sparse_block_top`). When the
+        link list does not fit the budget the components are taken in batches of consecutive numbers,
+        each with its own pass over the links (:func:`.link_components.component_batches`)."""
         keys, comp, ncomp = self._components()
+        if ncomp:
+            labels = getattr(self, "_labels", None)
+            if labels is None and not self._link_list_fits():      # a second gap: find them again
+                labels = link_components.stream_components(self, self._held_bytes(), _ADVICE)[3]
+            if labels is None:
+                batches = [(0, ncomp, self.links())]
+            else:
+                batches = self._streamed_batches(keys, comp, ncomp, labels)
+            for c0, c1, links in batches:
+                if c0 == 0 and c1 == ncomp:
+                    kb, cb = keys, comp
+                else:
+                    m = (comp >= c0) & (comp < c1)
+                    kb, cb = keys[m], comp[m] - c0
+                for part in self._component_parts(kb, cb, c1 - c0, links, batch, dense_units=_DENSE_UNITS):
+                    if isinstance(part, BlockStack):
+                        yield stack_gap(part, log_p)
+                    else:
+                        yield -link_components.sparse_block_top(*part, log_p, self._held_bytes(), _ADVICE)
+                del links
+            self._labels = None
+        for st in self.pair_blocks(skip_linked=True):
+            yield stack_gap(st, log_p)
+
+    def _streamed_batches(self, keys, comp, ncomp, labels):
+        """(c0, c1, links) batches of consecutive components whose links and units take at most half
+        the budget left beside what the form holds and the component arrays (one pass over the links
+        each; a counting pass first when not all links fit at once)."""
+        nL = self.levels.shape[0]
+        A, C = np.divmod(keys, nL)
+        units = np.bincount(comp, weights=self.deg[A] * self.deg[C], minlength=ncomp)
+        held = self._held_bytes() + float(labels.nbytes + keys.nbytes + comp.nbytes)
+        room = 0.5 * (config.budget() - held)
+        per_link, per_unit = 2.5 * link_components.LINK_BYTES, 120.0
+        G = self.groups[0].shape[0]
+        bound = 0.0
+        for c in self.data:
+            code = c.special[3]
+            counts = np.unique(code[(code != 0) & (np.abs(code) <= G)], return_counts=True)[1].astype(float)
+            bound += float(np.sum(counts * counts))
+        if per_link * bound + per_unit * float(units.sum()) <= room:
+            nlinks = None
+        else:
+            nlinks = link_components.link_counts(self, labels, ncomp)
+        cost = per_unit * units + (per_link * nlinks if nlinks is not None else 0.0)
+        if nlinks is None:
+            cost[0] += per_link * bound           # one batch
+        big = float(cost.max()) if ncomp else 0.0
+        config.check_memory(held + 2.0 * big, f"the links of one component of linked level pairs (d = {self.d}, "
+                            f"{int(units[int(np.argmax(cost))])} units)", _ADVICE)
+        return link_components.component_batches(self, labels, cost, max(room, big))
+
+    def _component_parts(self, keys, comp, ncomp, links, batch, dense_units):
+        """Yield the components (numbers 0..ncomp−1, of the level pairs ``keys``) with their ``links``
+        (ai, ak, ci, ck, value): :class:`BlockStack` batches of dense blocks of equal size, and — for
+        more than ``dense_units`` units (None: never) — the arguments of
+        :func:`.link_components.sparse_block_top` (rows, cols, level-pair entries, link entries, coherent
+        diagonal) one component at a time. Units of a component in key order (as the listed route)."""
         nL = self.levels.shape[0]
         deg, start = self.deg, self.start
-        if ncomp:
-            ai, ak, ci, ck, val = self.links()
-            A, C = np.divmod(keys, nL)
-            size = deg[A] * deg[C]
-            units_per = np.bincount(comp, weights=size, minlength=ncomp).astype(np.int64)
-            big = int(units_per.max())
-            config.check_memory(6 * 16.0 * big * big, f"a coherence block of {big} coupled units (d = {self.d})",
-                                _ADVICE)
-            # units of each component, in key order
-            order = np.argsort(comp, kind="stable")
-            pi, pk, pc = _expand_pairs(A[order], C[order], start, deg)
-            ucomp = np.repeat(comp[order], pc)
-            uorder = np.argsort(ucomp, kind="stable")
-            pi, pk, ucomp = pi[uorder], pk[uorder], ucomp[uorder]
-            first = np.r_[0, np.cumsum(units_per)[:-1]]
-            local = np.arange(pi.shape[0]) - first[ucomp]
-            ukey = pi.astype(np.int64) * self.d + pk
-            uo = np.argsort(ukey)
-            lkey = np.searchsorted(keys, self.lab[ai].astype(np.int64) * nL + self.lab[ak])
-            lcomp = comp[lkey]
-            la = local[uo[np.searchsorted(ukey[uo], ai.astype(np.int64) * self.d + ak)]]
-            lc = local[uo[np.searchsorted(ukey[uo], ci.astype(np.int64) * self.d + ck)]]
-            lo_ = np.argsort(lcomp, kind="stable")
-            lcomp, la, lc, lval = lcomp[lo_], la[lo_], lc[lo_], val[lo_]
-            for n in np.unique(units_per):
-                cs = np.flatnonzero(units_per == n)
-                step = max(1, batch // max(int(n) * int(n), 1))
-                for s0 in range(0, cs.shape[0], step):
-                    sel = cs[s0:s0 + step]
-                    slot = np.full(ncomp, -1)
-                    slot[sel] = np.arange(sel.shape[0])
-                    idx = first[sel][:, None] + np.arange(n)[None, :]
-                    rows, cols = pi[idx], pk[idx]
-                    x0, x1 = np.searchsorted(lcomp, [sel[0], sel[-1] + 1])
-                    lm = x0 + np.flatnonzero(slot[lcomp[x0:x1]] >= 0)
-                    M, D = self._block_matrices(rows, cols, (slot[lcomp[lm]], la[lm], lc[lm], lval[lm]))
-                    yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
-        yield from self.pair_blocks(skip_linked=True)
+        ai, ak, ci, ck, val = links
+        A, C = np.divmod(keys, nL)
+        size = deg[A] * deg[C]
+        units_per = np.bincount(comp, weights=size, minlength=ncomp).astype(np.int64)
+        dense = units_per if dense_units is None else units_per[units_per <= dense_units]
+        big = int(dense.max()) if dense.size else 0
+        config.check_memory(self._held_bytes() + 6 * 16.0 * big * big,
+                            f"a coherence block of {big} coupled units (d = {self.d})", _ADVICE)
+        # units of each component, in key order
+        order = np.argsort(comp, kind="stable")
+        pi, pk, pc = _expand_pairs(A[order], C[order], start, deg)
+        ucomp = np.repeat(comp[order], pc)
+        uorder = np.argsort(ucomp, kind="stable")
+        pi, pk, ucomp = pi[uorder], pk[uorder], ucomp[uorder]
+        del uorder
+        first = np.r_[0, np.cumsum(units_per)[:-1]]
+        local = np.arange(pi.shape[0]) - first[ucomp]
+        ukey = pi.astype(np.int64) * self.d + pk
+        uo = np.argsort(ukey)
+        sukey = ukey[uo]
+        del ukey
+        lcomp = comp[np.searchsorted(keys, self.lab[ai].astype(np.int64) * nL + self.lab[ak])]
+        la = local[uo[np.searchsorted(sukey, ai.astype(np.int64) * self.d + ak)]]
+        lc = local[uo[np.searchsorted(sukey, ci.astype(np.int64) * self.d + ck)]]
+        del sukey, uo, ai, ak, ci, ck
+        lo_ = np.argsort(lcomp, kind="stable")
+        lcomp, la, lc, lval = lcomp[lo_], la[lo_], lc[lo_], val[lo_]
+        del lo_
+        for n in np.unique(units_per):
+            cs = np.flatnonzero(units_per == n)
+            if dense_units is not None and n > dense_units:
+                for c in cs:
+                    x0, x1 = np.searchsorted(lcomp, [c, c + 1])
+                    rows, cols = pi[first[c]:first[c] + n], pk[first[c]:first[c] + n]
+                    yield (rows, cols, self._pair_entries(rows, cols), (la[x0:x1], lc[x0:x1], lval[x0:x1]),
+                           -1j * self.h * (self.E[rows] - self.E[cols]))
+                continue
+            step = max(1, batch // max(int(n) * int(n), 1))
+            for s0 in range(0, cs.shape[0], step):
+                sel = cs[s0:s0 + step]
+                slot = np.full(ncomp, -1)
+                slot[sel] = np.arange(sel.shape[0])
+                idx = first[sel][:, None] + np.arange(n)[None, :]
+                rows, cols = pi[idx], pk[idx]
+                x0, x1 = np.searchsorted(lcomp, [sel[0], sel[-1] + 1])
+                lm = x0 + np.flatnonzero(slot[lcomp[x0:x1]] >= 0)
+                M, D = self._block_matrices(rows, cols, (slot[lcomp[lm]], la[lm], lc[lm], lval[lm]))
+                yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
+
+    def _pair_entries(self, rows, cols):
+        """(r, c, D) of the level-pair terms of :meth:`_block_matrices` on the units rows/cols of one
+        component (its level pairs contiguous, in key order): each level pair's dense n_A n_C × n_A n_C
+        block, at the local unit indices."""
+        lab = self.lab
+        head = np.flatnonzero(np.r_[True, (lab[rows[1:]] != lab[rows[:-1]]) | (lab[cols[1:]] != lab[cols[:-1]])])
+        sizes = np.diff(np.r_[head, rows.shape[0]])
+        R, C, V = [], [], []
+        for s in np.unique(sizes):
+            h = head[sizes == s]
+            idx = h[:, None] + np.arange(s)[None, :]
+            _, D = self._block_matrices(rows[idx], cols[idx])
+            R.append(np.broadcast_to(idx[:, :, None], D.shape).ravel())
+            C.append(np.broadcast_to(idx[:, None, :], D.shape).ravel())
+            V.append(D.ravel())
+        return np.concatenate(R), np.concatenate(C), np.concatenate(V)
 
     def pair_blocks(self, skip_linked: bool, batch: int = 1 << 16):
         """Yield :class:`BlockStack` batches of the level pairs (A, C) with a degenerate level as blocks of
@@ -713,6 +831,7 @@ class BlockwiseForm:
             lp0 = np.full(Mh.shape[0], -np.inf)
             lp0[: self.d] = log_p
             gaps.append(top_gap(Mh, k, lp0))
+            del Mh, lp0                 # not held while the blocks are built
         else:
             n0 = M0.shape[0]
             config.check_memory(48.0 * n0 * n0, f"dense eigenvalues of the ν = 0 sector ({n0} units)", _ADVICE)
@@ -727,7 +846,7 @@ class BlockwiseForm:
         top = self.scalar_top
         gaps.append(-top)
         lp = log_p if beta is not None and math.isfinite(beta) else None
-        gaps += [stack_gap(st, lp) for st in self.blocks()]
+        gaps += list(self.block_gaps(lp))
         return max(float(min(gaps)), 0.0)
 
 
