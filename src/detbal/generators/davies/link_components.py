@@ -41,7 +41,7 @@ from scipy.sparse.linalg import ArpackNoConvergence, eigsh
 from ... import config
 from ...eigenbasis import log_scaled
 
-__all__ = ["LINK_BYTES", "component_batches", "forest_bytes", "link_chunks", "link_counts", "sparse_block_top",
+__all__ = ["LINK_BYTES", "component_batches", "forest_bytes", "link_chunks", "link_counts", "pair_bound", "sparse_block_top",
            "stream_components"]
 
 _CHUNK = 1 << 22          # links per chunk
@@ -147,6 +147,18 @@ def _union(P: np.ndarray, u: np.ndarray, v: np.ndarray) -> None:
         np.minimum.at(P, np.maximum(ru, rv), np.minimum(ru, rv))
 
 
+def pair_bound(form) -> float:
+    """Σ_b Σ_g k_b,g²: the ordered pairs of transitions inside the multi-pair groups, bath by bath
+    (the links are those of different level pairs among them)."""
+    G = form.groups[0].shape[0]
+    total = 0.0
+    for c in form.data:
+        code = c.special[3]
+        counts = np.unique(code[(code != 0) & (np.abs(code) <= G)], return_counts=True)[1].astype(float)
+        total += float(np.sum(counts * counts))
+    return total
+
+
 def forest_bytes(nL: int) -> float:
     """Bytes of the dense parent array over the nL² level pairs and the flags of linked ones."""
     n = float(nL) * nL
@@ -162,7 +174,7 @@ def stream_components(form, held: float, advice: str):
     nL = form.levels.shape[0]
     N = nL * nL
     dtype = np.int32 if N < 2 ** 31 else np.int64
-    config.check_memory(held + forest_bytes(nL) + 100.0 * _CHUNK,
+    config.check_memory(held + forest_bytes(nL) + 100.0 * min(_CHUNK, pair_bound(form)),
                         f"the union–find forest of the {N} level pairs (d = {form.d}) and one chunk of links",
                         advice)
     P = np.arange(N, dtype=dtype)
