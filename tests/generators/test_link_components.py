@@ -73,7 +73,7 @@ def test_sparse_blocks_equal_dense_blocks(n, kind, boundary, tol, monkeypatch):
     ref_gap = Ld.structured_gap()
     lp = Ld._log_gibbs() if Ld.beta is not None else None
     ref = _dense_tops(Ld._blockwise(), lp)
-    _stream(monkeypatch)
+    _stream(monkeypatch, chunk=500)
     monkeypatch.setattr(blockwise, "_DENSE_UNITS", 3)
     L = _generator(n, kind, boundary, tol, monkeypatch)
     f = L._blockwise()
@@ -83,8 +83,8 @@ def test_sparse_blocks_equal_dense_blocks(n, kind, boundary, tol, monkeypatch):
     passes, sparse = [], []
     batches, top = link_components.component_batches, link_components.sparse_block_top
 
-    def count_batches(form, labels, cost, room):      # room for a few components per pass: many passes
-        for b in batches(form, labels, cost, 3 * float(np.max(cost[1:] if cost.size > 1 else cost))):
+    def count_batches(form, keys, comp, labels, nlinks, cost, room, dtype):   # a few components per pass
+        for b in batches(form, keys, comp, labels, nlinks, cost, 8 * float(np.median(cost)), dtype):
             passes.append(b[:2])
             yield b
 

@@ -531,8 +531,8 @@ class BlockwiseForm:
         pairs with a degenerate level. (The gap takes them from :meth:`block_gaps`.)"""
         keys, comp, ncomp = self._find_components() if getattr(self, "_comp", None) is None else self._comp
         if ncomp:
-            for part in self._component_parts(keys, comp, ncomp, self.links(), batch, dense_units=None):
-                yield part
+            index = link_components.NodeIndex(self, keys, comp, ncomp)
+            yield from self._component_parts(index, index.group(*self.links()), batch, dense_units=None)
         yield from self.pair_blocks(skip_linked=True)
 
     def block_gaps(self, log_p, batch: int = 1 << 16):
@@ -540,96 +540,73 @@ class BlockwiseForm:
         batch: stacks of dense blocks (:func:`.sector_kernel.stack_gap`), a component of more than
         ``_DENSE_UNITS`` units as a sparse block (:func:`.link_components.sparse_block_top`). When the
         link list does not fit the budget the components are taken in batches of consecutive numbers,
-        each with its own pass over the links (:func:`.link_components.component_batches`)."""
+        each with its own pass over the links (:meth:`_streamed_batches`)."""
         keys, comp, ncomp = self._components()
         if ncomp:
             labels = getattr(self, "_labels", None)
             if labels is None and not self._link_list_fits():      # a second gap: find them again
                 labels = link_components.stream_components(self, self._held_bytes(), _ADVICE)[3]
             if labels is None:
-                batches = [(0, ncomp, self.links())]
+                index = link_components.NodeIndex(self, keys, comp, ncomp)
+                batches = [(0, ncomp, index, index.group(*self.links()))]
             else:
                 batches = self._streamed_batches(keys, comp, ncomp, labels)
-            for c0, c1, links in batches:
-                if c0 == 0 and c1 == ncomp:
-                    kb, cb = keys, comp
-                else:
-                    m = (comp >= c0) & (comp < c1)
-                    kb, cb = keys[m], comp[m] - c0
-                for part in self._component_parts(kb, cb, c1 - c0, links, batch, dense_units=_DENSE_UNITS):
+            self._labels = labels = None
+            for _, _, index, links in batches:
+                for part in self._component_parts(index, links, batch, dense_units=_DENSE_UNITS):
                     if isinstance(part, BlockStack):
                         yield stack_gap(part, log_p)
                     else:
                         yield -link_components.sparse_block_top(*part, log_p, self._held_bytes(), _ADVICE)
-                del links
-            self._labels = None
+                del index, links
+            link_components.release(self)
         for st in self.pair_blocks(skip_linked=True):
             yield stack_gap(st, log_p)
 
     def _streamed_batches(self, keys, comp, ncomp, labels):
-        """(c0, c1, links) batches of consecutive components whose links and units take at most half
-        the budget left beside what the form holds and the component arrays (one pass over the links
-        each; a counting pass first when not all links fit at once)."""
+        """(c0, c1, index, links) batches of consecutive components (:func:`.link_components.component_batches`)
+        whose links and units take at most half the budget left beside what the form holds, the dense
+        labels and the component arrays; a counting pass over the links first."""
+        nlinks = link_components.link_counts(self, labels, ncomp)
         nL = self.levels.shape[0]
         A, C = np.divmod(keys, nL)
         units = np.bincount(comp, weights=self.deg[A] * self.deg[C], minlength=ncomp)
-        held = self._held_bytes() + float(labels.nbytes + keys.nbytes + comp.nbytes)
+        del A, C
+        dtype = np.result_type(float, *(c.special[2].dtype for c in self.data))
+        held = (self._held_bytes() + float(labels.nbytes + keys.nbytes + comp.nbytes)
+                + sum(float(sel.nbytes + st.nbytes) for sel, st in getattr(self, "_group_order", {}).values()))
+        # per link: its two units and value, and one more of each while a sparse block is built;
+        # per unit: the index of its level pair and the unit lists
+        per_link = 2.0 * (8.0 + np.dtype(dtype).itemsize)
+        cost = per_link * nlinks + 80.0 * units
         room = 0.5 * (config.budget() - held)
-        per_link, per_unit = 2.5 * link_components.LINK_BYTES, 120.0
-        bound = link_components.pair_bound(self)
-        if per_link * bound + per_unit * float(units.sum()) <= room:
-            nlinks = None
-        else:
-            nlinks = link_components.link_counts(self, labels, ncomp)
-        cost = per_unit * units + (per_link * nlinks if nlinks is not None else 0.0)
-        if nlinks is None:
-            cost[0] += per_link * bound           # one batch
-        big = float(cost.max()) if ncomp else 0.0
-        config.check_memory(held + 2.0 * big, f"the links of one component of linked level pairs (d = {self.d}, "
-                            f"{int(units[int(np.argmax(cost))])} units)", _ADVICE)
-        return link_components.component_batches(self, labels, cost, max(room, big))
+        big = int(np.argmax(cost))
+        config.check_memory(held + float(cost[big]), f"the links of a component of {int(units[big])} coupled units "
+                            f"({int(nlinks[big])} links, d = {self.d})", _ADVICE)
+        return link_components.component_batches(self, keys, comp, labels, nlinks, cost, max(room, float(cost[big])),
+                                                 dtype)
 
-    def _component_parts(self, keys, comp, ncomp, links, batch, dense_units):
-        """Yield the components (numbers 0..ncomp−1, of the level pairs ``keys``) with their ``links``
-        (ai, ak, ci, ck, value): :class:`BlockStack` batches of dense blocks of equal size, and — for
-        more than ``dense_units`` units (None: never) — the arguments of
-        :func:`.link_components.sparse_block_top` (rows, cols, level-pair entries, link entries, coherent
-        diagonal) one component at a time. Units of a component in key order (as the listed route)."""
+    def _component_parts(self, index, links, batch, dense_units):
+        """Yield the components of ``index`` (:class:`.link_components.NodeIndex`) with their ``links``
+        (loff, la, lc, lval) (:meth:`.link_components.NodeIndex.group`): :class:`BlockStack` batches of
+        dense blocks of equal size, and — for more than ``dense_units`` units (None: never) — the
+        arguments of :func:`.link_components.sparse_block_top` (rows, cols, level-pair entries, link
+        entries, coherent diagonal) one component at a time."""
+        keys, ncomp, units_per, first = index.keys, index.ncomp, index.units, index.first
+        loff, la, lc, lval = links
         nL = self.levels.shape[0]
-        deg, start = self.deg, self.start
-        ai, ak, ci, ck, val = links
-        A, C = np.divmod(keys, nL)
-        size = deg[A] * deg[C]
-        units_per = np.bincount(comp, weights=size, minlength=ncomp).astype(np.int64)
         dense = units_per if dense_units is None else units_per[units_per <= dense_units]
         big = int(dense.max()) if dense.size else 0
         config.check_memory(self._held_bytes() + 6 * 16.0 * big * big,
                             f"a coherence block of {big} coupled units (d = {self.d})", _ADVICE)
-        # units of each component, in key order
-        order = np.argsort(comp, kind="stable")
-        pi, pk, pc = _expand_pairs(A[order], C[order], start, deg)
-        ucomp = np.repeat(comp[order], pc)
-        uorder = np.argsort(ucomp, kind="stable")
-        pi, pk, ucomp = pi[uorder], pk[uorder], ucomp[uorder]
-        del uorder
-        first = np.r_[0, np.cumsum(units_per)[:-1]]
-        local = np.arange(pi.shape[0]) - first[ucomp]
-        ukey = pi.astype(np.int64) * self.d + pk
-        uo = np.argsort(ukey)
-        sukey = ukey[uo]
-        del ukey
-        lcomp = comp[np.searchsorted(keys, self.lab[ai].astype(np.int64) * nL + self.lab[ak])]
-        la = local[uo[np.searchsorted(sukey, ai.astype(np.int64) * self.d + ak)]]
-        lc = local[uo[np.searchsorted(sukey, ci.astype(np.int64) * self.d + ck)]]
-        del sukey, uo, ai, ak, ci, ck
-        lo_ = np.argsort(lcomp, kind="stable")
-        lcomp, la, lc, lval = lcomp[lo_], la[lo_], lc[lo_], val[lo_]
-        del lo_
+        A, C = np.divmod(keys[index.order], nL)
+        pi, pk, _ = _expand_pairs(A, C, self.start, self.deg)        # the units, component by component
+        del A, C
         for n in np.unique(units_per):
             cs = np.flatnonzero(units_per == n)
             if dense_units is not None and n > dense_units:
                 for c in cs:
-                    x0, x1 = np.searchsorted(lcomp, [c, c + 1])
+                    x0, x1 = loff[c], loff[c + 1]
                     rows, cols = pi[first[c]:first[c] + n], pk[first[c]:first[c] + n]
                     yield (rows, cols, self._pair_entries(rows, cols), (la[x0:x1], lc[x0:x1], lval[x0:x1]),
                            -1j * self.h * (self.E[rows] - self.E[cols]))
@@ -637,13 +614,12 @@ class BlockwiseForm:
             step = max(1, batch // max(int(n) * int(n), 1))
             for s0 in range(0, cs.shape[0], step):
                 sel = cs[s0:s0 + step]
-                slot = np.full(ncomp, -1)
-                slot[sel] = np.arange(sel.shape[0])
                 idx = first[sel][:, None] + np.arange(n)[None, :]
                 rows, cols = pi[idx], pk[idx]
-                x0, x1 = np.searchsorted(lcomp, [sel[0], sel[-1] + 1])
-                lm = x0 + np.flatnonzero(slot[lcomp[x0:x1]] >= 0)
-                M, D = self._block_matrices(rows, cols, (slot[lcomp[lm]], la[lm], lc[lm], lval[lm]))
+                cnt = loff[sel + 1] - loff[sel]
+                lm = np.repeat(loff[sel] - np.r_[0, np.cumsum(cnt)[:-1]], cnt) + np.arange(int(cnt.sum()))
+                blk = np.repeat(np.arange(sel.shape[0]), cnt)
+                M, D = self._block_matrices(rows, cols, (blk, la[lm], lc[lm], lval[lm]))
                 yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
 
     def _pair_entries(self, rows, cols):
@@ -844,6 +820,7 @@ class BlockwiseForm:
         if self.scalar_top is None:
             for _ in self.scalar_chunks():
                 pass
+        self._lsu = None                # the scan's list of linked units is not held while the blocks are built
         top = self.scalar_top
         gaps.append(-top)
         lp = log_p if beta is not None and math.isfinite(beta) else None

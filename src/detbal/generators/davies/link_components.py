@@ -36,13 +36,13 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from ... import config
 from ...eigenbasis import log_scaled
 
-__all__ = ["LINK_BYTES", "component_batches", "forest_bytes", "link_chunks", "link_counts", "pair_bound", "sparse_block_top",
-           "stream_components"]
+__all__ = ["LINK_BYTES", "NodeIndex", "component_batches", "forest_bytes", "group_order", "link_chunks", "link_counts",
+           "order_bytes", "pair_bound", "release", "sparse_block_top", "stream_components"]
 
 _CHUNK = 1 << 22          # links per chunk
 LINK_BYTES = 56.0         # bytes per listed link (four indices and a value, as BlockwiseForm.links)
@@ -55,21 +55,17 @@ def link_chunks(form, chunk: int | None = None, keep=None):
     ``a``, ``b`` index the bath's stored transitions (value T_a conj(T_b)). ``keep``: a function of
     the row level-pair keys lab(i)·nL + lab(k) → bool mask, applied before anything else is gathered.
 
-    Memory: the order of the bath's group transitions (8 B each) and one chunk (≈ 100 B per pair)."""
+    Memory: the bath's group order (:func:`group_order`, cached) and one chunk (≈ 100 B per pair)."""
     chunk = _CHUNK if chunk is None else int(chunk)
-    lab, levels, nL = form.lab, form.levels, form.levels.shape[0]
+    lab, nL = form.lab, form.levels.shape[0]
     lo, hi = form.groups
-    G = lo.shape[0]
     careful = (hi - lo) > 0.5 * form.eb.tol
     for bath, c in enumerate(form.data):
         i, j, _, code = c.special
-        sel = np.flatnonzero((code != 0) & (np.abs(code) <= G))
+        sel, starts = group_order(form, bath)
         if sel.size == 0:
             continue
-        sel = sel[np.argsort(code[sel], kind="stable")]
-        cs = code[sel]
-        starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]])
-        sizes = np.diff(np.r_[starts, sel.size]).astype(np.int64)
+        sizes = np.diff(np.r_[starts, sel.size])
         for a, b in _pair_chunks(starts, sizes, chunk):
             a, b = sel[a], sel[b]
             ai, ak = i[a], i[b]
@@ -88,6 +84,39 @@ def link_chunks(form, chunk: int | None = None, keep=None):
                 a, b, ai, ak, ci, ck = a[m], b[m], ai[m], ak[m], ci[m], ck[m]
             if a.size:
                 yield bath, a, b, ai, ak, ci, ck
+
+
+def group_order(form, bath: int):
+    """(sel, starts) of one bath: the positions of its transitions in multi-pair groups sorted by code
+    (stable; int32 when they fit) and the first position of each group; cached on the form
+    (``_group_order``, dropped by :func:`release`)."""
+    cache = form.__dict__.setdefault("_group_order", {})
+    if bath not in cache:
+        code = form.data[bath].special[3]
+        G = form.groups[0].shape[0]
+        sel = np.flatnonzero((code != 0) & (np.abs(code) <= G))
+        sel = sel[np.argsort(code[sel], kind="stable")]
+        cs = code[sel]
+        starts = np.flatnonzero(np.r_[True, cs[1:] != cs[:-1]]) if sel.size else np.zeros(0, np.int64)
+        del cs
+        cache[bath] = (sel.astype(np.int32) if code.shape[0] < 2 ** 31 else sel, starts)
+    return cache[bath]
+
+
+def order_bytes(form) -> float:
+    """Bytes of the cached group orders of all baths (an upper bound before they are built)."""
+    G = form.groups[0].shape[0]
+    total = 0.0
+    for c in form.data:
+        code = c.special[3]
+        n = float(np.count_nonzero((code != 0) & (np.abs(code) <= G)))
+        total += 12.0 * n
+    return total
+
+
+def release(form) -> None:
+    """Drop the cached group orders."""
+    form.__dict__.pop("_group_order", None)
 
 
 def form_codes(form):
@@ -174,8 +203,9 @@ def stream_components(form, held: float, advice: str):
     nL = form.levels.shape[0]
     N = nL * nL
     dtype = np.int32 if N < 2 ** 31 else np.int64
-    config.check_memory(held + forest_bytes(nL) + 100.0 * min(_CHUNK, pair_bound(form)),
-                        f"the union–find forest of the {N} level pairs (d = {form.d}) and one chunk of links",
+    config.check_memory(held + forest_bytes(nL) + order_bytes(form) + 100.0 * min(_CHUNK, pair_bound(form)),
+                        f"the union–find forest of the {N} level pairs (d = {form.d}), the order of the "
+                        "transitions in their groups and one chunk of links",
                         advice)
     P = np.arange(N, dtype=dtype)
     lab = form.lab
@@ -222,29 +252,82 @@ def link_counts(form, labels: np.ndarray, ncomp: int) -> np.ndarray:
     return out
 
 
-def component_batches(form, labels, comp_bytes: np.ndarray, room: float):
-    """Yield (c0, c1, links) for consecutive component ranges [c0, c1) whose ``comp_bytes`` sum to at
-    most ``room`` (a component alone may exceed it; the caller checks the budget): ``links`` the
-    (ai, ak, ci, ck, value) of the links of those components, one pass over the chunks per range."""
-    nL = form.levels.shape[0]
-    lab = form.lab
-    ncomp = comp_bytes.shape[0]
-    cum = np.cumsum(comp_bytes)
+class NodeIndex:
+    """The level pairs ``keys`` (sorted) of components ``comp`` (0..ncomp−1) and their units: a
+    component's units are its level pairs' units (i, k), i in A, k in C, level pairs in key order,
+    each as :func:`.sectors._expand_pairs` lists them. ``first[c]``: the first unit of component c in
+    the concatenation; ``offset[p]``: the first unit of level pair p inside its component."""
+
+    def __init__(self, form, keys, comp, ncomp):
+        nL = form.levels.shape[0]
+        self.form, self.keys, self.comp, self.ncomp = form, keys, comp, ncomp
+        A, C = np.divmod(keys, nL)
+        size = (form.deg[A] * form.deg[C]).astype(np.int64)
+        self.units = np.bincount(comp, weights=size, minlength=ncomp).astype(np.int64)
+        self.first = np.cumsum(self.units) - self.units
+        self.order = np.argsort(comp, kind="stable")          # level pairs by component, keys ascending
+        before = np.cumsum(size[self.order]) - size[self.order]
+        self.offset = np.empty(keys.shape[0], np.int64)
+        self.offset[self.order] = before - self.first[comp[self.order]]
+
+    def local(self, i, k):
+        """(component, unit inside it) of the units (i, k) of linked level pairs."""
+        f = self.form
+        li, lk = f.lab[i], f.lab[k]
+        p = np.searchsorted(self.keys, li.astype(np.int64) * f.levels.shape[0] + lk)
+        return self.comp[p], self.offset[p] + (i - f.start[li]) * f.deg[lk] + (k - f.start[lk])
+
+    def group(self, ai, ak, ci, ck, val, counts=None):
+        """The links (ai, ak) ← (ci, ck) with values ``val``, as (loff, la, lc, lval): grouped by
+        component (component c's links are loff[c]:loff[c+1], in the given order), la, lc their units
+        inside it (int32 when the largest component allows)."""
+        c, la = self.local(ai, ak)
+        _, lc = self.local(ci, ck)
+        o = np.argsort(c, kind="stable")
+        it = np.int32 if int(self.units.max(initial=0)) < 2 ** 31 else np.int64
+        loff = np.r_[0, np.cumsum(np.bincount(c, minlength=self.ncomp))]
+        return loff, la[o].astype(it), lc[o].astype(it), val[o]
+
+
+def component_batches(form, keys, comp, labels, nlinks, cost: np.ndarray, room: float, value_dtype):
+    """Yield (c0, c1, index, links) for consecutive component ranges [c0, c1) whose ``cost`` sums to at
+    most ``room`` (a component alone may exceed it; the caller checks the budget): ``index`` the
+    :class:`NodeIndex` of those components (numbered from 0), ``links`` their links as
+    :meth:`NodeIndex.group` gives them, written chunk by chunk into arrays allocated once (``nlinks``:
+    links per component, from :func:`link_counts`). One pass over the chunks per range."""
+    ncomp = cost.shape[0]
+    cum = np.cumsum(cost)
     c0 = 0
     while c0 < ncomp:
-        base = cum[c0] - comp_bytes[c0]
+        base = cum[c0] - cost[c0]
         c1 = max(c0 + 1, int(np.searchsorted(cum, base + room, side="right")))
+        m = (comp >= c0) & (comp < c1)
+        index = NodeIndex(form, keys[m], comp[m] - c0, c1 - c0)
+        del m
+        counts = nlinks[c0:c1]
+        loff = np.r_[0, np.cumsum(counts)]
+        n = int(loff[-1])
+        it = np.int32 if int(index.units.max(initial=0)) < 2 ** 31 else np.int64
+        la, lc, lval = np.empty(n, it), np.empty(n, it), np.empty(n, value_dtype)
+        cursor = loff[:-1].copy()
 
         def keep(key, c0=c0, c1=c1):
             lb = labels[key]
             return (lb >= c0) & (lb < c1)
 
-        out = [[], [], [], [], []]
         for bath, a, b, ai, ak, ci, ck in link_chunks(form, keep=keep):
             tv = form.data[bath].special[2]
-            for x, arr in zip(out, (ai, ak, ci, ck, tv[a] * np.conj(tv[b]))):
-                x.append(arr)
-        yield c0, c1, tuple(np.concatenate(x) if x else np.zeros(0) for x in out)
+            cc, xa = index.local(ai, ak)
+            _, xc = index.local(ci, ck)
+            o = np.argsort(cc, kind="stable")
+            cc = cc[o]
+            heads = np.flatnonzero(np.r_[True, cc[1:] != cc[:-1]])
+            rank = np.arange(cc.shape[0]) - np.repeat(heads, np.diff(np.r_[heads, cc.shape[0]]))
+            pos = cursor[cc] + rank
+            la[pos], lc[pos], lval[pos] = xa[o], xc[o], (tv[a] * np.conj(tv[b]))[o]
+            np.add.at(cursor, cc[heads], np.diff(np.r_[heads, cc.shape[0]]))
+        yield c0, c1, index, (loff, la, lc, lval)
+        del la, lc, lval, index
         c0 = c1
 
 
@@ -253,49 +336,64 @@ def sparse_block_top(rows, cols, lp_entries, link_entries, E_coh, log_p, held: f
 
     Args:
         rows, cols: (n,) the units |rows⟩⟨cols| of the component.
-        lp_entries: (r, c, D, M − D) of the level-pair terms (local unit indices r, c; D the dissipative
-            value, M − D the coherent one, nonzero on the diagonal only).
+        lp_entries: (r, c, D) of the level-pair terms (local unit indices r, c; the dissipative value).
         link_entries: (r, c, value) of the links (dissipative).
         E_coh: (n,) the coherent diagonal −i n(E_i − E_k) of the units.
         log_p: Gibbs log-populations of the common β, or None.
 
     With ``log_p`` and a coherent part −iν·I (spread ≤ 1e-13 of the block's largest entry), Re λ are the
-    eigenvalues of the KMS-scaled D̂ (D̂_ac = D_ac e^{g_c − g_a}, g = (log p_i + log p_k)/4); when D̂ is
-    Hermitian (‖D̂ − D̂†‖_F ≤ 1e-12‖D̂‖_F) its top eigenvalue comes from Lanczos (``eigsh``, largest
-    algebraic, to machine precision). Otherwise, or if ARPACK does not converge, the dense eigenvalues
-    (memory-budget checked)."""
+    eigenvalues of the KMS-scaled D̂ (D̂_ac = D_ac e^{g_c − g_a}, g = (log p_i + log p_k)/4, scaled in
+    place); when D̂ is Hermitian (checked on two random vectors as :func:`.blockwise._kms_hermitian`
+    does, D̂† applied from a transposed view, no copy) its top eigenvalue comes from Lanczos on
+    x ↦ (D̂x + D̂†x)/2 (``eigsh``, largest algebraic, to machine precision). Otherwise, or if ARPACK
+    does not converge, the dense eigenvalues (memory-budget checked).
+
+    Memory: one csr matrix of the entries (≈ 12–20 B each) beside the given arrays."""
     n = rows.shape[0]
-    r = np.concatenate([lp_entries[0], link_entries[0]])
-    c = np.concatenate([lp_entries[1], link_entries[1]])
-    v = np.concatenate([lp_entries[2], link_entries[2]])
-    config.check_memory(held + 60.0 * r.shape[0] + 200.0 * n, f"the sparse block of {n} coupled units ({r.shape[0]} "
-                        "entries)", advice)
-    D = sp.csr_array(sp.coo_array((v, (r, c)), shape=(n, n)))
-    del r, c, v
-    scale = max(float(np.max(np.abs(D.data), initial=0.0)), float(np.max(np.abs(E_coh), initial=0.0)), 1e-300)
+    nnz = lp_entries[0].shape[0] + link_entries[0].shape[0]
+    dtype = np.result_type(lp_entries[2], link_entries[2])
+    config.check_memory(held + (2.0 * np.dtype(dtype).itemsize + 20.0) * nnz + 200.0 * n,
+                        f"the sparse block of {n} coupled units ({nnz} entries)", advice)
+    D = sp.csr_array((np.concatenate([lp_entries[2], link_entries[2]]),
+                      (np.concatenate([lp_entries[0], link_entries[0]]), np.concatenate([lp_entries[1], link_entries[1]]))),
+                     shape=(n, n))
+    D.sum_duplicates()
+    diag = D.diagonal() + E_coh
+    off = np.abs(D.data)
+    scale = max(float(np.max(off, initial=0.0)), float(np.max(np.abs(diag), initial=0.0)), 1e-300)
+    del off
     spread = float(np.max(np.abs(E_coh - E_coh[0]), initial=0.0))
     if log_p is not None and spread <= 1e-13 * scale:
         g = (log_p[rows] + log_p[cols]) / 4
-        Dh = sp.coo_array(D)
-        Dh = sp.csr_array((log_scaled(Dh.data, g[Dh.col] - g[Dh.row], shift=0.0)[0], (Dh.row, Dh.col)), shape=(n, n))
-        diff = Dh - Dh.conj().T
-        fro = math.sqrt(float(np.sum(np.abs(Dh.data) ** 2)))
-        if math.sqrt(float(np.sum(np.abs(diff.data) ** 2))) <= 1e-12 * fro:
-            del diff
-            A = sp.csr_array((Dh + Dh.conj().T) / 2)
-            if not np.any(np.iscomplex(A.data)):
-                A = sp.csr_array(A.real) if np.iscomplexobj(A.data) else A
+        r = np.repeat(np.arange(n), np.diff(D.indptr))
+        D.data = log_scaled(D.data, g[D.indices] - g[r], shift=0.0)[0]
+        Dt = D.T                                  # a csc view: D̂†x = conj(D̂ᵀ conj x)
+        fro = math.sqrt(float(np.sum(np.abs(D.data) ** 2)))
+        rng = np.random.default_rng(0)
+        hermitian = True
+        for _ in range(2):
+            v = rng.standard_normal(n)
+            if np.linalg.norm(D @ v - np.conj(Dt @ v)) > 2e-12 * fro:
+                hermitian = False
+        if hermitian:
+            del r
+            real = not np.iscomplexobj(D.data)
+            op = LinearOperator((n, n), dtype=D.dtype,
+                                matvec=(lambda x: 0.5 * (D @ x + Dt @ x)) if real else
+                                (lambda x: 0.5 * (D @ x + np.conj(Dt @ np.conj(x)))))
             try:
-                top = eigsh(A, k=1, which="LA", v0=np.ones(n) / math.sqrt(n), tol=0.0, maxiter=20 * n,
+                top = eigsh(op, k=1, which="LA", v0=np.ones(n) / math.sqrt(n), tol=0.0, maxiter=20 * n,
                             return_eigenvectors=False)
                 return float(top[0])
             except ArpackNoConvergence:
                 config.check_memory(held + 3.0 * 16 * n * n, f"dense eigenvalues of a block of {n} coupled units",
                                     advice)
-                return float(np.max(np.linalg.eigvalsh(A.toarray())))
+                A = D.toarray()
+                return float(np.max(np.linalg.eigvalsh((A + A.conj().T) / 2)))
+        D.data = log_scaled(D.data, g[r] - g[D.indices], shift=0.0)[0]      # not Hermitian: unscaled again
+        del r
     config.check_memory(held + 4.0 * 16 * n * n, f"dense eigenvalues of a non-Hermitian block of {n} coupled units",
                         advice)
     M = D.toarray().astype(complex)
     M[np.arange(n), np.arange(n)] += E_coh
     return float(np.max(np.linalg.eigvals(M).real))
-
