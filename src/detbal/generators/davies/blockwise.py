@@ -30,7 +30,11 @@ coherences are scanned in row chunks and the blocks are built in batches: memory
 number of special transitions), time O(d²) for the scan. The certificate does not build the
 components: the links enter its norms through per-group Gram sums of the transitions
 (:mod:`.link_sums`), every level pair with a degenerate level is its own block there; the gap needs
-the components. The ν = 0 block is written in place (:mod:`.level_pair_jumps`). The certificate
+the components: from the listed links (:meth:`BlockwiseForm.links`, Σ k² entries for groups of k
+transitions) while they fit the budget and take fewer bytes than a forest over the level pairs, else
+streamed (:mod:`.link_components`: a union–find forest fed chunk by chunk, the blocks in batches of
+components, one pass over the links per batch); a component of more than ``_DENSE_UNITS`` units is a
+sparse block whose top eigenvalue comes from Lanczos. The ν = 0 block is written in place (:mod:`.level_pair_jumps`). The certificate
 norms, the gap, the kernel dimension and the populations' flows match the dense path to round-off.
 """
 
@@ -557,7 +561,8 @@ class BlockwiseForm:
                     if isinstance(part, BlockStack):
                         yield stack_gap(part, log_p)
                     else:
-                        yield -link_components.sparse_block_top(*part, log_p, self._held_bytes(), _ADVICE)
+                        yield -link_components.sparse_block_top(*part, log_p, self._held_bytes(), _ADVICE,
+                                                                self.h * self.eb.tol)
                 del index, links
             link_components.release(self)
         for st in self.pair_blocks(skip_linked=True):

@@ -40,6 +40,7 @@ from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 
 from ... import config
 from ...eigenbasis import log_scaled
+from ...linalg.sparse_rows import row_chunks
 
 __all__ = ["LINK_BYTES", "NodeIndex", "component_batches", "forest_bytes", "group_order", "link_chunks", "link_counts",
            "order_bytes", "pair_bound", "release", "sparse_block_top", "stream_components"]
@@ -331,69 +332,87 @@ def component_batches(form, keys, comp, labels, nlinks, cost: np.ndarray, room: 
         c0 = c1
 
 
-def sparse_block_top(rows, cols, lp_entries, link_entries, E_coh, log_p, held: float, advice: str) -> float:
-    """max Re λ of one component's block, assembled sparse.
+def sparse_block_top(rows, cols, lp_entries, link_entries, E_coh, log_p, held: float, advice: str,
+                     spread_tol: float = 0.0) -> float:
+    """max Re λ of one component's block M = P + L + diag(E_coh), assembled sparse.
 
     Args:
         rows, cols: (n,) the units |rows⟩⟨cols| of the component.
-        lp_entries: (r, c, D) of the level-pair terms (local unit indices r, c; the dissipative value).
-        link_entries: (r, c, value) of the links (dissipative).
+        lp_entries: (r, c, D) of the level-pair terms P (local unit indices r, c; dissipative values).
+        link_entries: (r, c, value) of the links L (dissipative); these arrays are reordered (by row)
+            and KMS-scaled in place: L is a csr matrix on them, no copy.
         E_coh: (n,) the coherent diagonal −i n(E_i − E_k) of the units.
         log_p: Gibbs log-populations of the common β, or None.
+        spread_tol: the spread of the coherent diagonal that counts as one frequency ν (besides
+            1e-13 of the largest entry, the dense blocks' criterion).
 
-    With ``log_p`` and a coherent part −iν·I (spread ≤ 1e-13 of the block's largest entry), Re λ are the
-    eigenvalues of the KMS-scaled D̂ (D̂_ac = D_ac e^{g_c − g_a}, g = (log p_i + log p_k)/4, scaled in
-    place); when D̂ is Hermitian (checked on two random vectors as :func:`.blockwise._kms_hermitian`
-    does, D̂† applied from a transposed view, no copy) its top eigenvalue comes from Lanczos on
-    x ↦ (D̂x + D̂†x)/2 (``eigsh``, largest algebraic, to machine precision). Otherwise, or if ARPACK
-    does not converge, the dense eigenvalues (memory-budget checked).
+    With ``log_p`` and a coherent part −iν·I + iΔ (Δ real, spread ≤ the tolerance): the KMS scaling
+    (D̂_ac = D_ac e^{g_c − g_a}, g = (log p_i + log p_k)/4, in place by row chunks) is a similarity and
+    leaves the diagonal alone, so M ~ D̂ + diag(E_coh). When D̂ is Hermitian (checked on two random
+    vectors as :func:`.blockwise._kms_hermitian` does; D̂† applied through transposed views) it is the
+    Hermitian part of that matrix: every eigenvalue has Re λ ≤ λ_max(D̂) (numerical range), with
+    equality for Δ = 0 and an O(‖Δ‖²/separation) difference otherwise (Δ ≤ n·tol: round-off of
+    eigenvalues grouped as one Bohr frequency). λ_max(D̂) comes from Lanczos on x ↦ (D̂x + D̂†x)/2
+    (``eigsh``, largest algebraic, to machine precision). Otherwise, or if ARPACK does not converge,
+    the dense eigenvalues (memory-budget checked).
 
-    Memory: one csr matrix of the entries (≈ 12–20 B each) beside the given arrays."""
+    Memory: beside the given arrays one index per row and the per-chunk temporaries of the scaling;
+    the sort by rows takes 16 B per link while it runs."""
     n = rows.shape[0]
-    nnz = lp_entries[0].shape[0] + link_entries[0].shape[0]
-    dtype = np.result_type(lp_entries[2], link_entries[2])
-    config.check_memory(held + (2.0 * np.dtype(dtype).itemsize + 20.0) * nnz + 200.0 * n,
-                        f"the sparse block of {n} coupled units ({nnz} entries)", advice)
-    D = sp.csr_array((np.concatenate([lp_entries[2], link_entries[2]]),
-                      (np.concatenate([lp_entries[0], link_entries[0]]), np.concatenate([lp_entries[1], link_entries[1]]))),
-                     shape=(n, n))
-    D.sum_duplicates()
-    diag = D.diagonal() + E_coh
-    off = np.abs(D.data)
-    scale = max(float(np.max(off, initial=0.0)), float(np.max(np.abs(diag), initial=0.0)), 1e-300)
-    del off
+    la, lc, lval = link_entries
+    nnz = la.shape[0]
+    config.check_memory(held + 16.0 * nnz + 40.0 * lp_entries[0].shape[0] + 200.0 * n,
+                        f"the sparse block of {n} coupled units ({nnz} links)", advice)
+    o = np.argsort(la, kind="stable")
+    for x in (la, lc, lval):
+        x[:] = x[o]
+    del o
+    it = np.int32 if max(nnz, n) < 2 ** 31 else np.int64
+    indptr = np.zeros(n + 1, it)
+    np.cumsum(np.bincount(la, minlength=n), out=indptr[1:])
+    L = sp.csr_array((lval, lc.astype(it, copy=False), indptr), shape=(n, n), copy=False)
+    P = sp.csr_array(sp.coo_array((lp_entries[2], (lp_entries[0], lp_entries[1])), shape=(n, n)))
+    P.sum_duplicates()
+    top_entry = 0.0
+    for _, _, a, b, _ in row_chunks(L):
+        top_entry = max(top_entry, float(np.max(np.abs(L.data[a:b]), initial=0.0)))
+    scale = max(top_entry, float(np.max(np.abs(P.data), initial=0.0)),
+                float(np.max(np.abs(P.diagonal() + E_coh), initial=0.0)), 1e-300)
     spread = float(np.max(np.abs(E_coh - E_coh[0]), initial=0.0))
-    if log_p is not None and spread <= 1e-13 * scale:
+    if log_p is not None:
         g = (log_p[rows] + log_p[cols]) / 4
-        r = np.repeat(np.arange(n), np.diff(D.indptr))
-        D.data = log_scaled(D.data, g[D.indices] - g[r], shift=0.0)[0]
-        Dt = D.T                                  # a csc view: D̂†x = conj(D̂ᵀ conj x)
-        fro = math.sqrt(float(np.sum(np.abs(D.data) ** 2)))
+        for A in (L, P):
+            for _, _, a, b, r in row_chunks(A):
+                A.data[a:b] = log_scaled(A.data[a:b], g[A.indices[a:b]] - g[r], shift=0.0)[0]
+    if log_p is not None and spread <= max(1e-13 * scale, spread_tol):
+        Lt, Pt = L.T, P.T                         # csc views: D̂†x = conj(D̂ᵀ conj x)
+        fro = math.sqrt(sum(float(np.sum(np.abs(A.data[a:b]) ** 2)) for A in (L, P) for _, _, a, b, _ in row_chunks(A)))
+        real = not (np.iscomplexobj(L.data) or np.iscomplexobj(P.data))
+
+        def adjoint(x):
+            return (Lt @ x + Pt @ x) if real else np.conj(Lt @ np.conj(x) + Pt @ np.conj(x))
+
         rng = np.random.default_rng(0)
         hermitian = True
         for _ in range(2):
             v = rng.standard_normal(n)
-            if np.linalg.norm(D @ v - np.conj(Dt @ v)) > 2e-12 * fro:
+            if np.linalg.norm(L @ v + P @ v - adjoint(v)) > 2e-12 * fro:
                 hermitian = False
         if hermitian:
-            del r
-            real = not np.iscomplexobj(D.data)
-            op = LinearOperator((n, n), dtype=D.dtype,
-                                matvec=(lambda x: 0.5 * (D @ x + Dt @ x)) if real else
-                                (lambda x: 0.5 * (D @ x + np.conj(Dt @ np.conj(x)))))
+            op = LinearOperator((n, n), dtype=np.result_type(L.dtype, P.dtype),
+                                matvec=lambda x: 0.5 * (L @ x + P @ x + adjoint(x)))
             try:
                 top = eigsh(op, k=1, which="LA", v0=np.ones(n) / math.sqrt(n), tol=0.0, maxiter=20 * n,
                             return_eigenvectors=False)
                 return float(top[0])
             except ArpackNoConvergence:
-                config.check_memory(held + 3.0 * 16 * n * n, f"dense eigenvalues of a block of {n} coupled units",
-                                    advice)
-                A = D.toarray()
+                config.check_memory(held + 16.0 * nnz + 3.0 * 16 * n * n,
+                                    f"dense eigenvalues of a block of {n} coupled units", advice)
+                A = (L + P).toarray()
                 return float(np.max(np.linalg.eigvalsh((A + A.conj().T) / 2)))
-        D.data = log_scaled(D.data, g[r] - g[D.indices], shift=0.0)[0]      # not Hermitian: unscaled again
-        del r
-    config.check_memory(held + 4.0 * 16 * n * n, f"dense eigenvalues of a non-Hermitian block of {n} coupled units",
-                        advice)
-    M = D.toarray().astype(complex)
+    # the dense eigenvalues of D̂ + diag(E_coh) (similar to M; D̂ = D without log_p)
+    config.check_memory(held + 16.0 * nnz + 4.0 * 16 * n * n,
+                        f"dense eigenvalues of a non-Hermitian block of {n} coupled units", advice)
+    M = (L + P).toarray().astype(complex)
     M[np.arange(n), np.arange(n)] += E_coh
     return float(np.max(np.linalg.eigvals(M).real))
