@@ -54,8 +54,8 @@ from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ...linalg.sparse_rows import entry_rows, row_chunks
 from ...states import log_gibbs_populations
-from .level_pair_jumps import LevelPairJumps
 from . import link_components
+from .level_pair_jumps import LevelPairJumps
 from .link_sums import add_link_sums
 from .sector_balance import _ScaledSums, _sumsq, add_stacks_and_finish
 from .sector_kernel import (
@@ -597,7 +597,7 @@ class BlockwiseForm:
         dense blocks of equal size, and — for more than ``dense_units`` units (None: never) — the
         arguments of :func:`.link_components.sparse_block_top` (rows, cols, level-pair entries, link
         entries, coherent diagonal) one component at a time."""
-        keys, ncomp, units_per, first = index.keys, index.ncomp, index.units, index.first
+        keys, units_per, first = index.keys, index.units, index.first
         loff, la, lc, lval = links
         nL = self.levels.shape[0]
         dense = units_per if dense_units is None else units_per[units_per <= dense_units]
