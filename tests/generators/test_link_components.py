@@ -126,3 +126,19 @@ def test_link_counts_per_component(n, kind, boundary, tol, monkeypatch):
     ai, ak = f.links()[:2]
     ref = np.bincount(comp[np.searchsorted(keys, f.lab[ai].astype(np.int64) * nL + f.lab[ak])], minlength=ncomp)
     assert np.array_equal(link_components.link_counts(f, f._labels, ncomp), ref)
+
+
+@pytest.mark.parametrize("listed", [True, False])
+@pytest.mark.parametrize("n,kind,boundary,tol", [(7, "uniform", False, None), (7, "uniform", True, None), WIDE[0]])
+def test_gap_of_either_route_equals_the_dense_path(n, kind, boundary, tol, listed, monkeypatch):
+    """The gap from the listed links and from the streamed ones (large components sparse) against the
+    dense-table path."""
+    H, Q, cps = chain(n, kind, 10 * n + len(kind)), magnetisation(n), couplings(n, boundary)
+    kw = {} if tol is None else {"bohr_tol": tol}
+    ref = db.davies(H, cps, conserved=Q, **kw)
+    assert not ref.uses_blockwise
+    monkeypatch.setattr(blockwise.BlockwiseForm, "_link_list_fits", lambda self: listed)
+    monkeypatch.setattr(blockwise, "_DENSE_UNITS", 4)
+    L = _generator(n, kind, boundary, tol, monkeypatch)
+    assert abs(L.structured_gap() - ref.structured_gap()) <= 1e-12 * ref.structured_gap()
+    assert (getattr(L._blockwise(), "_labels", None) is None)        # the forest is not kept after the gap

@@ -275,7 +275,7 @@ class NodeIndex:
         """(component, unit inside it) of the units (i, k) of linked level pairs."""
         f = self.form
         li, lk = f.lab[i], f.lab[k]
-        from .blockwise import _search_right        # (sorted needles when the keys do not fit in cache)
+        from .blockwise import _search_right  # (sorted needles when the keys do not fit in cache)
 
         p = _search_right(self.keys, li.astype(np.int64) * f.levels.shape[0] + lk) - 1
         return self.comp[p], self.offset[p] + (i - f.start[li]) * f.deg[lk] + (k - f.start[lk])
