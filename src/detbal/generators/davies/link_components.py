@@ -198,7 +198,7 @@ def forest_bytes(nL: int) -> float:
 def stream_components(form, held: float, advice: str):
     """(keys, comp, ncomp, labels) of the linked level pairs, as :meth:`.blockwise.BlockwiseForm._components`
     finds them from the listed links: ``keys`` the sorted level-pair keys A·nL + C, ``comp`` their
-    component numbers (ordered by each component's smallest key), and ``labels`` the dense (nL²,)
+    component numbers (ordered by each component's smallest key; int32 below 2³¹ pairs), and ``labels`` the dense (nL²,)
     array holding comp at the linked keys (garbage elsewhere). Memory: :func:`forest_bytes`, one
     chunk of links, 16 B per linked pair."""
     nL = form.levels.shape[0]
@@ -238,9 +238,10 @@ def stream_components(form, held: float, advice: str):
     is_root = root == keys
     ncomp = int(np.count_nonzero(is_root))
     P[keys[is_root]] = np.arange(ncomp, dtype=dtype)
-    comp = P[root].astype(np.int64)
+    comp = P[root]
     del root, is_root
     P[keys] = comp
+    release(form)                 # the group orders are rebuilt by the blocks' passes, not held in between
     return keys, comp, ncomp, P
 
 
