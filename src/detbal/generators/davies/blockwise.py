@@ -30,7 +30,11 @@ coherences are scanned in row chunks and the blocks are built in batches: memory
 number of special transitions), time O(d²) for the scan. The certificate does not build the
 components: the links enter its norms through per-group Gram sums of the transitions
 (:mod:`.link_sums`), every level pair with a degenerate level is its own block there; the gap needs
-the components. The ν = 0 block is written in place (:mod:`.level_pair_jumps`). The certificate
+the components: from the listed links (:meth:`BlockwiseForm.links`, Σ k² entries for groups of k
+transitions) while they fit the budget and take fewer bytes than a forest over the level pairs, else
+streamed (:mod:`.link_components`: a union–find forest fed chunk by chunk, the blocks in batches of
+components, one pass over the links per batch); a component of more than ``_DENSE_UNITS`` units is a
+sparse block whose top eigenvalue comes from Lanczos. The ν = 0 block is written in place (:mod:`.level_pair_jumps`). The certificate
 norms, the gap, the kernel dimension and the populations' flows match the dense path to round-off.
 """
 
@@ -50,6 +54,7 @@ from ...eigenbasis import log_scaled, max_log_magnitude, sigma_exponent
 from ...errors import InputError, MemoryBudgetError, NonUniqueSteadyStateError
 from ...linalg.sparse_rows import entry_rows, row_chunks
 from ...states import log_gibbs_populations
+from . import link_components
 from .bohr_groups import in_multi_group, transition_codes
 from .level_pair_jumps import LevelPairJumps
 from .link_sums import add_link_sums
@@ -68,6 +73,7 @@ from .sparse_pauli import _rates, block_arrays, coupling_blocks, pauli_sparse, s
 __all__ = ["BlockwiseForm", "CouplingData", "held_bytes"]
 
 _CHUNK = 1 << 22          # entries per chunk of the scans
+_DENSE_UNITS = 768        # a component of more coupled units is a sparse block (Lanczos, :meth:`block_gaps`)
 _ADVICE = config.FEWER_SITES
 
 
@@ -400,10 +406,34 @@ class BlockwiseForm:
         self._links = tuple(np.concatenate(x) if x else np.zeros(0) for x in out)
         return self._links
 
+    def _link_list_fits(self) -> bool:
+        """Whether the components are found from :meth:`links` (listed): the list fits the budget (its
+        check, bath by bath) and takes fewer bytes than the forest of the streamed route
+        (:func:`.link_components.forest_bytes`, 5 B per level pair; measured at the XXZ chain N = 12:
+        the streamed gap 19 s, the listed one 25 s, both ≈ 1 GB at their peak). Otherwise the links are
+        generated chunk by chunk (:mod:`.link_components`)."""
+        G = len(self.groups)
+        total = 0.0
+        for c in self.data:
+            code = c.special[3]
+            code = code[(code != 0) & (np.abs(code) <= G)]
+            counts = np.unique(code, return_counts=True)[1].astype(float)
+            size = link_components.LINK_BYTES * float(np.sum(counts * counts))
+            if not config.fits_memory(self._held_bytes() + size):
+                return False
+            total += size
+        return total < link_components.forest_bytes(self.levels.shape[0])
+
     def _components(self):
-        """Linked level pairs: (pair keys sorted, component of each, number of components); cached."""
+        """Linked level pairs: (pair keys sorted, component of each, number of components); cached.
+        From the listed links when they fit the budget, else streamed (:func:`.link_components.stream_components`,
+        whose dense component labels are kept for :meth:`block_gaps` in ``_labels``)."""
         if getattr(self, "_comp", None) is None:
-            self._comp = self._find_components()
+            if self._link_list_fits():
+                self._comp = self._find_components()
+            else:
+                keys, comp, ncomp, self._labels = link_components.stream_components(self, self._held_bytes(), _ADVICE)
+                self._comp = (keys, comp, ncomp)
         return self._comp
 
     def _find_components(self):
@@ -447,48 +477,118 @@ class BlockwiseForm:
 
     def blocks(self, batch: int = 1 << 16):
         """Yield :class:`BlockStack` batches of every coherence block that is not a scalar: the
-        components of linked level pairs and the unlinked level pairs with a degenerate level."""
-        keys, comp, ncomp = self._components()
-        nL = self.levels.shape[0]
-        deg, start = self.deg, self.start
+        components of linked level pairs (all dense, from the listed links) and the unlinked level
+        pairs with a degenerate level. (The gap takes them from :meth:`block_gaps`.)"""
+        keys, comp, ncomp = self._find_components() if getattr(self, "_comp", None) is None else self._comp
         if ncomp:
-            ai, ak, ci, ck, val = self.links()
-            A, C = np.divmod(keys, nL)
-            size = deg[A] * deg[C]
-            units_per = np.bincount(comp, weights=size, minlength=ncomp).astype(np.int64)
-            big = int(units_per.max())
-            config.check_memory(6 * 16.0 * big * big, f"a coherence block of {big} coupled units (d = {self.d})",
-                                _ADVICE)
-            # units of each component, in key order
-            order = np.argsort(comp, kind="stable")
-            pi, pk, pc = _expand_pairs(A[order], C[order], start, deg)
-            ucomp = np.repeat(comp[order], pc)
-            uorder = np.argsort(ucomp, kind="stable")
-            pi, pk, ucomp = pi[uorder], pk[uorder], ucomp[uorder]
-            first = np.r_[0, np.cumsum(units_per)[:-1]]
-            local = np.arange(pi.shape[0]) - first[ucomp]
-            ukey = pi.astype(np.int64) * self.d + pk
-            uo = np.argsort(ukey)
-            lkey = np.searchsorted(keys, self.lab[ai].astype(np.int64) * nL + self.lab[ak])
-            lcomp = comp[lkey]
-            la = local[uo[np.searchsorted(ukey[uo], ai.astype(np.int64) * self.d + ak)]]
-            lc = local[uo[np.searchsorted(ukey[uo], ci.astype(np.int64) * self.d + ck)]]
-            lo_ = np.argsort(lcomp, kind="stable")
-            lcomp, la, lc, lval = lcomp[lo_], la[lo_], lc[lo_], val[lo_]
-            for n in np.unique(units_per):
-                cs = np.flatnonzero(units_per == n)
-                step = max(1, batch // max(int(n) * int(n), 1))
-                for s0 in range(0, cs.shape[0], step):
-                    sel = cs[s0:s0 + step]
-                    slot = np.full(ncomp, -1)
-                    slot[sel] = np.arange(sel.shape[0])
-                    idx = first[sel][:, None] + np.arange(n)[None, :]
-                    rows, cols = pi[idx], pk[idx]
-                    x0, x1 = np.searchsorted(lcomp, [sel[0], sel[-1] + 1])
-                    lm = x0 + np.flatnonzero(slot[lcomp[x0:x1]] >= 0)
-                    M, D = self._block_matrices(rows, cols, (slot[lcomp[lm]], la[lm], lc[lm], lval[lm]))
-                    yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
+            index = link_components.NodeIndex(self, keys, comp, ncomp)
+            yield from self._component_parts(index, index.group(*self.links()), batch, dense_units=None)
         yield from self.pair_blocks(skip_linked=True)
+
+    def block_gaps(self, log_p, batch: int = 1 << 16):
+        """Yield −max Re λ over the coherence blocks that are not scalars (:meth:`blocks`), batch by
+        batch: stacks of dense blocks (:func:`.sector_kernel.stack_gap`), a component of more than
+        ``_DENSE_UNITS`` units as a sparse block (:func:`.link_components.sparse_block_top`). When the
+        link list does not fit the budget the components are taken in batches of consecutive numbers,
+        each with its own pass over the links (:meth:`_streamed_batches`)."""
+        keys, comp, ncomp = self._components()
+        if ncomp:
+            labels = getattr(self, "_labels", None)
+            if labels is None and not self._link_list_fits():      # a second gap: find them again
+                labels = link_components.stream_components(self, self._held_bytes(), _ADVICE)[3]
+            if labels is None:
+                index = link_components.NodeIndex(self, keys, comp, ncomp)
+                batches = [(0, ncomp, index, index.group(*self.links()))]
+            else:
+                batches = self._streamed_batches(keys, comp, ncomp, labels)
+            self._labels = labels = None
+            for _, _, index, links in batches:
+                for part in self._component_parts(index, links, batch, dense_units=_DENSE_UNITS):
+                    if isinstance(part, BlockStack):
+                        yield stack_gap(part, log_p)
+                    else:
+                        yield -link_components.sparse_block_top(*part, log_p, self._held_bytes(), _ADVICE,
+                                                                self.h * self.eb.tol)
+                del index, links
+            link_components.release(self)
+        for st in self.pair_blocks(skip_linked=True):
+            yield stack_gap(st, log_p)
+
+    def _streamed_batches(self, keys, comp, ncomp, labels):
+        """(c0, c1, index, links) batches of consecutive components (:func:`.link_components.component_batches`)
+        whose links and units take at most half the budget left beside what the form holds, the dense
+        labels and the component arrays; a counting pass over the links first."""
+        nlinks = link_components.link_counts(self, labels, ncomp)
+        nL = self.levels.shape[0]
+        A, C = np.divmod(keys, nL)
+        units = np.bincount(comp, weights=self.deg[A] * self.deg[C], minlength=ncomp)
+        del A, C
+        dtype = np.result_type(float, *(c.special[2].dtype for c in self.data))
+        held = (self._held_bytes() + float(labels.nbytes + keys.nbytes + comp.nbytes)
+                + sum(float(sel.nbytes + st.nbytes) for sel, st in getattr(self, "_group_order", {}).values()))
+        # per link: its two units and value, and one more of each while a sparse block is built;
+        # per unit: the index of its level pair and the unit lists
+        per_link = 2.0 * (8.0 + np.dtype(dtype).itemsize)
+        cost = per_link * nlinks + 80.0 * units
+        room = 0.5 * (config.budget() - held)
+        big = int(np.argmax(cost))
+        config.check_memory(held + float(cost[big]), f"the links of a component of {int(units[big])} coupled units "
+                            f"({int(nlinks[big])} links, d = {self.d})", _ADVICE)
+        return link_components.component_batches(self, keys, comp, labels, nlinks, cost, max(room, float(cost[big])),
+                                                 dtype)
+
+    def _component_parts(self, index, links, batch, dense_units):
+        """Yield the components of ``index`` (:class:`.link_components.NodeIndex`) with their ``links``
+        (loff, la, lc, lval) (:meth:`.link_components.NodeIndex.group`): :class:`BlockStack` batches of
+        dense blocks of equal size, and — for more than ``dense_units`` units (None: never) — the
+        arguments of :func:`.link_components.sparse_block_top` (rows, cols, level-pair entries, link
+        entries, coherent diagonal) one component at a time."""
+        keys, units_per, first = index.keys, index.units, index.first
+        loff, la, lc, lval = links
+        nL = self.levels.shape[0]
+        dense = units_per if dense_units is None else units_per[units_per <= dense_units]
+        big = int(dense.max()) if dense.size else 0
+        config.check_memory(self._held_bytes() + 6 * 16.0 * big * big,
+                            f"a coherence block of {big} coupled units (d = {self.d})", _ADVICE)
+        A, C = np.divmod(keys[index.order], nL)
+        pi, pk, _ = _expand_pairs(A, C, self.start, self.deg)        # the units, component by component
+        del A, C
+        for n in np.unique(units_per):
+            cs = np.flatnonzero(units_per == n)
+            if dense_units is not None and n > dense_units:
+                for c in cs:
+                    x0, x1 = loff[c], loff[c + 1]
+                    rows, cols = pi[first[c]:first[c] + n], pk[first[c]:first[c] + n]
+                    yield (rows, cols, self._pair_entries(rows, cols), (la[x0:x1], lc[x0:x1], lval[x0:x1]),
+                           -1j * self.h * (self.E[rows] - self.E[cols]))
+                continue
+            step = max(1, batch // max(int(n) * int(n), 1))
+            for s0 in range(0, cs.shape[0], step):
+                sel = cs[s0:s0 + step]
+                idx = first[sel][:, None] + np.arange(n)[None, :]
+                rows, cols = pi[idx], pk[idx]
+                cnt = loff[sel + 1] - loff[sel]
+                lm = np.repeat(loff[sel] - np.r_[0, np.cumsum(cnt)[:-1]], cnt) + np.arange(int(cnt.sum()))
+                blk = np.repeat(np.arange(sel.shape[0]), cnt)
+                M, D = self._block_matrices(rows, cols, (blk, la[lm], lc[lm], lval[lm]))
+                yield BlockStack(rows, cols, self.E[rows[:, 0]] - self.E[cols[:, 0]], M, D)
+
+    def _pair_entries(self, rows, cols):
+        """(r, c, D) of the level-pair terms of :meth:`_block_matrices` on the units rows/cols of one
+        component (its level pairs contiguous, in key order): each level pair's dense n_A n_C × n_A n_C
+        block, at the local unit indices."""
+        lab = self.lab
+        head = np.flatnonzero(np.r_[True, (lab[rows[1:]] != lab[rows[:-1]]) | (lab[cols[1:]] != lab[cols[:-1]])])
+        sizes = np.diff(np.r_[head, rows.shape[0]])
+        R, C, V = [], [], []
+        for s in np.unique(sizes):
+            h = head[sizes == s]
+            idx = h[:, None] + np.arange(s)[None, :]
+            _, D = self._block_matrices(rows[idx], cols[idx])
+            R.append(np.broadcast_to(idx[:, :, None], D.shape).ravel())
+            C.append(np.broadcast_to(idx[:, None, :], D.shape).ravel())
+            V.append(D.ravel())
+        return np.concatenate(R), np.concatenate(C), np.concatenate(V)
 
     def pair_blocks(self, skip_linked: bool, batch: int = 1 << 16):
         """Yield :class:`BlockStack` batches of the level pairs (A, C) with a degenerate level as blocks of
@@ -663,6 +763,7 @@ class BlockwiseForm:
             lp0 = np.full(Mh.shape[0], -np.inf)
             lp0[: self.d] = log_p
             gaps.append(top_gap(Mh, k, lp0))
+            del Mh, lp0                 # not held while the blocks are built
         else:
             n0 = M0.shape[0]
             config.check_memory(48.0 * n0 * n0, f"dense eigenvalues of the ν = 0 sector ({n0} units)", _ADVICE)
@@ -674,10 +775,11 @@ class BlockwiseForm:
         if self.scalar_top is None:
             for _ in self.scalar_chunks():
                 pass
+        self._lsu = None                # the scan's list of linked units is not held while the blocks are built
         top = self.scalar_top
         gaps.append(-top)
         lp = log_p if beta is not None and math.isfinite(beta) else None
-        gaps += [stack_gap(st, lp) for st in self.blocks()]
+        gaps += list(self.block_gaps(lp))
         return max(float(min(gaps)), 0.0)
 
 
