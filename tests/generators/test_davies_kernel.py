@@ -107,3 +107,40 @@ def test_dense_eigenbasis_kernel_count_refuses_before_exceeding_the_budget(monke
 def test_undamped_coherences_give_zero_gap_not_a_negative_one():
     # spins 1..n−1 never relax: purely imaginary eigenvalues, so no relaxation gap
     assert free_spins_one_bath(3).structured_gap() == 0.0
+
+
+@pytest.mark.parametrize("beta", [1.3, None])
+def test_stack_gap_screen_drops_only_blocks_that_cannot_lower_the_gap(beta, monkeypatch):
+    """stack_gap with a floor (a gap found elsewhere): blocks whose Gershgorin bound keeps every Re λ
+    below −floor are not diagonalised, and min(floor, result) is unchanged — for floors below, inside
+    and above the range of the blocks' own gaps, on the KMS-Hermitian (β) and the general (no β) path."""
+    from dataclasses import replace
+
+    from test_conserved import chain, couplings
+
+    from detbal.states import log_gibbs_populations
+
+    L = davies(chain(6, "uniform", 3), couplings(6, False))
+    lp = log_gibbs_populations(L.eigenbasis, 1.3) if beta else None
+    stacks = [st for st in L._parts.stacks if st.rows.shape[0] > 3]
+    assert stacks
+    diagonalised = []
+    for name in ("eigvalsh", "eigvals"):
+        real = getattr(np.linalg, name)
+        monkeypatch.setattr(np.linalg, name, lambda A, real=real: (diagonalised.append(A.shape[0]), real(A))[1])
+    half = []
+    for st in stacks:
+        B = st.rows.shape[0]
+        own = np.array([kern.stack_gap(replace(st, rows=st.rows[b:b + 1], cols=st.cols[b:b + 1],
+                                               frequencies=st.frequencies[b:b + 1], matrices=st.matrices[b:b + 1],
+                                               dissipative=st.dissipative[b:b + 1]), lp) for b in range(B)])
+        whole = kern.stack_gap(st, lp)
+        assert whole == pytest.approx(own.min(), rel=1e-13)
+        for floor in (0.5 * own.min(), float(np.median(own)), 2 * own.max()):
+            got = kern.stack_gap(st, lp, floor)
+            assert min(floor, got) == pytest.approx(min(floor, whole), rel=1e-13)
+        half.append(0.5 * own.min())
+    diagonalised.clear()
+    for st, floor in zip(stacks, half):     # every block's gap is at least twice the floor
+        kern.stack_gap(st, lp, floor)
+    assert sum(diagonalised) < sum(st.rows.shape[0] for st in stacks)     # the screen drops blocks here

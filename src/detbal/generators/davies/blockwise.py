@@ -485,7 +485,7 @@ class BlockwiseForm:
             yield from self._component_parts(index, index.group(*self.links()), batch, dense_units=None)
         yield from self.pair_blocks(skip_linked=True)
 
-    def block_gaps(self, log_p, batch: int = 1 << 16):
+    def block_gaps(self, log_p, floor: float = math.inf, batch: int = 1 << 16):
         """Yield −max Re λ over the coherence blocks that are not scalars (:meth:`blocks`), batch by
         batch: stacks of dense blocks (:func:`.sector_kernel.stack_gap`), a component of more than
         ``_DENSE_UNITS`` units as a sparse block (:func:`.link_components.sparse_block_top`). When the
@@ -505,14 +505,14 @@ class BlockwiseForm:
             for _, _, index, links in batches:
                 for part in self._component_parts(index, links, batch, dense_units=_DENSE_UNITS):
                     if isinstance(part, BlockStack):
-                        yield stack_gap(part, log_p)
+                        yield stack_gap(part, log_p, floor)
                     else:
                         yield -link_components.sparse_block_top(*part, log_p, self._held_bytes(), _ADVICE,
                                                                 self.h * self.eb.tol)
                 del index, links
             link_components.release(self)
         for st in self.pair_blocks(skip_linked=True):
-            yield stack_gap(st, log_p)
+            yield stack_gap(st, log_p, floor)
 
     def _streamed_batches(self, keys, comp, ncomp, labels):
         """(c0, c1, index, links) batches of consecutive components (:func:`.link_components.component_batches`)
@@ -779,7 +779,7 @@ class BlockwiseForm:
         top = self.scalar_top
         gaps.append(-top)
         lp = log_p if beta is not None and math.isfinite(beta) else None
-        gaps += list(self.block_gaps(lp))
+        gaps += list(self.block_gaps(lp, floor=min(gaps)))
         return max(float(min(gaps)), 0.0)
 
 

@@ -680,15 +680,17 @@ class DaviesGenerator(Generator):
         gaps = [g_pop]
         mask = self._sec.single_mask
         gaps.append(-float(np.max(f.coherences().real, where=mask, initial=-math.inf)))
-        gaps += [self._stack_gap(st) for st in f.stacks]
+        for st in f.stacks:       # a stack whose blocks cannot go below the gap so far is screened out
+            gaps.append(self._stack_gap(st, min(gaps)))
         # Re λ ≤ 0 for a GKSL generator: a negative value is the rounding of a purely imaginary
         # eigenvalue (undamped coherences, e.g. of spins no bath reaches), i.e. no gap
         return max(float(min(gaps)), 0.0)
 
-    def _stack_gap(self, st) -> float:
-        """−max Re λ over a stack of Bohr blocks (:func:`.sector_kernel.stack_gap` at this β)."""
+    def _stack_gap(self, st, floor: float = math.inf) -> float:
+        """−max Re λ over a stack of Bohr blocks (:func:`.sector_kernel.stack_gap` at this β; blocks
+        that cannot go below ``floor`` screened out)."""
         lp = self._log_gibbs() if self.beta is not None and math.isfinite(self.beta) else None
-        return kern.stack_gap(st, lp)
+        return kern.stack_gap(st, lp, floor)
 
     def structured_evolve(self, rho0, times) -> np.ndarray:
         """States e^{t𝓛}ρ₀ at the given times, in closed form sector by sector.

@@ -369,13 +369,18 @@ def pauli_kernel(form, couplings, k: int) -> np.ndarray:
     return np.exp(lq - m - math.log(np.sum(np.exp(lq - m))))
 
 
-def stack_gap(st, log_p: np.ndarray | None) -> float:
+def stack_gap(st, log_p: np.ndarray | None, floor: float = math.inf) -> float:
     """−max Re λ over a stack of Bohr blocks (:class:`.sectors.BlockStack`). With ``log_p`` the Gibbs
     log-populations of one finite β, and a coherent part that is −iν·I on every block (exactly equal
     frequencies, no Lamb shift inside degenerate levels): Re λ are the eigenvalues of the KMS-scaled
     dissipative blocks D̂ (D̂_ac = D_ac e^{x}, x = [log p_j + log p_l − log p_i − log p_k]/4 for
     a = |i⟩⟨k|, c = |j⟩⟨l|), Hermitian for a KMS-detailed-balanced generator: batched ``eigvalsh``.
-    Otherwise batched ``eig`` of the blocks."""
+    Otherwise batched ``eig`` of the blocks.
+
+    ``floor``: a gap already found elsewhere (the caller takes the minimum). A block whose Gershgorin
+    bound Re λ ≤ max_a (Re H_aa + Σ_{c≠a} |H_ac|) of its Hermitian part H (Re λ ≤ λ_max(H) for any
+    matrix) already puts every Re λ below −floor cannot lower the minimum and is not diagonalised;
+    returns inf when no block is left. Exact: the screen only drops blocks the bound excludes."""
     if log_p is not None:
         coherent = st.matrices - st.dissipative
         diag = np.diagonal(coherent, axis1=1, axis2=2)
@@ -389,8 +394,22 @@ def stack_gap(st, log_p: np.ndarray | None) -> float:
             Dh, _ = log_scaled(st.dissipative, g[:, None, :] - g[:, :, None], shift=0.0)
             if _batched_hermitian(Dh):
                 Dh = (Dh + np.conj(np.swapaxes(Dh, 1, 2))) / 2
-                return -float(np.max(np.linalg.eigvalsh(Dh)))
-    return -float(np.max(np.linalg.eigvals(st.matrices).real))
+                Dh = Dh[_may_reach(Dh, floor)]
+                return -float(np.max(np.linalg.eigvalsh(Dh))) if Dh.shape[0] else math.inf
+    M = st.matrices[_may_reach((st.matrices + np.conj(np.swapaxes(st.matrices, 1, 2))) / 2, floor)]
+    return -float(np.max(np.linalg.eigvals(M).real)) if M.shape[0] else math.inf
+
+
+def _may_reach(H: np.ndarray, floor: float) -> np.ndarray:
+    """Mask of the Hermitian blocks H (B, n, n) whose Gershgorin bound on the largest eigenvalue,
+    max_a (Re H_aa + Σ_{c≠a} |H_ac|), exceeds −floor (less a round-off margin of 1e-12 of the block's
+    largest entry): only those can hold an eigenvalue above −floor."""
+    if not math.isfinite(floor):
+        return np.ones(H.shape[0], dtype=bool)
+    absH = np.abs(H)
+    diag = np.diagonal(H, axis1=1, axis2=2)
+    bound = np.max(diag.real + absH.sum(axis=2) - np.abs(diag), axis=1)
+    return bound > -floor - 1e-12 * np.max(absH, axis=(1, 2))
 
 
 def _batched_hermitian(A: np.ndarray, rtol: float = 1e-12) -> bool:
