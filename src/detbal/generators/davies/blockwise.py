@@ -390,9 +390,9 @@ class BlockwiseForm:
             m = np.abs(code) <= len(self.groups)
             m &= code != 0
             i, j, tv, code = i[m], j[m], tv[m], code[m]
-            counts = np.unique(code, return_counts=True)[1].astype(float)
-            config.check_memory(self._held_bytes() + 56.0 * float(np.sum(counts * counts)),
-                                f"the couplings of {int(counts.sum())} transitions of bath {c.name!r} in degenerate "
+            size, n = self._link_list_bytes(c)
+            config.check_memory(self._held_bytes() + size,
+                                f"the couplings of {n} transitions of bath {c.name!r} in degenerate "
                                 f"Bohr groups (d = {self.d}), {_HELD},", _ADVICE)
             a, b = _within_groups(code)
             a, b = a[a != b], b[a != b]
@@ -406,19 +406,23 @@ class BlockwiseForm:
         self._links = tuple(np.concatenate(x) if x else np.zeros(0) for x in out)
         return self._links
 
+    def _link_list_bytes(self, c) -> tuple[float, int]:
+        """(bytes of the listed links of bath ``c``, its transitions in multi-pair groups): a group of k
+        transitions gives k² links of ``link_components.LINK_BYTES`` each."""
+        code = c.special[3]
+        code = code[(code != 0) & (np.abs(code) <= len(self.groups))]
+        counts = np.unique(code, return_counts=True)[1].astype(float)
+        return link_components.LINK_BYTES * float(np.sum(counts * counts)), int(counts.sum())
+
     def _link_list_fits(self) -> bool:
         """Whether the components are found from :meth:`links` (listed): the list fits the budget (its
         check, bath by bath) and takes fewer bytes than the forest of the streamed route
         (:func:`.link_components.forest_bytes`, 5 B per level pair; measured at the XXZ chain N = 12:
         the streamed gap 19 s, the listed one 25 s, both ≈ 1 GB at their peak). Otherwise the links are
         generated chunk by chunk (:mod:`.link_components`)."""
-        G = len(self.groups)
         total = 0.0
         for c in self.data:
-            code = c.special[3]
-            code = code[(code != 0) & (np.abs(code) <= G)]
-            counts = np.unique(code, return_counts=True)[1].astype(float)
-            size = link_components.LINK_BYTES * float(np.sum(counts * counts))
+            size = self._link_list_bytes(c)[0]
             if not config.fits_memory(self._held_bytes() + size):
                 return False
             total += size

@@ -396,7 +396,9 @@ def stack_gap(st, log_p: np.ndarray | None, floor: float = math.inf) -> float:
                 Dh = (Dh + np.conj(np.swapaxes(Dh, 1, 2))) / 2
                 Dh = Dh[_may_reach(Dh, floor)]
                 return -float(np.max(np.linalg.eigvalsh(Dh))) if Dh.shape[0] else math.inf
-    M = st.matrices[_may_reach((st.matrices + np.conj(np.swapaxes(st.matrices, 1, 2))) / 2, floor)]
+    M = st.matrices
+    if math.isfinite(floor):
+        M = M[_may_reach((M + np.conj(np.swapaxes(M, 1, 2))) / 2, floor)]
     return -float(np.max(np.linalg.eigvals(M).real)) if M.shape[0] else math.inf
 
 

@@ -92,7 +92,7 @@ def _block_pairs(blocks: dict):
     for (a, b), (r, c, blk) in blocks.items():
         if a < b and (b, a) in blocks:
             yield r, c, blk, True
-        elif a == b or (a, b) not in blocks or (b, a) not in blocks:
+        elif a == b or (b, a) not in blocks:
             yield r, c, blk, False
 
 
